@@ -1,0 +1,41 @@
+# Credit Mesh — build, run and test the suite. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= debug
+BIN := .build/$(CONFIG)
+
+.PHONY: deps build test up down demo bench format clean-data
+
+## Installs what a fresh Debian machine lacks (libzmq3-dev).
+deps:
+	@if ! pkg-config --exists libzmq 2>/dev/null; then \
+		echo "==> installing libzmq3-dev"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get install -y libzmq3-dev || { $$SUDO apt-get update && $$SUDO apt-get install -y libzmq3-dev; }; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+up: build
+	scripts/up.sh
+
+down:
+	scripts/down.sh
+
+demo: up
+	scripts/demo.sh
+
+bench: deps
+	$(SWIFT) build -c release
+	scripts/bench.sh
+
+format:
+	$(SWIFT) format --in-place --recursive Shared Services Tests
+
+clean-data: down
+	rm -rf var

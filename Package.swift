@@ -1,0 +1,222 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "credit-mesh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "registry", targets: ["RegistryApp"]),
+        .executable(name: "grading", targets: ["GradingApp"]),
+        .executable(name: "sanction-dispatch", targets: ["DispatchApp"]),
+        .executable(name: "repair", targets: ["RepairApp"]),
+        .executable(name: "disclosure", targets: ["DisclosureApp"]),
+        .executable(name: "interceptor", targets: ["InterceptorApp"]),
+        .executable(name: "creditctl", targets: ["CreditCtlApp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+    ],
+    targets: [
+        // MARK: - Shared libraries
+        .systemLibrary(
+            name: "CLibZMQ",
+            path: "Shared/CLibZMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "ZeroMQ",
+            dependencies: ["CLibZMQ"],
+            path: "Shared/ZeroMQ",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MeshProtocol",
+            path: "Shared/MeshProtocol",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CreditDomain",
+            dependencies: [
+                "MeshProtocol",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Shared/CreditDomain",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Bus",
+            dependencies: [
+                "ZeroMQ",
+                "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Bus",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Bus",
+                "MeshProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Shared/ServiceKit",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["ServiceKit", "MeshProtocol"],
+            path: "Shared/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Services
+        .target(
+            name: "RegistryCore",
+            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Services/Registry/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RegistryApp",
+            dependencies: ["RegistryCore", "ServiceKit"],
+            path: "Services/Registry/App",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GradingCore",
+            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Services/Grading/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "GradingApp",
+            dependencies: ["GradingCore", "ServiceKit"],
+            path: "Services/Grading/App",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DispatchCore",
+            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Services/SanctionDispatch/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DispatchApp",
+            dependencies: ["DispatchCore", "ServiceKit"],
+            path: "Services/SanctionDispatch/App",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RepairCore",
+            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Services/Repair/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RepairApp",
+            dependencies: ["RepairCore", "ServiceKit"],
+            path: "Services/Repair/App",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DisclosureCore",
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Services/Disclosure/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DisclosureApp",
+            dependencies: ["DisclosureCore", "ServiceKit"],
+            path: "Services/Disclosure/App",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "InterceptorCore",
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Services/Interceptor/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "InterceptorApp",
+            dependencies: ["InterceptorCore", "ServiceKit"],
+            path: "Services/Interceptor/App",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CreditCtlCore",
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            path: "Services/CreditCtl/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CreditCtlApp",
+            dependencies: ["CreditCtlCore"],
+            path: "Services/CreditCtl/App",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "ZeroMQTests",
+            dependencies: ["ZeroMQ"],
+            path: "Tests/ZeroMQTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CreditDomainTests",
+            dependencies: ["CreditDomain"],
+            path: "Tests/CreditDomainTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BusTests",
+            dependencies: ["Bus", "TestSupport"],
+            path: "Tests/BusTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceCoreTests",
+            dependencies: [
+                "RegistryCore", "DispatchCore", "InterceptorCore", "GradingCore", "RepairCore", "DisclosureCore",
+                "CreditCtlCore", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ServiceCoreTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "MeshProtocol"],
+            path: "Tests/IntegrationTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

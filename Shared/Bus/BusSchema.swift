@@ -1,0 +1,53 @@
+import GRDB
+
+/// The tables every service's database has for the bus: its own event log (the outbox), the last
+/// seq applied from each stream it follows, and how far each outbox forwarder has been acknowledged.
+public enum BusSchema {
+    /// Registers the bus migrations. Call before the service's own migrations.
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("bus-v1") { db in
+            try db.create(table: "bus_events") { t in
+                t.primaryKey("seq", .integer)
+                t.column("id", .text).notNull().unique()
+                t.column("type", .text).notNull()
+                t.column("at", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+            try db.create(table: "bus_checkpoints") { t in
+                t.primaryKey("stream", .text)
+                t.column("seq", .integer).notNull()
+                t.column("updated_at", .text).notNull()
+            }
+            try db.create(table: "bus_forward_positions") { t in
+                t.primaryKey("target", .text)
+                t.column("seq", .integer).notNull()
+                t.column("updated_at", .text).notNull()
+            }
+        }
+    }
+}
+
+/// The last seq applied per followed stream, kept in the follower's own database so that applying an
+/// event and remembering it commit together.
+public enum Checkpoints {
+    public static func applied(_ db: Database, stream: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM bus_checkpoints WHERE stream = ?", arguments: [stream]) ?? 0
+    }
+
+    public static func set(_ db: Database, stream: String, seq: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO bus_checkpoints(stream, seq, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(stream) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at
+                """,
+            arguments: [stream, seq, WireTimeNow.text()])
+    }
+
+    public static func all(_ db: Database) throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT stream, seq FROM bus_checkpoints") {
+            result[row["stream"]] = row["seq"]
+        }
+        return result
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import Logging
+import MeshProtocol
+import ServiceLifecycle
+import ZeroMQ
+
+/// Socket and timing options of a service's bus endpoints.
+public struct BusServerOptions: Sendable {
+    public var pubEndpoint: String
+    public var routerEndpoint: String
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// PUB send high-water mark per subscriber. PUB drops silently beyond it; subscribers recover
+    /// through replay, so this bounds memory, not correctness.
+    public var pubHighWaterMark: Int32 = 100_000
+    public var maxMessageSize: Int64 = 16 << 20
+    /// Upper bound on events per `replay` reply and items per `snapshot` chunk.
+    public var maxBatch: Int = 5_000
+
+    public init(pubEndpoint: String, routerEndpoint: String) {
+        self.pubEndpoint = pubEndpoint
+        self.routerEndpoint = routerEndpoint
+    }
+}
+
+/// The one pattern every service follows: publishes its event log live on PUB (frame 0 the event
+/// type as topic, frame 1 the event JSON), announces its head seq in heartbeats, and answers requests
+/// on ROUTER — `ping`, `replay`, `snapshot`, `status` here, every other op through its handler.
+public final class BusServer: Service {
+    public let service: String
+    public let options: BusServerOptions
+    private let log: EventLog
+    private let reader: any DatabaseReader
+    private let handler: any RequestHandler
+    private let logger: Logger
+    private let startedAt = WireTimeNow.text()
+
+    public init(
+        service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseReader,
+        handler: any RequestHandler, logger: Logger
+    ) {
+        self.service = service
+        self.options = options
+        self.log = log
+        self.reader = reader
+        self.handler = handler
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let loop = try SocketLoop(name: service)
+        let pub = try ZMQSocket(type: .pub)
+        try pub.setHighWaterMarks(send: options.pubHighWaterMark)
+        try pub.bind(options.pubEndpoint)
+        let router = try ZMQSocket(type: .router)
+        try router.setMaxMessageSize(options.maxMessageSize)
+        try router.setHighWaterMarks(send: 0, receive: 10_000)
+        try router.bind(options.routerEndpoint)
+
+        let (requests, requestInput) = AsyncStream<ZMQMessage>.makeStream()
+        let pubHandle = loop.add(pub, onMessage: nil)
+        let routerHandle = loop.add(router) { requestInput.yield($0) }
+        log.onCommit { events in
+            for event in events {
+                guard let payload = try? WireCoding.encode(event) else { continue }
+                loop.send([Array(event.type.utf8), payload], on: pubHandle)
+            }
+        }
+        try log.load(from: reader)
+        loop.start()
+        logger.info(
+            "Bus server listening",
+            metadata: [
+                "bus.pub": "\(options.pubEndpoint)", "bus.router": "\(options.routerEndpoint)",
+                "stream.name": "\(log.stream)", "stream.head": "\(log.lastCommittedHead)",
+            ])
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    let beat = Heartbeat(stream: log.stream, head: log.lastCommittedHead, at: WireTimeNow.text())
+                    if let payload = try? WireCoding.encode(beat) {
+                        loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
+                    }
+                    try? await Task.sleep(for: options.heartbeatInterval)
+                }
+            }
+            for await message in requests.cancelOnGracefulShutdown() {
+                group.addTask { [self] in
+                    if let reply = await process(message) {
+                        loop.send(reply, on: routerHandle)
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+        loop.stop()
+        logger.info("Bus server stopped", metadata: ["stream.name": "\(log.stream)"])
+    }
+
+    // MARK: - Requests
+
+    /// Validates one ROUTER message and answers it. Returns the reply frames, or nil when the
+    /// message carries no routing identity to answer to.
+    func process(_ message: ZMQMessage) async -> [[UInt8]]? {
+        let frames = message.frames
+        guard frames.count >= 2 else { return nil }
+        var envelope = [frames[0]]
+        let body: [UInt8]
+        if frames.count == 3 && frames[1].isEmpty {
+            envelope.append([])
+            body = frames[2]
+        } else if frames.count == 2 {
+            body = frames[1]
+        } else {
+            let error = ReplyError(
+                .badRequest,
+                "expected one JSON frame after an optional empty delimiter, got \(frames.count - 1) frames")
+            return envelope + [encodeReply(Reply(id: "", error: error))]
+        }
+        let reply = await answer(body, message: message)
+        return envelope + [encodeReply(reply)]
+    }
+
+    private func answer(_ body: [UInt8], message: ZMQMessage) async -> Reply {
+        let request: Request
+        switch RequestParser.parse(body) {
+        case .success(let parsed): request = parsed
+        case .failure(let failure): return Reply(id: failure.requestID ?? "", error: failure.error)
+        }
+        let context = RequestContext(
+            department: message.userID ?? request.as,
+            authenticated: message.userID != nil,
+            peerAddress: message.peerAddress)
+        do {
+            let result = try await perform(request, context: context)
+            return Reply(id: request.id, result: result)
+        } catch let error as ReplyError {
+            logger.debug(
+                "Request refused",
+                metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
+            return Reply(id: request.id, error: error)
+        } catch {
+            logger.error(
+                "Request failed", metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
+            return Reply(id: request.id, error: ReplyError(.internal, "\(request.op) failed inside \(service); see its log"))
+        }
+    }
+
+    private func perform(_ request: Request, context: RequestContext) async throws -> JSONValue {
+        switch request.op {
+        case "ping":
+            let head = try await reader.read { [log] in try log.head($0) }
+            return try JSONValue(encoding: PingResult(service: service, stream: log.stream, head: head, startedAt: startedAt))
+        case "replay":
+            let replay = try request.body.decodeBody(ReplayRequest.self, op: "replay")
+            guard replay.from >= 0 else { throw ReplyError(.invalid, "replay: from must be ≥ 0, got \(replay.from)") }
+            let limit = min(max(replay.limit ?? 1_000, 1), options.maxBatch)
+            let result = try await reader.read { [log] db in
+                ReplayResult(stream: log.stream, events: try log.events(db, after: replay.from, limit: limit), head: try log.head(db))
+            }
+            return try JSONValue(encoding: result)
+        case "snapshot":
+            let snapshot = try request.body.decodeBody(SnapshotRequest.self, op: "snapshot")
+            let limit = min(max(snapshot.limit ?? 1_000, 1), options.maxBatch)
+            guard let chunk = try await handler.snapshot(cursor: snapshot.cursor, limit: limit) else {
+                throw ReplyError(.unknownOp, "\(service) offers no snapshot; use replay from 0")
+            }
+            return try JSONValue(encoding: chunk)
+        case "status":
+            let head = try await reader.read { [log] in try log.head($0) }
+            let checkpoints = try await reader.read { try Checkpoints.all($0) }
+            var status: [String: JSONValue] = [
+                "service": .string(service), "stream": .string(log.stream), "head": .int(head),
+                "startedAt": .string(startedAt),
+                "applied": .object(checkpoints.mapValues { .int($0) }),
+            ]
+            status["details"] = await handler.status()
+            return .object(status)
+        default:
+            return try await handler.handle(op: request.op, body: request.body, context: context)
+        }
+    }
+
+    private func encodeReply(_ reply: Reply) -> [UInt8] {
+        (try? WireCoding.encode(reply)) ?? Array(#"{"v":1,"id":"","ok":false}"#.utf8)
+    }
+}

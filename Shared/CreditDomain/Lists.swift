@@ -1,0 +1,57 @@
+/// The three lists (名单) of DOMAIN.md.
+public enum ListType: String, Codable, Sendable, CaseIterable, Hashable {
+    /// 失信联合惩戒对象名单 / 严重失信主体名单 (seeds 001, 002).
+    case black
+    /// 重点关注对象名单 (seeds 001, 002).
+    case keyAttention = "key-attention"
+    /// 红名单, 诚信典型 (seed 004 §7).
+    case red
+}
+
+/// One subject on one list: who put it there, on what basis, for how long.
+public struct Listing: Codable, Sendable, Hashable, Identifiable {
+    public enum Status: String, Codable, Sendable {
+        case active
+        /// Removed: repaired, revoked, expired or corrected; see `removalReason`.
+        case removed
+    }
+
+    public var id: String
+    public var list: ListType
+    public var subjectID: String
+    public var subjectName: String
+    public var subjectKind: SubjectKind
+    /// The initiating department (发起部门).
+    public var initiator: Department
+    public var basis: String
+    public var document: String
+    public var facts: String?
+    /// ISO dates (yyyy-MM-dd).
+    public var start: String
+    public var until: String
+    /// The registry record that caused an automatic listing (e.g. a court dishonest-debtor record).
+    public var sourceRecord: String?
+    public var status: Status
+    public var removalReason: String?
+
+    public init(
+        id: String, list: ListType, subjectID: String, subjectName: String, subjectKind: SubjectKind,
+        initiator: Department, basis: String, document: String, facts: String? = nil, start: String,
+        until: String, sourceRecord: String? = nil, status: Status = .active, removalReason: String? = nil
+    ) {
+        self.id = id
+        self.list = list
+        self.subjectID = subjectID
+        self.subjectName = subjectName
+        self.subjectKind = subjectKind
+        self.initiator = initiator
+        self.basis = basis
+        self.document = document
+        self.facts = facts
+        self.start = start
+        self.until = until
+        self.sourceRecord = sourceRecord
+        self.status = status
+        self.removalReason = removalReason
+    }
+}
