@@ -71,11 +71,22 @@ let package = Package(
             dependencies: [
                 "Bus",
                 "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Shared/ServiceKit",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HTTPSupport",
+            dependencies: [
+                "Bus",
+                "MeshProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Shared/HTTPSupport",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -137,7 +148,7 @@ let package = Package(
         .target(
             name: "DisclosureCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -153,7 +164,7 @@ let package = Package(
         .target(
             name: "InterceptorCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -23,6 +23,14 @@ public enum BusSchema {
                 t.column("seq", .integer).notNull()
                 t.column("updated_at", .text).notNull()
             }
+            try db.create(table: "bus_dead_letters") { t in
+                t.column("stream", .text).notNull()
+                t.column("seq", .integer).notNull()
+                t.column("event", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("at", .text).notNull()
+                t.primaryKey(["stream", "seq"])
+            }
         }
     }
 }

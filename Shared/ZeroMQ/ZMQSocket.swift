@@ -97,6 +97,10 @@ public final class ZMQSocket {
     /// The largest inbound message accepted; larger ones drop the connection.
     public func setMaxMessageSize(_ bytes: Int64) throws { try setOption(ZMQ_MAXMSGSIZE, int64: bytes) }
 
+    /// With immediate on, messages queue only on completed connections: sending with no peer fails
+    /// at once (EAGAIN) instead of queueing for a peer that may never come.
+    public func setImmediate(_ on: Bool) throws { try setOption(ZMQ_IMMEDIATE, on ? 1 : 0) }
+
     public func setIdentity(_ identity: String) throws { try setOption(ZMQ_ROUTING_ID, string: identity) }
 
     /// Reconnect back-off: starts at `interval` ms and doubles up to `maximum` ms.

@@ -1,0 +1,154 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+
+/// A business system's question: may this subject do this action here?
+public struct CheckRequest: Codable, Sendable {
+    public var subject: String
+    public var action: String
+    /// Who asks (the business system's user), for the log.
+    public var requester: String?
+    /// The business system's transaction reference, carried into the feedback.
+    public var reference: String?
+
+    public init(subject: String, action: String, requester: String? = nil, reference: String? = nil) {
+        self.subject = subject
+        self.action = action
+        self.requester = requester
+        self.reference = reference
+    }
+}
+
+/// How fresh the replica behind an answer is.
+public struct ReplicaState: Codable, Sendable {
+    public var seq: Int64
+    public var publisherHead: Int64?
+    public var activeListings: Int
+    public var catalogueVersion: String?
+    public var lastHeard: String?
+    public var ageSeconds: Double?
+    /// True when dispatch has not been heard for longer than `interceptor.staleAfter` seconds.
+    public var stale: Bool
+    public var state: String
+}
+
+/// The answer to a check: the decision, and for a match the measure, its basis, the listing and its
+/// initiator, plus every matched measure and the replica state it was based on.
+public struct CheckAnswer: Codable, Sendable {
+    public var checkID: String
+    public var department: String
+    public var subject: String
+    public var action: String
+    public var decision: Decision
+    public var reason: String
+    public var measure: String?
+    public var basis: String?
+    public var listing: String?
+    public var initiator: String?
+    public var document: String?
+    public var matched: [MatchedMeasure]
+    public var replica: ReplicaState
+    public var at: String
+}
+
+/// Answers checks from the replica, logs each one, and writes feedback for each match into the
+/// interceptor's own event log (forwarded to dispatch until acknowledged).
+public struct Checker: Sendable {
+    public let department: Department
+    let writer: any DatabaseWriter
+    let log: EventLog
+    let index: ReplicaIndex
+    let replicaState: @Sendable () -> ReplicaState
+    let today: @Sendable () -> String
+
+    public init(
+        department: Department, writer: any DatabaseWriter, log: EventLog, index: ReplicaIndex,
+        replicaState: @escaping @Sendable () -> ReplicaState, today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
+    ) {
+        self.department = department
+        self.writer = writer
+        self.log = log
+        self.index = index
+        self.replicaState = replicaState
+        self.today = today
+    }
+
+    public func check(_ request: CheckRequest) async throws(ReplyError) -> CheckAnswer {
+        let subject: SubjectID
+        do {
+            subject = try Identifiers.subjectID(request.subject, field: "subject")
+        } catch {
+            throw ReplyError(.invalid, "check: \(error)")
+        }
+        let action = request.action.trimmingCharacters(in: .whitespaces)
+        guard !action.isEmpty, action.count <= 100 else {
+            throw ReplyError(.invalid, "check: action must be 1–100 characters, such as government-procurement")
+        }
+        for (field, value) in [("requester", request.requester), ("reference", request.reference)] {
+            if let value, value.count > 200 { throw ReplyError(.invalid, "check: \(field) is longer than 200 characters") }
+        }
+        let replica = replicaState()
+        guard let catalogue = index.catalogue else {
+            throw ReplyError(.unavailable, "check: the replica has no measure catalogue yet; is sanction-dispatch reachable?")
+        }
+        let outcome = CheckDecider.decide(
+            department: department, action: action, today: today(), listings: index.listings(of: subject.value),
+            catalogue: catalogue)
+        let first = outcome.matched.first
+        let at = WireTime.now
+        var answer = CheckAnswer(
+            checkID: "", department: department.rawValue, subject: subject.value, action: action, decision: outcome.decision,
+            reason: outcome.reason, measure: first?.measureID, basis: first?.basis, listing: first?.listingID,
+            initiator: first?.initiator.rawValue, document: first?.document, matched: outcome.matched, replica: replica, at: at)
+        do {
+            answer.checkID = try await writer.write { [department, log] db -> String in
+                let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks") ?? 0) + 1
+                let id = "\(department.rawValue)-C-\(number)"
+                try db.execute(
+                    sql: """
+                        INSERT INTO checks(id, at, subject_id, action, decision, listing_ids, measure_ids, replica_seq, stale, requester, reference)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, at, subject.value, action, outcome.decision.rawValue,
+                        outcome.matched.map(\.listingID).joined(separator: ","),
+                        outcome.matched.map(\.measureID).joined(separator: ","), replica.seq, replica.stale,
+                        request.requester, request.reference,
+                    ])
+                if outcome.decision != .allow, let first {
+                    let feedback = CheckFeedback(
+                        checkID: id, department: department, subjectID: subject.value, action: action,
+                        decision: outcome.decision.rawValue, listingID: first.listingID, measureID: first.measureID,
+                        decidedAt: at, reference: request.reference)
+                    try log.append(db, type: "feedback.\(outcome.decision.rawValue)", data: feedback, id: "feedback-\(id)")
+                }
+                return id
+            }
+        } catch {
+            throw ReplyError(.internal, "check: the check could not be logged, so it is not answered: \(error)")
+        }
+        return answer
+    }
+
+    /// The most recent checks, newest first.
+    public func recentChecks(limit: Int) async throws -> [[String: JSONValue]] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM checks ORDER BY rowid DESC LIMIT ?", arguments: [limit]).map { row in
+                var object: [String: JSONValue] = [:]
+                for column in row.columnNames {
+                    let value = row[column] as DatabaseValue
+                    switch value.storage {
+                    case .null: object[column] = .null
+                    case .int64(let number): object[column] = .int(number)
+                    case .double(let number): object[column] = .double(number)
+                    case .string(let text): object[column] = .string(text)
+                    case .blob: object[column] = .null
+                    }
+                }
+                return object
+            }
+        }
+    }
+}

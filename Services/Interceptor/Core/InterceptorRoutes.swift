@@ -1,0 +1,36 @@
+import CreditDomain
+import Foundation
+import HTTPSupport
+import Hummingbird
+import MeshProtocol
+
+/// The local HTTP API a department's business system calls:
+/// `POST /v1/checks` → decision; `GET /v1/health` → replica age and seq; `GET /v1/checks?limit=N` → the log.
+enum InterceptorRoutes {
+    static func router(checker: Checker, health: @escaping @Sendable () -> Health) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/checks") { request, _ -> Response in
+            do throws(ReplyError) {
+                let body = try await JSONResponses.decode(CheckRequest.self, from: request)
+                return JSONResponses.ok(try await checker.check(body))
+            } catch {
+                return JSONResponses.failure(error)
+            }
+        }
+        router.get("/v1/health") { _, _ -> Response in
+            JSONResponses.ok(health())
+        }
+        router.get("/v1/checks") { request, _ -> Response in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+            guard (1...1_000).contains(limit) else {
+                return JSONResponses.failure(ReplyError(.invalid, "limit must be 1…1000, got \(limit)"))
+            }
+            do {
+                return JSONResponses.ok(try await checker.recentChecks(limit: limit))
+            } catch {
+                return JSONResponses.failure(ReplyError(.internal, "the check log could not be read"))
+            }
+        }
+        return router
+    }
+}

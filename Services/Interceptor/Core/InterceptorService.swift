@@ -1,0 +1,64 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import MeshProtocol
+import ServiceKit
+import ServiceLifecycle
+
+/// Assembles one department's interceptor: replica database, follower of dispatch's stream, check
+/// API over HTTP and ZeroMQ, feedback outbox forwarded to dispatch.
+///
+/// Config keys: `interceptors.<dept>.pub`, `.router`, `.http`; `interceptor.staleAfter` (seconds
+/// without hearing dispatch before answers say the replica is stale, default 30); the endpoints of
+/// `dispatch`. The database is `<dataDir>/interceptor-<dept>.sqlite`.
+public enum InterceptorService {
+    public static func make(department rawDepartment: String, topology: Topology, logger: Logger) throws -> [any Service] {
+        let department: Department
+        do {
+            department = try Department(validating: rawDepartment)
+        } catch {
+            throw ConfigError(key: "--dept", source: "command line", reason: "\(error)")
+        }
+        let config = topology.config
+        let staleAfter = Double(try config.int("interceptor.staleAfter", default: 30, range: 1...86_400))
+        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "interceptor-\(department)")) {
+            InterceptorSchema.register(in: &$0)
+        }
+        let index = ReplicaIndex()
+        try index.load(from: database)
+        let log = EventLog(stream: "interceptor.\(department)")
+        let dispatch = try topology.endpoints(of: .dispatch)
+        let follower = StreamSubscriber(
+            stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),
+            sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: DispatchReplicaApplier(index: index), logger: logger),
+            logger: logger)
+        let replicaState: @Sendable () -> ReplicaState = {
+            let status = follower.status
+            let age = status.lastHeard.flatMap { WireTime.parse($0) }.map { Date().timeIntervalSince($0) }
+            return ReplicaState(
+                seq: status.applied, publisherHead: status.publisherHead, activeListings: index.activeCount,
+                catalogueVersion: index.catalogue?.version, lastHeard: status.lastHeard, ageSeconds: age,
+                stale: age.map { $0 > staleAfter } ?? true, state: status.state.rawValue)
+        }
+        let checker = Checker(department: department, writer: database, log: log, index: index, replicaState: replicaState)
+        let forwarder = OutboxForwarder(
+            target: "dispatch.feedback", log: log, writer: database,
+            types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
+            op: "feedback.submit", department: department.rawValue, logger: logger)
+        let handler = InterceptorHandler(checker: checker, replicaState: replicaState, pendingFeedback: { forwarder.pending })
+        let endpoints = try topology.interceptorEndpoints(of: department.rawValue)
+        let server = BusServer(
+            service: "interceptor.\(department)",
+            options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+            log: log, reader: database, handler: handler, logger: logger)
+        let http = try topology.interceptorHTTP(of: department.rawValue)
+        let app = Application(
+            router: InterceptorRoutes.router(checker: checker, health: handler.health),
+            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "interceptor-\(department)"),
+            logger: logger)
+        return [server, follower, forwarder, app]
+    }
+}

@@ -1,0 +1,141 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+import Synchronization
+
+/// The interceptor's tables: its replica of dispatch's active listings and catalogue, and its check log.
+public enum InterceptorSchema {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("interceptor-v1") { db in
+            try db.create(table: "replica_listings") { t in
+                t.primaryKey("id", .text)
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("data", .text).notNull()
+            }
+            try db.create(table: "replica_catalogue") { t in
+                t.primaryKey("id", .integer)
+                t.column("version", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+            try db.create(table: "checks") { t in
+                t.primaryKey("id", .text)
+                t.column("at", .text).notNull()
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("action", .text).notNull()
+                t.column("decision", .text).notNull()
+                t.column("listing_ids", .text).notNull()
+                t.column("measure_ids", .text).notNull()
+                t.column("replica_seq", .integer).notNull()
+                t.column("stale", .boolean).notNull()
+                t.column("requester", .text)
+                t.column("reference", .text)
+            }
+        }
+    }
+}
+
+/// The replica in memory, for answers in microseconds; the SQLite tables are its durable copy and
+/// are loaded back at start. Changed only after the transaction that changed the tables commits.
+public final class ReplicaIndex: Sendable {
+    struct State {
+        var bySubject: [String: [Listing]] = [:]
+        var count = 0
+        var catalogue: MeasureCatalogue?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func load(from reader: any DatabaseReader) throws {
+        let (listings, catalogue) = try reader.read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT data FROM replica_listings").map { try WireCoding.decode(Listing.self, from: Array($0.utf8)) },
+                try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
+                    .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
+            )
+        }
+        state.withLock {
+            $0 = State()
+            $0.catalogue = catalogue
+            for listing in listings { Self.insert(listing, into: &$0) }
+        }
+    }
+
+    public func listings(of subject: String) -> [Listing] { state.withLock { $0.bySubject[subject] ?? [] } }
+    public var catalogue: MeasureCatalogue? { state.withLock { $0.catalogue } }
+    public var activeCount: Int { state.withLock { $0.count } }
+
+    func upsert(_ listing: Listing) { state.withLock { Self.insert(listing, into: &$0) } }
+
+    func remove(_ listing: Listing) {
+        state.withLock { state in
+            guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.id == listing.id }) else { return }
+            list.remove(at: index)
+            state.count -= 1
+            state.bySubject[listing.subjectID] = list.isEmpty ? nil : list
+        }
+    }
+
+    func setCatalogue(_ catalogue: MeasureCatalogue) { state.withLock { $0.catalogue = catalogue } }
+    func reset() { state.withLock { $0 = State() } }
+
+    private static func insert(_ listing: Listing, into state: inout State) {
+        var list = state.bySubject[listing.subjectID] ?? []
+        if let index = list.firstIndex(where: { $0.id == listing.id }) {
+            list[index] = listing
+        } else {
+            list.append(listing)
+            state.count += 1
+        }
+        state.bySubject[listing.subjectID] = list
+    }
+}
+
+/// Applies dispatch's stream to the replica: `catalogue.loaded`, `list.added`, `list.removed`.
+/// Snapshot items have the same types. Every change is idempotent by listing id.
+struct DispatchReplicaApplier: StreamApplier {
+    let index: ReplicaIndex
+
+    func apply(_ event: Event, in db: Database) throws {
+        try apply(type: event.type, data: event.data, in: db)
+    }
+
+    var supportsSnapshot: Bool { true }
+
+    func resetForSnapshot(in db: Database) throws {
+        try db.execute(sql: "DELETE FROM replica_listings")
+        try db.execute(sql: "DELETE FROM replica_catalogue")
+        db.afterNextTransaction { [index] _ in index.reset() }
+    }
+
+    func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {
+        try apply(type: item.type, data: item.data, in: db)
+    }
+
+    private func apply(type: String, data: JSONValue, in db: Database) throws {
+        switch type {
+        case "catalogue.loaded":
+            let catalogue = try data.decode(MeasureCatalogue.self)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
+                arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
+            db.afterNextTransaction { [index] _ in index.setCatalogue(catalogue) }
+        case "list.added":
+            let listing = try data.decode(Listing.self)
+            guard listing.status == .active else { return }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)",
+                arguments: [listing.id, listing.subjectID, String(decoding: try WireCoding.encode(listing), as: UTF8.self)])
+            db.afterNextTransaction { [index] _ in index.upsert(listing) }
+        case "list.removed":
+            let listing = try data.decode(Listing.self)
+            try db.execute(sql: "DELETE FROM replica_listings WHERE id = ?", arguments: [listing.id])
+            db.afterNextTransaction { [index] _ in index.remove(listing) }
+        default:
+            return
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Bus
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Assembles the registry from configuration: its database, event log and bus server.
+public enum RegistryService {
+    public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
+        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "registry")) {
+            RegistrySchema.register(in: &$0)
+        }
+        let log = EventLog(stream: CentralService.registry.rawValue)
+        let endpoints = try topology.endpoints(of: .registry)
+        let server = BusServer(
+            service: "registry", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+            log: log, reader: database, handler: RegistryHandler(writer: database, log: log), logger: logger)
+        return [server]
+    }
+}

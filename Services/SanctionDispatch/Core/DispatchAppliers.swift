@@ -1,0 +1,68 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import Logging
+import MeshProtocol
+
+/// Follows the registry: remembers subjects' names, and puts every court dishonest-debtor on the
+/// black list with the court as initiator (seed 004_3dfb1395f1f453ed.txt: 市中级法院 pushes the
+/// 失信被执行人 to the platform; every department then restricts them). Idempotent by source record.
+struct RegistryApplier: StreamApplier {
+    let store: ListingStore
+    /// Term of an automatic court listing, in years (`dispatch.courtListingYears`, default 2).
+    let courtListingYears: Int
+    let today: @Sendable () -> String
+
+    func apply(_ event: Event, in db: Database) throws {
+        guard event.type == "record.stored" else { return }
+        struct Stored: Decodable {
+            var id: String
+            var record: CreditRecord
+        }
+        let stored = try event.decodeData(Stored.self)
+        let record = stored.record
+        try db.execute(
+            sql: """
+                INSERT INTO known_subjects(id, name, kind) VALUES (?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind
+                """,
+            arguments: [record.subjectID, record.subjectName, record.subjectKind.rawValue])
+        guard record.kind == .courtDishonestDebtor, try store.bySourceRecord(stored.id, in: db) == nil else { return }
+        let start = today()
+        let until = FieldDates.adding(years: courtListingYears, to: start) ?? start
+        _ = try store.add(
+            Listing(
+                id: "", list: .black, subjectID: record.subjectID, subjectName: record.subjectName,
+                subjectKind: record.subjectKind, initiator: .court,
+                basis: record.legalBasis ?? "court dishonest judgment-debtor list (失信被执行人名单)",
+                document: record.documentNumber, facts: record.summary, start: start, until: until,
+                sourceRecord: stored.id),
+            in: db)
+    }
+}
+
+/// Follows repair: an approved repair removes its listing (seed 001 §三(三)6: terminate joint
+/// punishment after repair), which the `list.removed` event then lifts at every interceptor.
+struct RepairApplier: StreamApplier {
+    let store: ListingStore
+    let logger: Logger
+
+    func apply(_ event: Event, in db: Database) throws {
+        guard event.type == "repair.approved" else { return }
+        let application = try event.decodeData(RepairApplication.self)
+        guard let listing = try store.get(application.listingID, in: db) else {
+            logger.warning("Approved repair names an unknown listing", metadata: ["listing.id": "\(application.listingID)"])
+            return
+        }
+        guard listing.status == .active else { return }
+        guard application.decidedBy == listing.initiator else {
+            logger.warning(
+                "Repair approved by a department other than the initiator; ignored",
+                metadata: ["listing.id": "\(listing.id)", "repair.id": "\(application.id)"])
+            return
+        }
+        _ = try store.remove(
+            listing.id, reason: "repaired: application \(application.id) approved by \(listing.initiator)", in: db)
+    }
+}

@@ -1,0 +1,221 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+
+/// Body of `list.initiate`: a department puts a subject on a list (发起, seed 004 §14).
+public struct InitiateRequest: Codable, Sendable {
+    public var list: String
+    public var subject: String
+    public var subjectName: String?
+    public var basis: String
+    public var document: String
+    public var until: String
+    public var facts: String?
+
+    public init(list: String, subject: String, subjectName: String? = nil, basis: String, document: String, until: String, facts: String? = nil) {
+        self.list = list
+        self.subject = subject
+        self.subjectName = subjectName
+        self.basis = basis
+        self.document = document
+        self.until = until
+        self.facts = facts
+    }
+}
+
+/// sanction-dispatch's ops: initiate and remove listings, query them, take feedback, report tallies.
+public struct DispatchHandler: RequestHandler {
+    let writer: any DatabaseWriter
+    let log: EventLog
+    let store: ListingStore
+    let today: @Sendable () -> String
+
+    public init(writer: any DatabaseWriter, log: EventLog, today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }) {
+        self.writer = writer
+        self.log = log
+        self.store = ListingStore(log: log)
+        self.today = today
+    }
+
+    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
+        switch op {
+        case "list.initiate":
+            let department = try context.requireDepartment(for: op)
+            return try JSONValue(encoding: try await initiate(try body.decodeBody(InitiateRequest.self, op: op), by: department))
+        case "list.remove":
+            struct Body: Decodable { var listing: String; var reason: String }
+            let department = try context.requireDepartment(for: op)
+            let request = try body.decodeBody(Body.self, op: op)
+            return try JSONValue(encoding: try await remove(request.listing, reason: request.reason, by: department))
+        case "list.get":
+            struct Body: Decodable { var listing: String }
+            let id = try body.decodeBody(Body.self, op: op).listing
+            guard let listing = try await writer.read({ try store.get(id, in: $0) }) else {
+                throw ReplyError(.notFound, "list.get: no listing \(id)")
+            }
+            return try JSONValue(encoding: listing)
+        case "list.query":
+            struct Body: Decodable { var subject: String }
+            let subject = try body.decodeBody(Body.self, op: op).subject.trimmingCharacters(in: .whitespaces).uppercased()
+            return try JSONValue(encoding: try await writer.read { try store.active(subject: subject, in: $0) })
+        case "feedback.submit":
+            let department = try context.requireDepartment(for: op)
+            struct Body: Decodable { var event: Event }
+            return try await recordFeedback(try body.decodeBody(Body.self, op: op).event, from: department)
+        case "feedback.stats":
+            return try await feedbackStats()
+        case "catalogue.get":
+            guard let catalogue = try await writer.read({ try CatalogueStore.current(in: $0) }) else {
+                throw ReplyError(.notFound, "catalogue.get: no catalogue loaded")
+            }
+            return try JSONValue(encoding: catalogue)
+        default:
+            throw ReplyError(
+                .unknownOp,
+                "sanction-dispatch has no op \(op); it offers list.initiate, list.remove, list.get, list.query, feedback.submit, feedback.stats, catalogue.get")
+        }
+    }
+
+    func initiate(_ request: InitiateRequest, by department: String) async throws -> Listing {
+        guard let list = ListType(rawValue: request.list) else {
+            throw ReplyError(.invalid, "list.initiate: list \"\(request.list)\" is not one of black, key-attention, red")
+        }
+        let initiator: Department
+        let subject: SubjectID
+        let until: String
+        do {
+            initiator = try Department(validating: department)
+            subject = try Identifiers.subjectID(request.subject, field: "subject")
+            until = try FieldDates.isoDate(request.until, field: "until")
+        } catch {
+            throw ReplyError(.invalid, "list.initiate: \(error)")
+        }
+        let start = today()
+        guard until > start else {
+            throw ReplyError(.invalid, "list.initiate: until \(until) must be after today (\(start))")
+        }
+        for (field, value, limit) in [("basis", request.basis, 2_000), ("document", request.document, 200)] {
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw ReplyError(.invalid, "list.initiate: \(field) is required") }
+            guard trimmed.count <= limit else {
+                throw ReplyError(.invalid, "list.initiate: \(field) is \(trimmed.count) characters; at most \(limit)")
+            }
+        }
+        return try await writer.write { [store] db in
+            if let existing = try store.active(subject: subject.value, in: db).first(where: { $0.list == list && $0.initiator == initiator }) {
+                throw ReplyError(
+                    .conflict, "list.initiate: \(subject.value) is already on the \(list.rawValue) list by \(initiator) as \(existing.id)")
+            }
+            let known = try Row.fetchOne(db, sql: "SELECT name, kind FROM known_subjects WHERE id = ?", arguments: [subject.value])
+            let knownName: String? = known?["name"]
+            let knownKind: String? = known?["kind"]
+            let name = request.subjectName?.trimmingCharacters(in: .whitespaces) ?? knownName ?? ""
+            let kind = knownKind.flatMap(SubjectKind.init(rawValue:)) ?? subject.impliedKind
+            return try store.add(
+                Listing(
+                    id: "", list: list, subjectID: subject.value, subjectName: name, subjectKind: kind, initiator: initiator,
+                    basis: request.basis, document: request.document, facts: request.facts, start: start, until: until),
+                in: db)
+        }
+    }
+
+    func remove(_ id: String, reason: String, by department: String) async throws -> Listing {
+        try await writer.write { [store] db in
+            guard let listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.remove: no listing \(id)") }
+            guard listing.initiator.rawValue == department else {
+                throw ReplyError(.forbidden, "list.remove: \(id) was initiated by \(listing.initiator); \(department) may not remove it")
+            }
+            guard let removed = try store.remove(id, reason: reason, in: db) else {
+                throw ReplyError(.conflict, "list.remove: \(id) is already removed (\(listing.removalReason ?? "no reason"))")
+            }
+            return removed
+        }
+    }
+
+    /// Records one piece of feedback, once per event id: a resend after a lost acknowledgement is
+    /// acknowledged again without counting twice.
+    func recordFeedback(_ event: Event, from department: String) async throws -> JSONValue {
+        let feedback: CheckFeedback
+        do {
+            feedback = try event.decodeData(CheckFeedback.self)
+        } catch let error as DecodingError {
+            throw ReplyError(.badRequest, "feedback.submit: event.data: \(error.fieldDescription)")
+        }
+        guard feedback.department.rawValue == department else {
+            throw ReplyError(.forbidden, "feedback.submit: \(department) may not send feedback for \(feedback.department)")
+        }
+        let inserted = try await writer.write { [log] db -> Bool in
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM feedback WHERE id = ?", arguments: [event.id]) ?? false
+            if exists { return false }
+            try db.execute(
+                sql: """
+                    INSERT INTO feedback(id, department, listing_id, measure_id, action, subject_id, decision, decided_at, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.id, department, feedback.listingID, feedback.measureID, feedback.action, feedback.subjectID,
+                    feedback.decision, feedback.decidedAt, WireTime.now,
+                ])
+            try log.append(db, type: "feedback.recorded", data: feedback, id: "dispatch-feedback-\(event.id)")
+            return true
+        }
+        return .object(["id": .string(event.id), "recorded": .bool(inserted)])
+    }
+
+    func feedbackStats() async throws -> JSONValue {
+        try await writer.read { db in
+            var byDepartment: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT department, decision, COUNT(*) AS n FROM feedback GROUP BY department, decision") {
+                let department: String = row["department"]
+                var entry = byDepartment[department]?.objectValue ?? [:]
+                entry[row["decision"]] = .int(row["n"])
+                byDepartment[department] = .object(entry)
+            }
+            var byListing: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT listing_id, COUNT(*) AS n FROM feedback GROUP BY listing_id") {
+                byListing[row["listing_id"]] = .int(row["n"])
+            }
+            let total = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback") ?? 0
+            return .object(["total": .int(total), "byDepartment": .object(byDepartment), "byListing": .object(byListing)])
+        }
+    }
+
+    /// A snapshot of what interceptors need: the catalogue in force, then active listings by number.
+    public func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk? {
+        let after: Int64
+        if let cursor {
+            guard let value = Int64(cursor), value >= 0 else {
+                throw ReplyError(.invalid, "snapshot: cursor \"\(cursor)\" is not one this service gave")
+            }
+            after = value
+        } else {
+            after = 0
+        }
+        return try await writer.read { [log, store] db in
+            var items: [SnapshotChunk.Item] = []
+            if cursor == nil, let catalogue = try CatalogueStore.current(in: db) {
+                items.append(.init(type: "catalogue.loaded", data: try JSONValue(encoding: catalogue)))
+            }
+            let page = try store.activePage(after: after, limit: limit, in: db)
+            for (_, listing) in page { items.append(.init(type: "list.added", data: try JSONValue(encoding: listing))) }
+            let next = page.count == limit ? page.last.map { String($0.0) } : nil
+            return SnapshotChunk(stream: log.stream, seq: try log.head(db), items: items, next: next)
+        }
+    }
+
+    public func status() async -> JSONValue {
+        let counts = try? await writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM listings WHERE status = 'active'") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback") ?? 0,
+                try CatalogueStore.current(in: db)?.version
+            )
+        }
+        return .object([
+            "activeListings": .int(Int64(counts?.0 ?? 0)), "feedback": .int(Int64(counts?.1 ?? 0)),
+            "catalogueVersion": counts?.2.map(JSONValue.string) ?? .null,
+        ])
+    }
+}

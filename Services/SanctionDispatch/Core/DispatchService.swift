@@ -1,0 +1,58 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Assembles sanction-dispatch: database, catalogue load, bus server, and its two followers
+/// (registry for court records, repair for approvals).
+///
+/// Config keys: `dispatch.pub`, `dispatch.router`, `dispatch.catalogue` (path of the measure
+/// catalogue, default `config/catalogue.yaml`), `dispatch.courtListingYears` (default 2), and the
+/// endpoints of `registry` and `repair`.
+public enum DispatchService {
+    public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
+        let config = topology.config
+        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "dispatch")) {
+            DispatchSchema.register(in: &$0)
+        }
+        let log = EventLog(stream: CentralService.dispatch.rawValue)
+        let cataloguePath = config.string("dispatch.catalogue", default: "config/catalogue.yaml")
+        let catalogue: MeasureCatalogue
+        do {
+            catalogue = try CatalogueLoader.load(contentsOf: URL(fileURLWithPath: cataloguePath))
+        } catch {
+            throw ConfigError(key: "dispatch.catalogue", source: cataloguePath, reason: "\(error)")
+        }
+        let changed = try database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        logger.info(
+            "Measure catalogue in force",
+            metadata: ["catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)", "catalogue.changed": "\(changed)"])
+        let years = try config.int("dispatch.courtListingYears", default: 2, range: 1...10)
+        let today: @Sendable () -> String = { FieldDates.isoDate(Date()) }
+        let store = ListingStore(log: log)
+        let endpoints = try topology.endpoints(of: .dispatch)
+        let server = BusServer(
+            service: "sanction-dispatch",
+            options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+            log: log, reader: database, handler: DispatchHandler(writer: database, log: log, today: today), logger: logger)
+        let registry = try topology.endpoints(of: .registry)
+        let repair = try topology.endpoints(of: .repair)
+        return [
+            server,
+            StreamSubscriber(
+                stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
+                sink: DatabaseStreamSink(
+                    stream: "registry", writer: database,
+                    applier: RegistryApplier(store: store, courtListingYears: years, today: today), logger: logger),
+                logger: logger),
+            StreamSubscriber(
+                stream: "repair", options: .init(pubEndpoint: repair.pub, routerEndpoint: repair.router),
+                sink: DatabaseStreamSink(
+                    stream: "repair", writer: database, applier: RepairApplier(store: store, logger: logger), logger: logger),
+                logger: logger),
+        ]
+    }
+}

@@ -1,0 +1,128 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+
+/// sanction-dispatch's tables: listings (black, key-attention, red), the measure catalogue versions,
+/// subjects known from the registry, and the feedback departments send.
+public enum DispatchSchema {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("dispatch-v1") { db in
+            try db.create(table: "listings") { t in
+                t.primaryKey("id", .text)
+                t.column("number", .integer).notNull().unique()
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("list", .text).notNull()
+                t.column("initiator", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("source_record", .text).unique()
+                t.column("data", .text).notNull()
+                t.column("updated_at", .text).notNull()
+            }
+            try db.create(table: "catalogue_versions") { t in
+                t.primaryKey("version", .text)
+                t.column("data", .text).notNull()
+                t.column("loaded_at", .text).notNull()
+            }
+            try db.create(table: "known_subjects") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("kind", .text).notNull()
+            }
+            try db.create(table: "feedback") { t in
+                t.primaryKey("id", .text)
+                t.column("department", .text).notNull().indexed()
+                t.column("listing_id", .text).notNull().indexed()
+                t.column("measure_id", .text)
+                t.column("action", .text).notNull()
+                t.column("subject_id", .text).notNull()
+                t.column("decision", .text).notNull()
+                t.column("decided_at", .text).notNull()
+                t.column("received_at", .text).notNull()
+            }
+        }
+    }
+}
+
+/// Reads and writes listings; every change appends its event in the same transaction.
+struct ListingStore {
+    let log: EventLog
+
+    func add(_ draft: Listing, in db: Database) throws -> Listing {
+        let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(number), 0) FROM listings") ?? 0) + 1
+        var listing = draft
+        listing.id = String(format: "L-%06lld", number)
+        try db.execute(
+            sql: """
+                INSERT INTO listings(id, number, subject_id, list, initiator, status, source_record, data, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                listing.id, number, listing.subjectID, listing.list.rawValue, listing.initiator.rawValue,
+                listing.status.rawValue, listing.sourceRecord, try Self.text(listing), WireTime.now,
+            ])
+        try log.append(db, type: "list.added", data: listing)
+        return listing
+    }
+
+    func remove(_ id: String, reason: String, in db: Database) throws -> Listing? {
+        guard var listing = try get(id, in: db), listing.status == .active else { return nil }
+        listing.status = .removed
+        listing.removalReason = reason
+        try db.execute(
+            sql: "UPDATE listings SET status = ?, data = ?, updated_at = ? WHERE id = ?",
+            arguments: [listing.status.rawValue, try Self.text(listing), WireTime.now, id])
+        try log.append(db, type: "list.removed", data: listing)
+        return listing
+    }
+
+    func get(_ id: String, in db: Database) throws -> Listing? {
+        try String.fetchOne(db, sql: "SELECT data FROM listings WHERE id = ?", arguments: [id]).map(Self.decode)
+    }
+
+    func active(subject: String, in db: Database) throws -> [Listing] {
+        try String.fetchAll(
+            db, sql: "SELECT data FROM listings WHERE subject_id = ? AND status = 'active' ORDER BY number", arguments: [subject]
+        ).map(Self.decode)
+    }
+
+    func bySourceRecord(_ record: String, in db: Database) throws -> Listing? {
+        try String.fetchOne(db, sql: "SELECT data FROM listings WHERE source_record = ?", arguments: [record]).map(Self.decode)
+    }
+
+    /// Active listings after `cursor` (listing number), in order, for snapshots.
+    func activePage(after cursor: Int64, limit: Int, in db: Database) throws -> [(Int64, Listing)] {
+        try Row.fetchAll(
+            db, sql: "SELECT number, data FROM listings WHERE status = 'active' AND number > ? ORDER BY number LIMIT ?",
+            arguments: [cursor, limit]
+        ).map { ($0["number"], try Self.decode($0["data"])) }
+    }
+
+    static func text(_ listing: Listing) throws -> String {
+        String(decoding: try WireCoding.encode(listing), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> Listing {
+        try WireCoding.decode(Listing.self, from: Array(text.utf8))
+    }
+}
+
+/// Catalogue versions: the one in force is the last loaded.
+enum CatalogueStore {
+    static func current(in db: Database) throws -> MeasureCatalogue? {
+        try String.fetchOne(db, sql: "SELECT data FROM catalogue_versions ORDER BY loaded_at DESC, rowid DESC LIMIT 1")
+            .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
+    }
+
+    /// Stores and announces `catalogue` unless the same content is already in force. Returns whether it changed.
+    static func install(_ catalogue: MeasureCatalogue, in db: Database, log: EventLog) throws -> Bool {
+        if let current = try current(in: db), current == catalogue { return false }
+        let data = String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO catalogue_versions(version, data, loaded_at) VALUES (?, ?, ?)",
+            arguments: [catalogue.version, data, WireTime.now])
+        try log.append(db, type: "catalogue.loaded", data: catalogue)
+        return true
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import MeshProtocol
+import Synchronization
+import ZeroMQ
+
+/// Why a request to another service did not get an answer or was refused.
+public enum BusClientError: Error, Sendable, CustomStringConvertible {
+    /// No connection to the endpoint could be made before the deadline.
+    case unreachable(endpoint: String, op: String, after: Duration)
+    /// The request went out but no reply came back before the deadline.
+    case timedOut(endpoint: String, op: String, after: Duration)
+    /// The service answered with an error.
+    case refused(ReplyError)
+    /// The reply could not be read.
+    case malformedReply(endpoint: String, reason: String)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .unreachable(let endpoint, let op, let after):
+            "no connection to \(endpoint) within \(after.seconds)s for \(op) (is the service running there?)"
+        case .timedOut(let endpoint, let op, let after):
+            "\(op) sent to \(endpoint) got no reply within \(after.seconds)s"
+        case .refused(let error): error.description
+        case .malformedReply(let endpoint, let reason): "unreadable reply from \(endpoint): \(reason)"
+        case .closed: "the client was closed"
+        }
+    }
+}
+
+extension Duration {
+    var seconds: String {
+        let (s, atto) = components
+        let value = Double(s) + Double(atto) / 1e18
+        return value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
+}
+
+/// Sends requests to one service's ROUTER over a DEALER socket and matches replies by id.
+///
+/// `ZMQ_IMMEDIATE` is on, so a request is only queued once the connection is complete; until then
+/// sending is retried every 25 ms, which lets the caller tell "nobody there" from "no answer".
+public final class BusClient: Sendable {
+    public let endpoint: String
+    private let loop: SocketLoop
+    private let dealer: SocketLoop.SocketHandle
+    private let pending = Mutex<[String: CheckedContinuation<Reply, any Error>]>([:])
+    private let closed = Atomic<Bool>(false)
+
+    public init(endpoint: String, maxMessageSize: Int64 = 64 << 20) throws {
+        self.endpoint = endpoint
+        let socket = try ZMQSocket(type: .dealer)
+        try socket.setImmediate(true)
+        try socket.setMaxMessageSize(maxMessageSize)
+        try socket.setReconnect(interval: 100, maximum: 2_000)
+        try socket.setHighWaterMarks(send: 0, receive: 0)
+        try socket.connect(endpoint)
+        let loop = try SocketLoop(name: "client")
+        self.loop = loop
+        // The handler needs `self`; route through a box set right after init.
+        let box = ReplySink()
+        self.dealer = loop.add(socket) { box.deliver($0) }
+        box.client.withLock { $0 = WeakClient(self) }
+        loop.start()
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.stop()
+        let waiting = pending.withLock { map -> [CheckedContinuation<Reply, any Error>] in
+            defer { map.removeAll() }
+            return Array(map.values)
+        }
+        waiting.forEach { $0.resume(throwing: BusClientError.closed) }
+    }
+
+    /// Sends one request and returns its result, throwing `BusClientError.refused` for an error reply.
+    public func request(
+        _ op: String, as department: String? = nil, body: JSONValue = .object([:]), timeout: Duration = .seconds(10)
+    ) async throws -> JSONValue {
+        let reply = try await send(Request(id: UUID().uuidString, op: op, as: department, body: body), timeout: timeout)
+        if let result = reply.result, reply.ok { return result }
+        throw BusClientError.refused(reply.error ?? ReplyError(.internal, "error reply without details"))
+    }
+
+    /// Sends a request and decodes its result.
+    public func request<T: Decodable>(
+        _ op: String, as department: String? = nil, body: some Encodable, decoding: T.Type, timeout: Duration = .seconds(10)
+    ) async throws -> T {
+        let result = try await request(op, as: department, body: JSONValue(encoding: body), timeout: timeout)
+        do {
+            return try result.decode(T.self)
+        } catch {
+            throw BusClientError.malformedReply(endpoint: endpoint, reason: "\(op) result: \(error)")
+        }
+    }
+
+    /// Sends a prepared request and returns the raw reply (ok or not).
+    public func send(_ request: Request, timeout: Duration) async throws -> Reply {
+        guard !closed.load(ordering: .acquiring) else { throw BusClientError.closed }
+        let frames: [[UInt8]] = [[], try WireCoding.encode(request)]
+        let deadline = ContinuousClock.now + timeout
+        return try await withCheckedThrowingContinuation { continuation in
+            pending.withLock { $0[request.id] = continuation }
+            attempt(frames, id: request.id, op: request.op, deadline: deadline, timeout: timeout)
+        }
+    }
+
+    private func attempt(_ frames: [[UInt8]], id: String, op: String, deadline: ContinuousClock.Instant, timeout: Duration) {
+        loop.send(frames, on: dealer) { [self] accepted in
+            let now = ContinuousClock.now
+            if accepted {
+                DispatchQueue.global().asyncAfter(deadline: .now() + max(0, (deadline - now).timeInterval)) { [self] in
+                    fail(id, BusClientError.timedOut(endpoint: endpoint, op: op, after: timeout))
+                }
+            } else if now < deadline, !closed.load(ordering: .acquiring) {
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.025) { [self] in
+                    attempt(frames, id: id, op: op, deadline: deadline, timeout: timeout)
+                }
+            } else {
+                fail(id, BusClientError.unreachable(endpoint: endpoint, op: op, after: timeout))
+            }
+        }
+    }
+
+    private func fail(_ id: String, _ error: BusClientError) {
+        pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: error)
+    }
+
+    fileprivate func deliver(_ message: ZMQMessage) {
+        guard let frame = message.frames.last else { return }
+        guard let reply = try? WireCoding.decode(Reply.self, from: frame) else { return }
+        pending.withLock { $0.removeValue(forKey: reply.id) }?.resume(returning: reply)
+    }
+}
+
+/// Lets the loop's message handler reach the client without a retain cycle.
+private final class ReplySink: Sendable {
+    let client = Mutex<WeakClient?>(nil)
+    func deliver(_ message: ZMQMessage) {
+        client.withLock { $0?.value }?.deliver(message)
+    }
+}
+
+private struct WeakClient: @unchecked Sendable {
+    // @unchecked Sendable: holds only a weak reference to a Sendable class.
+    weak var value: BusClient?
+    init(_ value: BusClient) { self.value = value }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+import Logging
+import MeshProtocol
+
+/// Where a `StreamSubscriber` puts what it receives, and how it remembers how far it got.
+public protocol StreamSink: Sendable {
+    /// The last seq applied, as durable as the sink is.
+    func appliedSeq() async throws -> Int64
+    /// Applies events whose seqs run on from `appliedSeq() + 1` without a gap.
+    func apply(_ events: [Event]) async throws
+    /// Whether the sink can start from a snapshot instead of replaying the whole history.
+    var acceptsSnapshot: Bool { get }
+    /// Applies one snapshot chunk; `first` says to drop the current state first. After the last chunk
+    /// `finishSnapshot(seq:)` records the seq the snapshot reflects.
+    func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws
+    func finishSnapshot(seq: Int64) async throws
+}
+
+extension StreamSink {
+    public var acceptsSnapshot: Bool { false }
+    public func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws {}
+    public func finishSnapshot(seq: Int64) async throws {}
+}
+
+/// How a service turns another stream's events into its own state. Applying the same event twice
+/// must change nothing (events are redelivered after crashes and during catch-up).
+public protocol StreamApplier: Sendable {
+    func apply(_ event: Event, in db: Database) throws
+    /// Snapshot support: drop the state derived from the stream, then add items chunk by chunk.
+    var supportsSnapshot: Bool { get }
+    func resetForSnapshot(in db: Database) throws
+    func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws
+}
+
+extension StreamApplier {
+    public var supportsSnapshot: Bool { false }
+    public func resetForSnapshot(in db: Database) throws {}
+    public func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {}
+}
+
+/// Applies a stream's events to a service database, each batch and its checkpoint in one
+/// transaction. An event the applier cannot apply goes to `bus_dead_letters` (with the reason)
+/// instead of stopping the stream; operators see the count in `status`.
+public struct DatabaseStreamSink: StreamSink {
+    public let stream: String
+    private let writer: any DatabaseWriter
+    private let applier: any StreamApplier
+    private let logger: Logger
+
+    public init(stream: String, writer: any DatabaseWriter, applier: any StreamApplier, logger: Logger) {
+        self.stream = stream
+        self.writer = writer
+        self.applier = applier
+        self.logger = logger
+    }
+
+    public func appliedSeq() async throws -> Int64 {
+        try await writer.read { [stream] in try Checkpoints.applied($0, stream: stream) }
+    }
+
+    public func apply(_ events: [Event]) async throws {
+        guard let last = events.last else { return }
+        let failures = try await writer.write { [stream, applier] db -> [(Event, String)] in
+            var failures: [(Event, String)] = []
+            let applied = try Checkpoints.applied(db, stream: stream)
+            for event in events where event.seq > applied {
+                do {
+                    try db.inSavepoint {
+                        try applier.apply(event, in: db)
+                        return .commit
+                    }
+                } catch {
+                    failures.append((event, "\(error)"))
+                    try DeadLetters.record(db, event: event, reason: "\(error)")
+                }
+            }
+            if last.seq > applied { try Checkpoints.set(db, stream: stream, seq: last.seq) }
+            return failures
+        }
+        for (event, reason) in failures {
+            logger.error(
+                "Event could not be applied; kept in bus_dead_letters",
+                metadata: ["stream.name": "\(stream)", "event.seq": "\(event.seq)", "event.type": "\(event.type)", "error": "\(reason)"])
+        }
+    }
+
+    public var acceptsSnapshot: Bool { applier.supportsSnapshot }
+
+    public func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws {
+        try await writer.write { [applier] db in
+            if first { try applier.resetForSnapshot(in: db) }
+            for item in items { try applier.applySnapshotItem(item, in: db) }
+        }
+    }
+
+    public func finishSnapshot(seq: Int64) async throws {
+        try await writer.write { [stream] db in try Checkpoints.set(db, stream: stream, seq: seq) }
+    }
+}
+
+/// Events a follower could not apply, kept for an operator to look at.
+public enum DeadLetters {
+    static func record(_ db: Database, event: Event, reason: String) throws {
+        let data = String(decoding: try WireCoding.encode(event), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO bus_dead_letters(stream, seq, event, reason, at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [event.stream, event.seq, data, reason, WireTimeNow.text()])
+    }
+
+    public static func count(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bus_dead_letters") ?? 0
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import Logging
+import MeshProtocol
+import ServiceLifecycle
+import Synchronization
+import ZeroMQ
+
+/// What a follower knows about its position in a stream, for `status` and health answers.
+public struct SubscriberStatus: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        /// Waiting for the first message from the publisher (subscription not yet through).
+        case connecting
+        /// Replaying or loading a snapshot.
+        case catchingUp = "catching-up"
+        /// Applying live events as they come.
+        case live
+        /// The publisher's ROUTER did not answer; retried on the next heartbeat.
+        case unreachable
+        /// No heartbeat for longer than the silence bound.
+        case silent
+        /// The publisher's head is behind what was applied: its log was lost or replaced.
+        case diverged
+    }
+
+    public var stream: String
+    public var applied: Int64
+    public var publisherHead: Int64?
+    public var state: State
+    public var lastHeard: String?
+    public var lastError: String?
+
+    public var lag: Int64? { publisherHead.map { max(0, $0 - applied) } }
+}
+
+/// Follows one stream: subscribes to the publisher's PUB, waits for the first message (the
+/// subscription has then reached the publisher), catches up through `snapshot`/`replay` on its
+/// ROUTER, then applies live events in seq order. A gap, a heartbeat announcing a head beyond what
+/// was applied, or a reconnect triggers a replay of exactly the missing range (the Clone pattern of
+/// the ZeroMQ Guide, chapter 5, with the publisher's event log as durable history).
+public final class StreamSubscriber: Service {
+    public struct Options: Sendable {
+        public var pubEndpoint: String
+        public var routerEndpoint: String
+        /// A publisher unheard for longer than this is reported `silent`.
+        public var silenceAfter: Duration = .seconds(5)
+        public var replayBatch: Int = 2_000
+        public var snapshotChunk: Int = 2_000
+        public var requestTimeout: Duration = .seconds(10)
+
+        public init(pubEndpoint: String, routerEndpoint: String) {
+            self.pubEndpoint = pubEndpoint
+            self.routerEndpoint = routerEndpoint
+        }
+    }
+
+    private enum Input {
+        case message(ZMQMessage)
+        case tick
+    }
+
+    public let stream: String
+    public let options: Options
+    private let sink: any StreamSink
+    private let logger: Logger
+    private let state: Mutex<SubscriberStatus>
+
+    public init(stream: String, options: Options, sink: any StreamSink, logger: Logger) {
+        self.stream = stream
+        self.options = options
+        self.sink = sink
+        self.logger = logger
+        self.state = Mutex(SubscriberStatus(stream: stream, applied: 0, state: .connecting))
+    }
+
+    public var status: SubscriberStatus { state.withLock { $0 } }
+
+    public func run() async throws {
+        var applied = try await sink.appliedSeq()
+        state.withLock { $0.applied = applied }
+        let client = try BusClient(endpoint: options.routerEndpoint)
+        defer { client.close() }
+        let loop = try SocketLoop(name: "sub-\(stream)")
+        let sub = try ZMQSocket(type: .sub)
+        try sub.setMaxMessageSize(16 << 20)
+        try sub.setHighWaterMarks(receive: 100_000)
+        try sub.setReconnect(interval: 100, maximum: 2_000)
+        try sub.subscribe("")
+        try sub.connect(options.pubEndpoint)
+        let (inputs, input) = AsyncStream<Input>.makeStream()
+        loop.add(sub) { input.yield(.message($0)) }
+        loop.start()
+        defer { loop.stop() }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                input.yield(.tick)
+            }
+        }
+        defer { ticker.cancel() }
+        logger.info(
+            "Following stream",
+            metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "bus.pub": "\(options.pubEndpoint)"])
+
+        var synced = false
+        var lastHeard: ContinuousClock.Instant?
+        for await item in inputs.cancelOnGracefulShutdown() {
+            switch item {
+            case .tick:
+                if let lastHeard, ContinuousClock.now - lastHeard > options.silenceAfter {
+                    markSilent()
+                }
+            case .message(let message):
+                guard message.frames.count == 2 else { continue }
+                let topic = String(decoding: message.frames[0], as: UTF8.self)
+                if topic == Heartbeat.topic {
+                    guard let beat = try? WireCoding.decode(Heartbeat.self, from: message.frames[1]),
+                        beat.stream == stream
+                    else { continue }
+                    lastHeard = .now
+                    heard(head: beat.head)
+                    if !synced || beat.head > applied {
+                        synced = await catchUp(client, applied: &applied)
+                    } else {
+                        state.withLock { $0.state = .live }
+                    }
+                } else {
+                    guard let event = try? WireCoding.decode(Event.self, from: message.frames[1]),
+                        event.stream == stream
+                    else { continue }
+                    lastHeard = .now
+                    heard(head: event.seq)
+                    if !synced {
+                        // The log already holds this event (it is published after commit).
+                        synced = await catchUp(client, applied: &applied)
+                    } else if event.seq == applied + 1 {
+                        do {
+                            try await deliver([event])
+                            applied = event.seq
+                            state.withLock { $0.applied = applied }
+                        } catch {
+                            synced = false
+                            failed("apply", error)
+                        }
+                    } else if event.seq > applied + 1 {
+                        logger.debug(
+                            "Gap in stream; replaying",
+                            metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "event.seq": "\(event.seq)"])
+                        synced = await catchUp(client, applied: &applied)
+                    }
+                }
+            }
+        }
+    }
+
+    private func deliver(_ events: [Event]) async throws {
+        try await sink.apply(events)
+    }
+
+    /// Brings `applied` up to the publisher's head. Returns whether the follower is now in sync.
+    private func catchUp(_ client: BusClient, applied: inout Int64) async -> Bool {
+        state.withLock { $0.state = .catchingUp }
+        do {
+            if applied == 0, sink.acceptsSnapshot {
+                applied = try await loadSnapshot(client)
+            }
+            while true {
+                let result = try await client.request(
+                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch),
+                    decoding: ReplayResult.self, timeout: options.requestTimeout)
+                heard(head: result.head)
+                if result.head < applied {
+                    state.withLock {
+                        $0.state = .diverged
+                        $0.lastError = "publisher head \(result.head) is behind applied seq \(applied): its log was lost or replaced"
+                    }
+                    logger.error(
+                        "Publisher is behind this follower; its event log was lost or replaced",
+                        metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "stream.head": "\(result.head)"])
+                    return false
+                }
+                guard let last = result.events.last else { break }
+                for (offset, event) in result.events.enumerated() where event.seq != applied + 1 + Int64(offset) {
+                    throw BusClientError.malformedReply(
+                        endpoint: options.routerEndpoint,
+                        reason: "replay from \(applied) returned seq \(event.seq) at position \(offset)")
+                }
+                try await deliver(result.events)
+                applied = last.seq
+                state.withLock { $0.applied = applied }
+                if applied >= result.head { break }
+            }
+            state.withLock {
+                $0.state = .live
+                $0.lastError = nil
+            }
+            return true
+        } catch {
+            failed("catch-up", error)
+            return false
+        }
+    }
+
+    private func loadSnapshot(_ client: BusClient) async throws -> Int64 {
+        var cursor: String?
+        var seq: Int64?
+        var first = true
+        repeat {
+            let chunk = try await client.request(
+                "snapshot", body: SnapshotRequest(cursor: cursor, limit: options.snapshotChunk),
+                decoding: SnapshotChunk.self, timeout: options.requestTimeout)
+            if seq == nil { seq = chunk.seq }
+            try await sink.applySnapshotChunk(chunk.items, first: first)
+            first = false
+            cursor = chunk.next
+        } while cursor != nil
+        let reflected = seq ?? 0
+        try await sink.finishSnapshot(seq: reflected)
+        logger.info("Snapshot loaded", metadata: ["stream.name": "\(stream)", "stream.seq": "\(reflected)"])
+        return reflected
+    }
+
+    private func heard(head: Int64) {
+        state.withLock {
+            $0.publisherHead = max($0.publisherHead ?? 0, head)
+            $0.lastHeard = WireTimeNow.text()
+            if $0.state == .silent || $0.state == .connecting { $0.state = .catchingUp }
+        }
+    }
+
+    private func markSilent() {
+        let changed = state.withLock { status -> Bool in
+            guard status.state != .silent else { return false }
+            status.state = .silent
+            return true
+        }
+        if changed {
+            logger.warning(
+                "Publisher silent", metadata: ["stream.name": "\(stream)", "bus.pub": "\(options.pubEndpoint)"])
+        }
+    }
+
+    private func failed(_ step: String, _ error: any Error) {
+        let first = state.withLock { status -> Bool in
+            let wasFailing = status.state == .unreachable
+            status.state = .unreachable
+            status.lastError = "\(step): \(error)"
+            return !wasFailing
+        }
+        if first {
+            logger.warning(
+                "Catch-up failed; retrying on the next heartbeat",
+                metadata: ["stream.name": "\(stream)", "step": "\(step)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// The grade of the public credit comprehensive evaluation (公共信用综合评价, seed 002).
+public enum CreditGrade: String, Codable, Sendable, CaseIterable, Comparable {
+    case A, B, C, D
+
+    public static func < (lhs: CreditGrade, rhs: CreditGrade) -> Bool { lhs.rawValue > rhs.rawValue }
+}
+
+/// The class of "double random, one public" (双随机、一公开) supervision a grade leads to: good credit
+/// and low risk → a lower sampling ratio and frequency; ordinary → the normal ratio; dishonest and
+/// high risk → a higher ratio (seeds 001_39879157d47ddbdf.txt §4, 002_10269c086428049a.txt (六)).
+public enum SupervisionClass: String, Codable, Sendable, CaseIterable {
+    case reduced
+    case normal
+    case increased
+}
+
+/// One record as grading sees it: its kind and, when negative, its severity.
+public struct GradeInput: Sendable, Hashable {
+    public var kind: RecordKind
+    public var severity: Severity?
+
+    public init(kind: RecordKind, severity: Severity? = nil) {
+        self.kind = kind
+        self.severity = severity
+    }
+}
+
+/// A subject's score, grade and supervision class.
+public struct GradeResult: Codable, Sendable, Equatable {
+    public var score: Int
+    public var grade: CreditGrade
+    public var supervision: SupervisionClass
+
+    public init(score: Int, grade: CreditGrade, supervision: SupervisionClass) {
+        self.score = score
+        self.grade = grade
+        self.supervision = supervision
+    }
+}
+
+/// The public credit comprehensive evaluation: records in, grade and supervision class out.
+///
+/// The score starts at 100 and each record in force adds its points:
+///
+/// | record | points |
+/// |---|---|
+/// | penalty, general (一般) or without severity | −5 |
+/// | penalty, serious (较重) | −15 |
+/// | penalty, severe (严重) | −30 |
+/// | court dishonest judgment debtor (失信被执行人) | −40 |
+/// | tax or fee arrears (欠税欠费) | −10 |
+/// | commendation or honour (表彰奖励) | +5 |
+/// | any other kind | 0 |
+///
+/// The total is then held within 0…100 (so commendations cannot lift a score above 100, and the order
+/// of records does not matter). Grades and supervision classes (seeds 001, 002):
+///
+/// | score | grade | supervision |
+/// |---|---|---|
+/// | ≥ 90 | A | reduced |
+/// | ≥ 75 | B | normal |
+/// | ≥ 60 | C | increased |
+/// | < 60 | D | increased |
+///
+/// Departments may add industry models (行业信用评价模型, seed 002); this is the public baseline.
+public enum GradingRules {
+    public static let baseScore = 100
+
+    /// The points one record adds to the score (negative for dishonest conduct).
+    public static func points(for input: GradeInput) -> Int {
+        switch input.kind {
+        case .penalty:
+            switch input.severity ?? .general {
+            case .general: -5
+            case .serious: -15
+            case .severe: -30
+            }
+        case .courtDishonestDebtor: -40
+        case .taxArrears: -10
+        case .commendation: 5
+        default: 0
+        }
+    }
+
+    /// Grades a subject from its records in force.
+    public static func grade(_ records: [GradeInput]) -> GradeResult {
+        let total = records.reduce(baseScore) { $0 + points(for: $1) }
+        let score = min(100, max(0, total))
+        let grade: CreditGrade
+        let supervision: SupervisionClass
+        switch score {
+        case 90...: (grade, supervision) = (.A, .reduced)
+        case 75..<90: (grade, supervision) = (.B, .normal)
+        case 60..<75: (grade, supervision) = (.C, .increased)
+        default: (grade, supervision) = (.D, .increased)
+        }
+        return GradeResult(score: score, grade: grade, supervision: supervision)
+    }
+}

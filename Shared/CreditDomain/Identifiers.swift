@@ -1,0 +1,204 @@
+import Foundation
+
+/// Validation of the two subject identifier schemes (DOMAIN.md, "Identifiers"). Every record,
+/// listing and disclosure is keyed by the identifier (seeds 000, 001), so a bad one is refused with
+/// a reason naming the field, never stored.
+public enum Identifiers {
+    // MARK: - Unified social credit code (GB 32100-2015)
+
+    /// The 31 characters a unified social credit code may use: digits and upper-case letters
+    /// except I, O, Z, S and V. A character's value is its index.
+    static let usccAlphabet: [Character] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
+    static let usccWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+    // MARK: - Resident ID (GB 11643-1999)
+
+    static let residentIDWeights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    static let residentIDCheckCharacters: [Character] = Array("10X98765432")
+
+    /// Validates a unified social credit code (统一社会信用代码, GB 32100-2015).
+    ///
+    /// The text is trimmed and upper-cased; it must be 18 characters of
+    /// `0123456789ABCDEFGHJKLMNPQRTUWXY` whose 18th is the check character
+    /// (31 − Σ value×weight mod 31) mod 31 over the weights `1 3 9 27 19 26 16 17 20 29 25 13 8 24 10
+    /// 30 28`. The implied subject kind comes from position 1 (registration authority) and
+    /// position 2 (organisation type):
+    ///
+    /// | positions 1–2 | authority | implied kind |
+    /// |---|---|---|
+    /// | `11` | organisation establishment (机构编制), 机关 | government agency |
+    /// | `12`, other `1x` | organisation establishment, 事业单位 | public institution |
+    /// | `5x`, `7x`, `8x` | civil affairs (民政), religion (宗教), trade unions (工会) | social organisation |
+    /// | `92` | industry & commerce, 个体工商户 | individual business |
+    /// | `91`, `93` (farmers' cooperative), any other | | enterprise |
+    ///
+    /// - Throws: `DomainError.invalid` naming `field`, e.g. "check character should be B, found A".
+    public static func unifiedSocialCreditCode(_ text: String, field: String) throws(DomainError) -> SubjectID {
+        let code = normalised(text)
+        let characters = Array(code)
+        guard characters.count == 18 else {
+            throw .invalid(
+                field: field, value: code,
+                reason: "a unified social credit code must be 18 characters, found \(characters.count)")
+        }
+        for (index, character) in characters.enumerated() where !usccAlphabet.contains(character) {
+            let rule = "IOZSV".contains(character) ? "no I, O, Z, S, V" : "only digits and letters other than I, O, Z, S, V"
+            throw .invalid(
+                field: field, value: code, reason: "character '\(character)' at position \(index + 1) is not allowed (\(rule))")
+        }
+        let expected = usccCheckCharacter(for: String(characters[0..<17]))!
+        guard characters[17] == expected else {
+            throw .invalid(
+                field: field, value: code,
+                reason: "check character should be \(expected), found \(characters[17])")
+        }
+        return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: impliedKind(ofUSCC: characters))
+    }
+
+    /// Validates a resident ID (居民身份证号码, GB 11643-1999): 17 digits and a check character
+    /// (a digit or `X`; a lower-case `x` is accepted and upper-cased). Positions 7–14 must be a real
+    /// calendar date between 1900-01-01 and today (UTC).
+    ///
+    /// - Throws: `DomainError.invalid` naming `field` and the broken rule.
+    public static func residentID(_ text: String, field: String) throws(DomainError) -> SubjectID {
+        try residentID(text, field: field, today: FieldDates.isoDate(Date()))
+    }
+
+    /// `residentID(_:field:)` against a given today (yyyy-MM-dd), for tests and replays.
+    static func residentID(_ text: String, field: String, today: String) throws(DomainError) -> SubjectID {
+        let id = normalised(text)
+        let characters = Array(id)
+        guard characters.count == 18 else {
+            throw .invalid(field: field, value: id, reason: "a resident ID must be 18 characters, found \(characters.count)")
+        }
+        for (index, character) in characters[0..<17].enumerated() where !character.isASCIIDigit {
+            throw .invalid(
+                field: field, value: id,
+                reason: "character '\(character)' at position \(index + 1) is not allowed (the first 17 are digits)")
+        }
+        guard characters[17].isASCIIDigit || characters[17] == "X" else {
+            throw .invalid(
+                field: field, value: id,
+                reason: "character '\(characters[17])' at position 18 is not allowed (the check character is a digit or X)")
+        }
+        let birth = String(characters[6..<14])
+        let birthISO: String
+        do {
+            birthISO = try FieldDates.isoDate(birth, field: field, years: 0...9999)
+        } catch {
+            throw .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is not a calendar date")
+        }
+        guard birthISO >= "1900-01-01" else {
+            throw .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is before 1900")
+        }
+        guard birthISO <= today else {
+            throw .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is in the future")
+        }
+        let expected = residentIDCheckCharacter(for: String(characters[0..<17]))!
+        guard characters[17] == expected else {
+            throw .invalid(field: field, value: id, reason: "check character should be \(expected), found \(characters[17])")
+        }
+        return SubjectID(value: id, scheme: .residentID, impliedKind: .naturalPerson)
+    }
+
+    /// Validates either scheme, chosen by shape: 18 characters that are all digits (or 17 digits and
+    /// `X`) follow the resident ID rules, anything else the unified social credit code rules.
+    ///
+    /// An all-digit unified social credit code is possible (its check character may be a digit), so
+    /// a resident-ID-shaped text that fails the resident ID rules is tried as a code before being
+    /// refused. When both fail, the error of the likelier scheme is thrown: the resident ID's for
+    /// digit-only text (whatever its length), the code's otherwise. A masked identifier (with `*`, as
+    /// published lists print them) is refused as such.
+    public static func subjectID(_ text: String, field: String) throws(DomainError) -> SubjectID {
+        let id = normalised(text)
+        if id.contains("*") {
+            // Published lists mask personal identifiers; a masked one cannot key a record.
+            throw .invalid(field: field, value: id, reason: "is masked; the full identifier is required")
+        }
+        guard looksLikeResidentID(id) else {
+            return try unifiedSocialCreditCode(id, field: field)
+        }
+        do {
+            return try residentID(id, field: field)
+        } catch let residentError {
+            if let code = try? unifiedSocialCreditCode(id, field: field) { return code }
+            throw residentError
+        }
+    }
+
+    /// The check character of a unified social credit code whose first 17 characters are given, or
+    /// nil when they are not 17 characters of the code's alphabet.
+    public static func usccCheckCharacter(for first17: String) -> Character? {
+        let characters = Array(first17.uppercased())
+        guard characters.count == 17 else { return nil }
+        var sum = 0
+        for (character, weight) in zip(characters, usccWeights) {
+            guard let value = usccAlphabet.firstIndex(of: character) else { return nil }
+            sum += value * weight
+        }
+        return usccAlphabet[(31 - sum % 31) % 31]
+    }
+
+    /// The check character of a resident ID whose first 17 digits are given, or nil when they are not
+    /// 17 ASCII digits.
+    public static func residentIDCheckCharacter(for first17: String) -> Character? {
+        let characters = Array(first17)
+        guard characters.count == 17 else { return nil }
+        var sum = 0
+        for (character, weight) in zip(characters, residentIDWeights) {
+            guard character.isASCIIDigit, let value = character.wholeNumberValue else { return nil }
+            sum += value * weight
+        }
+        return residentIDCheckCharacters[sum % 11]
+    }
+
+    /// Masks a personal identifier for public output (seeds 000 §13, 001 §(四)5: privacy is protected).
+    ///
+    /// - A resident ID keeps its first 6 and last 4 characters: `330102********123X`.
+    /// - A unified social credit code (an organisation) is returned unchanged. An all-digit text that
+    ///   passes both schemes is treated as a resident ID: privacy wins.
+    /// - Anything else of 8 characters or more keeps its first 2 and last 2; shorter becomes all `*`.
+    public static func maskForPublic(_ id: String) -> String {
+        let text = normalised(id)
+        let characters = Array(text)
+        if looksLikeResidentID(text) && characters.count == 18 {
+            let isCode = (try? unifiedSocialCreditCode(text, field: "id")) != nil
+            let isResident = residentIDCheckCharacter(for: String(characters[0..<17])) == characters[17]
+            if isCode && !isResident { return text }
+            return String(characters[0..<6]) + String(repeating: "*", count: 8) + String(characters[14...])
+        }
+        if (try? unifiedSocialCreditCode(text, field: "id")) != nil { return text }
+        guard characters.count >= 8 else { return String(repeating: "*", count: characters.count) }
+        return String(characters[0..<2]) + String(repeating: "*", count: characters.count - 4)
+            + String(characters[(characters.count - 2)...])
+    }
+
+    // MARK: - Helpers
+
+    static func normalised(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    }
+
+    /// Digits only, except perhaps a final `X`, and 18 characters long (or any length when all
+    /// digits, so a resident ID missing a digit is reported as a resident ID).
+    static func looksLikeResidentID(_ text: String) -> Bool {
+        let characters = Array(text)
+        guard !characters.isEmpty else { return false }
+        if characters.allSatisfy(\.isASCIIDigit) { return true }
+        return characters.count == 18 && characters.dropLast().allSatisfy(\.isASCIIDigit) && characters.last == "X"
+    }
+
+    static func impliedKind(ofUSCC characters: [Character]) -> SubjectKind {
+        switch (characters[0], characters[1]) {
+        case ("1", "1"): .governmentAgency
+        case ("1", _): .publicInstitution
+        case ("5", _), ("7", _), ("8", _): .socialOrganisation
+        case ("9", "2"): .individualBusiness
+        default: .enterprise
+        }
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

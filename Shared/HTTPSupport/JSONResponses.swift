@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Bus
+import MeshProtocol
+
+/// JSON in and out of Hummingbird routes with the suite's error shape:
+/// `{"error": {"code": "...", "message": "..."}}` and a status that matches the code.
+public enum JSONResponses {
+    public static func ok(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        do {
+            return bytes(try WireCoding.encode(value), status: status, contentType: "application/json")
+        } catch {
+            return failure(ReplyError(.internal, "response could not be encoded"))
+        }
+    }
+
+    public static func failure(_ error: ReplyError) -> Response {
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .badRequest, .invalid, .unsupportedVersion: .badRequest
+            case .notFound, .unknownOp: .notFound
+            case .forbidden: .forbidden
+            case .conflict: .conflict
+            case .unavailable: .serviceUnavailable
+            case .internal: .internalServerError
+            }
+        let body = (try? WireCoding.encode(["error": error])) ?? Array(#"{"error":{"code":"internal"}}"#.utf8)
+        return bytes(body, status: status, contentType: "application/json")
+    }
+
+    public static func html(_ text: String) -> Response {
+        bytes(Array(text.utf8), status: .ok, contentType: "text/html; charset=utf-8")
+    }
+
+    static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status, contentType: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Reads a JSON request body of at most `limit` bytes into `T`, with errors naming the field.
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 1 << 20) async throws(ReplyError) -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw ReplyError(.badRequest, "request body is missing or larger than \(limit) bytes")
+        }
+        let data = Data(buffer: buffer)
+        guard !data.isEmpty else { throw ReplyError(.badRequest, "request body is empty; send a JSON object") }
+        guard String(data: data, encoding: .utf8) != nil else { throw ReplyError(.badRequest, "request body is not valid UTF-8") }
+        do {
+            return try WireCoding.decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw ReplyError(.badRequest, "request body is not valid JSON")
+            }
+            throw ReplyError(.badRequest, error.fieldDescription)
+        } catch {
+            throw ReplyError(.badRequest, "request body is not valid JSON")
+        }
+    }
+}
+
+extension Data {
+    init(buffer: ByteBuffer) {
+        self = buffer.withUnsafeReadableBytes { Data($0) }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// What every executable's `main` does: bootstrap logging once, run services in a `ServiceGroup`
+/// that shuts down gracefully on SIGTERM/SIGINT, and turn a start-up error into one clear line.
+public enum ServiceMain {
+    /// Bootstraps swift-log to standard error at the level of `logLevel` (`CREDIT_LOG_LEVEL`).
+    public static func bootstrapLogging(_ config: SuiteConfig) -> Logger.Level {
+        let level = Logger.Level(rawValue: config.string("logLevel", default: "info").lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return level
+    }
+
+    public static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    /// Prints a start-up failure and exits with status 78 (EX_CONFIG) or 1.
+    public static func fail(_ error: any Error, service: String) -> Never {
+        let line = "\(service): cannot start: \(error)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+        exit(error is ConfigError ? 78 : 1)
+    }
+}
