@@ -180,7 +180,7 @@ let package = Package(
         .target(
             name: "CreditCtlCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

@@ -32,7 +32,8 @@ public enum CatalogueLoader {
         do {
             raw = try YAMLDecoder().decode(RawCatalogue.self, from: yaml)
         } catch let error as DecodingError {
-            throw .invalid(field: path(of: error), value: "", reason: "does not have the expected shape: \(describe(error))")
+            throw .invalid(
+                field: path(of: error), value: "", reason: "does not have the expected shape: \(describe(error))")
         } catch {
             throw .invalid(field: "catalogue", value: "", reason: "is not valid YAML: \(error)")
         }
@@ -114,16 +115,19 @@ public enum CatalogueLoader {
         for action in actions where action.isEmpty || !action.unicodeScalars.allSatisfy(isCodeScalar) {
             throw .invalid(
                 field: "\(prefix).actions", value: action,
-                reason: "an action is kebab-case: lower-case letters, digits and dashes, such as government-procurement")
+                reason: "an action is kebab-case: lower-case letters, digits and dashes, such as government-procurement"
+            )
         }
 
         let lists: [ListType] = try parse(raw.lists ?? [], field: "\(prefix).lists")
         guard !lists.isEmpty else {
-            throw .invalid(field: "\(prefix).lists", value: "", reason: "must name at least one list (black, key-attention, red)")
+            throw .invalid(
+                field: "\(prefix).lists", value: "", reason: "must name at least one list (black, key-attention, red)")
         }
         let targets: [MeasureTarget] = try parse(raw.targets ?? ["subject"], field: "\(prefix).targets")
         guard !targets.isEmpty else {
-            throw .invalid(field: "\(prefix).targets", value: "", reason: "must name at least one target, such as subject")
+            throw .invalid(
+                field: "\(prefix).targets", value: "", reason: "must name at least one target, such as subject")
         }
 
         guard let effectText = raw.effect?.trimmed else { throw .missing(field: "\(prefix).effect") }
@@ -144,7 +148,8 @@ public enum CatalogueLoader {
         }
 
         guard let basis = raw.basis?.trimmed, !basis.isEmpty else {
-            throw .invalid(field: "\(prefix).basis", value: "", reason: "every measure must cite its legal basis (依法依规)")
+            throw .invalid(
+                field: "\(prefix).basis", value: "", reason: "every measure must cite its legal basis (依法依规)")
         }
         let source = raw.source?.trimmed
         return Measure(

@@ -42,9 +42,11 @@ public enum Identifiers {
                 reason: "a unified social credit code must be 18 characters, found \(characters.count)")
         }
         for (index, character) in characters.enumerated() where !usccAlphabet.contains(character) {
-            let rule = "IOZSV".contains(character) ? "no I, O, Z, S, V" : "only digits and letters other than I, O, Z, S, V"
+            let rule =
+                "IOZSV".contains(character) ? "no I, O, Z, S, V" : "only digits and letters other than I, O, Z, S, V"
             throw .invalid(
-                field: field, value: code, reason: "character '\(character)' at position \(index + 1) is not allowed (\(rule))")
+                field: field, value: code,
+                reason: "character '\(character)' at position \(index + 1) is not allowed (\(rule))")
         }
         let expected = usccCheckCharacter(for: String(characters[0..<17]))!
         guard characters[17] == expected else {
@@ -69,7 +71,8 @@ public enum Identifiers {
         let id = normalised(text)
         let characters = Array(id)
         guard characters.count == 18 else {
-            throw .invalid(field: field, value: id, reason: "a resident ID must be 18 characters, found \(characters.count)")
+            throw .invalid(
+                field: field, value: id, reason: "a resident ID must be 18 characters, found \(characters.count)")
         }
         for (index, character) in characters[0..<17].enumerated() where !character.isASCIIDigit {
             throw .invalid(
@@ -79,14 +82,16 @@ public enum Identifiers {
         guard characters[17].isASCIIDigit || characters[17] == "X" else {
             throw .invalid(
                 field: field, value: id,
-                reason: "character '\(characters[17])' at position 18 is not allowed (the check character is a digit or X)")
+                reason:
+                    "character '\(characters[17])' at position 18 is not allowed (the check character is a digit or X)")
         }
         let birth = String(characters[6..<14])
         let birthISO: String
         do {
             birthISO = try FieldDates.isoDate(birth, field: field, years: 0...9999)
         } catch {
-            throw .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is not a calendar date")
+            throw .invalid(
+                field: field, value: id, reason: "birth date \(birth) in positions 7–14 is not a calendar date")
         }
         guard birthISO >= "1900-01-01" else {
             throw .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is before 1900")
@@ -96,7 +101,8 @@ public enum Identifiers {
         }
         let expected = residentIDCheckCharacter(for: String(characters[0..<17]))!
         guard characters[17] == expected else {
-            throw .invalid(field: field, value: id, reason: "check character should be \(expected), found \(characters[17])")
+            throw .invalid(
+                field: field, value: id, reason: "check character should be \(expected), found \(characters[17])")
         }
         return SubjectID(value: id, scheme: .residentID, impliedKind: .naturalPerson)
     }

@@ -117,7 +117,9 @@ public enum PenaltyRow {
         case (.naturalPerson, .unifiedSocialCreditCode):
             throw .invalid(
                 field: "CF_XDR_LB", value: "自然人",
-                reason: "a natural person is identified by the resident ID in CF_XDR_ZJHM, not a unified social credit code")
+                reason:
+                    "a natural person is identified by the resident ID in CF_XDR_ZJHM, not a unified social credit code"
+            )
         case (.organisation, .residentID):
             throw .invalid(
                 field: "CF_XDR_LB", value: "法人及非法人组织",

@@ -72,11 +72,14 @@ import Testing
     func refusesARowWithoutARequiredField(field: String) {
         var row = Self.organisation
         row[field] = nil
-        #expect(domainError { () throws(DomainError) in try CourtDebtorRow.record(from: row) } == .missing(field: field))
+        #expect(
+            domainError { () throws(DomainError) in try CourtDebtorRow.record(from: row) } == .missing(field: field))
         row[field] = .string("  ")
-        #expect(domainError { () throws(DomainError) in try CourtDebtorRow.record(from: row) } == .missing(field: field))
+        #expect(
+            domainError { () throws(DomainError) in try CourtDebtorRow.record(from: row) } == .missing(field: field))
         row[field] = .null
-        #expect(domainError { () throws(DomainError) in try CourtDebtorRow.record(from: row) } == .missing(field: field))
+        #expect(
+            domainError { () throws(DomainError) in try CourtDebtorRow.record(from: row) } == .missing(field: field))
     }
 
     @Test(arguments: [

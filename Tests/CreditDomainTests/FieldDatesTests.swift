@@ -35,7 +35,10 @@ import Testing
     @Test(arguments: ["", "hello", "2024-01", "2024-01-05x", "2024/01-05", "2024年1月5", "05/01/2024", "2024-01-05T"])
     func refusesTextThatIsNoDate(text: String) {
         let error = domainError { () throws(DomainError) in try FieldDates.isoDate(text, field: "regDate") }
-        #expect(error == .invalid(field: "regDate", value: text, reason: "is not a date; write it as yyyy-MM-dd, such as 2024-01-05"))
+        #expect(
+            error
+                == .invalid(
+                    field: "regDate", value: text, reason: "is not a date; write it as yyyy-MM-dd, such as 2024-01-05"))
     }
 
     @Test func convertsInstantsAndBackInUTC() throws {

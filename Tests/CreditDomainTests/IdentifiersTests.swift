@@ -34,12 +34,18 @@ import Testing
         ("9133I100799655058B", "character 'I' at position 5 is not allowed (no I, O, Z, S, V)"),
         ("91330100799655O58B", "character 'O' at position 15 is not allowed (no I, O, Z, S, V)"),
         ("9133010079965505SB", "character 'S' at position 17 is not allowed (no I, O, Z, S, V)"),
+        (
+            "91330100-99655058B",
+            "character '-' at position 9 is not allowed (only digits and letters other than I, O, Z, S, V)"
+        ),
         ("91330100799655058", "a unified social credit code must be 18 characters, found 17"),
         ("91330100799655058BB", "a unified social credit code must be 18 characters, found 19"),
         ("", "a unified social credit code must be 18 characters, found 0"),
     ])
     func refusesInvalidCodesNamingTheRule(code: String, reason: String) {
-        let error = domainError { () throws(DomainError) in try Identifiers.unifiedSocialCreditCode(code, field: "CF_XDR_SHXYM") }
+        let error = domainError { () throws(DomainError) in
+            try Identifiers.unifiedSocialCreditCode(code, field: "CF_XDR_SHXYM")
+        }
         #expect(error?.field == "CF_XDR_SHXYM")
         #expect(error?.reason == reason)
     }
@@ -104,7 +110,10 @@ import Testing
         ("33010219850716123", "a resident ID must be 18 characters, found 17"),
         ("330102199902301239", "birth date 19990230 in positions 7–14 is not a calendar date"),
         ("91330100799655058A", "check character should be B, found A"),
-        ("9133010079965505", "a unified social credit code must be 18 characters, found 16"),
+        ("91350100M000100Y4", "a unified social credit code must be 18 characters, found 17"),
+        // Digits only: read as a resident ID missing digits.
+        ("9133010079965505", "a resident ID must be 18 characters, found 16"),
+        ("3301021985****1235", "is masked; the full identifier is required"),
     ])
     func reportsTheLikelierSchemesError(text: String, reason: String) {
         let error = domainError { () throws(DomainError) in try Identifiers.subjectID(text, field: "cardNum") }

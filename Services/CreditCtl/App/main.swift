@@ -1,1 +1,3 @@
-print("stub")
+import CreditCtlCore
+
+await CreditCtl.main()

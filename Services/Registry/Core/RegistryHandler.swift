@@ -110,7 +110,7 @@ public struct RegistryHandler: RequestHandler {
                 result.refused.append(RefusedRow(row: row.row, field: error.field, value: value, reason: error.reason))
             }
         }
-        let outcome = try await writer.write { [log] db -> ([String], Int) in
+        let outcome = try await writer.write { [log, valid] db -> ([String], Int) in
             var ids: [String] = []
             var present = 0
             for (_, record) in valid {

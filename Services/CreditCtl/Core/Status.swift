@@ -1,0 +1,103 @@
+import ArgumentParser
+import Bus
+import Foundation
+import MeshProtocol
+import ServiceKit
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every service's stream head and each follower's applied seq and lag.",
+        discussion: "With --wait N, polls until every service answers and every follower is live (exit 1 after N seconds otherwise).")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag var json = false
+    @Option(help: "Wait up to this many seconds for the whole suite to be up and in sync.")
+    var wait: Int?
+
+    struct Row: Codable {
+        var name: String
+        var endpoint: String
+        var up: Bool
+        var head: Int64?
+        var applied: [String: Int64]
+        var lag: [String: Int64]
+        var details: JSONValue?
+        var error: String?
+    }
+
+    func run() async throws {
+        let topology = try global.topology()
+        var targets: [(String, String)] = []
+        for service in CentralService.allCases { targets.append((service.rawValue, try topology.endpoints(of: service).router)) }
+        for department in topology.interceptorDepartments {
+            targets.append(("interceptor.\(department)", try topology.interceptorEndpoints(of: department).router))
+        }
+        let deadline = ContinuousClock.now + .seconds(wait ?? 0)
+        var rows: [Row] = []
+        while true {
+            rows = await collect(targets)
+            let ready = rows.allSatisfy { $0.up && $0.lag.values.allSatisfy { $0 == 0 } && Self.followersLive($0) }
+            if ready || wait == nil || ContinuousClock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        if json {
+            try printJSON(rows)
+        } else {
+            say("SERVICE".padding(24) + "UP   " + "HEAD".padding(8) + "FOLLOWS (applied/lag)")
+            for row in rows {
+                let follows = row.applied.keys.sorted().map { "\($0) \(row.applied[$0]!)/\(row.lag[$0].map(String.init) ?? "?")" }
+                say(
+                    row.name.padding(24) + (row.up ? "yes  " : "NO   ") + (row.head.map(String.init) ?? "-").padding(8)
+                        + (row.up ? follows.joined(separator: ", ") : row.error ?? ""))
+            }
+        }
+        if wait != nil, !rows.allSatisfy({ $0.up }) {
+            let down = rows.filter { !$0.up }.map(\.name).joined(separator: ", ")
+            throw CtlError("not up after \(wait!)s: \(down)")
+        }
+    }
+
+    static func followersLive(_ row: Row) -> Bool {
+        guard let state = row.details?["replica"]?["state"]?.textValue else { return true }
+        return state == "live"
+    }
+
+    func collect(_ targets: [(String, String)]) async -> [Row] {
+        await withTaskGroup(of: (Int, Row).self) { group in
+            for (index, (name, endpoint)) in targets.enumerated() {
+                group.addTask {
+                    do {
+                        let client = try BusClient(endpoint: endpoint)
+                        defer { client.close() }
+                        let status = try await client.request("status", timeout: .seconds(2))
+                        var applied: [String: Int64] = [:]
+                        for (stream, seq) in status["applied"]?.objectValue ?? [:] { applied[stream] = seq.intValue }
+                        return (
+                            index,
+                            Row(name: name, endpoint: endpoint, up: true, head: status["head"]?.intValue, applied: applied, lag: [:],
+                                details: status["details"])
+                        )
+                    } catch {
+                        return (index, Row(name: name, endpoint: endpoint, up: false, applied: [:], lag: [:], error: "\(error)"))
+                    }
+                }
+            }
+            var rows = [Row?](repeating: nil, count: targets.count)
+            for await (index, row) in group { rows[index] = row }
+            var result = rows.compactMap { $0 }
+            let heads = Dictionary(result.map { ($0.name, $0.head ?? 0) }, uniquingKeysWith: { a, _ in a })
+            for index in result.indices {
+                for (stream, seq) in result[index].applied {
+                    if let head = heads[stream] { result[index].lag[stream] = max(0, head - seq) }
+                }
+            }
+            return result
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,86 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import HTTPSupport
+import Hummingbird
+import Logging
+import MeshProtocol
+import ServiceKit
+import ServiceLifecycle
+
+/// The public portal: `GET /` (HTML), `GET /api/v1/penalties?q=`, `GET /api/v1/blacklist?q=`,
+/// `GET /api/v1/redlist?q=`, `GET /healthz`. Only masked identifiers are ever stored or shown.
+enum DisclosureRoutes {
+    static func router(queries: DisclosureQueries) -> Router<BasicRequestContext> {
+        let router = Router()
+        @Sendable func limit(_ request: Request) -> Int { min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1_000) }
+        router.get("/api/v1/penalties") { request, _ -> Response in
+            do {
+                return JSONResponses.ok(try await queries.penalties(matching: request.uri.queryParameters.get("q"), limit: limit(request)))
+            } catch {
+                return JSONResponses.failure(ReplyError(.internal, "penalties could not be read"))
+            }
+        }
+        for (path, list) in [("/api/v1/blacklist", "black"), ("/api/v1/redlist", "red")] {
+            router.get(RouterPath(path)) { request, _ -> Response in
+                do {
+                    return JSONResponses.ok(
+                        try await queries.listings(list: list, matching: request.uri.queryParameters.get("q"), limit: limit(request)))
+                } catch {
+                    return JSONResponses.failure(ReplyError(.internal, "the \(list) list could not be read"))
+                }
+            }
+        }
+        router.get("/healthz") { _, _ -> Response in JSONResponses.ok(["status": "ok"]) }
+        router.get("/") { request, _ -> Response in
+            let query = request.uri.queryParameters.get("q").map { String($0) }
+            do {
+                let penalties = try await queries.penalties(matching: query, limit: 200)
+                let black = try await queries.listings(list: "black", matching: query, limit: 200)
+                let red = try await queries.listings(list: "red", matching: query, limit: 200)
+                return JSONResponses.html(PortalPage.render(query: query, penalties: penalties, black: black, red: red))
+            } catch {
+                return JSONResponses.failure(ReplyError(.internal, "the portal could not be rendered"))
+            }
+        }
+        return router
+    }
+}
+
+/// Assembles disclosure. Config keys: `disclosure.pub`, `disclosure.router`, `disclosure.http`
+/// (default 127.0.0.1:8080), and the endpoints of `registry` and `dispatch`.
+public enum DisclosureService {
+    public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
+        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "disclosure")) {
+            DisclosureSchema.register(in: &$0)
+        }
+        let log = EventLog(stream: CentralService.disclosure.rawValue)
+        let endpoints = try topology.endpoints(of: .disclosure)
+        let registry = try topology.endpoints(of: .registry)
+        let dispatch = try topology.endpoints(of: .dispatch)
+        let http = try topology.disclosureHTTP()
+        let queries = DisclosureQueries(reader: database, today: { FieldDates.isoDate(Date()) })
+        struct NoOps: RequestHandler {
+            func handle(op: String, body: JSONValue, context: Bus.RequestContext) async throws -> JSONValue {
+                throw ReplyError(.unknownOp, "disclosure has no op \(op); the public reads it over HTTP")
+            }
+        }
+        return [
+            BusServer(
+                service: "disclosure", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+                log: log, reader: database, handler: NoOps(), logger: logger),
+            StreamSubscriber(
+                stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
+                sink: DatabaseStreamSink(stream: "registry", writer: database, applier: PenaltyDisclosureApplier(), logger: logger),
+                logger: logger),
+            StreamSubscriber(
+                stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),
+                sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingDisclosureApplier(), logger: logger),
+                logger: logger),
+            Application(
+                router: DisclosureRoutes.router(queries: queries),
+                configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
+        ]
+    }
+}

@@ -1,0 +1,126 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+
+/// A penalty as the public sees it (双公示, seeds 001, 003): personal identifiers masked.
+public struct PublicPenalty: Codable, Sendable, Equatable {
+    public var recordID: String
+    public var subject: String
+    public var subjectName: String
+    public var subjectKind: String
+    public var document: String
+    public var authority: String
+    public var content: String
+    public var decisionDate: String
+    public var publicityEnd: String?
+}
+
+/// A black-list entry as the public sees it (seeds 000 §17, 004): personal identifiers masked.
+public struct PublicListing: Codable, Sendable, Equatable {
+    public var listingID: String
+    public var list: String
+    public var subject: String
+    public var subjectName: String
+    public var initiator: String
+    public var basis: String
+    public var document: String
+    public var start: String
+    public var until: String
+}
+
+/// disclosure keeps only what may be shown: it masks identifiers on the way in, so nothing
+/// unmasked is ever stored or served.
+public enum DisclosureSchema {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("disclosure-v1") { db in
+            try db.create(table: "public_penalties") { t in
+                t.primaryKey("record_id", .text)
+                t.column("subject_name", .text).notNull().indexed()
+                t.column("subject", .text).notNull().indexed()
+                t.column("publicity_end", .text)
+                t.column("data", .text).notNull()
+            }
+            try db.create(table: "public_listings") { t in
+                t.primaryKey("listing_id", .text)
+                t.column("subject_name", .text).notNull().indexed()
+                t.column("subject", .text).notNull().indexed()
+                t.column("list", .text).notNull()
+                t.column("until", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+        }
+    }
+}
+
+/// Follows the registry: penalties become public entries until their publicity end.
+struct PenaltyDisclosureApplier: StreamApplier {
+    func apply(_ event: Event, in db: Database) throws {
+        guard event.type == "record.stored" else { return }
+        struct Stored: Decodable { var id: String; var record: CreditRecord }
+        let stored = try event.decodeData(Stored.self)
+        let record = stored.record
+        guard record.kind == .penalty else { return }
+        let entry = PublicPenalty(
+            recordID: stored.id, subject: Identifiers.maskForPublic(record.subjectID), subjectName: record.subjectName,
+            subjectKind: record.subjectKind.rawValue, document: record.documentNumber, authority: record.authority,
+            content: record.summary, decisionDate: record.decisionDate, publicityEnd: record.publicityEnd)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO public_penalties(record_id, subject_name, subject, publicity_end, data) VALUES (?, ?, ?, ?, ?)",
+            arguments: [entry.recordID, entry.subjectName, entry.subject, entry.publicityEnd, String(decoding: try WireCoding.encode(entry), as: UTF8.self)])
+    }
+}
+
+/// Follows dispatch: black and red listings are published while active; a removal (repair,
+/// revocation) takes them out of public view at once (seed 001 §三(三)6: stop disclosing).
+struct ListingDisclosureApplier: StreamApplier {
+    func apply(_ event: Event, in db: Database) throws {
+        guard event.type == "list.added" || event.type == "list.removed" else { return }
+        let listing = try event.decodeData(Listing.self)
+        guard event.type == "list.added", listing.status == .active, listing.list != .keyAttention else {
+            try db.execute(sql: "DELETE FROM public_listings WHERE listing_id = ?", arguments: [listing.id])
+            return
+        }
+        let entry = PublicListing(
+            listingID: listing.id, list: listing.list.rawValue, subject: Identifiers.maskForPublic(listing.subjectID),
+            subjectName: listing.subjectName, initiator: listing.initiator.rawValue, basis: listing.basis,
+            document: listing.document, start: listing.start, until: listing.until)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO public_listings(listing_id, subject_name, subject, list, until, data) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [entry.listingID, entry.subjectName, entry.subject, entry.list, entry.until, String(decoding: try WireCoding.encode(entry), as: UTF8.self)])
+    }
+}
+
+/// Queries for the portal: current entries only, optionally by name prefix or code.
+public struct DisclosureQueries: Sendable {
+    let reader: any DatabaseReader
+    let today: @Sendable () -> String
+
+    public func penalties(matching query: String?, limit: Int) async throws -> [PublicPenalty] {
+        let (clause, arguments) = Self.filter(query)
+        return try await reader.read { [today] db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT data FROM public_penalties WHERE (publicity_end IS NULL OR publicity_end >= ?) \(clause) ORDER BY record_id DESC LIMIT ?",
+                arguments: StatementArguments([today()]) + arguments + [limit]
+            ).map { try WireCoding.decode(PublicPenalty.self, from: Array($0.utf8)) }
+        }
+    }
+
+    public func listings(list: String, matching query: String?, limit: Int) async throws -> [PublicListing] {
+        let (clause, arguments) = Self.filter(query)
+        return try await reader.read { [today] db in
+            try String.fetchAll(
+                db, sql: "SELECT data FROM public_listings WHERE list = ? AND until >= ? \(clause) ORDER BY listing_id DESC LIMIT ?",
+                arguments: StatementArguments([list, today()]) + arguments + [limit]
+            ).map { try WireCoding.decode(PublicListing.self, from: Array($0.utf8)) }
+        }
+    }
+
+    private static func filter(_ query: String?) -> (String, StatementArguments) {
+        guard let query = query?.trimmingCharacters(in: .whitespaces), !query.isEmpty else { return ("", []) }
+        let escaped = query.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "")
+        return ("AND (subject_name LIKE ? OR subject = ?)", [escaped + "%", query.uppercased()])
+    }
+}

@@ -1,0 +1,36 @@
+/// The public portal's one page: search box, penalties, black list, red list. Values are escaped.
+enum PortalPage {
+    static func render(query: String?, penalties: [PublicPenalty], black: [PublicListing], red: [PublicListing]) -> String {
+        func e(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        func table(_ headers: [String], _ rows: [[String]]) -> String {
+            guard !rows.isEmpty else { return "<p class=\"none\">No entries.</p>" }
+            let head = headers.map { "<th>\(e($0))</th>" }.joined()
+            let body = rows.map { "<tr>" + $0.map { "<td>\(e($0))</td>" }.joined() + "</tr>" }.joined(separator: "\n")
+            return "<table><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table>"
+        }
+        let listingHeaders = ["Listing", "Name", "Code", "Initiator", "Basis", "Document", "From", "Until"]
+        func listingRows(_ list: [PublicListing]) -> [[String]] {
+            list.map { [$0.listingID, $0.subjectName, $0.subject, $0.initiator, $0.basis, $0.document, $0.start, $0.until] }
+        }
+        return """
+            <!doctype html>
+            <html lang="zh-CN"><head><meta charset="utf-8"><title>信用公示 Credit disclosure</title>
+            <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}</style>
+            </head><body>
+            <h1>信用信息公示 · Public credit disclosure</h1>
+            <form method="get" action="/"><input name="q" value="\(e(query ?? ""))" placeholder="名称或统一社会信用代码 name or code"> <button>查询 Search</button></form>
+            <h2>行政处罚 Administrative penalties (双公示)</h2>
+            \(table(["Record", "Name", "Code", "Document", "Authority", "Content", "Decided", "Public until"],
+                penalties.map { [$0.recordID, $0.subjectName, $0.subject, $0.document, $0.authority, $0.content, $0.decisionDate, $0.publicityEnd ?? ""] }))
+            <h2>失信联合惩戒对象名单 Black list</h2>
+            \(table(listingHeaders, listingRows(black)))
+            <h2>红名单 Red list</h2>
+            \(table(listingHeaders, listingRows(red)))
+            <p><small>Personal identification numbers are masked. JSON: /api/v1/penalties, /api/v1/blacklist, /api/v1/redlist</small></p>
+            </body></html>
+            """
+    }
+}

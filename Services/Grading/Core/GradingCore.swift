@@ -1,0 +1,114 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import Logging
+import MeshProtocol
+import ServiceKit
+import ServiceLifecycle
+
+/// A subject's current grade as grading announces it (`grade.changed`).
+public struct SubjectGrade: Codable, Sendable, Equatable {
+    public var subjectID: String
+    public var subjectName: String
+    public var score: Int
+    public var grade: CreditGrade
+    public var supervision: SupervisionClass
+    public var records: Int
+}
+
+public enum GradingSchema {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("grading-v1") { db in
+            try db.create(table: "inputs") { t in
+                t.primaryKey("record_id", .text)
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("kind", .text).notNull()
+                t.column("severity", .text)
+            }
+            try db.create(table: "grades") { t in
+                t.primaryKey("subject_id", .text)
+                t.column("data", .text).notNull()
+            }
+        }
+    }
+
+    static func grade(of subject: String, in db: Database) throws -> SubjectGrade? {
+        try String.fetchOne(db, sql: "SELECT data FROM grades WHERE subject_id = ?", arguments: [subject])
+            .map { try WireCoding.decode(SubjectGrade.self, from: Array($0.utf8)) }
+    }
+}
+
+/// Follows the registry: each stored record becomes an input of its subject's evaluation
+/// (GradingRules, documented there); a changed grade is announced as `grade.changed`.
+struct GradingApplier: StreamApplier {
+    let log: EventLog
+
+    func apply(_ event: Event, in db: Database) throws {
+        guard event.type == "record.stored" else { return }
+        struct Stored: Decodable { var id: String; var record: CreditRecord }
+        let stored = try event.decodeData(Stored.self)
+        let record = stored.record
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO inputs(record_id, subject_id, kind, severity) VALUES (?, ?, ?, ?)",
+            arguments: [stored.id, record.subjectID, record.kind.rawValue, record.severity?.rawValue])
+        guard db.changesCount > 0 else { return }
+        let inputs = try Row.fetchAll(db, sql: "SELECT kind, severity FROM inputs WHERE subject_id = ?", arguments: [record.subjectID])
+            .compactMap { row -> GradeInput? in
+                guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
+                return GradeInput(kind: kind, severity: (row["severity"] as String?).flatMap(Severity.init(rawValue:)))
+            }
+        let result = GradingRules.grade(inputs)
+        let grade = SubjectGrade(
+            subjectID: record.subjectID, subjectName: record.subjectName, score: result.score, grade: result.grade,
+            supervision: result.supervision, records: inputs.count)
+        let previous = try GradingSchema.grade(of: record.subjectID, in: db)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO grades(subject_id, data) VALUES (?, ?)",
+            arguments: [record.subjectID, String(decoding: try WireCoding.encode(grade), as: UTF8.self)])
+        if previous?.score != grade.score || previous?.grade != grade.grade {
+            try log.append(db, type: "grade.changed", data: grade)
+        }
+    }
+}
+
+/// grading's op: `grade.get {subject}`.
+public struct GradingHandler: RequestHandler {
+    let reader: any DatabaseReader
+
+    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
+        guard op == "grade.get" else {
+            throw ReplyError(.unknownOp, "grading has no op \(op); it offers grade.get, ping, status, replay")
+        }
+        struct Body: Decodable { var subject: String }
+        let subject = try body.decodeBody(Body.self, op: op).subject.trimmingCharacters(in: .whitespaces).uppercased()
+        if let grade = try await reader.read({ try GradingSchema.grade(of: subject, in: $0) }) {
+            return try JSONValue(encoding: grade)
+        }
+        // No record yet: the baseline grade.
+        let result = GradingRules.grade([])
+        return try JSONValue(
+            encoding: SubjectGrade(
+                subjectID: subject, subjectName: "", score: result.score, grade: result.grade, supervision: result.supervision,
+                records: 0))
+    }
+}
+
+/// Assembles grading. Config keys: `grading.pub`, `grading.router`, and the registry's endpoints.
+public enum GradingService {
+    public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
+        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "grading")) { GradingSchema.register(in: &$0) }
+        let log = EventLog(stream: CentralService.grading.rawValue)
+        let endpoints = try topology.endpoints(of: .grading)
+        let registry = try topology.endpoints(of: .registry)
+        return [
+            BusServer(
+                service: "grading", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+                log: log, reader: database, handler: GradingHandler(reader: database), logger: logger),
+            StreamSubscriber(
+                stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
+                sink: DatabaseStreamSink(stream: "registry", writer: database, applier: GradingApplier(log: log), logger: logger),
+                logger: logger),
+        ]
+    }
+}
