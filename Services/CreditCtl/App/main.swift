@@ -1,3 +1,3 @@
 import CreditCtlCore
 
-await CreditCtl.main()
+await CreditCtl.entry()

@@ -49,3 +49,19 @@ func printJSON(_ value: some Encodable) throws {
 func output(_ value: JSONValue, json: Bool, human: (JSONValue) -> Void) throws {
     if json { try printJSON(value) } else { human(value) }
 }
+
+extension CreditCtl {
+    /// Parses the command line and runs the chosen subcommand asynchronously.
+    public static func entry() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
