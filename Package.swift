@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["ServiceKit", "MeshProtocol"],
+            dependencies: ["ServiceKit", "MeshProtocol", "Bus"],
             path: "Shared/TestSupport",
             swiftSettings: swiftSettings
         ),

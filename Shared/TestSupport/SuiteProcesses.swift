@@ -1,0 +1,177 @@
+import Foundation
+import ServiceKit
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds the built executables: `$CREDIT_BIN`, else `.build/debug` of the package.
+public enum BuiltProducts {
+    public static func directory(file: StaticString = #filePath) -> URL {
+        if let bin = ProcessInfo.processInfo.environment["CREDIT_BIN"] { return URL(fileURLWithPath: bin) }
+        var url = URL(fileURLWithPath: "\(file)")
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+                return url.appendingPathComponent(".build/debug")
+            }
+        }
+        return URL(fileURLWithPath: ".build/debug")
+    }
+
+    public static var packageRoot: URL { directory().deletingLastPathComponent().deletingLastPathComponent() }
+}
+
+/// Free TCP ports on loopback, chosen by the kernel (bind to port 0) and released for a service to bind.
+public enum FreePorts {
+    public static func take(_ count: Int) -> [Int] {
+        var ports: [Int] = []
+        var sockets: [Int32] = []
+        while ports.count < count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            if !ports.contains(port) { ports.append(port) }
+            sockets.append(fd)
+        }
+        sockets.forEach { close($0) }
+        return ports
+    }
+}
+
+/// A whole suite on free ports with a temporary data directory, written as a config file that
+/// every process (services and creditctl) reads through `CREDIT_CONFIG`.
+public struct TestSuiteLayout: Sendable {
+    public let directory: URL
+    public let configFile: URL
+    public let ports: [String: Int]
+    public let departments: [String]
+
+    public init(departments: [String] = ["finance", "commerce", "market"]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("credit-mesh-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.departments = departments
+        var names: [String] = []
+        for service in ["registry", "grading", "dispatch", "repair", "disclosure"] { names += ["\(service).pub", "\(service).router"] }
+        names.append("disclosure.http")
+        for department in departments {
+            names += ["interceptors.\(department).pub", "interceptors.\(department).router", "interceptors.\(department).http"]
+        }
+        let free = FreePorts.take(names.count)
+        ports = Dictionary(uniqueKeysWithValues: zip(names, free))
+        var yaml = "dataDir: \(directory.appendingPathComponent("data").path)\nlogLevel: debug\n"
+        yaml += "dispatch:\n  catalogue: \(BuiltProducts.packageRoot.appendingPathComponent("config/catalogue.yaml").path)\n"
+        yaml += "interceptor:\n  staleAfter: 5\n"
+        yaml += "interceptors:\n  departments: \(departments.joined(separator: ","))\n"
+        var lines: [String] = []
+        for (name, port) in ports.sorted(by: { $0.key < $1.key }) {
+            let value = name.hasSuffix(".http") ? "127.0.0.1:\(port)" : "tcp://127.0.0.1:\(port)"
+            lines.append("\(name)=\(value)")
+        }
+        // Flat keys are easiest to override through the environment, which the file loader shares.
+        configFile = directory.appendingPathComponent("suite.yaml")
+        try yaml.write(to: configFile, atomically: true, encoding: .utf8)
+        environmentOverrides = Dictionary(
+            uniqueKeysWithValues: lines.map { line in
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                return (SuiteConfig.environmentName(for: parts[0]), parts[1])
+            })
+    }
+
+    /// The environment every process of this suite gets.
+    public let environmentOverrides: [String: String]
+
+    public var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CREDIT_CONFIG"] = configFile.path
+        for (key, value) in environmentOverrides { environment[key] = value }
+        return environment
+    }
+
+    public func http(_ key: String) -> String { "http://127.0.0.1:\(ports[key]!)" }
+
+    public func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+/// A running executable of the suite, its output in a log file; killed when stopped.
+public final class SuiteProcess: Sendable {
+    public let name: String
+    public let logFile: URL
+    private let process: Mutex<Process>
+
+    public init(_ executable: String, _ arguments: [String] = [], name: String? = nil, layout: TestSuiteLayout) throws {
+        self.name = name ?? executable
+        logFile = layout.directory.appendingPathComponent("\(self.name).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = BuiltProducts.directory().appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = layout.environment
+        process.currentDirectoryURL = BuiltProducts.packageRoot
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = Mutex(process)
+    }
+
+    public var isRunning: Bool { process.withLock { $0.isRunning } }
+
+    /// Sends a signal (SIGTERM by default) and waits for the process to end.
+    public func stop(signal: Int32 = SIGTERM) {
+        process.withLock { process in
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+        }
+    }
+
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    deinit { stop(signal: SIGKILL) }
+}
+
+/// Runs a command to completion and returns its exit status and output.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public enum Commands {
+    public static func run(_ executable: String, _ arguments: [String], layout: TestSuiteLayout) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = BuiltProducts.directory().appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = layout.environment
+        process.currentDirectoryURL = BuiltProducts.packageRoot
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For conditions
+/// that become true asynchronously across processes (propagation), never as a speed assertion.
+public func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}

@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+
+/// The whole loop across the real executables on free ports with temporary data: court record →
+/// black listing → broadcast → block at finance → feedback counted → repair approved → lifted.
+@Suite(.serialized)
+struct WholeLoopTests {
+    static let company = "91330500MA2D7E8F93"
+    static let person = "330502198001011231"
+
+    @Test func courtListBlocksAtEveryDepartmentAndRepairLiftsEverywhere() async throws {
+        let layout = try TestSuiteLayout()
+        defer { layout.remove() }
+        var processes = [
+            try SuiteProcess("registry", layout: layout),
+            try SuiteProcess("sanction-dispatch", layout: layout),
+            try SuiteProcess("repair", layout: layout),
+            try SuiteProcess("grading", layout: layout),
+            try SuiteProcess("disclosure", layout: layout),
+        ]
+        for department in layout.departments {
+            processes.append(try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout))
+        }
+        defer { processes.forEach { $0.stop() } }
+        func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
+        func ctl(_ arguments: String...) throws -> CommandResult { try Commands.run("creditctl", arguments, layout: layout) }
+
+        let status = try ctl("status", "--wait", "60")
+        try #require(status.status == 0, "suite did not come up:\n\(status.stdout)\(status.stderr)\n\(logs())")
+
+        // 1. The court's list: both rows stored; importing again adds nothing.
+        let shixin = BuiltProducts.packageRoot.appendingPathComponent("demo/court-shixin.json").path
+        let first = try ctl("import", "--as", "court", "--format", "shixin", shixin)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("2 rows read, 2 stored, 0 already present, 0 refused"), "\(first.stdout)")
+        let again = try ctl("import", "--as", "court", "--format", "shixin", shixin)
+        #expect(again.stdout.contains("2 rows read, 0 stored, 2 already present, 0 refused"), "\(again.stdout)")
+
+        // A penalty file with one bad row: the good rows are stored, the bad one named by spreadsheet row.
+        let penalties = try ctl(
+            "import", "--as", "market", "--format", "xzcf", BuiltProducts.packageRoot.appendingPathComponent("demo/penalties.csv").path)
+        #expect(penalties.status == 3)
+        #expect(penalties.stdout.contains("3 rows read, 2 stored, 0 already present, 1 refused"), "\(penalties.stdout)")
+        #expect(penalties.stdout.contains("row 4: CF_XDR_SHXYM \"91330100MA2B3C4D5A\": check character should be N, found A"), "\(penalties.stdout)")
+
+        // 2. Broadcast reaches finance: blocked from procurement, with measure, basis, listing, initiator.
+        var answer = ""
+        let blocked = try await eventually {
+            answer = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "government-procurement", "--json").stdout
+            return answer.contains(#""decision":"block""#)
+        }
+        try #require(blocked, "finance never blocked: \(answer)\n\(logs())")
+        let check = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as! [String: Any]
+        #expect(check["measure"] as? String == "finance.procurement-ban")
+        #expect(check["initiator"] as? String == "court")
+        #expect((check["basis"] as? String)?.contains("政府采购") == true)
+        let listing = try #require(check["listing"] as? String)
+        // Other actions of finance are not restricted by this catalogue.
+        let other = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "issue-invoice", "--json").stdout
+        #expect(other.contains(#""decision":"allow""#), "\(other)")
+
+        // The same listing restricts at commerce and market regulation, over HTTP as well.
+        #expect(try await eventually {
+            try ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
+                .contains(#""decision":"block""#)
+        })
+        let (marketBody, marketStatus) = try await postJSON(
+            layout.http("interceptors.market.http") + "/v1/checks",
+            ["subject": Self.company, "action": "change-legal-representative"])
+        #expect(marketStatus == 200)
+        #expect(marketBody.contains(#""decision":"block""#), "\(marketBody)")
+        let (badBody, badStatus) = try await postJSON(layout.http("interceptors.market.http") + "/v1/checks", ["action": "x"])
+        #expect(badStatus == 400)
+        #expect(badBody.contains("subject"), "\(badBody)")
+
+        // 3. Feedback for finance's block reaches dispatch and is counted once per check.
+        #expect(try await eventually {
+            let stats = try ctl("feedback", "--json").stdout
+            return stats.contains(#""finance":{"block":1}"#) && stats.contains("\"\(listing)\"")
+        }, "feedback not counted")
+
+        // 4. Repair: only the initiator (court) may approve; approval lifts the listing everywhere.
+        var application = ""
+        #expect(try await eventually {
+            application = try ctl("repair", "apply", "--listing", listing, "--json").stdout
+            return application.contains(#""status":"pending""#)
+        }, "repair apply: \(application)")
+        let applicationID = try #require(
+            (try JSONSerialization.jsonObject(with: Data(application.utf8)) as? [String: Any])?["id"] as? String)
+        let wrong = try ctl("repair", "approve", applicationID, "--as", "finance")
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("forbidden"), "\(wrong.stderr)")
+        let approved = try ctl("repair", "approve", applicationID, "--as", "court")
+        #expect(approved.status == 0, "\(approved.stderr)")
+        for (department, action) in [("finance", "government-procurement"), ("market", "change-legal-representative")] {
+            #expect(try await eventually {
+                try ctl("check", "--dept", department, "--subject", Self.company, "--action", action, "--json").stdout
+                    .contains(#""decision":"allow""#)
+            }, "\(department) still blocks after repair")
+        }
+        // The person's own listing is untouched by the company's repair.
+        #expect(try ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
+            .contains(#""decision":"block""#))
+
+        // 5. Disclosure: the black list shows the person masked, the repaired company gone.
+        var portal = ""
+        #expect(try await eventually {
+            portal = try await get(layout.http("disclosure.http") + "/api/v1/blacklist").0
+            return portal.contains("330502********1231") && !portal.contains(Self.company)
+        }, "portal: \(portal)")
+        #expect(!portal.contains(Self.person))
+        let page = try await get(layout.http("disclosure.http") + "/").0
+        #expect(page.contains("330102********002X") && !page.contains("33010219750615002X"), "penalty of 王五 not masked on the page")
+
+        // 6. Grading follows the registry: the court debtor's grade fell.
+        #expect(try await eventually {
+            try ctl("grade", "--subject", Self.company, "--json").stdout.contains(#""score":60"#)
+        })
+
+        // 7. tail replays the dispatch stream from seq 1: catalogue, then the two listings.
+        let tail = try ctl("tail", "dispatch", "--from", "1", "--count", "3", "--json")
+        let types = tail.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String
+        }
+        #expect(types == ["catalogue.loaded", "list.added", "list.added"], "\(tail.stdout.prefix(500))\(tail.stderr)")
+    }
+}
+
+func get(_ url: String) async throws -> (String, Int) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+}
+
+func postJSON(_ url: String, _ body: [String: String]) async throws -> (String, Int) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.httpBody = try JSONSerialization.data(withJSONObject: body)
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+}
