@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BusTests",
-            dependencies: ["Bus", "TestSupport"],
+            dependencies: ["Bus", "ServiceKit", "TestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/BusTests",
             swiftSettings: swiftSettings
         ),

@@ -106,16 +106,14 @@ public final class BusServer: Service {
         let frames = message.frames
         guard frames.count >= 2 else { return nil }
         var envelope = [frames[0]]
-        let body: [UInt8]
-        if frames.count == 3 && frames[1].isEmpty {
+        var rest = frames.dropFirst()
+        if rest.count > 1, rest.first?.isEmpty == true {
             envelope.append([])
-            body = frames[2]
-        } else if frames.count == 2 {
-            body = frames[1]
-        } else {
+            rest = rest.dropFirst()
+        }
+        guard rest.count == 1, let body = rest.first else {
             let error = ReplyError(
-                .badRequest,
-                "expected one JSON frame after an optional empty delimiter, got \(frames.count - 1) frames")
+                .badRequest, "expected one JSON frame after the optional empty delimiter, got \(rest.count) frames")
             return envelope + [encodeReply(Reply(id: "", error: error))]
         }
         let reply = await answer(body, message: message)

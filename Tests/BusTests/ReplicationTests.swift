@@ -1,0 +1,137 @@
+import Bus
+import Foundation
+import GRDB
+import Logging
+import MeshProtocol
+import TestSupport
+import Testing
+import ZeroMQ
+
+/// Publisher and follower over real loopback sockets in one process.
+@Suite(.serialized) struct ReplicationTests {
+    let logger = Logger(label: "test")
+
+    @Test func lateFollowerCatchesUpThenAppliesLiveEventsExactlyOnce() async throws {
+        let publisher = try TestPublisher()
+        try publisher.append(500)
+        let follower = try followerDatabase()
+        let subscriber = StreamSubscriber(
+            stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
+            sink: DatabaseStreamSink(stream: "test", writer: follower, applier: RecordingApplier(), logger: logger), logger: logger)
+        let server = Task { try await publisher.server.run() }
+        let follow = Task { try await subscriber.run() }
+        defer {
+            follow.cancel()
+            server.cancel()
+        }
+        #expect(try await eventually { try seen(follower).count == 500 }, "caught up to \(subscriber.status)")
+        for _ in 0..<10 { try publisher.append(10) }
+        #expect(try await eventually { try seen(follower).count == 600 }, "live: \(subscriber.status)")
+        #expect(try seen(follower) == Array(1...600))
+        #expect(subscriber.status.state == .live)
+        #expect(try await follower.read { try Checkpoints.applied($0, stream: "test") } == 600)
+    }
+
+    @Test func followerConvergesWhenPubDropsAtATinyHighWaterMark() async throws {
+        let publisher = try TestPublisher(pubHighWaterMark: 1)
+        let follower = try followerDatabase()
+        let subscriber = StreamSubscriber(
+            stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
+            sink: DatabaseStreamSink(stream: "test", writer: follower, applier: RecordingApplier(), logger: logger), logger: logger)
+        let server = Task { try await publisher.server.run() }
+        let follow = Task { try await subscriber.run() }
+        defer {
+            follow.cancel()
+            server.cancel()
+        }
+        #expect(try await eventually { subscriber.status.state == .live })
+        for _ in 0..<50 { try publisher.append(100) }
+        #expect(try await eventually { try seen(follower).count == 5_000 }, "\(subscriber.status)")
+        #expect(try seen(follower) == Array(1...5_000))
+    }
+
+    @Test func restartedFollowerResumesFromItsCheckpoint() async throws {
+        let publisher = try TestPublisher()
+        try publisher.append(100)
+        let follower = try followerDatabase()
+        let server = Task { try await publisher.server.run() }
+        defer { server.cancel() }
+        for round in 1...2 {
+            let subscriber = StreamSubscriber(
+                stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
+                sink: DatabaseStreamSink(stream: "test", writer: follower, applier: RecordingApplier(), logger: logger), logger: logger)
+            let follow = Task { try await subscriber.run() }
+            #expect(try await eventually { try seen(follower).count == 100 * round })
+            follow.cancel()
+            _ = await follow.result
+            try publisher.append(100)  // published while no follower runs
+        }
+        #expect(try seen(follower) == Array(1...200))
+    }
+
+    @Test func clientTellsUnreachableFromRefused() async throws {
+        let port = FreePorts.take(1)[0]
+        let nobody = try BusClient(endpoint: "tcp://127.0.0.1:\(port)")
+        defer { nobody.close() }
+        await #expect {
+            _ = try await nobody.request("ping", timeout: .milliseconds(300))
+        } throws: { error in
+            guard case BusClientError.unreachable = error else { return false }
+            return "\(error)".contains("no connection to tcp://127.0.0.1:\(port)")
+        }
+
+        let publisher = try TestPublisher()
+        let server = Task { try await publisher.server.run() }
+        defer { server.cancel() }
+        let client = try BusClient(endpoint: publisher.endpoints.router)
+        defer { client.close() }
+        let echoed = try await client.request("echo", body: .object(["x": .int(1)]))
+        #expect(echoed == .object(["x": .int(1)]))
+        await #expect {
+            _ = try await client.request("nope")
+        } throws: { error in
+            guard case BusClientError.refused(let reply) = error else { return false }
+            return reply.code == .unknownOp
+        }
+        await #expect {
+            _ = try await client.request("replay", body: .object(["from": .string("x")]))
+        } throws: { error in
+            guard case BusClientError.refused(let reply) = error else { return false }
+            return reply.code == .badRequest && reply.message.contains("body.from")
+        }
+    }
+
+    @Test(arguments: [
+        ([Array("not json".utf8)], "not valid JSON"),
+        ([[0xFF, 0xFE]], "not valid UTF-8"),
+        ([Array(#"{"v":2,"id":"a","op":"ping"}"#.utf8)], "protocol version 2"),
+        ([Array(#"{"v":1,"op":"ping"}"#.utf8)], "field id"),
+        ([Array(#"{"v":1,"id":"a","op":"ping","body":[]}"#.utf8)], "body must be a JSON object"),
+        ([Array("a".utf8), Array("b".utf8)], "got 2 frames"),
+    ])
+    func malformedRequestsGetAnErrorNamingTheProblem(frames: [[UInt8]], expected: String) async throws {
+        let publisher = try TestPublisher()
+        let server = Task { try await publisher.server.run() }
+        defer { server.cancel() }
+        let (replies, input) = AsyncStream<ZMQMessage>.makeStream()
+        let loop = try SocketLoop(name: "raw")
+        let dealer = try ZMQSocket(type: .dealer)
+        try dealer.connect(publisher.endpoints.router)
+        let handle = loop.add(dealer) { input.yield($0) }
+        loop.start()
+        defer { loop.stop() }
+        loop.send([[]] + frames, on: handle)
+        var reply: Reply?
+        for await message in replies {
+            reply = try WireCoding.decode(Reply.self, from: message.frames.last!)
+            break
+        }
+        let error = try #require(reply?.error)
+        #expect(reply?.ok == false)
+        #expect(error.message.contains(expected), "\(error)")
+        // The server still answers a good request afterwards.
+        let client = try BusClient(endpoint: publisher.endpoints.router)
+        defer { client.close() }
+        #expect(try await client.request("ping")["stream"] == .string("test"))
+    }
+}
