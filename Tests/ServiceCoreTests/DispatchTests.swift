@@ -1,0 +1,129 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import Logging
+import MeshProtocol
+import ServiceKit
+import Testing
+
+@testable import DispatchCore
+
+@Suite struct DispatchTests {
+    let database: DatabaseQueue
+    let log = EventLog(stream: "dispatch")
+    let handler: DispatchHandler
+
+    init() throws {
+        database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
+        handler = DispatchHandler(writer: database, log: log, today: { "2026-11-23" })
+    }
+
+    func initiate(list: String = "black", subject: String = "91330500MA2D7E8F93", until: String = "2028-01-01") async throws -> Listing {
+        try await handler.initiate(
+            InitiateRequest(list: list, subject: subject, basis: "《某条例》第十条", document: "某罚〔2026〕1号", until: until), by: "market")
+    }
+
+    @Test func initiateBroadcastsTheListingWithItsInitiator() async throws {
+        let listing = try await initiate()
+        #expect(listing.id == "L-000001" && listing.initiator == .market && listing.start == "2026-11-23")
+        let events = try await database.read { try log.events($0, after: 0, limit: 10) }
+        #expect(events.map(\.type) == ["list.added"])
+        #expect(try events[0].decodeData(Listing.self) == listing)
+    }
+
+    @Test(arguments: [
+        ("grey", "91330500MA2D7E8F93", "2028-01-01", "not one of black"),
+        ("black", "91330500MA2D7E8F9X", "2028-01-01", "subject"),
+        ("black", "91330500MA2D7E8F93", "2026-01-01", "must be after today"),
+        ("black", "91330500MA2D7E8F93", "2026-02-30", "until"),
+    ])
+    func initiateRefusesBadInputNamingIt(list: String, subject: String, until: String, expected: String) async throws {
+        await #expect {
+            _ = try await initiate(list: list, subject: subject, until: until)
+        } throws: { error in
+            guard let reply = error as? ReplyError else { return false }
+            return reply.code == .invalid && reply.message.contains(expected)
+        }
+    }
+
+    @Test func aSecondListingOfTheSameSubjectOnTheSameListConflicts() async throws {
+        _ = try await initiate()
+        await #expect { _ = try await initiate() } throws: { ($0 as? ReplyError)?.code == .conflict }
+    }
+
+    @Test func onlyTheInitiatorRemovesAListing() async throws {
+        let listing = try await initiate()
+        await #expect { _ = try await handler.remove(listing.id, reason: "x", by: "finance") } throws: {
+            ($0 as? ReplyError)?.code == .forbidden
+        }
+        let removed = try await handler.remove(listing.id, reason: "revoked", by: "market")
+        #expect(removed.status == .removed && removed.removalReason == "revoked")
+    }
+
+    static func courtRecordEvent(recordID: String = "R-00000001") throws -> Event {
+        let record = CreditRecord(
+            kind: .courtDishonestDebtor, subjectID: "91330500MA2D7E8F93", subjectScheme: .unifiedSocialCreditCode,
+            subjectKind: .enterprise, subjectName: "湖州示例建设工程有限公司", documentNumber: "(2026)浙0502执1号",
+            authority: "吴兴区人民法院", summary: "支付工程款", decisionDate: "2026-03-02", severity: .severe)
+        let data = try JSONValue(encoding: ["id": recordID, "source": "court", "storedAt": "2026-11-23T00:00:00.000Z"])
+        var object = data.objectValue!
+        object["record"] = try JSONValue(encoding: record)
+        return Event(stream: "registry", seq: 1, id: "registry-\(recordID)", type: "record.stored", at: "", data: .object(object))
+    }
+
+    @Test func courtRecordListsItsSubjectOnceWithTheCourtAsInitiator() async throws {
+        let applier = RegistryApplier(store: ListingStore(log: log), courtListingYears: 2, today: { "2026-11-23" })
+        let event = try Self.courtRecordEvent()
+        try await database.write { db in
+            try applier.apply(event, in: db)
+            try applier.apply(event, in: db)  // redelivered: nothing more
+        }
+        let listings = try await database.read { try ListingStore(log: log).active(subject: "91330500MA2D7E8F93", in: $0) }
+        #expect(listings.count == 1)
+        #expect(listings.first?.initiator == .court && listings.first?.until == "2028-11-23" && listings.first?.list == .black)
+    }
+
+    @Test func approvedRepairRemovesTheListingOnlyWhenTheInitiatorDecided() async throws {
+        let listing = try await initiate()
+        let applier = RepairApplier(store: ListingStore(log: log), logger: Logger(label: "test"))
+        @Sendable func approval(by department: Department) throws -> Event {
+            let application = RepairApplication(
+                id: "A-000001", listingID: listing.id, subjectID: listing.subjectID, initiator: .market, applicant: nil,
+                commitment: "c", reason: "r", status: .approved, appliedAt: "", decidedBy: department)
+            return Event(stream: "repair", seq: 1, id: "repair-1", type: "repair.approved", at: "", data: try JSONValue(encoding: application))
+        }
+        let byFinance = try approval(by: .finance)
+        let byMarket = try approval(by: .market)
+        try await database.write { try applier.apply(byFinance, in: $0) }
+        #expect(try await database.read { try ListingStore(log: log).get(listing.id, in: $0) }?.status == .active)
+        try await database.write { try applier.apply(byMarket, in: $0) }
+        #expect(try await database.read { try ListingStore(log: log).get(listing.id, in: $0) }?.status == .removed)
+    }
+
+    @Test func feedbackIsCountedOncePerEventID() async throws {
+        let feedback = CheckFeedback(
+            checkID: "finance-C-1", department: .finance, subjectID: "91330500MA2D7E8F93", action: "government-procurement",
+            decision: "block", listingID: "L-000001", measureID: "finance.procurement-ban", decidedAt: "", reference: nil)
+        let event = Event(stream: "interceptor.finance", seq: 1, id: "feedback-finance-C-1", type: "feedback.block", at: "", data: try JSONValue(encoding: feedback))
+        let first = try await handler.recordFeedback(event, from: "finance")
+        let second = try await handler.recordFeedback(event, from: "finance")
+        #expect(first["recorded"] == .bool(true) && second["recorded"] == .bool(false))
+        #expect(try await handler.feedbackStats()["total"] == .int(1))
+        await #expect { _ = try await handler.recordFeedback(event, from: "commerce") } throws: { ($0 as? ReplyError)?.code == .forbidden }
+    }
+
+    @Test func snapshotChunksCarryCatalogueThenActiveListingsAndTheSeqTheyReflect() async throws {
+        let catalogue = MeasureCatalogue(version: "t", measures: [])
+        _ = try await database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        for index in 0..<3 {
+            _ = try await handler.initiate(
+                InitiateRequest(list: "black", subject: ["91330500MA2D7E8F93", "91330502MA28K6XY14", "330502198001011231"][index], basis: "b", document: "d", until: "2028-01-01"),
+                by: "market")
+        }
+        let first = try #require(try await handler.snapshot(cursor: nil, limit: 2))
+        #expect(first.seq == 4 && first.items.map(\.type) == ["catalogue.loaded", "list.added", "list.added"] && first.next == "2")
+        let second = try #require(try await handler.snapshot(cursor: first.next, limit: 2))
+        #expect(second.items.count == 1 && second.next == nil)
+    }
+}

@@ -1,0 +1,99 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import MeshProtocol
+import ServiceKit
+import Testing
+
+@testable import InterceptorCore
+
+@Suite struct InterceptorTests {
+    let database: DatabaseQueue
+    let index = ReplicaIndex()
+    let log = EventLog(stream: "interceptor.finance")
+    let checker: Checker
+
+    static let listing = Listing(
+        id: "L-000001", list: .black, subjectID: "91330500MA2D7E8F93", subjectName: "湖州示例建设工程有限公司", subjectKind: .enterprise,
+        initiator: .court, basis: "court list", document: "(2026)浙0502执1号", start: "2026-01-01", until: "2028-01-01")
+
+    init() throws {
+        database = try ServiceDatabase.inMemory { InterceptorSchema.register(in: &$0) }
+        let state = ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live")
+        checker = Checker(department: .finance, writer: database, log: log, index: index, replicaState: { state }, today: { "2026-11-23" })
+    }
+
+    func apply(_ type: String, _ data: some Encodable) throws {
+        let applier = DispatchReplicaApplier(index: index)
+        let event = Event(stream: "dispatch", seq: 1, id: UUID().uuidString, type: type, at: "", data: try JSONValue(encoding: data))
+        try database.write { try applier.apply(event, in: $0) }
+    }
+
+    func loadCatalogue() throws {
+        let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/catalogue.yaml")
+        try apply("catalogue.loaded", try CatalogueLoader.load(contentsOf: url))
+    }
+
+    @Test func blocksAListedSubjectLogsTheCheckAndWritesFeedback() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        let answer = try await checker.check(CheckRequest(subject: "91330500ma2d7e8f93", action: "government-procurement", reference: "PO-1"))
+        #expect(answer.decision == .block && answer.listing == "L-000001" && answer.initiator == "court")
+        #expect(answer.measure == "finance.procurement-ban")
+        let feedback = try await database.read { try log.events($0, after: 0, limit: 10) }
+        #expect(feedback.map(\.type) == ["feedback.block"])
+        #expect(try feedback[0].decodeData(CheckFeedback.self).reference == "PO-1")
+        #expect(try await checker.recentChecks(limit: 5).first?["decision"] == .string("block"))
+    }
+
+    @Test func removalLiftsTheBlockAndSurvivesAReload() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        var removed = Self.listing
+        removed.status = .removed
+        try apply("list.removed", removed)
+        #expect(try await checker.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement")).decision == .allow)
+        let reloaded = ReplicaIndex()
+        try reloaded.load(from: database)
+        #expect(reloaded.activeCount == 0 && reloaded.catalogue != nil)
+    }
+
+    @Test func httpAnswersChecksAndRefusesBadBodiesNamingTheField() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        let health = Health(department: "finance", replica: ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live"), pendingFeedback: 0)
+        let app = Application(router: InterceptorRoutes.router(checker: checker, health: { health }))
+        try await app.test(.router) { client in
+            let body = #"{"subject":"91330500MA2D7E8F93","action":"government-procurement"}"#
+            try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#""decision":"block""#))
+            }
+            try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: #"{"subject":"x"}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("body.action is missing"))
+            }
+            try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: "{nope")) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("not valid JSON"))
+            }
+            let bad = #"{"subject":"91330500MA2D7E8F9X","action":"government-procurement"}"#
+            try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: bad)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("check character"))
+            }
+            try await client.execute(uri: "/v1/health", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""seq":2"#))
+            }
+        }
+    }
+
+    @Test func withoutACatalogueChecksSayTheReplicaIsNotReady() async throws {
+        await #expect {
+            _ = try await checker.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement"))
+        } throws: { ($0 as? ReplyError)?.code == .unavailable }
+    }
+}
