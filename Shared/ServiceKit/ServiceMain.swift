@@ -25,6 +25,20 @@ public enum ServiceMain {
         try await group.run()
     }
 
+    /// The whole `main` of a service: reads the config (`--config FILE` or `CREDIT_CONFIG`), bootstraps
+    /// logging, builds the services and runs them until SIGTERM/SIGINT; a start-up error is one line
+    /// on standard error and a non-zero exit.
+    public static func main(service name: String, make: (Topology, Logger) throws -> [any Service]) async {
+        do {
+            let config = try SuiteConfig(file: CommandLine.arguments.configFileArgument)
+            _ = bootstrapLogging(config)
+            let logger = Logger(label: name)
+            try await run(try make(Topology(config: config), logger), logger: logger)
+        } catch {
+            fail(error, service: name)
+        }
+    }
+
     /// Prints a start-up failure and exits with status 78 (EX_CONFIG) or 1.
     public static func fail(_ error: any Error, service: String) -> Never {
         let line = "\(service): cannot start: \(error)\n"

@@ -1,19 +1,13 @@
-import InterceptorCore
 import Foundation
-import Logging
+import InterceptorCore
 import ServiceKit
 
-// interceptor --dept DEPT [--config FILE]: one department's check agent. See InterceptorService.
-let arguments = CommandLine.arguments
-guard let department = arguments.optionValue("dept") ?? ProcessInfo.processInfo.environment["CREDIT_DEPT"] else {
-    ServiceMain.fail(ConfigError(key: "--dept", source: "command line", reason: "say which department this interceptor serves, e.g. --dept finance"), service: "interceptor")
+// interceptor --dept DEPT [--config FILE]: one department's check agent. Config keys: see InterceptorService.
+guard let department = CommandLine.arguments.optionValue("dept") ?? ProcessInfo.processInfo.environment["CREDIT_DEPT"] else {
+    ServiceMain.fail(
+        ConfigError(key: "--dept", source: "command line", reason: "say which department this interceptor serves, e.g. --dept finance"),
+        service: "interceptor")
 }
-do {
-    let config = try SuiteConfig(file: arguments.configFileArgument)
-    _ = ServiceMain.bootstrapLogging(config)
-    let logger = Logger(label: "interceptor.\(department)")
-    let services = try InterceptorService.make(department: department, topology: Topology(config: config), logger: logger)
-    try await ServiceMain.run(services, logger: logger)
-} catch {
-    ServiceMain.fail(error, service: "interceptor")
+await ServiceMain.main(service: "interceptor.\(department)") {
+    try InterceptorService.make(department: department, topology: $0, logger: $1)
 }
