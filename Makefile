@@ -30,9 +30,8 @@ down:
 demo: up
 	scripts/demo.sh
 
-bench: deps
-	$(SWIFT) build -c release
-	scripts/bench.sh
+bench:
+	@echo "benchmarks arrive with issues #3, #4 and #6 (propagation, bulk import, checks)"; exit 1
 
 format:
 	$(SWIFT) format --in-place --recursive Shared Services Tests

@@ -189,7 +189,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CreditCtlApp",
-            dependencies: ["CreditCtlCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CreditCtlCore"],
             path: "Services/CreditCtl/App",
             swiftSettings: swiftSettings
         ),

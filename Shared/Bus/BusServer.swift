@@ -167,11 +167,12 @@ public final class BusServer: Service {
             return try JSONValue(encoding: chunk)
         case "status":
             let head = try await reader.read { [log] in try log.head($0) }
-            let checkpoints = try await reader.read { try Checkpoints.all($0) }
+            let (checkpoints, deadLetters) = try await reader.read { (try Checkpoints.all($0), try DeadLetters.count($0)) }
             var status: [String: JSONValue] = [
                 "service": .string(service), "stream": .string(log.stream), "head": .int(head),
                 "startedAt": .string(startedAt),
                 "applied": .object(checkpoints.mapValues { .int($0) }),
+                "deadLetters": .int(Int64(deadLetters)),
             ]
             status["details"] = await handler.status()
             return .object(status)

@@ -85,7 +85,16 @@ public final class OutboxForwarder: Service {
         pendingCount.store(head - position, ordering: .relaxed)
         guard let last = events.last else { return false }
         for event in events where types.contains(event.type) {
-            _ = try await client.request(op, as: department, body: .object(["event": try JSONValue(encoding: event)]))
+            do {
+                _ = try await client.request(op, as: department, body: .object(["event": try JSONValue(encoding: event)]))
+            } catch BusClientError.refused(let reply) where !reply.code.isRetryable {
+                // The receiver will never take this one; keep it for an operator instead of blocking
+                // everything queued behind it.
+                try await writer.write { db in try DeadLetters.record(db, event: event, reason: "\(op) refused: \(reply)") }
+                logger.error(
+                    "Outbox event refused by the receiver; kept in bus_dead_letters",
+                    metadata: ["outbox.target": "\(target)", "event.id": "\(event.id)", "error": "\(reply)"])
+            }
             try await advance(to: event.seq)
         }
         try await advance(to: last.seq)

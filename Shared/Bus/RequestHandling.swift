@@ -33,7 +33,7 @@ public protocol RequestHandler: Sendable {
     /// One chunk of the current state for `snapshot`, or nil when the service offers none.
     func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk?
 
-    /// Service-specific status, merged into the `status` reply under `service`.
+    /// Service-specific status, returned in the `status` reply under `details`.
     func status() async -> JSONValue
 }
 

@@ -70,5 +70,9 @@ public struct ReplyError: Error, Codable, Sendable, Equatable, CustomStringConve
         case conflict
         case unavailable
         case `internal`
+
+        /// Whether sending the same request again may succeed (the service was busy or failing),
+        /// as opposed to a refusal that will repeat.
+        public var isRetryable: Bool { self == .unavailable || self == .internal }
     }
 }

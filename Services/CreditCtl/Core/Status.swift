@@ -22,6 +22,7 @@ struct Status: AsyncParsableCommand {
         var applied: [String: Int64]
         var lag: [String: Int64]
         var details: JSONValue?
+        var deadLetters: Int64?
         var error: String?
     }
 
@@ -48,7 +49,8 @@ struct Status: AsyncParsableCommand {
                 let follows = row.applied.keys.sorted().map { "\($0) \(row.applied[$0]!)/\(row.lag[$0].map(String.init) ?? "?")" }
                 say(
                     row.name.padding(24) + (row.up ? "yes  " : "NO   ") + (row.head.map(String.init) ?? "-").padding(8)
-                        + (row.up ? follows.joined(separator: ", ") : row.error ?? ""))
+                        + (row.up ? follows.joined(separator: ", ") : row.error ?? "")
+                        + ((row.deadLetters ?? 0) > 0 ? "  DEAD LETTERS: \(row.deadLetters!)" : ""))
             }
         }
         if wait != nil, !rows.allSatisfy({ $0.up }) {
@@ -75,7 +77,7 @@ struct Status: AsyncParsableCommand {
                         return (
                             index,
                             Row(name: name, endpoint: endpoint, up: true, head: status["head"]?.intValue, applied: applied, lag: [:],
-                                details: status["details"])
+                                details: status["details"], deadLetters: status["deadLetters"]?.intValue)
                         )
                     } catch {
                         return (index, Row(name: name, endpoint: endpoint, up: false, applied: [:], lag: [:], error: "\(error)"))
