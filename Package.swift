@@ -225,7 +225,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "MeshProtocol"],
+            dependencies: ["TestSupport", "MeshProtocol", "Bus"],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import Bus
 import Foundation
 
 /// The central services of the suite. Their streams carry the same names.
@@ -115,5 +116,17 @@ public struct Topology: Sendable {
     public func databasePath(for name: String) throws -> String {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         return (dataDirectory as NSString).appendingPathComponent("\(name).sqlite")
+    }
+}
+
+extension Topology {
+    /// Bus server options for a publisher whose config section is `section` (`registry`,
+    /// `interceptors.finance` …): `<section>.pubHighWaterMark` (default 100000; PUB drops beyond it,
+    /// followers recover by replay) and `<section>.heartbeatMillis` (default 1000).
+    public func serverOptions(section: String, endpoints: BusEndpoints) throws(ConfigError) -> BusServerOptions {
+        var options = BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router)
+        options.pubHighWaterMark = Int32(try config.int("\(section).pubHighWaterMark", default: 100_000, range: 0...10_000_000))
+        options.heartbeatInterval = .milliseconds(try config.int("\(section).heartbeatMillis", default: 1_000, range: 10...60_000))
+        return options
     }
 }

@@ -106,16 +106,27 @@ public final class SuiteProcess: Sendable {
     public let logFile: URL
     private let process: Mutex<Process>
 
-    public init(_ executable: String, _ arguments: [String] = [], name: String? = nil, layout: TestSuiteLayout) throws {
+    public init(
+        _ executable: String, _ arguments: [String] = [], name: String? = nil, layout: TestSuiteLayout,
+        environment extra: [String: String] = [:], launcher: [String] = []
+    ) throws {
         self.name = name ?? executable
         logFile = layout.directory.appendingPathComponent("\(self.name).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let process = Process()
-        process.executableURL = BuiltProducts.directory().appendingPathComponent(executable)
-        process.arguments = arguments
-        process.environment = layout.environment
+        let path = BuiltProducts.directory().appendingPathComponent(executable).path
+        if launcher.isEmpty {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        } else {
+            // e.g. ["ip", "netns", "exec", "b"]: run the executable inside another network namespace.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [path] + arguments
+        }
+        process.environment = layout.environment.merging(extra) { _, new in new }
         process.currentDirectoryURL = BuiltProducts.packageRoot
         let handle = try FileHandle(forWritingTo: logFile)
+        handle.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
@@ -123,6 +134,7 @@ public final class SuiteProcess: Sendable {
     }
 
     public var isRunning: Bool { process.withLock { $0.isRunning } }
+    public var pid: Int32 { process.withLock { $0.processIdentifier } }
 
     /// Sends a signal (SIGTERM by default) and waits for the process to end.
     public func stop(signal: Int32 = SIGTERM) {

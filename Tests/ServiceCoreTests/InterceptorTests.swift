@@ -96,4 +96,30 @@ import Testing
             _ = try await checker.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement"))
         } throws: { ($0 as? ReplyError)?.code == .unavailable }
     }
+
+    @Test(arguments: [(StalePolicy.answer, Decision.allow), (.review, .review), (.block, .block)])
+    func aStaleReplicaFollowsTheDepartmentsPolicy(policy: StalePolicy, expected: Decision) async throws {
+        try loadCatalogue()
+        let stale = ReplicaState(seq: 2, activeListings: 0, ageSeconds: 90, stale: true, state: "silent")
+        let checker = Checker(
+            department: .finance, writer: database, log: log, index: index, replicaState: { stale }, stalePolicy: policy,
+            today: { "2026-11-23" })
+        let answer = try await checker.check(CheckRequest(subject: "91330502MA28K6XY14", action: "government-procurement"))
+        #expect(answer.decision == expected)
+        #expect(answer.replica.stale)
+        if policy != .answer { #expect(answer.reason.contains("replica stale (90 s since dispatch was heard)")) }
+    }
+
+    @Test func appliedAndLiftedListingsAreAcknowledgedOnTheInterceptorsStream() throws {
+        let applier = DispatchReplicaApplier(index: index, log: log, department: "finance")
+        var removed = Self.listing
+        removed.status = .removed
+        try database.write { db in
+            try applier.apply(Event(stream: "dispatch", seq: 7, id: "d-7", type: "list.added", at: "", data: try JSONValue(encoding: Self.listing)), in: db)
+            try applier.apply(Event(stream: "dispatch", seq: 8, id: "d-8", type: "list.removed", at: "", data: try JSONValue(encoding: removed)), in: db)
+        }
+        let acks = try database.read { try log.events($0, after: 0, limit: 10) }
+        #expect(acks.map(\.type) == ["listing.applied", "listing.lifted"])
+        #expect(try acks[1].decodeData(ListingAcknowledgement.self).dispatchSeq == 8)
+    }
 }

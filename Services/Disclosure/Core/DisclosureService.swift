@@ -68,7 +68,7 @@ public enum DisclosureService {
         }
         return [
             BusServer(
-                service: "disclosure", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+                service: "disclosure", options: try topology.serverOptions(section: "disclosure", endpoints: endpoints),
                 log: log, reader: database, handler: NoOps(), logger: logger),
             StreamSubscriber(
                 stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),

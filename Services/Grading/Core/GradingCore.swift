@@ -103,7 +103,7 @@ public enum GradingService {
         let registry = try topology.endpoints(of: .registry)
         return [
             BusServer(
-                service: "grading", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+                service: "grading", options: try topology.serverOptions(section: "grading", endpoints: endpoints),
                 log: log, reader: database, handler: GradingHandler(reader: database), logger: logger),
             StreamSubscriber(
                 stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),

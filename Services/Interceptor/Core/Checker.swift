@@ -53,6 +53,13 @@ public struct CheckAnswer: Codable, Sendable {
     public var at: String
 }
 
+/// What a department wants done with a check while its replica is stale (config
+/// `interceptor.stalePolicy`): answer from the replica as it is (flagged stale), send every allow
+/// and fast-track to manual review, or block everything until the replica is fresh again.
+public enum StalePolicy: String, Codable, Sendable {
+    case answer, review, block
+}
+
 /// Answers checks from the replica, logs each one, and writes feedback for each match into the
 /// interceptor's own event log (forwarded to dispatch until acknowledged).
 public struct Checker: Sendable {
@@ -62,11 +69,14 @@ public struct Checker: Sendable {
     let index: ReplicaIndex
     let replicaState: @Sendable () -> ReplicaState
     let today: @Sendable () -> String
+    let stalePolicy: StalePolicy
 
     public init(
         department: Department, writer: any DatabaseWriter, log: EventLog, index: ReplicaIndex,
-        replicaState: @escaping @Sendable () -> ReplicaState, today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
+        replicaState: @escaping @Sendable () -> ReplicaState, stalePolicy: StalePolicy = .answer,
+        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
     ) {
+        self.stalePolicy = stalePolicy
         self.department = department
         self.writer = writer
         self.log = log
@@ -93,9 +103,24 @@ public struct Checker: Sendable {
         guard let catalogue = index.catalogue else {
             throw ReplyError(.unavailable, "check: the replica has no measure catalogue yet; is sanction-dispatch reachable?")
         }
-        let outcome = CheckDecider.decide(
+        var outcome = CheckDecider.decide(
             department: department, action: action, today: today(), listings: index.listings(of: subject.value),
             catalogue: catalogue)
+        if replica.stale {
+            let age = replica.ageSeconds.map { "\(Int($0)) s since dispatch was heard" } ?? "dispatch not heard yet"
+            switch stalePolicy {
+            case .answer:
+                break
+            case .review where outcome.decision == .allow || outcome.decision == .fastTrack:
+                outcome.decision = .review
+                outcome.reason = "replica stale (\(age)); department policy sends it to review: \(outcome.reason)"
+            case .block where outcome.decision != .block:
+                outcome.decision = .block
+                outcome.reason = "replica stale (\(age)); department policy blocks until it is fresh: \(outcome.reason)"
+            case .review, .block:
+                break
+            }
+        }
         let first = outcome.matched.first
         let at = WireTime.now
         var answer = CheckAnswer(
@@ -103,7 +128,7 @@ public struct Checker: Sendable {
             reason: outcome.reason, measure: first?.measureID, basis: first?.basis, listing: first?.listingID,
             initiator: first?.initiator.rawValue, document: first?.document, matched: outcome.matched, replica: replica, at: at)
         do {
-            answer.checkID = try await writer.write { [department, log] db -> String in
+            answer.checkID = try await writer.write { [department, log, outcome] db -> String in
                 let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks") ?? 0) + 1
                 let id = "\(department.rawValue)-C-\(number)"
                 try db.execute(
@@ -117,7 +142,7 @@ public struct Checker: Sendable {
                         outcome.matched.map(\.measureID).joined(separator: ","), replica.seq, replica.stale,
                         request.requester, request.reference,
                     ])
-                if outcome.decision != .allow, let first {
+                if outcome.decision != .allow, let first = outcome.matched.first {
                     let feedback = CheckFeedback(
                         checkID: id, department: department, subjectID: subject.value, action: action,
                         decision: outcome.decision.rawValue, listingID: first.listingID, measureID: first.measureID,
@@ -130,6 +155,17 @@ public struct Checker: Sendable {
             throw ReplyError(.internal, "check: the check could not be logged, so it is not answered: \(error)")
         }
         return answer
+    }
+
+    /// Checks logged so far, by decision.
+    public func stats() async throws -> JSONValue {
+        try await writer.read { db in
+            var counts: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT decision, COUNT(*) AS n FROM checks GROUP BY decision") {
+                counts[row["decision"]] = .int(row["n"])
+            }
+            return .object(counts)
+        }
     }
 
     /// The most recent checks, newest first.

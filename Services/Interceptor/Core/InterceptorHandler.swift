@@ -15,8 +15,16 @@ struct InterceptorHandler: RequestHandler {
             return try JSONValue(encoding: try await checker.check(try body.decodeBody(CheckRequest.self, op: op)))
         case "health":
             return try JSONValue(encoding: health())
+        case "replica.ids":
+            struct Body: Decodable { var after: String?; var limit: Int? }
+            let request = try body.decodeBody(Body.self, op: op)
+            let limit = min(max(request.limit ?? 1_000, 1), 10_000)
+            let ids = checker.index.listingIDs(after: request.after, limit: limit)
+            return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
+        case "checks.stats":
+            return try await checker.stats()
         default:
-            throw ReplyError(.unknownOp, "interceptor has no op \(op); it offers check, health, ping, status, replay")
+            throw ReplyError(.unknownOp, "interceptor has no op \(op); it offers check, health, replica.ids, checks.stats, ping, status, replay")
         }
     }
 

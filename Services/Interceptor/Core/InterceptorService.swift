@@ -12,7 +12,9 @@ import ServiceLifecycle
 /// API over HTTP and ZeroMQ, feedback outbox forwarded to dispatch.
 ///
 /// Config keys: `interceptors.<dept>.pub`, `.router`, `.http`; `interceptor.staleAfter` (seconds
-/// without hearing dispatch before answers say the replica is stale, default 30); the endpoints of
+/// without hearing dispatch before answers say the replica is stale, default 30);
+/// `interceptor.stalePolicy` (what a stale replica does to answers: `answer`, `review`, `block`;
+/// default `answer`); the endpoints of
 /// `dispatch`. The database is `<dataDir>/interceptor-<dept>.sqlite`.
 public enum InterceptorService {
     public static func make(department rawDepartment: String, topology: Topology, logger: Logger) throws -> [any Service] {
@@ -24,16 +26,22 @@ public enum InterceptorService {
         }
         let config = topology.config
         let staleAfter = Double(try config.int("interceptor.staleAfter", default: 30, range: 1...86_400))
+        let policyText = config.string("interceptor.stalePolicy", default: StalePolicy.answer.rawValue)
+        guard let stalePolicy = StalePolicy(rawValue: policyText) else {
+            throw ConfigError(
+                key: "interceptor.stalePolicy", source: config.lookup("interceptor.stalePolicy")?.source ?? "config",
+                reason: "\"\(policyText)\" is not one of answer, review, block")
+        }
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "interceptor-\(department)")) {
             InterceptorSchema.register(in: &$0)
         }
+        let log = EventLog(stream: "interceptor.\(department)")
         let index = ReplicaIndex()
         try index.load(from: database)
-        let log = EventLog(stream: "interceptor.\(department)")
         let dispatch = try topology.endpoints(of: .dispatch)
         let follower = StreamSubscriber(
             stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),
-            sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: DispatchReplicaApplier(index: index), logger: logger),
+            sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: DispatchReplicaApplier(index: index, log: log, department: department.rawValue), logger: logger),
             logger: logger)
         let replicaState: @Sendable () -> ReplicaState = {
             let status = follower.status
@@ -43,7 +51,8 @@ public enum InterceptorService {
                 catalogueVersion: index.catalogue?.version, lastHeard: status.lastHeard, ageSeconds: age,
                 stale: age.map { $0 > staleAfter } ?? true, state: status.state.rawValue)
         }
-        let checker = Checker(department: department, writer: database, log: log, index: index, replicaState: replicaState)
+        let checker = Checker(
+            department: department, writer: database, log: log, index: index, replicaState: replicaState, stalePolicy: stalePolicy)
         let forwarder = OutboxForwarder(
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
@@ -52,7 +61,7 @@ public enum InterceptorService {
         let endpoints = try topology.interceptorEndpoints(of: department.rawValue)
         let server = BusServer(
             service: "interceptor.\(department)",
-            options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+            options: try topology.serverOptions(section: "interceptors.\(department)", endpoints: endpoints),
             log: log, reader: database, handler: handler, logger: logger)
         let http = try topology.interceptorHTTP(of: department.rawValue)
         let app = Application(

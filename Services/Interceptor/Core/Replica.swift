@@ -45,7 +45,7 @@ public final class ReplicaIndex: Sendable {
         var catalogue: MeasureCatalogue?
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init() {}
 
@@ -96,11 +96,24 @@ public final class ReplicaIndex: Sendable {
 
 /// Applies dispatch's stream to the replica: `catalogue.loaded`, `list.added`, `list.removed`.
 /// Snapshot items have the same types. Every change is idempotent by listing id.
+///
+/// Each listing applied or lifted from the live stream is acknowledged (the 响应 of 发起-响应-反馈) by a
+/// `listing.applied` / `listing.lifted` event on the interceptor's own stream, committed with the change.
 struct DispatchReplicaApplier: StreamApplier {
     let index: ReplicaIndex
+    /// The interceptor's own log, for acknowledgements; nil in tests that do not look at them.
+    var log: EventLog? = nil
+    var department: String = ""
 
     func apply(_ event: Event, in db: Database) throws {
         try apply(type: event.type, data: event.data, in: db)
+        guard let log, event.type == "list.added" || event.type == "list.removed" else { return }
+        let listing = try event.data.decode(Listing.self)
+        let ack = ListingAcknowledgement(
+            listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
+        try log.append(
+            db, type: event.type == "list.added" ? "listing.applied" : "listing.lifted", data: ack,
+            id: "ack-\(department)-\(event.seq)")
     }
 
     var supportsSnapshot: Bool { true }
@@ -137,5 +150,22 @@ struct DispatchReplicaApplier: StreamApplier {
         default:
             return
         }
+    }
+}
+
+/// An interceptor's acknowledgement that it applied (or lifted) a listing, with the dispatch seq.
+public struct ListingAcknowledgement: Codable, Sendable, Equatable {
+    public var listingID: String
+    public var department: String
+    public var dispatchSeq: Int64
+    public var subjectID: String
+}
+
+extension ReplicaIndex {
+    /// Active listing ids after `after`, in order, at most `limit`.
+    public func listingIDs(after: String?, limit: Int) -> [String] {
+        let all = state.withLock { state in state.bySubject.values.flatMap { $0.map(\.id) } }.sorted()
+        let start = after.map { cursor in all.firstIndex { $0 > cursor } ?? all.endIndex } ?? all.startIndex
+        return Array(all[start..<min(all.endIndex, start + limit)])
     }
 }

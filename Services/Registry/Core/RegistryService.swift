@@ -14,7 +14,7 @@ public enum RegistryService {
         let log = EventLog(stream: CentralService.registry.rawValue)
         let endpoints = try topology.endpoints(of: .registry)
         let server = BusServer(
-            service: "registry", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+            service: "registry", options: try topology.serverOptions(section: "registry", endpoints: endpoints),
             log: log, reader: database, handler: RegistryHandler(writer: database, log: log), logger: logger)
         return [server]
     }

@@ -159,7 +159,7 @@ public enum RepairService {
         let dispatch = try topology.endpoints(of: .dispatch)
         return [
             BusServer(
-                service: "repair", options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+                service: "repair", options: try topology.serverOptions(section: "repair", endpoints: endpoints),
                 log: log, reader: database, handler: RepairHandler(writer: database, log: log), logger: logger),
             StreamSubscriber(
                 stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),

@@ -60,6 +60,16 @@ public struct DispatchHandler: RequestHandler {
             struct Body: Decodable { var subject: String }
             let subject = try body.decodeBody(Body.self, op: op).subject.trimmingCharacters(in: .whitespaces).uppercased()
             return try JSONValue(encoding: try await writer.read { try store.active(subject: subject, in: $0) })
+        case "list.active":
+            struct Body: Decodable { var after: String?; var limit: Int? }
+            let request = try body.decodeBody(Body.self, op: op)
+            let limit = min(max(request.limit ?? 1_000, 1), 10_000)
+            let ids = try await writer.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT id FROM listings WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
+                    arguments: [request.after ?? "", limit])
+            }
+            return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
         case "feedback.submit":
             let department = try context.requireDepartment(for: op)
             struct Body: Decodable { var event: Event }
@@ -74,7 +84,7 @@ public struct DispatchHandler: RequestHandler {
         default:
             throw ReplyError(
                 .unknownOp,
-                "sanction-dispatch has no op \(op); it offers list.initiate, list.remove, list.get, list.query, feedback.submit, feedback.stats, catalogue.get")
+                "sanction-dispatch has no op \(op); it offers list.initiate, list.remove, list.get, list.query, list.active, feedback.submit, feedback.stats, catalogue.get")
         }
     }
 

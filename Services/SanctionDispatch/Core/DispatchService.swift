@@ -36,7 +36,7 @@ public enum DispatchService {
         let endpoints = try topology.endpoints(of: .dispatch)
         let server = BusServer(
             service: "sanction-dispatch",
-            options: BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+            options: try topology.serverOptions(section: "dispatch", endpoints: endpoints),
             log: log, reader: database, handler: DispatchHandler(writer: database, log: log, today: today), logger: logger)
         let registry = try topology.endpoints(of: .registry)
         let repair = try topology.endpoints(of: .repair)
