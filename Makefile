@@ -30,8 +30,10 @@ down:
 demo: up
 	scripts/demo.sh
 
-bench:
-	@echo "benchmarks arrive with issues #3, #4 and #6 (propagation, bulk import, checks)"; exit 1
+## Propagation (1, 10, 50 interceptors) and 1M-listing catch-up, beside raw libzmq and SQLite.
+bench: deps
+	$(SWIFT) build -c release
+	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)
 
 format:
 	$(SWIFT) format --in-place --recursive Shared Services Tests

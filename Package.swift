@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "disclosure", targets: ["DisclosureApp"]),
         .executable(name: "interceptor", targets: ["InterceptorApp"]),
         .executable(name: "creditctl", targets: ["CreditCtlApp"]),
+        .executable(name: "credit-bench", targets: ["CreditBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -191,6 +192,17 @@ let package = Package(
             name: "CreditCtlApp",
             dependencies: ["CreditCtlCore"],
             path: "Services/CreditCtl/App",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Benchmarks (make bench)
+        .executableTarget(
+            name: "CreditBench",
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "TestSupport", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/Benchmarks",
             swiftSettings: swiftSettings
         ),
 

@@ -162,6 +162,7 @@ public final class StreamSubscriber: Service {
         do {
             if applied == 0, sink.acceptsSnapshot {
                 applied = try await loadSnapshot(client)
+                state.withLock { [applied] in $0.applied = applied }
             }
             while true {
                 let result = try await client.request(

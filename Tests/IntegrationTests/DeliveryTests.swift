@@ -220,5 +220,10 @@ struct DeliveryTests {
         interceptor = try SuiteProcess("interceptor", ["--dept", "finance"], name: "interceptor-finance-2", layout: layout)
         try await Self.expectReplicasConverge(["finance"], suite: suite)
         #expect(interceptor.log.contains("Snapshot loaded"))
+        // Its reported position is the snapshot's seq, not 0, although no event followed the snapshot.
+        let health = try suite.client("interceptors.finance")
+        defer { health.close() }
+        let finalHead = try await head()
+        #expect(try await eventually { try await health.request("health")["replica"]?["seq"]?.intValue == finalHead })
     }
 }

@@ -46,10 +46,12 @@ public enum DispatchSchema {
 }
 
 /// Reads and writes listings; every change appends its event in the same transaction.
-struct ListingStore {
+public struct ListingStore: Sendable {
     let log: EventLog
 
-    func add(_ draft: Listing, in db: Database) throws -> Listing {
+    public init(log: EventLog) { self.log = log }
+
+    public func add(_ draft: Listing, in db: Database) throws -> Listing {
         let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(number), 0) FROM listings") ?? 0) + 1
         var listing = draft
         listing.id = String(format: "L-%06lld", number)
@@ -109,14 +111,14 @@ struct ListingStore {
 }
 
 /// Catalogue versions: the one in force is the last loaded.
-enum CatalogueStore {
-    static func current(in db: Database) throws -> MeasureCatalogue? {
+public enum CatalogueStore {
+    public static func current(in db: Database) throws -> MeasureCatalogue? {
         try String.fetchOne(db, sql: "SELECT data FROM catalogue_versions ORDER BY loaded_at DESC, rowid DESC LIMIT 1")
             .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
     }
 
     /// Stores and announces `catalogue` unless the same content is already in force. Returns whether it changed.
-    static func install(_ catalogue: MeasureCatalogue, in db: Database, log: EventLog) throws -> Bool {
+    public static func install(_ catalogue: MeasureCatalogue, in db: Database, log: EventLog) throws -> Bool {
         if let current = try current(in: db), current == catalogue { return false }
         let data = String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)
         try db.execute(

@@ -1,0 +1,40 @@
+import Bus
+import CreditDomain
+import DispatchCore
+import Foundation
+import GRDB
+import MeshProtocol
+import ServiceKit
+import TestSupport
+import ZeroMQ
+
+// credit-bench: propagation and catch-up of the real executables, each beside a reference measured
+// in the same run (raw libzmq PUB/SUB). Run with `make bench` (release build). Figures are printed;
+// nothing is asserted: these machines are shared and noisy, ratios travel better than absolutes.
+
+let arguments = CommandLine.arguments.dropFirst()
+let which = Set(arguments.filter { !$0.hasPrefix("--") })
+let all = which.isEmpty
+let interceptorCounts = (arguments.first { $0.hasPrefix("--interceptors=") }?.split(separator: "=").last)
+    .map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1, 10, 50]
+let catchUpListings = (arguments.first { $0.hasPrefix("--listings=") }?.split(separator: "=").last).flatMap { Int($0) } ?? 1_000_000
+
+report("credit-bench on \(ProcessInfo.processInfo.processorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, libzmq \(ZMQContext.version)")
+if all || which.contains("propagation") {
+    let floor = try RawPubSub.latency(messages: 2_000)
+    report(String(format: "raw libzmq PUB/SUB one-way latency (tcp loopback): p50 %.1f µs  p99 %.1f µs", floor.p50, floor.p99))
+    for count in interceptorCounts {
+        let result = try await Propagation.measure(interceptors: count, listings: 200)
+        report(
+            String(
+                format: "propagation to %2d interceptors (%d listings): p50 %.2f ms  p99 %.2f ms  (p50 %.0f× the raw floor)",
+                count, result.samples, result.p50 / 1_000, result.p99 / 1_000, result.p50 / floor.p50))
+    }
+}
+if all || which.contains("catch-up") {
+    let result = try await CatchUp.measure(listings: catchUpListings)
+    report(
+        String(
+            format: "catch-up: fresh interceptor loads %d active listings in %.1f s (%.0f listings/s); raw SQLite read of the same rows %.1f s (ratio %.1f×)",
+            catchUpListings, result.seconds, Double(catchUpListings) / result.seconds, result.rawSeconds, result.seconds / result.rawSeconds))
+}
