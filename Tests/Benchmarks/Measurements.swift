@@ -69,7 +69,8 @@ enum RawPubSub {
 /// From the reply to `list.initiate` to each interceptor's `listing.applied` acknowledgement (which
 /// it publishes after committing the listing to its replica).
 enum Propagation {
-    static func measure(interceptors count: Int, listings: Int) async throws -> Percentiles {
+    /// Latencies from sending `list.initiate` and from receiving its reply to each acknowledgement.
+    static func measure(interceptors count: Int, listings: Int) async throws -> (fromRequest: Percentiles, fromReply: Percentiles) {
         let departments = (1...count).map { "bench\($0)" }
         let layout = try TestSuiteLayout(departments: departments)
         defer { layout.remove() }
@@ -110,24 +111,29 @@ enum Propagation {
             if applied.value.values.contains(where: { $0.count == count }) { break }
         }
         var replyTimes: [String: Double] = [:]
+        var requestTimes: [String: Double] = [:]
         for number in 0..<listings {
+            let sent = monotonicMicros()
             guard case .success(let listing) = try await suite.request(client, "list.initiate", as: "market", body: body(number)),
                 let id = listing["id"]?.stringValue
             else { continue }
             replyTimes[id] = monotonicMicros()
+            requestTimes[id] = sent
             try await Task.sleep(for: .milliseconds(20))
         }
         try await Task.sleep(for: .seconds(2))
         let acks = applied.value
-        var latencies: [Double] = []
+        var fromReply: [Double] = []
+        var fromRequest: [Double] = []
         var missing = 0
         for (id, replied) in replyTimes {
             let times = acks[id] ?? []
             missing += count - times.count
-            latencies += times.map { $0 - replied }
+            fromReply += times.map { $0 - replied }
+            fromRequest += times.map { $0 - requestTimes[id]! }
         }
         if missing > 0 { report("  (\(missing) acknowledgements not seen within 2 s)") }
-        return Percentiles(latencies)
+        return (Percentiles(fromRequest), Percentiles(fromReply))
     }
 
     static func body(_ number: Int) -> JSONValue {

@@ -227,3 +227,32 @@ struct DeliveryTests {
         #expect(try await eventually { try await health.request("health")["replica"]?["seq"]?.intValue == finalHead })
     }
 }
+
+extension DeliveryTests {
+    @Test func tailFromASeqReplaysThenFollowsLiveWithNoGapOrDuplicateAtTheSeam() async throws {
+        let layout = try TestSuiteLayout(departments: [])
+        defer { layout.remove() }
+        let suite = SuiteClient(layout: layout)
+        let dispatch = try SuiteProcess("sanction-dispatch", layout: layout)
+        defer { dispatch.stop() }
+        _ = try await Self.initiate(0..<50, suite: suite)
+        let tail = Process()
+        tail.executableURL = BuiltProducts.directory().appendingPathComponent("creditctl")
+        tail.arguments = ["tail", "dispatch", "--from", "1", "--json"]
+        tail.environment = layout.environment
+        let output = layout.directory.appendingPathComponent("tail.out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        tail.standardOutput = try FileHandle(forWritingTo: output)
+        try tail.run()
+        defer { tail.terminate() }
+        // Live events arrive while the history is still being replayed.
+        _ = try await Self.initiate(50..<100, suite: suite, concurrency: 4)
+        func seqs() -> [Int64] {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { try? WireCoding.decode(Event.self, from: Array($0.utf8)).seq }
+        }
+        #expect(try await eventually { seqs().count >= 101 }, "tail printed \(seqs().count) events")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(seqs() == Array(1...101), "catalogue and 100 listings, each once, in order")
+    }
+}

@@ -130,7 +130,8 @@ public struct Checker: Sendable {
         do {
             answer.checkID = try await writer.write { [department, log, outcome] db -> String in
                 let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks") ?? 0) + 1
-                let id = "\(department.rawValue)-C-\(number)"
+                let instance = try String.fetchOne(db, sql: "SELECT id FROM instance") ?? "0"
+                let id = "\(department.rawValue)-\(instance)-C-\(number)"
                 try db.execute(
                     sql: """
                         INSERT INTO checks(id, at, subject_id, action, decision, listing_ids, measure_ids, replica_seq, stale, requester, reference)

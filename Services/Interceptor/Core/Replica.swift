@@ -33,6 +33,14 @@ public enum InterceptorSchema {
                 t.column("reference", .text)
             }
         }
+        // Check ids (and so feedback event ids) carry this database's instance id, so a rebuilt
+        // database never reuses an id that dispatch already counted.
+        migrator.registerMigration("interceptor-v2-instance") { db in
+            try db.create(table: "instance") { t in
+                t.primaryKey("id", .text)
+            }
+            try db.execute(sql: "INSERT INTO instance(id) VALUES (?)", arguments: [String(UUID().uuidString.prefix(8)).lowercased()])
+        }
     }
 }
 
@@ -70,17 +78,55 @@ public final class ReplicaIndex: Sendable {
 
     func upsert(_ listing: Listing) { state.withLock { Self.insert(listing, into: &$0) } }
 
-    func remove(_ listing: Listing) {
-        state.withLock { state in
-            guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.id == listing.id }) else { return }
-            list.remove(at: index)
-            state.count -= 1
-            state.bySubject[listing.subjectID] = list.isEmpty ? nil : list
-        }
+    func remove(_ listing: Listing) { state.withLock { Self.delete(listing, from: &$0) } }
+
+    private static func delete(_ listing: Listing, from state: inout State) {
+        guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.id == listing.id }) else { return }
+        list.remove(at: index)
+        state.count -= 1
+        state.bySubject[listing.subjectID] = list.isEmpty ? nil : list
     }
 
     func setCatalogue(_ catalogue: MeasureCatalogue) { state.withLock { $0.catalogue = catalogue } }
     func reset() { state.withLock { $0 = State() } }
+
+    enum Change {
+        case upsert(Listing)
+        case remove(Listing)
+        case catalogue(MeasureCatalogue)
+        case reset
+    }
+
+    private let staged = Mutex<[Change]>([])
+
+    /// Queues a change made in `db`'s current transaction; the index takes the transaction's changes
+    /// in order when it commits, and drops them when it rolls back. One observer per transaction,
+    /// so a snapshot chunk of thousands of listings costs one commit hook, not thousands.
+    func stage(_ db: Database, _ change: Change) {
+        let first = staged.withLock { queue -> Bool in
+            queue.append(change)
+            return queue.count == 1
+        }
+        guard first else { return }
+        db.afterNextTransaction(
+            onCommit: { [self] _ in
+                let changes = staged.withLock { queue -> [Change] in
+                    defer { queue.removeAll(keepingCapacity: true) }
+                    return queue
+                }
+                state.withLock { state in
+                    for change in changes {
+                        switch change {
+                        case .upsert(let listing): Self.insert(listing, into: &state)
+                        case .remove(let listing): Self.delete(listing, from: &state)
+                        case .catalogue(let catalogue): state.catalogue = catalogue
+                        case .reset: state = State()
+                        }
+                    }
+                }
+            },
+            onRollback: { [self] _ in staged.withLock { $0.removeAll() } })
+    }
 
     private static func insert(_ listing: Listing, into state: inout State) {
         var list = state.bySubject[listing.subjectID] ?? []
@@ -121,7 +167,7 @@ struct DispatchReplicaApplier: StreamApplier {
     func resetForSnapshot(in db: Database) throws {
         try db.execute(sql: "DELETE FROM replica_listings")
         try db.execute(sql: "DELETE FROM replica_catalogue")
-        db.afterNextTransaction { [index] _ in index.reset() }
+        index.stage(db, .reset)
     }
 
     func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {
@@ -135,18 +181,18 @@ struct DispatchReplicaApplier: StreamApplier {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
-            db.afterNextTransaction { [index] _ in index.setCatalogue(catalogue) }
+            index.stage(db, .catalogue(catalogue))
         case "list.added":
             let listing = try data.decode(Listing.self)
             guard listing.status == .active else { return }
             try db.execute(
                 sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)",
                 arguments: [listing.id, listing.subjectID, String(decoding: try WireCoding.encode(listing), as: UTF8.self)])
-            db.afterNextTransaction { [index] _ in index.upsert(listing) }
+            index.stage(db, .upsert(listing))
         case "list.removed":
             let listing = try data.decode(Listing.self)
             try db.execute(sql: "DELETE FROM replica_listings WHERE id = ?", arguments: [listing.id])
-            db.afterNextTransaction { [index] _ in index.remove(listing) }
+            index.stage(db, .remove(listing))
         default:
             return
         }
