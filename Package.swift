@@ -124,7 +124,11 @@ let package = Package(
         ),
         .target(
             name: "DispatchCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Services/SanctionDispatch/Core",
             swiftSettings: swiftSettings
         ),

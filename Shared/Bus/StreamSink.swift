@@ -31,12 +31,15 @@ public protocol StreamApplier: Sendable {
     var supportsSnapshot: Bool { get }
     func resetForSnapshot(in db: Database) throws
     func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws
+    /// Called in the transaction that records a completed snapshot's seq.
+    func didLoadSnapshot(seq: Int64, in db: Database) throws
 }
 
 extension StreamApplier {
     public var supportsSnapshot: Bool { false }
     public func resetForSnapshot(in db: Database) throws {}
     public func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {}
+    public func didLoadSnapshot(seq: Int64, in db: Database) throws {}
 }
 
 /// Applies a stream's events to a service database, each batch and its checkpoint in one
@@ -95,7 +98,10 @@ public struct DatabaseStreamSink: StreamSink {
     }
 
     public func finishSnapshot(seq: Int64) async throws {
-        try await writer.write { [stream] db in try Checkpoints.set(db, stream: stream, seq: seq) }
+        try await writer.write { [stream, applier] db in
+            try Checkpoints.set(db, stream: stream, seq: seq)
+            try applier.didLoadSnapshot(seq: seq, in: db)
+        }
     }
 }
 

@@ -7,7 +7,7 @@ import Yams
 /// basis, without actions or without lists is refused rather than loaded.
 ///
 /// ```yaml
-/// version: "2026.1"
+/// version: "2026.2"
 /// measures:
 ///   - id: finance.procurement-ban
 ///     department: finance
@@ -20,9 +20,14 @@ import Yams
 ///     source: 004_3dfb1395f1f453ed.txt   # optional
 /// ```
 ///
+/// `department: "*"` (quoted: a bare `*` is YAML alias syntax) makes a generic measure that every
+/// department applies (`Department.anyDepartment`): the measures by severity of seeds
+/// 000_e414fe3f42ed7aea.txt §18 and 001_39879157d47ddbdf.txt, the red-list incentives of seed
+/// 004_3dfb1395f1f453ed.txt §7.
+///
 /// JSON, being YAML, is read as well. Rules checked, each error naming the measure id and field
 /// (`measures[finance.procurement-ban].effect`): a non-empty version; at least one measure; ids of
-/// lower-case letters, digits, dots and dashes, unique; valid department codes; non-empty title,
+/// lower-case letters, digits, dots and dashes, unique; valid department codes or `*`; non-empty title,
 /// actions (kebab-case), lists and basis; known lists, targets and effect; `fast-track` only for
 /// the red list and the red list only with `fast-track` or `notify`.
 public enum CatalogueLoader {
@@ -100,10 +105,16 @@ public enum CatalogueLoader {
 
         guard let departmentCode = raw.department?.trimmed else { throw .missing(field: "\(prefix).department") }
         let department: Department
-        do {
-            department = try Department(validating: departmentCode)
-        } catch {
-            throw .invalid(field: "\(prefix).department", value: departmentCode, reason: error.reason)
+        if departmentCode == Department.anyDepartment.rawValue {
+            department = .anyDepartment  // a generic measure every department applies
+        } else {
+            do {
+                department = try Department(validating: departmentCode)
+            } catch {
+                throw .invalid(
+                    field: "\(prefix).department", value: departmentCode,
+                    reason: error.reason + ", or \"*\" for a measure every department applies")
+            }
         }
 
         guard let title = raw.title?.trimmed, !title.isEmpty else { throw .missing(field: "\(prefix).title") }

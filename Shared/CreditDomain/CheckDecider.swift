@@ -42,14 +42,33 @@ public struct MatchedMeasure: Codable, Sendable, Hashable {
 /// The decision on one transaction, the measures behind it and one human sentence saying why.
 public struct CheckOutcome: Codable, Sendable {
     public var decision: Decision
-    /// Every measure that applied, strongest effect first.
+    /// Every measure that applied, strongest effect first; at equal effect the department's own
+    /// measures before the generic (`*`) ones.
     public var matched: [MatchedMeasure]
     public var reason: String
+    /// How the subject was found: `identifier` (its own listings, by credit code or resident ID),
+    /// `related-person` (the strongest measure reached it as legal representative, principal or
+    /// actual controller of a listed organisation) or `name` (by exact normalised name only, no
+    /// identifier given). Outcomes encoded before this field existed decode as `identifier`.
+    public var matchedBy: String = "identifier"
 
-    public init(decision: Decision, matched: [MatchedMeasure], reason: String) {
+    public init(decision: Decision, matched: [MatchedMeasure], reason: String, matchedBy: String = "identifier") {
         self.decision = decision
         self.matched = matched
         self.reason = reason
+        self.matchedBy = matchedBy
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case decision, matched, reason, matchedBy
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        decision = try container.decode(Decision.self, forKey: .decision)
+        matched = try container.decode([MatchedMeasure].self, forKey: .matched)
+        reason = try container.decode(String.self, forKey: .reason)
+        matchedBy = try container.decodeIfPresent(String.self, forKey: .matchedBy) ?? "identifier"
     }
 }
 
@@ -66,34 +85,53 @@ public enum CheckDecider {
     ///   - relatedListings: active listings of organisations the subject is a related person of
     ///     (legal representative, principal, actual controller — seeds 001 §三(三)5, 004), with its role.
     ///
-    /// Listings that are removed, that end before `today` or that start after it are ignored. A
-    /// measure applies when its department is `department`, its actions contain `action`, its lists
-    /// contain the listing's list, and its targets contain `.subject` (own listing) or the role
-    /// (related listing). The decision is the effect of highest precedence among the applied measures
-    /// (block > review > notify > fast-track); notify allows; nothing applied allows.
+    /// Listings that are removed, pending, that end before `today` or that start after it are
+    /// ignored. A measure applies when its department is `department` or `*` (a generic measure,
+    /// `MeasureCatalogue.measures(for:action:)`), its actions contain `action`, its lists contain the
+    /// listing's list, and its targets contain `.subject` (own listing) or the role (related
+    /// listing). The decision is the effect of highest precedence among the applied measures
+    /// (block > review > notify > fast-track); notify allows; nothing applied allows. `matchedBy` is
+    /// `related-person` when the strongest measure reached the subject through a related listing,
+    /// `identifier` otherwise.
     public static func decide(
         department: Department, action: String, today: String, listings: [Listing],
         relatedListings: [(role: RelatedPerson.Role, listing: Listing)] = [], catalogue: MeasureCatalogue
     ) -> CheckOutcome {
-        let measures = catalogue.measures(for: department, action: action)
         let candidates: [(target: MeasureTarget, listing: Listing)] =
             listings.map { (MeasureTarget.subject, $0) }
             + relatedListings.map { (MeasureTarget(role: $0.role), $0.listing) }
+        var outcome = decide(
+            department: department, action: action, today: today, candidates: candidates, catalogue: catalogue)
+        if let strongest = outcome.matched.first, strongest.target != .subject {
+            outcome.matchedBy = "related-person"
+        }
+        return outcome
+    }
 
-        var matched: [MatchedMeasure] = []
+    /// The decision on candidate (target, listing) pairs, `matchedBy` left `identifier`.
+    static func decide(
+        department: Department, action: String, today: String,
+        candidates: [(target: MeasureTarget, listing: Listing)], catalogue: MeasureCatalogue
+    ) -> CheckOutcome {
+        let measures = catalogue.measures(for: department, action: action)
+        var applied: [(match: MatchedMeasure, generic: Bool)] = []
         for (target, listing) in candidates where isInForce(listing, on: today) {
             for measure in measures where measure.lists.contains(listing.list) && measure.targets.contains(target) {
-                matched.append(
-                    MatchedMeasure(
-                        measureID: measure.id, title: measure.title, effect: measure.effect, basis: measure.basis,
-                        listingID: listing.id, list: listing.list, initiator: listing.initiator,
-                        document: listing.document, target: target, until: listing.until))
+                let match = MatchedMeasure(
+                    measureID: measure.id, title: measure.title, effect: measure.effect, basis: measure.basis,
+                    listingID: listing.id, list: listing.list, initiator: listing.initiator,
+                    document: listing.document, target: target, until: listing.until)
+                applied.append((match, measure.isGeneric))
             }
         }
-        matched.sort {
-            ($0.effect.precedence, $1.measureID, $1.listingID, $1.target.rawValue)
-                > ($1.effect.precedence, $0.measureID, $0.listingID, $0.target.rawValue)
+        // Strongest effect first; at equal effect the department's own measure before the generic one,
+        // so that the reason and the feedback (执行反馈) name the most specific measure.
+        applied.sort { a, b in
+            let (x, y) = (a.match, b.match)
+            return (x.effect.precedence, b.generic ? 1 : 0, y.measureID, y.listingID, y.target.rawValue)
+                > (y.effect.precedence, a.generic ? 1 : 0, x.measureID, x.listingID, x.target.rawValue)
         }
+        let matched = applied.map(\.match)
 
         guard let strongest = matched.first else {
             let inForce = candidates.filter { isInForce($0.listing, on: today) }.count
@@ -103,14 +141,8 @@ public enum CheckDecider {
                 : "allowed: no measure of \(department) for \(action) applies to the \(inForce) listing(s) in force"
             return CheckOutcome(decision: .allow, matched: [], reason: reason)
         }
-        let decision: Decision =
-            switch strongest.effect {
-            case .block: .block
-            case .review: .review
-            case .fastTrack: .fastTrack
-            case .notify: .allow
-            }
-        return CheckOutcome(decision: decision, matched: matched, reason: reason(strongest, of: matched))
+        return CheckOutcome(
+            decision: Decision(strongest.effect), matched: matched, reason: reason(strongest, of: matched))
     }
 
     /// In force on `today`: active, started, not yet ended (ISO dates compare as strings).
@@ -118,7 +150,7 @@ public enum CheckDecider {
         listing.status == .active && listing.start <= today && listing.until >= today
     }
 
-    private static func reason(_ strongest: MatchedMeasure, of matched: [MatchedMeasure]) -> String {
+    static func reason(_ strongest: MatchedMeasure, of matched: [MatchedMeasure]) -> String {
         let verb =
             switch strongest.effect {
             case .block: "blocked by"
@@ -131,6 +163,19 @@ public enum CheckDecider {
         let more = others == 0 ? "" : " (and \(others) more matched measure\(others == 1 ? "" : "s"))"
         return "\(verb) \(strongest.measureID): \(whose)\(strongest.list.phrase) listing \(strongest.listingID) "
             + "initiated by \(strongest.initiator) until \(strongest.until)\(more)"
+    }
+}
+
+extension Decision {
+    /// The decision a measure's effect makes: notify allows.
+    init(_ effect: MeasureEffect) {
+        self =
+            switch effect {
+            case .block: .block
+            case .review: .review
+            case .fastTrack: .fastTrack
+            case .notify: .allow
+            }
     }
 }
 
@@ -150,6 +195,7 @@ extension MeasureTarget {
         case .legalRepresentative: "legal representative"
         case .principal: "principal"
         case .actualController: "actual controller"
+        case .children: "children"
         }
     }
 }

@@ -31,6 +31,12 @@ public struct Department: RawRepresentable, Codable, Sendable, Hashable, Compara
     public static let ndrc: Department = "ndrc"
     public static let tax: Department = "tax"
 
+    /// `*`: every department. Used only as the department of a generic catalogue measure (seeds
+    /// 000_e414fe3f42ed7aea.txt §18, 001_39879157d47ddbdf.txt, 004_3dfb1395f1f453ed.txt §7), which
+    /// `MeasureCatalogue.measures(for:action:)` gives to any department. It is not a department code:
+    /// `init(validating:)` refuses it, so no interceptor, key or CLI argument can be `*`.
+    public static let anyDepartment: Department = "*"
+
     /// The departments the suite knows out of the box (the demo and the default port table).
     public static let standard: [Department] = [.court, .finance, .commerce, .market, .education, .ndrc, .tax]
 }

@@ -11,6 +11,9 @@ public enum ListType: String, Codable, Sendable, CaseIterable, Hashable {
 /// One subject on one list: who put it there, on what basis, for how long.
 public struct Listing: Codable, Sendable, Hashable, Identifiable {
     public enum Status: String, Codable, Sendable {
+        /// Initiated, not yet in force: the subject has been notified and may object until
+        /// `objectionDeadline` (black list; see sanction-dispatch).
+        case pending
         case active
         /// Removed: repaired, revoked, expired or corrected; see `removalReason`.
         case removed
@@ -33,12 +36,24 @@ public struct Listing: Codable, Sendable, Hashable, Identifiable {
     public var sourceRecord: String?
     public var status: Status
     public var removalReason: String?
+    /// The related persons of the listed organisation the registry knew when the listing was made
+    /// (legal representative, principal, actual controller — seeds 001 §三(三)5, 004); measures
+    /// whose targets name their role reach them too.
+    public var relatedPersons: [RelatedPerson]?
+    /// Last day (yyyy-MM-dd) on which the subject may object before a pending listing takes effect.
+    public var objectionDeadline: String?
+    /// An objection the subject filed during the window, until the initiator decides on it.
+    public var objection: String?
 
     public init(
         id: String, list: ListType, subjectID: String, subjectName: String, subjectKind: SubjectKind,
         initiator: Department, basis: String, document: String, facts: String? = nil, start: String,
-        until: String, sourceRecord: String? = nil, status: Status = .active, removalReason: String? = nil
+        until: String, sourceRecord: String? = nil, status: Status = .active, removalReason: String? = nil,
+        relatedPersons: [RelatedPerson]? = nil, objectionDeadline: String? = nil, objection: String? = nil
     ) {
+        self.relatedPersons = relatedPersons
+        self.objectionDeadline = objectionDeadline
+        self.objection = objection
         self.id = id
         self.list = list
         self.subjectID = subjectID

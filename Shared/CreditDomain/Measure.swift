@@ -26,6 +26,17 @@ public enum MeasureTarget: String, Codable, Sendable, CaseIterable {
     case legalRepresentative = "legal-representative"
     case principal
     case actualController = "actual-controller"
+    /// The children of the listed subject and of its legal representative, principal and actual
+    /// controller: seed 004_3dfb1395f1f453ed.txt, 市教育局, "限制失信被执行人及失信被执行人的法定代表人、
+    /// 主要负责人、影响债务履行的直接责任人员、实际控制人子女就读高收费私立学校".
+    ///
+    /// A child has no listing of its own and the school knows the child by the parent, so the
+    /// interceptor checks the *parent's* identifier for the child's enrolment: the shipped
+    /// `education.private-school-restriction` keeps the targets subject, legal-representative,
+    /// principal, actual-controller, which reach the parent, and the school asks for
+    /// `private-school-enrollment` with the parent as subject. This case names the reach in the
+    /// catalogue for a memorandum measure written that way; the decider matches no listing with it.
+    case children
 }
 
 /// One measure of a cooperation memorandum (合作备忘录): which department applies it, to which of
@@ -42,6 +53,9 @@ public struct Measure: Codable, Sendable, Hashable, Identifiable {
     public var basis: String
     /// The seed document the measure is taken from (e.g. `004_3dfb1395f1f453ed.txt`).
     public var source: String?
+
+    /// Applied by every department: `department` is `*` (`Department.anyDepartment`).
+    public var isGeneric: Bool { department == .anyDepartment }
 
     public init(
         id: String, department: Department, title: String, actions: [String], lists: [ListType],
@@ -69,8 +83,15 @@ public struct MeasureCatalogue: Codable, Sendable, Hashable {
         self.measures = measures
     }
 
-    /// Measures a department applies to one of its actions.
+    /// Measures a department applies to one of its actions: its own measures and the generic ones of
+    /// department `*` (`Department.anyDepartment`), which every department applies — the measures by
+    /// severity of seed 000_e414fe3f42ed7aea.txt §18 and 001_39879157d47ddbdf.txt, the red-list
+    /// incentives of seed 004_3dfb1395f1f453ed.txt §7. Generic and own measures add up; the
+    /// department's own come first, then the generic ones, each in catalogue order.
     public func measures(for department: Department, action: String) -> [Measure] {
-        measures.filter { $0.department == department && $0.actions.contains(action) }
+        let applicable = measures.filter {
+            ($0.department == department || $0.department == .anyDepartment) && $0.actions.contains(action)
+        }
+        return applicable.filter { !$0.isGeneric } + applicable.filter(\.isGeneric)
     }
 }

@@ -60,7 +60,7 @@ public struct TestSuiteLayout: Sendable {
         self.departments = departments
         var names: [String] = []
         for service in ["registry", "grading", "dispatch", "repair", "disclosure"] { names += ["\(service).pub", "\(service).router"] }
-        names.append("disclosure.http")
+        names += ["disclosure.http", "dispatch.http"]
         for department in departments {
             names += ["interceptors.\(department).pub", "interceptors.\(department).router", "interceptors.\(department).http"]
         }
@@ -68,6 +68,8 @@ public struct TestSuiteLayout: Sendable {
         ports = Dictionary(uniqueKeysWithValues: zip(names, free))
         var yaml = "dataDir: \(directory.appendingPathComponent("data").path)\nlogLevel: debug\n"
         yaml += "dispatch:\n  catalogue: \(BuiltProducts.packageRoot.appendingPathComponent("config/catalogue.yaml").path)\n"
+        // Listings initiated in tests take effect at once unless a test sets a window itself.
+        yaml += "  objectionWorkingDays: 0\n  scheduleSeconds: 1\n"
         yaml += "interceptor:\n  staleAfter: 5\n"
         yaml += "interceptors:\n  departments: \(departments.joined(separator: ","))\n"
         var lines: [String] = []

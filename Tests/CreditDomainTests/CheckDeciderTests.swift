@@ -44,7 +44,7 @@ import Testing
     @Test(arguments: [
         (Department.finance, "office-supplies-reimbursement"),
         (.commerce, "government-procurement"),
-        (.market, "routine-inspection"),
+        (.market, "annual-report-filing"),
         (Department(rawValue: "unknown"), "government-procurement"),
     ])
     func allowsOtherActionsAndDepartments(department: Department, action: String) {
@@ -76,7 +76,8 @@ import Testing
     @Test func reviewsAKeyAttentionSubject() {
         let outcome = Self.decide(.market, "license-approval", [Self.listing("K-1", .keyAttention, initiator: .market)])
         #expect(outcome.decision == .review)
-        #expect(outcome.matched.map(\.measureID) == ["market.key-attention-inspection"])
+        // The market's own measure first, then the generic one of seed 001 that every department applies.
+        #expect(outcome.matched.map(\.measureID) == ["market.key-attention-inspection", "general.key-attention-supervision"])
         #expect(
             outcome.reason.hasPrefix(
                 "review required by market.key-attention-inspection: key-attention list listing K-1"))
@@ -85,7 +86,7 @@ import Testing
     @Test func fastTracksARedListedSubject() {
         let outcome = Self.decide(.market, "license-approval", [Self.listing("R-1", .red, initiator: .market)])
         #expect(outcome.decision == .fastTrack)
-        #expect(outcome.matched.map(\.effect) == [.fastTrack])
+        #expect(outcome.matched.map(\.measureID) == ["market.license-green-channel", "general.red-list-green-channel"])
         #expect(outcome.reason.hasPrefix("fast-tracked by market.license-green-channel: red list listing R-1"))
     }
 

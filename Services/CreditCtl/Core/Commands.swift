@@ -157,17 +157,26 @@ struct Check: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "The department whose interceptor answers.")
     var dept: String
-    @Option var subject: String
+    @Option(help: "Unified social credit code or resident ID.")
+    var subject: String?
+    @Option(help: "Name, when no identifier is known (exact match after normalising; never fuzzy).")
+    var name: String?
     @Option(help: "The business action, e.g. government-procurement.")
     var action: String
     @Option(help: "The business system's transaction reference.")
     var reference: String?
     @Flag var json = false
 
+    func validate() throws {
+        guard subject != nil || name != nil else { throw ValidationError("give --subject ID or, failing that, --name NAME") }
+    }
+
     func run() async throws {
         let client = try global.client(for: "interceptor.\(dept)")
         defer { client.close() }
-        var body: [String: JSONValue] = ["subject": .string(subject), "action": .string(action), "requester": .string("creditctl")]
+        var body: [String: JSONValue] = ["action": .string(action), "requester": .string("creditctl")]
+        if let subject { body["subject"] = .string(subject) }
+        if let name { body["name"] = .string(name) }
         if let reference { body["reference"] = .string(reference) }
         let result = try await client.request("check", body: .object(body), timeout: global.timeoutDuration)
         try output(result, json: json) { answer in

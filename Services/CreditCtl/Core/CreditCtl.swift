@@ -10,8 +10,8 @@ public struct CreditCtl: AsyncParsableCommand {
         commandName: "creditctl",
         abstract: "Operate the Credit Mesh suite: import records, initiate listings, check, repair, tail streams, status.",
         subcommands: [
-            Import.self, Initiate.self, Remove.self, Listings.self, Check.self, Repair.self, Feedback.self, Grade.self, Tail.self,
-            Status.self,
+            Import.self, Initiate.self, Remove.self, Extend.self, Object.self, Confirm.self, Listings.self, Check.self, Repair.self,
+            Feedback.self, Compliance.self, Grade.self, Tail.self, Status.self,
         ])
 
     public init() {}

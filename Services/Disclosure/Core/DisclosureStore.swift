@@ -76,9 +76,9 @@ struct PenaltyDisclosureApplier: StreamApplier {
 /// revocation) takes them out of public view at once (seed 001 §三(三)6: stop disclosing).
 struct ListingDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        guard event.type == "list.added" || event.type == "list.removed" else { return }
+        guard ["list.added", "list.removed", "list.extended"].contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
-        guard event.type == "list.added", listing.status == .active, listing.list != .keyAttention else {
+        guard event.type != "list.removed", listing.status == .active, listing.list != .keyAttention else {
             try db.execute(sql: "DELETE FROM public_listings WHERE listing_id = ?", arguments: [listing.id])
             return
         }

@@ -6,15 +6,19 @@ import MeshProtocol
 
 /// A business system's question: may this subject do this action here?
 public struct CheckRequest: Codable, Sendable {
-    public var subject: String
+    /// The subject's identifier. Without it, `name` is matched exactly (normalised), never fuzzily.
+    public var subject: String?
+    /// The subject's name, for a name-only check when the business system has no identifier.
+    public var name: String?
     public var action: String
     /// Who asks (the business system's user), for the log.
     public var requester: String?
     /// The business system's transaction reference, carried into the feedback.
     public var reference: String?
 
-    public init(subject: String, action: String, requester: String? = nil, reference: String? = nil) {
+    public init(subject: String?, name: String? = nil, action: String, requester: String? = nil, reference: String? = nil) {
         self.subject = subject
+        self.name = name
         self.action = action
         self.requester = requester
         self.reference = reference
@@ -43,6 +47,8 @@ public struct CheckAnswer: Codable, Sendable {
     public var action: String
     public var decision: Decision
     public var reason: String
+    /// How the listings were found: `identifier`, `related-person` or `name` (exact, normalised).
+    public var matchedBy: String
     public var measure: String?
     public var basis: String?
     public var listing: String?
@@ -86,11 +92,18 @@ public struct Checker: Sendable {
     }
 
     public func check(_ request: CheckRequest) async throws(ReplyError) -> CheckAnswer {
-        let subject: SubjectID
-        do {
-            subject = try Identifiers.subjectID(request.subject, field: "subject")
-        } catch {
-            throw ReplyError(.invalid, "check: \(error)")
+        let subject: SubjectID?
+        if let text = request.subject {
+            do {
+                subject = try Identifiers.subjectID(text, field: "subject")
+            } catch {
+                throw ReplyError(.invalid, "check: \(error)")
+            }
+        } else {
+            subject = nil
+            guard let name = request.name?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.count <= 200 else {
+                throw ReplyError(.invalid, "check: give subject (a credit code or resident ID) or, failing that, name")
+            }
         }
         let action = request.action.trimmingCharacters(in: .whitespaces)
         guard !action.isEmpty, action.count <= 100 else {
@@ -103,9 +116,18 @@ public struct Checker: Sendable {
         guard let catalogue = index.catalogue else {
             throw ReplyError(.unavailable, "check: the replica has no measure catalogue yet; is sanction-dispatch reachable?")
         }
-        var outcome = CheckDecider.decide(
-            department: department, action: action, today: today(), listings: index.listings(of: subject.value),
-            catalogue: catalogue)
+        var outcome: CheckOutcome
+        if let subject {
+            // The subject's own listings, and those of organisations it is a related person of.
+            outcome = CheckDecider.decide(
+                department: department, action: action, today: today(), listings: index.listings(of: subject.value),
+                relatedListings: index.relatedListings(of: subject.value), catalogue: catalogue)
+        } else {
+            outcome = CheckDecider.decide(
+                department: department, action: action, today: today(), nameMatches: index.listings(named: request.name ?? ""),
+                catalogue: catalogue)
+        }
+        let subjectKey = subject?.value ?? "name:" + CheckDecider.normalisedName(request.name ?? "")
         if replica.stale {
             let age = replica.ageSeconds.map { "\(Int($0)) s since dispatch was heard" } ?? "dispatch not heard yet"
             switch stalePolicy {
@@ -124,8 +146,8 @@ public struct Checker: Sendable {
         let first = outcome.matched.first
         let at = WireTime.now
         var answer = CheckAnswer(
-            checkID: "", department: department.rawValue, subject: subject.value, action: action, decision: outcome.decision,
-            reason: outcome.reason, measure: first?.measureID, basis: first?.basis, listing: first?.listingID,
+            checkID: "", department: department.rawValue, subject: subjectKey, action: action, decision: outcome.decision,
+            reason: outcome.reason, matchedBy: outcome.matchedBy, measure: first?.measureID, basis: first?.basis, listing: first?.listingID,
             initiator: first?.initiator.rawValue, document: first?.document, matched: outcome.matched, replica: replica, at: at)
         do {
             answer.checkID = try await writer.write { [department, log, outcome] db -> String in
@@ -138,14 +160,14 @@ public struct Checker: Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        id, at, subject.value, action, outcome.decision.rawValue,
+                        id, at, subjectKey, action, outcome.decision.rawValue,
                         outcome.matched.map(\.listingID).joined(separator: ","),
                         outcome.matched.map(\.measureID).joined(separator: ","), replica.seq, replica.stale,
                         request.requester, request.reference,
                     ])
                 if outcome.decision != .allow, let first = outcome.matched.first {
                     let feedback = CheckFeedback(
-                        checkID: id, department: department, subjectID: subject.value, action: action,
+                        checkID: id, department: department, subjectID: subjectKey, action: action,
                         decision: outcome.decision.rawValue, listingID: first.listingID, measureID: first.measureID,
                         decidedAt: at, reference: request.reference)
                     try log.append(db, type: "feedback.\(outcome.decision.rawValue)", data: feedback, id: "feedback-\(id)")
@@ -156,6 +178,23 @@ public struct Checker: Sendable {
             throw ReplyError(.internal, "check: the check could not be logged, so it is not answered: \(error)")
         }
         return answer
+    }
+
+    /// Many checks in one call (nightly screening): each answered as by `check`, or with its error.
+    public func checkBatch(_ requests: [CheckRequest]) async throws(ReplyError) -> [JSONValue] {
+        guard requests.count <= 1_000 else {
+            throw ReplyError(.invalid, "check.batch: \(requests.count) checks in one call; send at most 1000")
+        }
+        var answers: [JSONValue] = []
+        for request in requests {
+            do throws(ReplyError) {
+                let answer = try await check(request)
+                answers.append((try? JSONValue(encoding: answer)) ?? .null)
+            } catch {
+                answers.append(.object(["error": (try? JSONValue(encoding: error)) ?? .null]))
+            }
+        }
+        return answers
     }
 
     /// Checks logged so far, by decision.

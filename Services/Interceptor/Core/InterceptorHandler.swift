@@ -13,6 +13,9 @@ struct InterceptorHandler: RequestHandler {
         switch op {
         case "check":
             return try JSONValue(encoding: try await checker.check(try body.decodeBody(CheckRequest.self, op: op)))
+        case "check.batch":
+            struct Body: Decodable { var checks: [CheckRequest] }
+            return .object(["answers": .array(try await checker.checkBatch(try body.decodeBody(Body.self, op: op).checks))])
         case "health":
             return try JSONValue(encoding: health())
         case "replica.ids":
@@ -24,7 +27,7 @@ struct InterceptorHandler: RequestHandler {
         case "checks.stats":
             return try await checker.stats()
         default:
-            throw ReplyError(.unknownOp, "interceptor has no op \(op); it offers check, health, replica.ids, checks.stats, ping, status, replay")
+            throw ReplyError(.unknownOp, "interceptor has no op \(op); it offers check, check.batch, health, replica.ids, checks.stats, ping, status, replay")
         }
     }
 

@@ -5,7 +5,8 @@ import Hummingbird
 import MeshProtocol
 
 /// The local HTTP API a department's business system calls:
-/// `POST /v1/checks` → decision; `GET /v1/health` → replica age and seq; `GET /v1/checks?limit=N` → the log.
+/// `POST /v1/checks` → decision; `POST /v1/checks/batch` → many; `GET /v1/health` → replica age and
+/// seq; `GET /v1/checks?limit=N` → the log.
 enum InterceptorRoutes {
     static func router(checker: Checker, health: @escaping @Sendable () -> Health) -> Router<BasicRequestContext> {
         let router = Router()
@@ -13,6 +14,15 @@ enum InterceptorRoutes {
             do throws(ReplyError) {
                 let body = try await JSONResponses.decode(CheckRequest.self, from: request)
                 return JSONResponses.ok(try await checker.check(body))
+            } catch {
+                return JSONResponses.failure(error)
+            }
+        }
+        router.post("/v1/checks/batch") { request, _ -> Response in
+            struct Body: Decodable { var checks: [CheckRequest] }
+            do throws(ReplyError) {
+                let body = try await JSONResponses.decode(Body.self, from: request, limit: 4 << 20)
+                return JSONResponses.ok(["answers": try await checker.checkBatch(body.checks)])
             } catch {
                 return JSONResponses.failure(error)
             }

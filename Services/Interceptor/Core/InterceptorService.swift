@@ -57,6 +57,10 @@ public enum InterceptorService {
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
             op: "feedback.submit", department: department.rawValue, logger: logger)
+        // Responses (响应): every listing applied or lifted, and each snapshot, acknowledged to dispatch.
+        let acknowledgements = OutboxForwarder(
+            target: "dispatch.acks", log: log, writer: database, types: ["listing.applied", "listing.lifted", "snapshot.applied"],
+            endpoint: dispatch.router, op: "ack.submit", department: department.rawValue, logger: logger)
         let handler = InterceptorHandler(checker: checker, replicaState: replicaState, pendingFeedback: { forwarder.pending })
         let endpoints = try topology.interceptorEndpoints(of: department.rawValue)
         let server = BusServer(
@@ -68,6 +72,6 @@ public enum InterceptorService {
             router: InterceptorRoutes.router(checker: checker, health: handler.health),
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "interceptor-\(department)"),
             logger: logger)
-        return [server, follower, forwarder, app]
+        return [server, follower, forwarder, acknowledgements, app]
     }
 }

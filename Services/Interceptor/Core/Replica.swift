@@ -49,6 +49,10 @@ public enum InterceptorSchema {
 public final class ReplicaIndex: Sendable {
     struct State {
         var bySubject: [String: [Listing]] = [:]
+        /// Person id → the listings of organisations the person is a related person of, with the role.
+        var byPerson: [String: [(role: RelatedPerson.Role, listing: Listing)]] = [:]
+        /// Normalised name → listings, for name-only checks (exact match only).
+        var byName: [String: [Listing]] = [:]
         var count = 0
         var catalogue: MeasureCatalogue?
     }
@@ -73,6 +77,12 @@ public final class ReplicaIndex: Sendable {
     }
 
     public func listings(of subject: String) -> [Listing] { state.withLock { $0.bySubject[subject] ?? [] } }
+    public func relatedListings(of person: String) -> [(role: RelatedPerson.Role, listing: Listing)] {
+        state.withLock { $0.byPerson[person] ?? [] }
+    }
+    public func listings(named name: String) -> [Listing] {
+        state.withLock { $0.byName[CheckDecider.normalisedName(name)] ?? [] }
+    }
     public var catalogue: MeasureCatalogue? { state.withLock { $0.catalogue } }
     public var activeCount: Int { state.withLock { $0.count } }
 
@@ -82,9 +92,30 @@ public final class ReplicaIndex: Sendable {
 
     private static func delete(_ listing: Listing, from state: inout State) {
         guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.id == listing.id }) else { return }
-        list.remove(at: index)
+        let old = list.remove(at: index)
         state.count -= 1
         state.bySubject[listing.subjectID] = list.isEmpty ? nil : list
+        unindexExtras(old, in: &state)
+    }
+
+    private static func indexExtras(_ listing: Listing, in state: inout State) {
+        for person in listing.relatedPersons ?? [] {
+            if let id = person.personID { state.byPerson[id, default: []].append((person.role, listing)) }
+        }
+        state.byName[CheckDecider.normalisedName(listing.subjectName), default: []].append(listing)
+    }
+
+    private static func unindexExtras(_ listing: Listing, in state: inout State) {
+        for person in listing.relatedPersons ?? [] {
+            guard let id = person.personID, var links = state.byPerson[id] else { continue }
+            links.removeAll { $0.listing.id == listing.id }
+            state.byPerson[id] = links.isEmpty ? nil : links
+        }
+        let name = CheckDecider.normalisedName(listing.subjectName)
+        if var named = state.byName[name] {
+            named.removeAll { $0.id == listing.id }
+            state.byName[name] = named.isEmpty ? nil : named
+        }
     }
 
     func setCatalogue(_ catalogue: MeasureCatalogue) { state.withLock { $0.catalogue = catalogue } }
@@ -131,12 +162,14 @@ public final class ReplicaIndex: Sendable {
     private static func insert(_ listing: Listing, into state: inout State) {
         var list = state.bySubject[listing.subjectID] ?? []
         if let index = list.firstIndex(where: { $0.id == listing.id }) {
+            unindexExtras(list[index], in: &state)
             list[index] = listing
         } else {
             list.append(listing)
             state.count += 1
         }
         state.bySubject[listing.subjectID] = list
+        indexExtras(listing, in: &state)
     }
 }
 
@@ -153,12 +186,12 @@ struct DispatchReplicaApplier: StreamApplier {
 
     func apply(_ event: Event, in db: Database) throws {
         try apply(type: event.type, data: event.data, in: db)
-        guard let log, event.type == "list.added" || event.type == "list.removed" else { return }
+        guard let log, ["list.added", "list.removed", "list.extended"].contains(event.type) else { return }
         let listing = try event.data.decode(Listing.self)
         let ack = ListingAcknowledgement(
             listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
         try log.append(
-            db, type: event.type == "list.added" ? "listing.applied" : "listing.lifted", data: ack,
+            db, type: event.type == "list.removed" ? "listing.lifted" : "listing.applied", data: ack,
             id: "ack-\(department)-\(event.seq)")
     }
 
@@ -174,6 +207,15 @@ struct DispatchReplicaApplier: StreamApplier {
         try apply(type: item.type, data: item.data, in: db)
     }
 
+    /// One acknowledgement for everything a snapshot brought: all listings up to `seq`.
+    func didLoadSnapshot(seq: Int64, in db: Database) throws {
+        guard let log else { return }
+        struct SnapshotAck: Codable { var department: String; var dispatchSeq: Int64 }
+        try log.append(
+            db, type: "snapshot.applied", data: SnapshotAck(department: department, dispatchSeq: seq),
+            id: "ack-\(department)-snapshot-\(seq)-\(UUID().uuidString.prefix(8))")
+    }
+
     private func apply(type: String, data: JSONValue, in db: Database) throws {
         switch type {
         case "catalogue.loaded":
@@ -182,7 +224,7 @@ struct DispatchReplicaApplier: StreamApplier {
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
             index.stage(db, .catalogue(catalogue))
-        case "list.added":
+        case "list.added", "list.extended":
             let listing = try data.decode(Listing.self)
             guard listing.status == .active else { return }
             try db.execute(

@@ -31,7 +31,8 @@ public enum RepairSchema {
 /// Keeps what repair needs to know of dispatch's listings: subject, initiator, status.
 struct ListingsApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        guard event.type == "list.added" || event.type == "list.removed" else { return }
+        let listingEvents = ["list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed"]
+        guard listingEvents.contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
         try db.execute(
             sql: "INSERT OR REPLACE INTO known_listings(id, subject_id, initiator, status) VALUES (?, ?, ?, ?)",

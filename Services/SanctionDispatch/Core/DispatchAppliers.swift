@@ -28,16 +28,24 @@ struct RegistryApplier: StreamApplier {
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind
                 """,
             arguments: [record.subjectID, record.subjectName, record.subjectKind.rawValue])
+        for person in record.relatedPersons {
+            try db.execute(
+                sql: "INSERT INTO related_persons(subject_id, role, name, person_id) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT(subject_id, role, name) DO UPDATE SET person_id = IFNULL(excluded.person_id, person_id)",
+                arguments: [record.subjectID, person.role.rawValue, person.name, person.personID])
+        }
         guard record.kind == .courtDishonestDebtor, try store.bySourceRecord(stored.id, in: db) == nil else { return }
         let start = today()
         let until = FieldDates.adding(years: courtListingYears, to: start) ?? start
+        let related = try store.relatedPersons(of: record.subjectID, in: db)
+        // The court's own procedure precedes its list, so its listings take effect at once.
         _ = try store.add(
             Listing(
                 id: "", list: .black, subjectID: record.subjectID, subjectName: record.subjectName,
                 subjectKind: record.subjectKind, initiator: .court,
                 basis: record.legalBasis ?? "court dishonest judgment-debtor list (失信被执行人名单)",
                 document: record.documentNumber, facts: record.summary, start: start, until: until,
-                sourceRecord: stored.id),
+                sourceRecord: stored.id, relatedPersons: related.isEmpty ? nil : related),
             in: db)
     }
 }

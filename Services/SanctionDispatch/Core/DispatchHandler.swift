@@ -25,18 +25,49 @@ public struct InitiateRequest: Codable, Sendable {
     }
 }
 
+/// The rules of listing life and accounting that are configuration, not code.
+public struct DispatchPolicy: Sendable {
+    /// Working days a black-listed subject may object before the listing takes effect
+    /// (`dispatch.objectionWorkingDays`, default 5; 0 = in force at once).
+    public var objectionWorkingDays: Int
+    /// Holidays and make-up working days (`dispatch.calendar`, default `config/calendar.yaml`).
+    public var calendar: WorkingCalendar
+    /// The implementing departments every listing is pushed to (`dispatch.departments`).
+    public var departments: [String]
+    /// Seconds within which a department must acknowledge a push (`dispatch.ackDeadlineSeconds`).
+    public var ackDeadlineSeconds: Int
+
+    public init(
+        objectionWorkingDays: Int = 5, calendar: WorkingCalendar = WorkingCalendar(),
+        departments: [String] = ["finance", "commerce", "market"], ackDeadlineSeconds: Int = 60
+    ) {
+        self.objectionWorkingDays = objectionWorkingDays
+        self.calendar = calendar
+        self.departments = departments
+        self.ackDeadlineSeconds = ackDeadlineSeconds
+    }
+}
+
 /// sanction-dispatch's ops: initiate and remove listings, query them, take feedback, report tallies.
 public struct DispatchHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
     let store: ListingStore
     let today: @Sendable () -> String
+    let now: @Sendable () -> Date
+    let policy: DispatchPolicy
 
-    public init(writer: any DatabaseWriter, log: EventLog, today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }) {
+    public init(
+        writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(),
+        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.writer = writer
         self.log = log
         self.store = ListingStore(log: log)
         self.today = today
+        self.now = now
+        self.policy = policy
     }
 
     public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
@@ -76,6 +107,14 @@ public struct DispatchHandler: RequestHandler {
             return try await recordFeedback(try body.decodeBody(Body.self, op: op).event, from: department)
         case "feedback.stats":
             return try await feedbackStats()
+        case "list.object", "list.confirm", "list.extend":
+            return try await lifecycle(op: op, body: body, context: context)
+        case "ack.submit":
+            let department = try context.requireDepartment(for: op)
+            struct Body: Decodable { var event: Event }
+            return try await recordAck(try body.decodeBody(Body.self, op: op).event, from: department)
+        case "compliance.report":
+            return try JSONValue(encoding: try await complianceReport())
         case "catalogue.get":
             guard let catalogue = try await writer.read({ try CatalogueStore.current(in: $0) }) else {
                 throw ReplyError(.notFound, "catalogue.get: no catalogue loaded")
@@ -84,7 +123,7 @@ public struct DispatchHandler: RequestHandler {
         default:
             throw ReplyError(
                 .unknownOp,
-                "sanction-dispatch has no op \(op); it offers list.initiate, list.remove, list.get, list.query, list.active, feedback.submit, feedback.stats, catalogue.get")
+                "sanction-dispatch has no op \(op); it offers list.initiate, list.remove, list.object, list.confirm, list.extend, list.get, list.query, list.active, feedback.submit, feedback.stats, ack.submit, compliance.report, catalogue.get")
         }
     }
 
@@ -113,8 +152,10 @@ public struct DispatchHandler: RequestHandler {
                 throw ReplyError(.invalid, "list.initiate: \(field) is \(trimmed.count) characters; at most \(limit)")
             }
         }
+        let pending = list == .black && policy.objectionWorkingDays > 0
+        let deadline = pending ? policy.calendar.adding(workingDays: policy.objectionWorkingDays, to: start) : nil
         return try await writer.write { [store] db in
-            if let existing = try store.active(subject: subject.value, in: db).first(where: { $0.list == list && $0.initiator == initiator }) {
+            if let existing = try store.current(subject: subject.value, in: db).first(where: { $0.list == list && $0.initiator == initiator }) {
                 throw ReplyError(
                     .conflict, "list.initiate: \(subject.value) is already on the \(list.rawValue) list by \(initiator) as \(existing.id)")
             }
@@ -123,10 +164,15 @@ public struct DispatchHandler: RequestHandler {
             let knownKind: String? = known?["kind"]
             let name = request.subjectName?.trimmingCharacters(in: .whitespaces) ?? knownName ?? ""
             let kind = knownKind.flatMap(SubjectKind.init(rawValue:)) ?? subject.impliedKind
+            let related = try store.relatedPersons(of: subject.value, in: db)
+            // A black listing is notified first and takes effect after the objection window
+            // (seed 001: 依法依规, the subject's right to object; 异议处理).
             return try store.add(
                 Listing(
                     id: "", list: list, subjectID: subject.value, subjectName: name, subjectKind: kind, initiator: initiator,
-                    basis: request.basis, document: request.document, facts: request.facts, start: start, until: until),
+                    basis: request.basis, document: request.document, facts: request.facts, start: start, until: until,
+                    status: pending ? .pending : .active, relatedPersons: related.isEmpty ? nil : related,
+                    objectionDeadline: deadline),
                 in: db)
         }
     }
@@ -136,6 +182,9 @@ public struct DispatchHandler: RequestHandler {
             guard let listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.remove: no listing \(id)") }
             guard listing.initiator.rawValue == department else {
                 throw ReplyError(.forbidden, "list.remove: \(id) was initiated by \(listing.initiator); \(department) may not remove it")
+            }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 2_000 else {
+                throw ReplyError(.invalid, "list.remove: reason is required (at most 2000 characters)")
             }
             guard let removed = try store.remove(id, reason: reason, in: db) else {
                 throw ReplyError(.conflict, "list.remove: \(id) is already removed (\(listing.removalReason ?? "no reason"))")

@@ -2,6 +2,7 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import Hummingbird
 import Logging
 import ServiceKit
 import ServiceLifecycle
@@ -10,8 +11,12 @@ import ServiceLifecycle
 /// (registry for court records, repair for approvals).
 ///
 /// Config keys: `dispatch.pub`, `dispatch.router`, `dispatch.catalogue` (path of the measure
-/// catalogue, default `config/catalogue.yaml`), `dispatch.courtListingYears` (default 2), and the
-/// endpoints of `registry` and `repair`.
+/// catalogue, default `config/catalogue.yaml`), `dispatch.courtListingYears` (default 2),
+/// `dispatch.calendar` (working-day calendar, default `config/calendar.yaml`),
+/// `dispatch.objectionWorkingDays` (default 5), `dispatch.departments` (roster pushed to, default
+/// `interceptors.departments`), `dispatch.ackDeadlineSeconds` (default 60), `dispatch.scheduleSeconds`
+/// (default 60), `dispatch.http` (compliance dashboard, default 127.0.0.1:8300), and the endpoints
+/// of `registry` and `repair`.
 public enum DispatchService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let config = topology.config
@@ -32,16 +37,37 @@ public enum DispatchService {
             metadata: ["catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)", "catalogue.changed": "\(changed)"])
         let years = try config.int("dispatch.courtListingYears", default: 2, range: 1...10)
         let today: @Sendable () -> String = { FieldDates.isoDate(Date()) }
+        let calendarPath = config.string("dispatch.calendar", default: "config/calendar.yaml")
+        let calendar: WorkingCalendar
+        do {
+            calendar = try WorkingCalendar.load(contentsOf: URL(fileURLWithPath: calendarPath))
+        } catch {
+            throw ConfigError(key: "dispatch.calendar", source: calendarPath, reason: "\(error)")
+        }
+        let departments = config.string("dispatch.departments", default: topology.interceptorDepartments.joined(separator: ","))
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let policy = DispatchPolicy(
+            objectionWorkingDays: try config.int("dispatch.objectionWorkingDays", default: 5, range: 0...60), calendar: calendar,
+            departments: departments,
+            ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800))
         let store = ListingStore(log: log)
+        let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today)
         let endpoints = try topology.endpoints(of: .dispatch)
         let server = BusServer(
             service: "sanction-dispatch",
             options: try topology.serverOptions(section: "dispatch", endpoints: endpoints),
-            log: log, reader: database, handler: DispatchHandler(writer: database, log: log, today: today), logger: logger)
+            log: log, reader: database, handler: handler, logger: logger)
+        let scheduler = DispatchScheduler(
+            handler: handler, interval: .seconds(try config.int("dispatch.scheduleSeconds", default: 60, range: 1...86_400)),
+            logger: logger)
+        let http = try config.hostPort("dispatch.http", default: HostPort(host: topology.host, port: 8300))
+        let dashboard = Application(
+            router: DispatchRoutes.router(handler: handler),
+            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "sanction-dispatch"), logger: logger)
         let registry = try topology.endpoints(of: .registry)
         let repair = try topology.endpoints(of: .repair)
         return [
-            server,
+            server, scheduler, dashboard,
             StreamSubscriber(
                 stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
                 sink: DatabaseStreamSink(

@@ -42,6 +42,28 @@ public enum DispatchSchema {
                 t.column("received_at", .text).notNull()
             }
         }
+        migrator.registerMigration("dispatch-v2-related-acks") { db in
+            try db.create(table: "related_persons") { t in
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("role", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("person_id", .text)
+                t.primaryKey(["subject_id", "role", "name"])
+            }
+            // Responses (响应): an interceptor's acknowledgement of each listing or lift it applied,
+            // or of a whole snapshot up to a seq.
+            try db.create(table: "acks") { t in
+                t.primaryKey("event_id", .text)
+                t.column("department", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("listing_id", .text)
+                t.column("dispatch_seq", .integer).notNull()
+                t.column("acked_at", .text).notNull()
+                t.column("latency_seconds", .double)
+            }
+            try db.create(index: "acks_by_department", on: "acks", columns: ["department", "kind", "dispatch_seq"])
+            try db.create(index: "events_by_type", on: "bus_events", columns: ["type", "seq"])
+        }
     }
 }
 
@@ -64,12 +86,40 @@ public struct ListingStore: Sendable {
                 listing.id, number, listing.subjectID, listing.list.rawValue, listing.initiator.rawValue,
                 listing.status.rawValue, listing.sourceRecord, try Self.text(listing), WireTime.now,
             ])
-        try log.append(db, type: "list.added", data: listing)
+        // A pending listing is announced (the subject is notified) but not pushed for enforcement.
+        try log.append(db, type: listing.status == .pending ? "list.pending" : "list.added", data: listing)
         return listing
     }
 
+    /// Rewrites a listing and announces it with `type` (`list.added` when a pending listing takes
+    /// effect, `list.extended`, `list.objected`).
+    @discardableResult
+    public func update(_ listing: Listing, announce type: String, in db: Database) throws -> Listing {
+        try db.execute(
+            sql: "UPDATE listings SET status = ?, data = ?, updated_at = ? WHERE id = ?",
+            arguments: [listing.status.rawValue, try Self.text(listing), WireTime.now, listing.id])
+        try log.append(db, type: type, data: listing)
+        return listing
+    }
+
+    /// Listings in a state, in number order.
+    func listings(status: Listing.Status, in db: Database) throws -> [Listing] {
+        try String.fetchAll(db, sql: "SELECT data FROM listings WHERE status = ? ORDER BY number", arguments: [status.rawValue])
+            .map(Self.decode)
+    }
+
+    /// The related persons the registry has named for a subject.
+    func relatedPersons(of subject: String, in db: Database) throws -> [RelatedPerson] {
+        try Row.fetchAll(
+            db, sql: "SELECT role, name, person_id FROM related_persons WHERE subject_id = ? ORDER BY role, name", arguments: [subject]
+        ).compactMap { row in
+            guard let role = RelatedPerson.Role(rawValue: row["role"]) else { return nil }
+            return RelatedPerson(role: role, name: row["name"], personID: row["person_id"])
+        }
+    }
+
     func remove(_ id: String, reason: String, in db: Database) throws -> Listing? {
-        guard var listing = try get(id, in: db), listing.status == .active else { return nil }
+        guard var listing = try get(id, in: db), listing.status != .removed else { return nil }
         listing.status = .removed
         listing.removalReason = reason
         try db.execute(
@@ -86,6 +136,14 @@ public struct ListingStore: Sendable {
     func active(subject: String, in db: Database) throws -> [Listing] {
         try String.fetchAll(
             db, sql: "SELECT data FROM listings WHERE subject_id = ? AND status = 'active' ORDER BY number", arguments: [subject]
+        ).map(Self.decode)
+    }
+
+    /// Listings of a subject that are in force or about to be (pending).
+    func current(subject: String, in db: Database) throws -> [Listing] {
+        try String.fetchAll(
+            db, sql: "SELECT data FROM listings WHERE subject_id = ? AND status IN ('active', 'pending') ORDER BY number",
+            arguments: [subject]
         ).map(Self.decode)
     }
 

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Bus
+import Foundation
+import MeshProtocol
+
+struct Compliance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each department's responses and feedback (发起-响应-反馈) and the list statistics.",
+        discussion: "A department with pushes older than dispatch.ackDeadlineSeconds and no acknowledgement is FLAGGED.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag var json = false
+
+    func run() async throws {
+        let client = try global.client(for: "dispatch")
+        defer { client.close() }
+        let report = try await client.request("compliance.report", timeout: global.timeoutDuration)
+        if json { return try printJSON(report) }
+        say("DEPARTMENT".padding(16) + "PUSHED".padding(8) + "ACKED".padding(8) + "LIFTS".padding(7) + "CONFIRMED".padding(11)
+            + "OVERDUE".padding(9) + "ACK P50".padding(10) + "FEEDBACK")
+        for row in report["departments"]?.arrayValue ?? [] {
+            let p50 = row["ackLatencyP50Seconds"]?.textValue.flatMap(Double.init).map { String(format: "%.2fs", $0) } ?? "-"
+            let feedback = (row["feedback"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.intValue ?? 0)" }
+            say(
+                (row["department"]?.textValue ?? "?").padding(16) + (row["listingsPushed"]?.textValue ?? "").padding(8)
+                    + (row["listingsAcknowledged"]?.textValue ?? "").padding(8) + (row["liftsPushed"]?.textValue ?? "").padding(7)
+                    + (row["liftsConfirmed"]?.textValue ?? "").padding(11) + (row["overdue"]?.textValue ?? "").padding(9) + p50.padding(10)
+                    + feedback.joined(separator: ", ") + (row["flagged"] == .bool(true) ? "  FLAGGED" : ""))
+        }
+        let byList = (report["activeByList"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.intValue ?? 0)" }
+        say("active listings: \(byList.isEmpty ? "none" : byList.joined(separator: ", "))")
+        if let share = report["blackListShare"]?.textValue.flatMap(Double.init) {
+            say(String(format: "black-list share of known subjects: %.2f%%", share * 100))
+        }
+    }
+}
+
+struct Extend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Extend a listing's term (only its initiating department may).")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("as")) var department: String
+    @Option var listing: String
+    @Option(help: "New end date, yyyy-MM-dd.") var until: String
+    @Option var reason: String
+    @Flag var json = false
+
+    func run() async throws {
+        let client = try global.client(for: "dispatch")
+        defer { client.close() }
+        let result = try await client.request(
+            "list.extend", as: department,
+            body: .object(["listing": .string(listing), "until": .string(until), "reason": .string(reason)]), timeout: global.timeoutDuration)
+        try output(result, json: json) { say("\($0["id"]?.textValue ?? listing) now runs until \($0["until"]?.textValue ?? until)") }
+    }
+}
+
+struct Object: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "object", abstract: "File a subject's objection (异议) to a pending listing within its window.")
+    @OptionGroup var global: GlobalOptions
+    @Option var listing: String
+    @Option var reason: String
+    @Flag var json = false
+
+    func run() async throws {
+        let client = try global.client(for: "dispatch")
+        defer { client.close() }
+        let result = try await client.request(
+            "list.object", body: .object(["listing": .string(listing), "reason": .string(reason)]), timeout: global.timeoutDuration)
+        try output(result, json: json) { _ in say("objection recorded; \(listing) stays pending until its initiator decides") }
+    }
+}
+
+struct Confirm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reject an objection and confirm a pending listing (its initiator).")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("as")) var department: String
+    @Option var listing: String
+    @Flag var json = false
+
+    func run() async throws {
+        let client = try global.client(for: "dispatch")
+        defer { client.close() }
+        let result = try await client.request("list.confirm", as: department, body: .object(["listing": .string(listing)]), timeout: global.timeoutDuration)
+        try output(result, json: json) { say("\(listing): \($0["status"]?.textValue ?? "?")") }
+    }
+}

@@ -1,0 +1,140 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+
+/// One department's part in 发起-响应-反馈: what was pushed to it, what it acknowledged and how fast,
+/// what it fed back.
+public struct DepartmentCompliance: Codable, Sendable, Equatable {
+    public var department: String
+    /// Listings that took effect (`list.added`) and lifts (`list.removed` of listings that had).
+    public var listingsPushed: Int
+    public var listingsAcknowledged: Int
+    public var liftsPushed: Int
+    public var liftsConfirmed: Int
+    /// Pushes older than the deadline with no acknowledgement yet.
+    public var overdue: Int
+    /// True when `overdue` > 0: the department is lagging (seed 004 §15: 跟踪、监测、统计、评估).
+    public var flagged: Bool
+    public var ackLatencyP50Seconds: Double?
+    public var ackLatencyMaxSeconds: Double?
+    public var feedback: [String: Int]
+}
+
+public struct ComplianceReport: Codable, Sendable {
+    public var generatedAt: String
+    public var ackDeadlineSeconds: Int
+    public var departments: [DepartmentCompliance]
+    /// Active listings by list, and by initiating department (domain).
+    public var activeByList: [String: Int]
+    public var activeByInitiator: [String: Int]
+    /// Black-listed subjects among all subjects known to dispatch (from the registry and listings).
+    public var blackListShare: Double
+    /// Blocks per measure per department, from feedback.
+    public var blocksByMeasure: [String: [String: Int]]
+}
+
+extension DispatchHandler {
+    /// Records an interceptor's acknowledgement once per event id (resends are harmless).
+    func recordAck(_ event: Event, from department: String) async throws -> JSONValue {
+        struct Ack: Decodable { var department: String; var dispatchSeq: Int64; var listingID: String? }
+        let ack: Ack
+        do {
+            ack = try event.decodeData(Ack.self)
+        } catch let error as DecodingError {
+            throw ReplyError(.badRequest, "ack.submit: event.data: \(error.fieldDescription)")
+        }
+        guard ack.department == department else {
+            throw ReplyError(.forbidden, "ack.submit: \(department) may not acknowledge for \(ack.department)")
+        }
+        let kind: String
+        switch event.type {
+        case "listing.applied": kind = "applied"
+        case "listing.lifted": kind = "lifted"
+        case "snapshot.applied": kind = "snapshot"
+        default: throw ReplyError(.invalid, "ack.submit: event type \(event.type) is not an acknowledgement")
+        }
+        let ackedAt = WireTime.parse(event.at)
+        let inserted = try await writer.write { db -> Bool in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM acks WHERE event_id = ?", arguments: [event.id]) ?? false { return false }
+            let pushedAt = try String.fetchOne(db, sql: "SELECT at FROM bus_events WHERE seq = ?", arguments: [ack.dispatchSeq])
+                .flatMap { WireTime.parse($0) }
+            let latency = zip2(ackedAt, pushedAt).map { $0.timeIntervalSince($1) }
+            try db.execute(
+                sql: """
+                    INSERT INTO acks(event_id, department, kind, listing_id, dispatch_seq, acked_at, latency_seconds)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [event.id, department, kind, ack.listingID, ack.dispatchSeq, event.at, kind == "snapshot" ? nil : latency])
+            return true
+        }
+        return .object(["id": .string(event.id), "recorded": .bool(inserted)])
+    }
+
+    public func complianceReport() async throws -> ComplianceReport {
+        let deadline = WireTime.format(now().addingTimeInterval(-Double(policy.ackDeadlineSeconds)))
+        let departments = policy.departments
+        return try await writer.read { db in
+            var rows: [DepartmentCompliance] = []
+            for department in departments {
+                func pushed(_ type: String) throws -> Int {
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bus_events WHERE type = ?", arguments: [type]) ?? 0
+                }
+                // An event counts as acknowledged by its own ack or by a snapshot covering its seq.
+                let covered = """
+                    (EXISTS (SELECT 1 FROM acks a WHERE a.department = ?1 AND a.dispatch_seq = e.seq AND a.kind != 'snapshot')
+                     OR EXISTS (SELECT 1 FROM acks s WHERE s.department = ?1 AND s.kind = 'snapshot' AND s.dispatch_seq >= e.seq))
+                    """
+                func acknowledged(_ type: String) throws -> Int {
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM bus_events e WHERE e.type = ?2 AND \(covered)", arguments: [department, type]) ?? 0
+                }
+                let overdue = try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM bus_events e WHERE e.type IN ('list.added', 'list.removed') AND e.at < ?2 AND NOT \(covered)",
+                    arguments: [department, deadline]) ?? 0
+                let latencies = try Double.fetchAll(
+                    db, sql: "SELECT latency_seconds FROM acks WHERE department = ? AND latency_seconds IS NOT NULL ORDER BY latency_seconds",
+                    arguments: [department])
+                var feedback: [String: Int] = [:]
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT decision, COUNT(*) AS n FROM feedback WHERE department = ? GROUP BY decision", arguments: [department])
+                {
+                    feedback[row["decision"]] = row["n"]
+                }
+                rows.append(
+                    DepartmentCompliance(
+                        department: department, listingsPushed: try pushed("list.added"), listingsAcknowledged: try acknowledged("list.added"),
+                        liftsPushed: try pushed("list.removed"), liftsConfirmed: try acknowledged("list.removed"), overdue: overdue,
+                        flagged: overdue > 0, ackLatencyP50Seconds: latencies.isEmpty ? nil : latencies[latencies.count / 2],
+                        ackLatencyMaxSeconds: latencies.last, feedback: feedback))
+            }
+            var byList: [String: Int] = [:]
+            var byInitiator: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT list, initiator, COUNT(*) AS n FROM listings WHERE status = 'active' GROUP BY list, initiator") {
+                byList[row["list"], default: 0] += row["n"] as Int
+                byInitiator[row["initiator"], default: 0] += row["n"] as Int
+            }
+            let subjects = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM (SELECT id FROM known_subjects UNION SELECT subject_id FROM listings)") ?? 0
+            let black = try Int.fetchOne(
+                db, sql: "SELECT COUNT(DISTINCT subject_id) FROM listings WHERE status = 'active' AND list = 'black'") ?? 0
+            var blocks: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT IFNULL(measure_id, '') AS measure, department, COUNT(*) AS n FROM feedback WHERE decision = 'block' GROUP BY measure, department")
+            {
+                blocks[row["measure"], default: [:]][row["department"]] = row["n"]
+            }
+            return ComplianceReport(
+                generatedAt: WireTime.format(now()), ackDeadlineSeconds: policy.ackDeadlineSeconds, departments: rows,
+                activeByList: byList, activeByInitiator: byInitiator,
+                blackListShare: subjects == 0 ? 0 : Double(black) / Double(subjects), blocksByMeasure: blocks)
+        }
+    }
+}
+
+private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}

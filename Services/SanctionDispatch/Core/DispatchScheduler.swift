@@ -1,0 +1,27 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs `DispatchHandler.runDue()` periodically (`dispatch.scheduleSeconds`, default 60): objection
+/// windows closing and terms ending take effect without anyone having to ask.
+public struct DispatchScheduler: Service {
+    let handler: DispatchHandler
+    let interval: Duration
+    let logger: Logger
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let (activated, expired) = try await handler.runDue()
+                if !activated.isEmpty || !expired.isEmpty {
+                    logger.info(
+                        "Listings changed by the calendar",
+                        metadata: ["listings.activated": "\(activated.count)", "listings.expired": "\(expired.count)"])
+                }
+            } catch {
+                logger.error("Scheduled listing changes failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Yams
+
+/// Working days (工作日) for deadlines: weekends and public holidays are excluded, make-up working
+/// days (调休上班) that fall on a weekend are included. The holiday calendar is configuration, not
+/// code (DOMAIN.md "Time"; `config/calendar.yaml`), because the State Council publishes it anew every
+/// year.
+///
+/// The deadlines it serves: licences and penalties published within 7 working days of the decision
+/// (seeds 001_39879157d47ddbdf.txt, 003_7ff829019d3c8b6b.txt; 5 + 2 working days in
+/// 000_e414fe3f42ed7aea.txt §16), credit commitments within 3 working days (000 §12).
+///
+/// Dates are ISO `yyyy-MM-dd` strings in the proleptic Gregorian calendar; weekdays are computed
+/// arithmetically, never from the host's zone or locale.
+public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
+    /// Public holidays (法定节假日 and the days swapped into them), `yyyy-MM-dd`. A holiday on a
+    /// weekend is harmless: it was not a working day anyway.
+    public var holidays: Set<String>
+    /// Make-up working days (调休上班) that fall on a Saturday or Sunday, `yyyy-MM-dd`.
+    public var workdays: Set<String>
+
+    /// A calendar with the given holidays and make-up working days; with none, Monday to Friday.
+    public init(holidays: Set<String> = [], workdays: Set<String> = []) {
+        self.holidays = holidays
+        self.workdays = workdays
+    }
+
+    /// Whether `iso` (`yyyy-MM-dd`) is a working day: a make-up working day, or a Monday to Friday
+    /// that is not a public holiday. False for text that is not a calendar date.
+    public func isWorkingDay(_ iso: String) -> Bool {
+        guard let day = Self.dayNumber(iso) else { return false }
+        return isWorkingDay(iso, day: day)
+    }
+
+    /// The working day `workingDays` working days after `iso`: for n > 0 the n-th working day strictly
+    /// after `iso` (so a decision on Friday 2026-09-25 with 1 working day is due Monday 2026-09-28,
+    /// and a decision on a holiday counts from the next working day); for 0, `iso` itself, whether or
+    /// not it is a working day. A negative n counts back: the |n|-th working day strictly before `iso`.
+    ///
+    /// `iso` must be a `yyyy-MM-dd` date (records and listings hold only validated dates); any other
+    /// text is returned unchanged.
+    public func adding(workingDays: Int, to iso: String) -> String {
+        guard workingDays != 0, var day = Self.dayNumber(iso) else { return iso }
+        let step = workingDays > 0 ? 1 : -1
+        var remaining = abs(workingDays)
+        var date = iso
+        while remaining > 0 {
+            day += step
+            date = Self.isoDate(dayNumber: day)
+            if isWorkingDay(date, day: day) { remaining -= 1 }
+        }
+        return date
+    }
+
+    private func isWorkingDay(_ iso: String, day: Int) -> Bool {
+        if workdays.contains(iso) { return true }
+        if holidays.contains(iso) { return false }
+        return !Self.isWeekend(dayNumber: day)
+    }
+
+    // MARK: - Loading
+
+    /// Loads a calendar from YAML (or JSON):
+    ///
+    /// ```yaml
+    /// holidays: [2026-10-01, 2026-10-02]   # public holidays, yyyy-MM-dd
+    /// workdays: [2026-10-10]               # make-up working days on a weekend
+    /// ```
+    ///
+    /// Both keys are optional; any other key is refused (a misspelt `holiday:` would otherwise
+    /// silently leave every holiday a working day). Each date is read by `FieldDates.isoDate` (so
+    /// `2026/10/1` is accepted and stored as `2026-10-01`). Errors name the entry by key and position,
+    /// e.g. `holidays[3] "2026-02-30": 2026-02-30 is not a calendar date`; refused as well are a
+    /// make-up working day that falls Monday to Friday and a date listed as both holiday and workday.
+    public static func load(yaml: String) throws(DomainError) -> WorkingCalendar {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw .invalid(field: "calendar", value: "", reason: "is not valid YAML: \(error)")
+        }
+        guard let root else {
+            throw .invalid(field: "calendar", value: "", reason: "is empty; list holidays and workdays (yyyy-MM-dd)")
+        }
+        guard let mapping = root.mapping else {
+            throw .invalid(
+                field: "calendar", value: root.string ?? "",
+                reason: "must be a mapping with the keys holidays and workdays")
+        }
+        var holidays: [String] = []
+        var workdays: [String] = []
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "holidays": holidays = try dates(value, key: key)
+            case "workdays": workdays = try dates(value, key: key)
+            default:
+                throw .invalid(
+                    field: "calendar", value: key, reason: "is not a key of the calendar; use holidays and workdays")
+            }
+        }
+        for (index, date) in workdays.enumerated() {
+            if let day = dayNumber(date), !isWeekend(dayNumber: day) {
+                throw .invalid(
+                    field: "workdays[\(index)]", value: date,
+                    reason: "is a Monday to Friday; a make-up working day (调休上班) falls on a Saturday or Sunday")
+            }
+            if holidays.contains(date) {
+                throw .invalid(field: "workdays[\(index)]", value: date, reason: "is listed under holidays as well")
+            }
+        }
+        return WorkingCalendar(holidays: Set(holidays), workdays: Set(workdays))
+    }
+
+    /// Loads a calendar file (`config/calendar.yaml`).
+    public static func load(contentsOf url: URL) throws(DomainError) -> WorkingCalendar {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw .invalid(field: "calendar", value: url.path, reason: "cannot be read: \(error.localizedDescription)")
+        }
+        return try load(yaml: text)
+    }
+
+    private static func dates(_ node: Node, key: String) throws(DomainError) -> [String] {
+        if node.scalar != nil, ["", "~", "null"].contains(node.string ?? "") {
+            return []  // `holidays:` with nothing after it
+        }
+        guard let sequence = node.sequence else {
+            throw .invalid(field: key, value: node.string ?? "", reason: "must be a list of dates (yyyy-MM-dd)")
+        }
+        var dates: [String] = []
+        for (index, entry) in sequence.enumerated() {
+            guard let text = entry.scalar?.string else {
+                throw .invalid(
+                    field: "\(key)[\(index)]", value: "", reason: "must be a date (yyyy-MM-dd), not a list or mapping")
+            }
+            dates.append(try FieldDates.isoDate(text, field: "\(key)[\(index)]"))
+        }
+        return dates
+    }
+
+    // MARK: - Day arithmetic
+
+    /// Days since 1970-01-01 of a strict `yyyy-MM-dd` date (days-from-civil, proleptic Gregorian).
+    static func dayNumber(_ iso: String) -> Int? {
+        let characters = Array(iso)
+        guard characters.count == 10, characters[4] == "-", characters[7] == "-",
+            let year = Int(String(characters[0..<4])), let month = Int(String(characters[5..<7])),
+            let day = Int(String(characters[8..<10])),
+            (1...12).contains(month), (1...FieldDates.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The `yyyy-MM-dd` date of a day number (civil-from-days).
+    static func isoDate(dayNumber: Int) -> String {
+        let z = dayNumber + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return FieldDates.format(year: year, month: month, day: day)
+    }
+
+    /// Saturday or Sunday. Day 0 (1970-01-01) was a Thursday.
+    static func isWeekend(dayNumber: Int) -> Bool {
+        let weekday = ((dayNumber + 3) % 7 + 7) % 7  // 0 = Monday … 6 = Sunday
+        return weekday >= 5
+    }
+}

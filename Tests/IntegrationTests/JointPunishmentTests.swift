@@ -1,0 +1,103 @@
+import Foundation
+import MeshProtocol
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Joint punishment in depth across the real processes: related persons, name-only checks, batch
+/// checks, responses (acknowledgements) and lifts confirmed by every department.
+@Suite(.serialized)
+struct JointPunishmentTests {
+    static let company = "91330500MA2D7E8F93"
+    static let legalRepresentative = "330502198505051237"
+
+    @Test func legalRepresentativeIsBlockedWhereTheCatalogueSaysAndARevocationIsConfirmedByEveryDepartment() async throws {
+        let layout = try TestSuiteLayout(departments: ["finance", "commerce", "market"])
+        defer { layout.remove() }
+        var processes = [try SuiteProcess("registry", layout: layout), try SuiteProcess("sanction-dispatch", layout: layout)]
+        for department in layout.departments {
+            processes.append(try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout))
+        }
+        defer { processes.forEach { $0.stop() } }
+        func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(2_000))" }.joined(separator: "\n") }
+        func ctl(_ arguments: String...) throws -> CommandResult { try Commands.run("creditctl", arguments, layout: layout) }
+        func check(_ department: String, _ subject: String, _ action: String) throws -> JSONValue {
+            let output = try ctl("check", "--dept", department, "--subject", subject, "--action", action, "--json").stdout
+            return (try? WireCoding.decode(JSONValue.self, from: Array(output.utf8))) ?? .null
+        }
+        try #require(try ctl("status", "--wait", "60").status != 2)
+
+        // The registry learns the company's legal representative from a penalty record …
+        let penalty = layout.directory.appendingPathComponent("penalty.csv")
+        try """
+            CF_WSH,CF_XDR_MC,CF_XDR_SHXYM,CF_FRDB,CF_FR_ZJHM,CF_CFLB,CF_NR_FK,CF_JDRQ,CF_CFJG
+            湖市监罚〔2026〕501号,湖州示例建设工程有限公司,\(Self.company),张建国,\(Self.legalRepresentative),罚款,1,2026-08-01,湖州市市场监督管理局
+            """.write(to: penalty, atomically: true, encoding: .utf8)
+        #expect(try ctl("import", "--as", "market", "--format", "xzcf", penalty.path).status == 0)
+        // … and the court then lists the company.
+        let shixin = BuiltProducts.packageRoot.appendingPathComponent("demo/court-shixin.json").path
+        #expect(try ctl("import", "--as", "court", "--format", "shixin", shixin).status == 0)
+
+        // The company is blocked at commerce, and so is its legal representative (seed 004: 失信被执行人的法定代表人 …).
+        #expect(try await eventually { try check("commerce", Self.company, "hotel-booking-4star")["decision"] == "block" }, "\(logs())")
+        let representative = try check("commerce", Self.legalRepresentative, "hotel-booking-4star")
+        #expect(representative["decision"] == "block", "\(representative)")
+        #expect(representative["matchedBy"] == "related-person")
+        #expect(representative["matched"]?.arrayValue?.first?["target"] == "legal-representative")
+        // Market regulation's measure on changing the legal representative targets the company only.
+        #expect(try check("market", Self.legalRepresentative, "change-legal-representative")["decision"] == "allow")
+        #expect(try check("market", Self.company, "change-legal-representative")["decision"] == "block")
+
+        // Name-only checks match the exact (normalised) name and say so.
+        let byName = try ctl("check", "--dept", "commerce", "--name", " 湖州示例建设工程有限公司 ", "--action", "hotel-booking-4star", "--json").stdout
+        #expect(byName.contains(#""decision":"block""#) && byName.contains(#""matchedBy":"name""#), "\(byName)")
+        let nearName = try ctl("check", "--dept", "commerce", "--name", "湖州示例建设工程公司", "--action", "hotel-booking-4star", "--json").stdout
+        #expect(nearName.contains(#""decision":"allow""#), "a similar name is not a match: \(nearName)")
+
+        // Nightly screening: many subjects in one call over HTTP.
+        let (batch, status) = try await postRaw(
+            layout.http("interceptors.finance.http") + "/v1/checks/batch",
+            #"{"checks":[{"subject":"\#(Self.company)","action":"government-procurement"},{"subject":"91330502MA28K6XY14","action":"government-procurement"},{"subject":"bad","action":"x"}]}"#)
+        #expect(status == 200)
+        let answers = try WireCoding.decode(JSONValue.self, from: Array(batch.utf8))["answers"]?.arrayValue ?? []
+        #expect(answers.map { $0["decision"] ?? $0["error"]?["code"] ?? .null } == ["block", "allow", "invalid"], "\(batch)")
+
+        // Revocation: the court removes the listing; every department lifts it and confirms the lift.
+        let listing = try #require(try check("finance", Self.company, "government-procurement")["listing"]?.stringValue)
+        #expect(try ctl("remove", "--as", "court", "--listing", listing, "--reason", "judgment performed").status == 0)
+        for department in layout.departments {
+            #expect(try await eventually {
+                try check(department, Self.company, department == "market" ? "change-legal-representative" : "hotel-booking-4star")["decision"] == "allow"
+            }, "\(department) did not lift \(listing)")
+        }
+        var report: JSONValue = .null
+        let confirmed = try await eventually(timeout: .seconds(30)) {
+            report = try WireCoding.decode(JSONValue.self, from: Array(try await getRaw(layout.http("dispatch.http") + "/v1/compliance").0.utf8))
+            let rows = report["departments"]?.arrayValue ?? []
+            return rows.count == 3 && rows.allSatisfy {
+                $0["liftsPushed"] == 1 && $0["liftsConfirmed"] == 1 && $0["listingsPushed"] == 2 && $0["listingsAcknowledged"] == 2
+                    && $0["flagged"] == false
+            }
+        }
+        #expect(confirmed, "compliance: \(report)")
+        let table = try ctl("compliance")
+        #expect(table.stdout.contains("finance") && table.stdout.contains("black-list share"), "\(table.stdout)")
+    }
+}
+
+func getRaw(_ url: String) async throws -> (String, Int) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+}
+
+func postRaw(_ url: String, _ body: String) async throws -> (String, Int) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.httpBody = Data(body.utf8)
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+}

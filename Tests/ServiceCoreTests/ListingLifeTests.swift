@@ -1,0 +1,138 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+import ServiceKit
+import Synchronization
+import Testing
+
+@testable import DispatchCore
+
+/// A clock the test moves.
+final class TestClock: Sendable {
+    private let day = Mutex("2026-09-28")
+    var today: String { day.withLock { $0 } }
+    func set(_ value: String) { day.withLock { $0 = value } }
+}
+
+/// Objection window, expiry and extension of listings, with a controlled clock and the shipped calendar.
+@Suite struct ListingLifeTests {
+    let database: DatabaseQueue
+    let log = EventLog(stream: "dispatch")
+    let clock = TestClock()
+    let handler: DispatchHandler
+
+    init() throws {
+        database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
+        let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/calendar.yaml")
+        let calendar = try WorkingCalendar.load(contentsOf: url)
+        let clock = self.clock
+        handler = DispatchHandler(
+            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 5, calendar: calendar),
+            today: { clock.today })
+    }
+
+    func initiate(_ list: String = "black", until: String = "2027-12-31") async throws -> Listing {
+        try await handler.initiate(
+            InitiateRequest(list: list, subject: "91330500MA2D7E8F93", basis: "b", document: "d", until: until), by: "market")
+    }
+
+    func types() async throws -> [String] {
+        try await database.read { try log.events($0, after: 0, limit: 100) }.map(\.type)
+    }
+
+    @Test func blackListingWaitsFiveWorkingDaysAcrossTheNationalHolidayBeforeItTakesEffect() async throws {
+        // Monday 28 September 2026: five working days skip 1–7 October (国庆) and count Saturday 10 October (调休).
+        let listing = try await initiate()
+        #expect(listing.status == .pending)
+        #expect(listing.objectionDeadline == "2026-10-10", "29, 30 Sep, 8, 9, 10 Oct are the working days")
+        #expect(try await types() == ["list.pending"], "notified, not pushed for enforcement")
+        clock.set("2026-10-10")
+        #expect(try await handler.runDue().activated.isEmpty, "the deadline day still belongs to the subject")
+        clock.set("2026-10-11")
+        #expect(try await handler.runDue().activated == [listing.id])
+        #expect(try await types() == ["list.pending", "list.added"])
+        #expect(try await handler.runDue().activated.isEmpty, "running again changes nothing")
+    }
+
+    @Test func anObjectionHoldsTheListingUntilTheInitiatorConfirmsIt() async throws {
+        let listing = try await initiate()
+        _ = try await handler.object(listing.id, reason: "已履行完毕")
+        clock.set("2026-10-20")
+        #expect(try await handler.runDue().activated.isEmpty, "suspended while the objection is verified (seed 004)")
+        await #expect { _ = try await handler.confirm(listing.id, by: "finance") } throws: { ($0 as? ReplyError)?.code == .forbidden }
+        let confirmed = try await handler.confirm(listing.id, by: "market")
+        #expect(confirmed.status == .active && confirmed.objection == nil && confirmed.start == "2026-10-20")
+        await #expect { _ = try await handler.object(listing.id, reason: "late") } throws: { ($0 as? ReplyError)?.code == .conflict }
+    }
+
+    @Test func objectionsAfterTheWindowAreRefused() async throws {
+        let listing = try await initiate()
+        clock.set("2026-10-11")
+        await #expect { _ = try await handler.object(listing.id, reason: "too late") } throws: {
+            ($0 as? ReplyError)?.message.contains("closed on 2026-10-10") == true
+        }
+    }
+
+    @Test func keyAttentionAndRedListingsTakeEffectAtOnce() async throws {
+        #expect(try await initiate("key-attention").status == .active)
+        #expect(try await types() == ["list.added"])
+    }
+
+    @Test func listingsEndOnTheirEndDateByThemselves() async throws {
+        let listing = try await initiate("red", until: "2026-10-31")
+        clock.set("2026-10-31")
+        #expect(try await handler.runDue().expired.isEmpty)
+        clock.set("2026-11-01")
+        #expect(try await handler.runDue().expired == [listing.id])
+        let removed = try await database.read { try ListingStore(log: log).get(listing.id, in: $0) }
+        #expect(removed?.status == .removed && removed?.removalReason == "term ended on 2026-10-31")
+        #expect(try await types().last == "list.removed")
+    }
+
+    @Test func onlyTheInitiatorExtendsAndOnlyForward() async throws {
+        let listing = try await initiate("red", until: "2026-12-31")
+        await #expect { _ = try await handler.extend(listing.id, until: "2027-06-30", reason: "r", by: "finance") } throws: {
+            ($0 as? ReplyError)?.code == .forbidden
+        }
+        await #expect { _ = try await handler.extend(listing.id, until: "2026-11-30", reason: "r", by: "market") } throws: {
+            ($0 as? ReplyError)?.code == .invalid
+        }
+        let extended = try await handler.extend(listing.id, until: "2027-06-30", reason: "continued conduct", by: "market")
+        #expect(extended.until == "2027-06-30")
+        #expect(try await types().last == "list.extended")
+    }
+
+    @Test func complianceCountsPushesAcknowledgementsAndFlagsTheLaggard() async throws {
+        // Two listings take effect and one is lifted; finance acknowledges everything, commerce nothing.
+        let first = try await initiate("red")
+        let second = try await handler.initiate(
+            InitiateRequest(list: "red", subject: "91330502MA28K6XY14", basis: "b", document: "d2", until: "2027-12-31"), by: "market")
+        _ = try await handler.remove(second.id, reason: "revoked", by: "market")
+        let events = try await database.read { try log.events($0, after: 0, limit: 10) }
+        for (number, event) in events.enumerated() {
+            let listing = try event.decodeData(Listing.self)
+            let ack = Event(
+                stream: "interceptor.finance", seq: Int64(number + 1), id: "ack-finance-\(event.seq)",
+                type: event.type == "list.removed" ? "listing.lifted" : "listing.applied", at: WireTime.now,
+                data: .object([
+                    "listingID": .string(listing.id), "department": "finance", "dispatchSeq": .int(event.seq),
+                    "subjectID": .string(listing.subjectID),
+                ]))
+            _ = try await handler.recordAck(ack, from: "finance")
+            #expect(try await handler.recordAck(ack, from: "finance")["recorded"] == .bool(false), "a resend counts once")
+        }
+        let late = DispatchHandler(
+            writer: database, log: log, policy: DispatchPolicy(departments: ["finance", "commerce"], ackDeadlineSeconds: 1),
+            today: { "2026-09-28" }, now: { Date().addingTimeInterval(5) })
+        let report = try await late.complianceReport()
+        let finance = try #require(report.departments.first { $0.department == "finance" })
+        let commerce = try #require(report.departments.first { $0.department == "commerce" })
+        #expect(finance.listingsPushed == 2 && finance.listingsAcknowledged == 2 && finance.liftsPushed == 1 && finance.liftsConfirmed == 1)
+        #expect(!finance.flagged && finance.ackLatencyP50Seconds != nil)
+        #expect(commerce.listingsAcknowledged == 0 && commerce.overdue == 3 && commerce.flagged)
+        #expect(report.activeByList == ["red": 1] && report.activeByInitiator == ["market": 1])
+        _ = first
+    }
+}
