@@ -203,7 +203,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBench",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "TestSupport", "ZeroMQ",
+                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "InterceptorCore", "TestSupport", "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/Benchmarks",

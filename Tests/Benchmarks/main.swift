@@ -33,6 +33,10 @@ if all || which.contains("propagation") {
                 reply.p99 / 1_000))
     }
 }
+if all || which.contains("checks") {
+    let listings = (arguments.first { $0.hasPrefix("--check-listings=") }?.split(separator: "=").last).flatMap { Int($0) } ?? 1_000_000
+    try await ChecksBench.run(listings: listings)
+}
 if all || which.contains("catch-up") {
     let result = try await CatchUp.measure(listings: catchUpListings)
     report(

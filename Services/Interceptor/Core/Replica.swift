@@ -86,7 +86,11 @@ public final class ReplicaIndex: Sendable {
     public var catalogue: MeasureCatalogue? { state.withLock { $0.catalogue } }
     public var activeCount: Int { state.withLock { $0.count } }
 
+    /// Adds or replaces listings in memory only (tests and benchmarks; the service goes through its
+    /// database and `stage`).
+    public func upsert(_ listings: [Listing]) { state.withLock { for listing in listings { Self.insert(listing, into: &$0) } } }
     func upsert(_ listing: Listing) { state.withLock { Self.insert(listing, into: &$0) } }
+    public func setCatalogueForTesting(_ catalogue: MeasureCatalogue) { setCatalogue(catalogue) }
 
     func remove(_ listing: Listing) { state.withLock { Self.delete(listing, from: &$0) } }
 
