@@ -12,9 +12,7 @@ struct Compliance: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let report = try await client.request("compliance.report", timeout: global.timeoutDuration)
+        let report = try await global.call("dispatch", "compliance.report")
         if json { return try printJSON(report) }
         say("DEPARTMENT".padding(16) + "PUSHED".padding(8) + "ACKED".padding(8) + "LIFTS".padding(7) + "CONFIRMED".padding(11)
             + "OVERDUE".padding(9) + "ACK P50".padding(10) + "FEEDBACK")
@@ -45,11 +43,9 @@ struct Extend: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let result = try await client.request(
-            "list.extend", as: department,
-            body: .object(["listing": .string(listing), "until": .string(until), "reason": .string(reason)]), timeout: global.timeoutDuration)
+        let result = try await global.call(
+            "dispatch", "list.extend", as: department,
+            body: .object(["listing": .string(listing), "until": .string(until), "reason": .string(reason)]))
         try output(result, json: json) { say("\($0["id"]?.textValue ?? listing) now runs until \($0["until"]?.textValue ?? until)") }
     }
 }
@@ -63,10 +59,7 @@ struct Object: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let result = try await client.request(
-            "list.object", body: .object(["listing": .string(listing), "reason": .string(reason)]), timeout: global.timeoutDuration)
+        let result = try await global.call("dispatch", "list.object", body: .object(["listing": .string(listing), "reason": .string(reason)]))
         try output(result, json: json) { _ in say("objection recorded; \(listing) stays pending until its initiator decides") }
     }
 }
@@ -79,9 +72,7 @@ struct Confirm: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let result = try await client.request("list.confirm", as: department, body: .object(["listing": .string(listing)]), timeout: global.timeoutDuration)
+        let result = try await global.call("dispatch", "list.confirm", as: department, body: .object(["listing": .string(listing)]))
         try output(result, json: json) { say("\(listing): \($0["status"]?.textValue ?? "?")") }
     }
 }

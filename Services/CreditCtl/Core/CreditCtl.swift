@@ -34,6 +34,13 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var timeoutDuration: Duration { .seconds(timeout) }
+
+    /// One request to a stream's service, as a department or not.
+    func call(_ stream: String, _ op: String, as department: String? = nil, body: JSONValue = .object([:])) async throws -> JSONValue {
+        let client = try client(for: stream)
+        defer { client.close() }
+        return try await client.request(op, as: department, body: body, timeout: timeoutDuration)
+    }
 }
 
 /// Writes one line to standard output at once (pipes are block-buffered otherwise).
