@@ -196,10 +196,9 @@ public final class ZMQSocket {
                     []
                 }
             frames.append(frame)
-            if frames.count == 1 {
-                if let value = zmq_msg_gets(&message, "User-Id") { userID = String(cString: value) }
-                if let value = zmq_msg_gets(&message, "Peer-Address") { peerAddress = String(cString: value) }
-            }
+            // A ROUTER's routing-id frame is made locally and carries no metadata; the peer's frames do.
+            if userID == nil, let value = zmq_msg_gets(&message, "User-Id") { userID = String(cString: value) }
+            if peerAddress == nil, let value = zmq_msg_gets(&message, "Peer-Address") { peerAddress = String(cString: value) }
             if zmq_msg_more(&message) == 0 { break }
         }
         return ZMQMessage(frames: frames, userID: userID, peerAddress: peerAddress)
