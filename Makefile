@@ -30,7 +30,8 @@ down:
 demo: up
 	scripts/demo.sh
 
-## Propagation (1, 10, 50 interceptors) and 1M-listing catch-up, beside raw libzmq and SQLite.
+## Propagation (1, 10, 50 interceptors), 1M-listing catch-up and checks, beside raw libzmq, SQLite and HTTP.
+## One part: make bench BENCH=propagation|catch-up|checks
 bench: deps
 	$(SWIFT) build -c release
 	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)
