@@ -7,9 +7,14 @@ import Testing
 /// Two hosts on one machine: the interceptor runs in its own network namespace, linked to the
 /// "centre" by a veth pair. Needs root and iproute2 (as on the project's machines and CI).
 enum NetworkLab {
-    static var available: Bool {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
-    }
+    /// Root, iproute2, and the kernel lets us make a namespace (a container may not).
+    static let available: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { return false }
+        let probe = "cmprobe\(getpid() % 10_000)"
+        guard (try? ip("netns", "add", probe)) != nil else { return false }
+        _ = try? ip("netns", "del", probe)
+        return true
+    }()
 
     @discardableResult
     static func ip(_ arguments: String...) throws -> String {
