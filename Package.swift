@@ -241,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "MeshProtocol", "Bus"],
+            dependencies: ["TestSupport", "MeshProtocol", "Bus", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings
         ),

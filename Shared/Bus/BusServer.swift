@@ -30,13 +30,13 @@ public final class BusServer: Service {
     public let service: String
     public let options: BusServerOptions
     private let log: EventLog
-    private let reader: any DatabaseReader
+    private let reader: any DatabaseWriter
     private let handler: any RequestHandler
     private let logger: Logger
     private let startedAt = WireTimeNow.text()
 
     public init(
-        service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseReader,
+        service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseWriter,
         handler: any RequestHandler, logger: Logger
     ) {
         self.service = service
@@ -132,8 +132,10 @@ public final class BusServer: Service {
             peerAddress: message.peerAddress)
         do {
             let result = try await perform(request, context: context)
+            await audit(request, context: context, error: nil)
             return Reply(id: request.id, result: result)
         } catch let error as ReplyError {
+            await audit(request, context: context, error: error)
             logger.debug(
                 "Request refused",
                 metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
@@ -165,6 +167,14 @@ public final class BusServer: Service {
                 throw ReplyError(.unknownOp, "\(service) offers no snapshot; use replay from 0")
             }
             return try JSONValue(encoding: chunk)
+        case "audit.verify":
+            let verification = try await reader.read { try AuditLog.verify($0) }
+            switch verification {
+            case .intact(let count, let head):
+                return .object(["intact": true, "count": .int(count), "head": .string(head), "text": .string(verification.description)])
+            case .broken(let seq, let reason):
+                return .object(["intact": false, "seq": .int(seq), "reason": .string(reason), "text": .string(verification.description)])
+            }
         case "status":
             let head = try await reader.read { [log] in try log.head($0) }
             let (checkpoints, deadLetters) = try await reader.read { (try Checkpoints.all($0), try DeadLetters.count($0)) }
@@ -179,6 +189,34 @@ public final class BusServer: Service {
         default:
             return try await handler.handle(op: request.op, body: request.body, context: context)
         }
+    }
+
+    static let builtInOps: Set<String> = ["ping", "replay", "snapshot", "status", "audit.verify"]
+
+    /// Appends a command to the audit chain: who (the authenticated department, or the claimed one
+    /// in insecure mode), what, and whether it was accepted.
+    private func audit(_ request: Request, context: RequestContext, error: ReplyError?) async {
+        guard !Self.builtInOps.contains(request.op), !handler.unauditedOps.contains(request.op) else { return }
+        var detail: [String: JSONValue] = [
+            "request": .string(request.id), "ok": .bool(error == nil), "authenticated": .bool(context.authenticated),
+        ]
+        if let error { detail["error"] = .string(error.code.rawValue) }
+        if let listing = request.body["listing"]?.stringValue ?? request.body["application"]?.stringValue { detail["target"] = .string(listing) }
+        let entry = JSONValue.object(detail)
+        do {
+            try await reader.write { db in
+                try AuditLog.append(
+                    db, actor: Self.auditText(context.department ?? "anonymous"), action: Self.auditText(request.op), subject: nil,
+                    detail: entry)
+            }
+        } catch {
+            logger.error("Audit entry could not be written", metadata: ["request.op": "\(request.op)", "error": "\(error)"])
+        }
+    }
+
+    /// Audit fields are single lines.
+    public static func auditText(_ text: String) -> String {
+        String(text.prefix(200)).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
     }
 
     private func encodeReply(_ reply: Reply) -> [UInt8] {

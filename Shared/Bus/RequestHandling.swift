@@ -35,11 +35,16 @@ public protocol RequestHandler: Sendable {
 
     /// Service-specific status, returned in the `status` reply under `details`.
     func status() async -> JSONValue
+
+    /// Ops that change nothing (queries) or that the handler audits itself; every other op is
+    /// appended to the service's audit chain by the bus server after it is answered.
+    var unauditedOps: Set<String> { get }
 }
 
 extension RequestHandler {
     public func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk? { nil }
     public func status() async -> JSONValue { .object([:]) }
+    public var unauditedOps: Set<String> { [] }
 }
 
 extension JSONValue {

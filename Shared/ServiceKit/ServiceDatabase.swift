@@ -28,6 +28,7 @@ public enum ServiceDatabase {
     private static func migrate(_ writer: any DatabaseWriter, migrations: (inout DatabaseMigrator) -> Void) throws {
         var migrator = DatabaseMigrator()
         BusSchema.register(in: &migrator)
+        AuditSchema.register(in: &migrator)
         migrations(&migrator)
         try migrator.migrate(writer)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MeshProtocol
 import TestSupport
 import Testing
@@ -28,7 +29,7 @@ struct JointPunishmentTests {
             let output = try ctl("check", "--dept", department, "--subject", subject, "--action", action, "--json").stdout
             return (try? WireCoding.decode(JSONValue.self, from: Array(output.utf8))) ?? .null
         }
-        try #require(try ctl("status", "--wait", "60").status != 2)
+        // Only registry, dispatch and interceptors run here; each command below waits for its service.
 
         // The registry learns the company's legal representative from a penalty record …
         let penalty = layout.directory.appendingPathComponent("penalty.csv")
@@ -85,7 +86,24 @@ struct JointPunishmentTests {
         #expect(confirmed, "compliance: \(report)")
         let table = try ctl("compliance")
         #expect(table.stdout.contains("finance") && table.stdout.contains("black-list share"), "\(table.stdout)")
+
+        // The audit chains hold every command, check and listing change; an edit is found and named.
+        for service in ["registry", "dispatch", "interceptor.commerce"] {
+            let verified = try ctl("audit", "verify", service)
+            #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(service): \(verified.stdout)\(verified.stderr)")
+        }
+        let dispatchDB = layout.directory.appendingPathComponent("data/dispatch.sqlite").path
+        try await tamper(dispatchDB, "UPDATE audit_log SET actor = 'finance' WHERE seq = 2")
+        let broken = try ctl("audit", "verify", "dispatch")
+        #expect(broken.status == 1 && broken.stdout.contains("entry 2 was altered"), "\(broken.stdout)\(broken.stderr)")
     }
+}
+
+/// Edits a service's database behind its back, as an intruder with file access would.
+func tamper(_ path: String, _ sql: String) async throws {
+    let database = try DatabasePool(path: path)
+    try await database.write { try $0.execute(sql: sql) }
+    try database.close()
 }
 
 func getRaw(_ url: String) async throws -> (String, Int) {

@@ -76,3 +76,22 @@ struct Confirm: AsyncParsableCommand {
         try output(result, json: json) { say("\(listing): \($0["status"]?.textValue ?? "?")") }
     }
 }
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tamper-evident audit chains.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Walk a service's hash-chained audit log; name the first entry altered or removed.",
+            discussion: "Services: registry, grading, dispatch, repair, disclosure, interceptor.<dept>. Exit status 1 when the chain is broken.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The service (stream name) whose chain to verify.") var service: String
+        @Flag var json = false
+
+        func run() async throws {
+            let result = try await global.call(service, "audit.verify")
+            try output(result, json: json) { say("\(service): \($0["text"]?.textValue ?? "?")") }
+            if result["intact"] == .bool(false) { throw ExitCode(1) }
+        }
+    }
+}

@@ -165,6 +165,14 @@ public struct Checker: Sendable {
                         outcome.matched.map(\.measureID).joined(separator: ","), replica.seq, replica.stale,
                         request.requester, request.reference,
                     ])
+                // Who asked, what, the answer and the replica seq it rested on (seed 004: 完整记录用户的访问、操作).
+                try AuditLog.append(
+                    db, actor: BusServer.auditText(request.requester ?? "anonymous"), action: "check", subject: subjectKey,
+                    detail: .object([
+                        "check": .string(id), "action": .string(action), "decision": .string(outcome.decision.rawValue),
+                        "listings": .array(outcome.matched.map { .string($0.listingID) }), "replicaSeq": .int(replica.seq),
+                        "stale": .bool(replica.stale), "reference": request.reference.map(JSONValue.string) ?? .null,
+                    ]))
                 if outcome.decision != .allow, let first = outcome.matched.first {
                     let feedback = CheckFeedback(
                         checkID: id, department: department, subjectID: subjectKey, action: action,

@@ -9,6 +9,9 @@ struct InterceptorHandler: RequestHandler {
     let replicaState: @Sendable () -> ReplicaState
     let pendingFeedback: @Sendable () -> Int64
 
+    /// Checks are audited by the checker, in the transaction that logs them.
+    var unauditedOps: Set<String> { ["check", "check.batch", "health", "replica.ids", "checks.stats"] }
+
     func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
         switch op {
         case "check":

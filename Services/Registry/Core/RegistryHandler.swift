@@ -76,6 +76,8 @@ public struct RegistryHandler: RequestHandler {
         self.log = log
     }
 
+    public var unauditedOps: Set<String> { ["subject.get"] }
+
     public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
         switch op {
         case "records.import":

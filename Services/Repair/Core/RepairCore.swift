@@ -53,6 +53,8 @@ public struct RepairHandler: RequestHandler {
         self.log = log
     }
 
+    public var unauditedOps: Set<String> { ["repair.get"] }
+
     public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
         switch op {
         case "repair.apply":

@@ -70,6 +70,10 @@ public struct DispatchHandler: RequestHandler {
         self.policy = policy
     }
 
+    public var unauditedOps: Set<String> {
+        ["list.get", "list.query", "list.active", "feedback.stats", "compliance.report", "catalogue.get"]
+    }
+
     public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
         switch op {
         case "list.initiate":

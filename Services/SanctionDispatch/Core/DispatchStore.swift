@@ -87,7 +87,9 @@ public struct ListingStore: Sendable {
                 listing.status.rawValue, listing.sourceRecord, try Self.text(listing), WireTime.now,
             ])
         // A pending listing is announced (the subject is notified) but not pushed for enforcement.
-        try log.append(db, type: listing.status == .pending ? "list.pending" : "list.added", data: listing)
+        let type = listing.status == .pending ? "list.pending" : "list.added"
+        try log.append(db, type: type, data: listing)
+        try Self.audit(listing, type, in: db)
         return listing
     }
 
@@ -99,7 +101,18 @@ public struct ListingStore: Sendable {
             sql: "UPDATE listings SET status = ?, data = ?, updated_at = ? WHERE id = ?",
             arguments: [listing.status.rawValue, try Self.text(listing), WireTime.now, listing.id])
         try log.append(db, type: type, data: listing)
+        try Self.audit(listing, type, in: db)
         return listing
+    }
+
+    /// Every listing change goes into the audit chain with the change it records.
+    static func audit(_ listing: Listing, _ type: String, in db: Database) throws {
+        try AuditLog.append(
+            db, actor: listing.initiator.rawValue, action: type, subject: listing.subjectID,
+            detail: .object([
+                "listing": .string(listing.id), "list": .string(listing.list.rawValue), "status": .string(listing.status.rawValue),
+                "until": .string(listing.until), "reason": listing.removalReason.map { .string($0) } ?? .null,
+            ]))
     }
 
     /// Listings in a state, in number order.
@@ -126,6 +139,7 @@ public struct ListingStore: Sendable {
             sql: "UPDATE listings SET status = ?, data = ?, updated_at = ? WHERE id = ?",
             arguments: [listing.status.rawValue, try Self.text(listing), WireTime.now, id])
         try log.append(db, type: "list.removed", data: listing)
+        try Self.audit(listing, "list.removed", in: db)
         return listing
     }
 
