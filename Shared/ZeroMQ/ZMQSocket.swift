@@ -164,7 +164,7 @@ public final class ZMQSocket {
 
     /// Sends a multipart message. With `dontWait`, a full queue throws `wouldBlock` instead of blocking.
     public func send(_ frames: [[UInt8]], dontWait: Bool = true) throws {
-        precondition(!frames.isEmpty, "a message has at least one frame")
+        guard !frames.isEmpty else { throw ZMQError(operation: "zmq_send of a message with no frames", code: EINVAL) }
         for (index, frame) in frames.enumerated() {
             var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
             if index < frames.count - 1 { flags |= ZMQ_SNDMORE }

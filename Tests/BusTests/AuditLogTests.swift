@@ -10,7 +10,7 @@ import Testing
 @Suite struct AuditLogTests {
     /// An in-memory database with `count` audit entries appended, one transaction each.
     private func chain(_ count: Int) throws -> DatabaseQueue {
-        let database = try ServiceDatabase.inMemory { AuditSchema.register(in: &$0) }
+        let database = try ServiceDatabase.inMemory { _ in }
         try database.write { db in
             for n in 1...count {
                 try AuditLog.append(
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func theHashIsSHA256OfTheDocumentedCanonicalLine() throws {
-        let database = try ServiceDatabase.inMemory { AuditSchema.register(in: &$0) }
+        let database = try ServiceDatabase.inMemory { _ in }
         let entry = try database.write { db in
             try AuditLog.append(
                 db, actor: "ops", action: "listing.changed", subject: nil, detail: .object(["z": 1, "a": "x"]),
@@ -159,7 +159,7 @@ import Testing
     }
 
     @Test func lineBreaksInHashedFieldsAreRejectedAndEmptySubjectsStoredAsNil() throws {
-        let database = try ServiceDatabase.inMemory { AuditSchema.register(in: &$0) }
+        let database = try ServiceDatabase.inMemory { _ in }
         #expect(throws: AuditLogError.fieldContainsNewline("actor")) {
             try database.write { try AuditLog.append($0, actor: "a\nb", action: "x", subject: nil, detail: .null) }
         }
