@@ -84,6 +84,27 @@ import Testing
         #expect(listings.first?.initiator == .court && listings.first?.until == "2028-11-23" && listings.first?.list == .black)
     }
 
+    @Test func relatedPersonsLearnedAfterAListingArePushedWithIt() async throws {
+        let listing = try await initiate()
+        #expect(listing.relatedPersons == nil)
+        let applier = RegistryApplier(store: ListingStore(log: log), courtListingYears: 2, today: { "2026-11-23" })
+        let record = CreditRecord(
+            kind: .penalty, subjectID: listing.subjectID, subjectScheme: .unifiedSocialCreditCode, subjectKind: .enterprise,
+            subjectName: "湖州示例建设工程有限公司",
+            relatedPersons: [RelatedPerson(role: .legalRepresentative, name: "张建国", personID: "330502198505051237")],
+            documentNumber: "罚1", authority: "市场监管局", summary: "罚款", decisionDate: "2026-08-01")
+        var object = try JSONValue(encoding: ["id": "R-00000009", "source": "market", "storedAt": ""]).objectValue!
+        object["record"] = try JSONValue(encoding: record)
+        let event = Event(stream: "registry", seq: 9, id: "registry-R-00000009", type: "record.stored", at: "", data: .object(object))
+        try await database.write { db in
+            try applier.apply(event, in: db)
+            try applier.apply(event, in: db)  // redelivered: nothing new learned, nothing pushed again
+        }
+        let events = try await database.read { try log.events($0, after: 0, limit: 10) }
+        #expect(events.map(\.type) == ["list.added", "list.updated"])
+        #expect(try events[1].decodeData(Listing.self).relatedPersons?.first?.personID == "330502198505051237")
+    }
+
     @Test func approvedRepairRemovesTheListingOnlyWhenTheInitiatorDecided() async throws {
         let listing = try await initiate()
         let applier = RepairApplier(store: ListingStore(log: log), logger: Logger(label: "test"))

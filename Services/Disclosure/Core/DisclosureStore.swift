@@ -76,7 +76,7 @@ struct PenaltyDisclosureApplier: StreamApplier {
 /// revocation) takes them out of public view at once (seed 001 §三(三)6: stop disclosing).
 struct ListingDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        guard ["list.added", "list.removed", "list.extended"].contains(event.type) else { return }
+        guard ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
         guard event.type != "list.removed", listing.status == .active, listing.list != .keyAttention else {
             try db.execute(sql: "DELETE FROM public_listings WHERE listing_id = ?", arguments: [listing.id])

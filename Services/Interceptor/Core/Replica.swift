@@ -190,7 +190,7 @@ struct DispatchReplicaApplier: StreamApplier {
 
     func apply(_ event: Event, in db: Database) throws {
         try apply(type: event.type, data: event.data, in: db)
-        guard let log, ["list.added", "list.removed", "list.extended"].contains(event.type) else { return }
+        guard let log, ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
         let listing = try event.data.decode(Listing.self)
         let ack = ListingAcknowledgement(
             listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
@@ -228,7 +228,7 @@ struct DispatchReplicaApplier: StreamApplier {
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
             index.stage(db, .catalogue(catalogue))
-        case "list.added", "list.extended":
+        case "list.added", "list.extended", "list.updated":
             let listing = try data.decode(Listing.self)
             guard listing.status == .active else { return }
             try db.execute(

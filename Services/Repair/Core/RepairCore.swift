@@ -31,7 +31,7 @@ public enum RepairSchema {
 /// Keeps what repair needs to know of dispatch's listings: subject, initiator, status.
 struct ListingsApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        let listingEvents = ["list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed"]
+        let listingEvents = ["list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed", "list.updated"]
         guard listingEvents.contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
         try db.execute(

@@ -28,11 +28,22 @@ struct RegistryApplier: StreamApplier {
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind
                 """,
             arguments: [record.subjectID, record.subjectName, record.subjectKind.rawValue])
+        var learned = false
         for person in record.relatedPersons {
             try db.execute(
                 sql: "INSERT INTO related_persons(subject_id, role, name, person_id) VALUES (?, ?, ?, ?) "
-                    + "ON CONFLICT(subject_id, role, name) DO UPDATE SET person_id = IFNULL(excluded.person_id, person_id)",
+                    + "ON CONFLICT(subject_id, role, name) DO UPDATE SET person_id = IFNULL(excluded.person_id, person_id) "
+                    + "WHERE person_id IS NOT IFNULL(excluded.person_id, person_id)",
                 arguments: [record.subjectID, person.role.rawValue, person.name, person.personID])
+            learned = learned || db.changesCount > 0
+        }
+        // Related persons learned after a listing was made reach it too: the listing is pushed again.
+        if learned {
+            let related = try store.relatedPersons(of: record.subjectID, in: db)
+            for var listing in try store.current(subject: record.subjectID, in: db) where listing.relatedPersons ?? [] != related {
+                listing.relatedPersons = related
+                try store.update(listing, announce: "list.updated", in: db)
+            }
         }
         guard record.kind == .courtDishonestDebtor, try store.bySourceRecord(stored.id, in: db) == nil else { return }
         let start = today()
