@@ -23,26 +23,40 @@ public enum BuiltProducts {
     public static var packageRoot: URL { directory().deletingLastPathComponent().deletingLastPathComponent() }
 }
 
-/// Free TCP ports on loopback, chosen by the kernel (bind to port 0) and released for a service to bind.
+/// Free TCP ports on loopback for services a test starts.
+///
+/// Ports come from 20000–32767, below Linux's ephemeral range (32768–60999), so an outgoing
+/// connection elsewhere in the test run can never take a port between the moment it is chosen and
+/// the moment a service binds it; ports handed out once are not handed out again in this process.
 public enum FreePorts {
+    private static let handedOut = Mutex<Set<Int>>([])
+
     public static func take(_ count: Int) -> [Int] {
         var ports: [Int] = []
-        var sockets: [Int32] = []
         while ports.count < count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            let port = Int(UInt16(bigEndian: address.sin_port))
-            if !ports.contains(port) { ports.append(port) }
-            sockets.append(fd)
+            let port = Int.random(in: 20_000...32_767)
+            let fresh = handedOut.withLock { used -> Bool in
+                guard !used.contains(port) else { return false }
+                used.insert(port)
+                return true
+            }
+            if fresh, isFree(port) { ports.append(port) }
         }
-        sockets.forEach { close($0) }
         return ports
+    }
+
+    /// Whether the port can be bound on loopback right now.
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
     }
 }
 
