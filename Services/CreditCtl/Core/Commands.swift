@@ -90,10 +90,8 @@ struct Initiate: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
         let body = InitiateBody(list: list, subject: subject, subjectName: name, basis: basis, document: document, until: until, facts: facts)
-        let result = try await client.request("list.initiate", as: department, body: JSONValue(encoding: body), timeout: global.timeoutDuration)
+        let result = try await global.call("dispatch", "list.initiate", as: department, body: JSONValue(encoding: body))
         try output(result, json: json) { listing in
             say("listed \(listing["id"]?.textValue ?? "?"): \(listing["subjectID"]?.textValue ?? "") on the \(listing["list"]?.textValue ?? "") list by \(listing["initiator"]?.textValue ?? "") until \(listing["until"]?.textValue ?? "")")
         }
@@ -117,11 +115,8 @@ struct Remove: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let result = try await client.request(
-            "list.remove", as: department, body: .object(["listing": .string(listing), "reason": .string(reason)]),
-            timeout: global.timeoutDuration)
+        let result = try await global.call(
+            "dispatch", "list.remove", as: department, body: .object(["listing": .string(listing), "reason": .string(reason)]))
         try output(result, json: json) { say("removed \($0["id"]?.textValue ?? listing)") }
     }
 }
@@ -134,9 +129,7 @@ struct Listings: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let result = try await client.request("list.query", body: .object(["subject": .string(subject)]), timeout: global.timeoutDuration)
+        let result = try await global.call("dispatch", "list.query", body: .object(["subject": .string(subject)]))
         try output(result, json: json) { value in
             let listings = value.arrayValue ?? []
             if listings.isEmpty { say("\(subject): on no list") }
@@ -172,13 +165,11 @@ struct Check: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try global.client(for: "interceptor.\(dept)")
-        defer { client.close() }
         var body: [String: JSONValue] = ["action": .string(action), "requester": .string("creditctl")]
         if let subject { body["subject"] = .string(subject) }
         if let name { body["name"] = .string(name) }
         if let reference { body["reference"] = .string(reference) }
-        let result = try await client.request("check", body: .object(body), timeout: global.timeoutDuration)
+        let result = try await global.call("interceptor.\(dept)", "check", body: .object(body))
         try output(result, json: json) { answer in
             let decision = answer["decision"]?.textValue ?? "?"
             say("\(decision.uppercased()): \(answer["reason"]?.textValue ?? "")")
@@ -204,12 +195,10 @@ struct Repair: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let client = try global.client(for: "repair")
-            defer { client.close() }
             var body: [String: JSONValue] = ["listing": .string(listing), "applicant": .string("creditctl")]
             if let commitment { body["commitment"] = .string(commitment) }
             if let reason { body["reason"] = .string(reason) }
-            let result = try await client.request("repair.apply", body: .object(body), timeout: global.timeoutDuration)
+            let result = try await global.call("repair", "repair.apply", body: .object(body))
             try output(result, json: json) { say("application \($0["id"]?.textValue ?? "?") for \(listing): pending, to be decided by \($0["initiator"]?.textValue ?? "?")") }
         }
     }
@@ -241,11 +230,9 @@ struct Repair: AsyncParsableCommand {
     }
 
     static func decide(op: String, global: GlobalOptions, application: String, department: String, note: String?, json: Bool) async throws {
-        let client = try global.client(for: "repair")
-        defer { client.close() }
         var body: [String: JSONValue] = ["application": .string(application)]
         if let note { body["note"] = .string(note) }
-        let result = try await client.request(op, as: department, body: .object(body), timeout: global.timeoutDuration)
+        let result = try await global.call("repair", op, as: department, body: .object(body))
         try output(result, json: json) { say("application \(application): \($0["status"]?.textValue ?? "?") (listing \($0["listingID"]?.textValue ?? "?"))") }
     }
 }
@@ -256,9 +243,7 @@ struct Feedback: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "dispatch")
-        defer { client.close() }
-        let result = try await client.request("feedback.stats", timeout: global.timeoutDuration)
+        let result = try await global.call("dispatch", "feedback.stats")
         try output(result, json: json) { stats in
             say("feedback received: \(stats["total"]?.intValue ?? 0)")
             for (department, counts) in (stats["byDepartment"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -276,9 +261,7 @@ struct Grade: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let client = try global.client(for: "grading")
-        defer { client.close() }
-        let result = try await client.request("grade.get", body: .object(["subject": .string(subject)]), timeout: global.timeoutDuration)
+        let result = try await global.call("grading", "grade.get", body: .object(["subject": .string(subject)]))
         try output(result, json: json) {
             say("\(subject): score \($0["score"]?.intValue ?? 0), grade \($0["grade"]?.textValue ?? "?"), supervision \($0["supervision"]?.textValue ?? "?")")
         }
