@@ -81,10 +81,12 @@ public struct Topology: Sendable {
     public func interceptorHTTP(of department: String) throws(ConfigError) -> HostPort {
         let key = "interceptors.\(department).http"
         guard let index = Self.defaultInterceptorDepartments.firstIndex(of: department) else {
-            guard let (text, source) = config.lookup(key), let value = HostPort(text) else {
+            guard let (text, source) = config.lookup(key) else {
                 throw ConfigError(key: key, source: "defaults", reason: "department \(department) has no default HTTP port; set it")
             }
-            _ = source
+            guard let value = HostPort(text) else {
+                throw ConfigError(key: key, source: source, reason: "\"\(text)\" is not host:port such as 127.0.0.1:8650")
+            }
             return value
         }
         return try config.hostPort(key, default: HostPort(host: host, port: 8610 + 10 * index))

@@ -11,13 +11,18 @@ import ZeroMQ
 @Suite(.serialized) struct ReplicationTests {
     let logger = Logger(label: "test")
 
+    /// A follower of the publisher's stream recording into `database`.
+    func subscriber(of publisher: TestPublisher, into database: DatabaseQueue) -> StreamSubscriber {
+        StreamSubscriber(
+            stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
+            sink: DatabaseStreamSink(stream: "test", writer: database, applier: RecordingApplier(), logger: logger), logger: logger)
+    }
+
     @Test func lateFollowerCatchesUpThenAppliesLiveEventsExactlyOnce() async throws {
         let publisher = try TestPublisher()
         try publisher.append(500)
         let follower = try followerDatabase()
-        let subscriber = StreamSubscriber(
-            stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
-            sink: DatabaseStreamSink(stream: "test", writer: follower, applier: RecordingApplier(), logger: logger), logger: logger)
+        let subscriber = subscriber(of: publisher, into: follower)
         let server = Task { try await publisher.server.run() }
         let follow = Task { try await subscriber.run() }
         defer {
@@ -35,9 +40,7 @@ import ZeroMQ
     @Test func followerConvergesWhenPubDropsAtATinyHighWaterMark() async throws {
         let publisher = try TestPublisher(pubHighWaterMark: 1)
         let follower = try followerDatabase()
-        let subscriber = StreamSubscriber(
-            stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
-            sink: DatabaseStreamSink(stream: "test", writer: follower, applier: RecordingApplier(), logger: logger), logger: logger)
+        let subscriber = subscriber(of: publisher, into: follower)
         let server = Task { try await publisher.server.run() }
         let follow = Task { try await subscriber.run() }
         defer {
@@ -57,9 +60,7 @@ import ZeroMQ
         let server = Task { try await publisher.server.run() }
         defer { server.cancel() }
         for round in 1...2 {
-            let subscriber = StreamSubscriber(
-                stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
-                sink: DatabaseStreamSink(stream: "test", writer: follower, applier: RecordingApplier(), logger: logger), logger: logger)
+            let subscriber = subscriber(of: publisher, into: follower)
             let follow = Task { try await subscriber.run() }
             #expect(try await eventually { try seen(follower).count == 100 * round })
             follow.cancel()

@@ -105,17 +105,3 @@ func tamper(_ path: String, _ sql: String) async throws {
     try await database.write { try $0.execute(sql: sql) }
     try database.close()
 }
-
-func getRaw(_ url: String) async throws -> (String, Int) {
-    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
-    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
-}
-
-func postRaw(_ url: String, _ body: String) async throws -> (String, Int) {
-    var request = URLRequest(url: URL(string: url)!)
-    request.httpMethod = "POST"
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.httpBody = Data(body.utf8)
-    let (data, response) = try await URLSession.shared.data(for: request)
-    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
-}

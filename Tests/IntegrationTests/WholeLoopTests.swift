@@ -68,12 +68,12 @@ struct WholeLoopTests {
             try ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
                 .contains(#""decision":"block""#)
         })
-        let (marketBody, marketStatus) = try await postJSON(
+        let (marketBody, marketStatus) = try await postRaw(
             layout.http("interceptors.market.http") + "/v1/checks",
-            ["subject": Self.company, "action": "change-legal-representative"])
+            #"{"subject":"\#(Self.company)","action":"change-legal-representative"}"#)
         #expect(marketStatus == 200)
         #expect(marketBody.contains(#""decision":"block""#), "\(marketBody)")
-        let (badBody, badStatus) = try await postJSON(layout.http("interceptors.market.http") + "/v1/checks", ["action": "x"])
+        let (badBody, badStatus) = try await postRaw(layout.http("interceptors.market.http") + "/v1/checks", #"{"action":"x"}"#)
         #expect(badStatus == 400)
         #expect(badBody.contains("subject"), "\(badBody)")
 
@@ -109,11 +109,11 @@ struct WholeLoopTests {
         // 5. Disclosure: the black list shows the person masked, the repaired company gone.
         var portal = ""
         #expect(try await eventually {
-            portal = try await get(layout.http("disclosure.http") + "/api/v1/blacklist").0
+            portal = try await getRaw(layout.http("disclosure.http") + "/api/v1/blacklist").0
             return portal.contains("330502********1231") && !portal.contains(Self.company)
         }, "portal: \(portal)")
         #expect(!portal.contains(Self.person))
-        let page = try await get(layout.http("disclosure.http") + "/").0
+        let page = try await getRaw(layout.http("disclosure.http") + "/").0
         #expect(page.contains("330102********002X") && !page.contains("33010219750615002X"), "penalty of 王五 not masked on the page")
 
         // 6. Grading follows the registry: the court debtor's grade fell.
@@ -128,18 +128,4 @@ struct WholeLoopTests {
         }
         #expect(types == ["catalogue.loaded", "list.added", "list.added"], "\(tail.stdout.prefix(500))\(tail.stderr)")
     }
-}
-
-func get(_ url: String) async throws -> (String, Int) {
-    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
-    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
-}
-
-func postJSON(_ url: String, _ body: [String: String]) async throws -> (String, Int) {
-    var request = URLRequest(url: URL(string: url)!)
-    request.httpMethod = "POST"
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.httpBody = try JSONSerialization.data(withJSONObject: body)
-    let (data, response) = try await URLSession.shared.data(for: request)
-    return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
 }

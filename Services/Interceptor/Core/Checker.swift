@@ -3,6 +3,7 @@ import CreditDomain
 import Foundation
 import GRDB
 import MeshProtocol
+import Synchronization
 
 /// A business system's question: may this subject do this action here?
 public struct CheckRequest: Codable, Sendable {
@@ -76,6 +77,8 @@ public struct Checker: Sendable {
     let replicaState: @Sendable () -> ReplicaState
     let today: @Sendable () -> String
     let stalePolicy: StalePolicy
+    /// The database's instance id, read on the first check (it never changes for a database).
+    private let instance = InstanceCache()
 
     public init(
         department: Department, writer: any DatabaseWriter, log: EventLog, index: ReplicaIndex,
@@ -152,8 +155,7 @@ public struct Checker: Sendable {
         do {
             answer.checkID = try await writer.write { [department, log, outcome] db -> String in
                 let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks") ?? 0) + 1
-                let instance = try String.fetchOne(db, sql: "SELECT id FROM instance") ?? "0"
-                let id = "\(department.rawValue)-\(instance)-C-\(number)"
+                let id = "\(department.rawValue)-\(try instance.value(db))-C-\(number)"
                 try db.execute(
                     sql: """
                         INSERT INTO checks(id, at, subject_id, action, decision, listing_ids, measure_ids, replica_seq, stale, requester, reference)
@@ -205,6 +207,13 @@ public struct Checker: Sendable {
         return answers
     }
 
+    /// The replica's listing ids after `after`, in order, from its table's primary key.
+    func replicaIDs(after: String, limit: Int) async throws -> [String] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM replica_listings WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+        }
+    }
+
     /// Checks logged so far, by decision.
     public func stats() async throws -> JSONValue {
         try await writer.read { db in
@@ -234,5 +243,17 @@ public struct Checker: Sendable {
                 return object
             }
         }
+    }
+}
+
+/// Caches the interceptor database's instance id so a check does not read it every time.
+final class InstanceCache: Sendable {
+    private let cached = Mutex<String?>(nil)
+
+    func value(_ db: Database) throws -> String {
+        if let value = cached.withLock({ $0 }) { return value }
+        let value = try String.fetchOne(db, sql: "SELECT id FROM instance") ?? "0"
+        cached.withLock { $0 = value }
+        return value
     }
 }

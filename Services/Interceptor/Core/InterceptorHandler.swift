@@ -25,7 +25,7 @@ struct InterceptorHandler: RequestHandler {
             struct Body: Decodable { var after: String?; var limit: Int? }
             let request = try body.decodeBody(Body.self, op: op)
             let limit = min(max(request.limit ?? 1_000, 1), 10_000)
-            let ids = checker.index.listingIDs(after: request.after, limit: limit)
+            let ids = try await checker.replicaIDs(after: request.after ?? "", limit: limit)
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
         case "checks.stats":
             return try await checker.stats()

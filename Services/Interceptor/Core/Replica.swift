@@ -57,7 +57,7 @@ public final class ReplicaIndex: Sendable {
         var catalogue: MeasureCatalogue?
     }
 
-    let state = Mutex(State())
+    private let state = Mutex(State())
 
     public init() {}
 
@@ -253,11 +253,3 @@ public struct ListingAcknowledgement: Codable, Sendable, Equatable {
     public var subjectID: String
 }
 
-extension ReplicaIndex {
-    /// Active listing ids after `after`, in order, at most `limit`.
-    public func listingIDs(after: String?, limit: Int) -> [String] {
-        let all = state.withLock { state in state.bySubject.values.flatMap { $0.map(\.id) } }.sorted()
-        let start = after.map { cursor in all.firstIndex { $0 > cursor } ?? all.endIndex } ?? all.startIndex
-        return Array(all[start..<min(all.endIndex, start + limit)])
-    }
-}
