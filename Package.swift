@@ -71,6 +71,7 @@ let package = Package(
             name: "ServiceKit",
             dependencies: [
                 "Bus",
+                "CreditDomain",
                 "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,6 +10,14 @@ public enum RecordFormat: String, Codable, Sendable, CaseIterable {
     case shixin
     /// Administrative penalties in the national double-publicity (双公示) `CF_*` fields.
     case xzcf
+
+    /// The kind of record every row of this format is.
+    public var recordKind: RecordKind {
+        switch self {
+        case .shixin: .courtDishonestDebtor
+        case .xzcf: .penalty
+        }
+    }
 }
 
 /// One row of an import batch: its number as the operator's file shows it, and its fields.
@@ -70,10 +78,12 @@ public struct RegistryHandler: RequestHandler {
     public static let maxRowsPerBatch = 10_000
     let writer: any DatabaseWriter
     let log: EventLog
+    let authority: AuthorityRules
 
-    public init(writer: any DatabaseWriter, log: EventLog) {
+    public init(writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard) {
         self.writer = writer
         self.log = log
+        self.authority = authority
     }
 
     public var unauditedOps: Set<String> { ["subject.get"] }
@@ -97,10 +107,12 @@ public struct RegistryHandler: RequestHandler {
         guard request.rows.count <= Self.maxRowsPerBatch else {
             throw ReplyError(.invalid, "records.import: \(request.rows.count) rows in one batch; send at most \(Self.maxRowsPerBatch)")
         }
-        // The court list is the courts' to publish (seed 004: 市中级法院 pushes 失信被执行人 to the platform).
-        if request.format == .shixin && department != Department.court.rawValue {
-            throw ReplyError(
-                .forbidden, "records.import: the dishonest judgment-debtor list (shixin) is submitted by court, not \(department)")
+        // A department submits only the record kinds of its authority (authority.<dept>.records);
+        // the court list is the courts' to publish (seed 004: 市中级法院 pushes 失信被执行人 to the platform).
+        do {
+            try authority.mayImport(request.format.recordKind, department: department)
+        } catch {
+            throw ReplyError(.forbidden, "records.import: \(error.description)")
         }
         var result = ImportResult(read: request.rows.count)
         var valid: [(Int, CreditRecord)] = []

@@ -15,7 +15,7 @@ public enum RegistryService {
         let endpoints = try topology.endpoints(of: .registry)
         let server = BusServer(
             service: "registry", options: try topology.serverOptions(section: "registry", endpoints: endpoints),
-            log: log, reader: database, handler: RegistryHandler(writer: database, log: log), logger: logger)
+            log: log, reader: database, handler: RegistryHandler(writer: database, log: log, authority: try topology.authority()), logger: logger)
         return [server]
     }
 }
