@@ -73,6 +73,7 @@ let package = Package(
                 "Bus",
                 "CreditDomain",
                 "MeshProtocol",
+                "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,7 +94,10 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["ServiceKit", "MeshProtocol", "Bus"],
+            dependencies: [
+                "ServiceKit", "MeshProtocol", "Bus", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Shared/TestSupport",
             swiftSettings: swiftSettings
         ),

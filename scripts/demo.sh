@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/debug}
 export CREDIT_CONFIG=${CREDIT_CONFIG:-config/suite.yaml}
-ctl() { "$BIN/creditctl" "$@"; }
+# INSECURE=1 (as for make up) talks to services started with --insecure.
+ctl() { if [[ ${INSECURE:-0} == 1 ]]; then "$BIN/creditctl" "$@" --insecure; else "$BIN/creditctl" "$@"; fi; }
 SUBJECT=91330500MA2D7E8F93            # 湖州示例建设工程有限公司, on the court's list in demo/court-shixin.json
 PERSON=330502198001011231             # 李四, a natural person on the same list
 step() { echo; echo "── $*"; }

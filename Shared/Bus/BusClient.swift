@@ -7,6 +7,9 @@ import ZeroMQ
 public enum BusClientError: Error, Sendable, CustomStringConvertible {
     /// No connection to the endpoint could be made before the deadline.
     case unreachable(endpoint: String, op: String, after: Duration)
+    /// The CURVE handshake failed: the server refused this client's key (unknown or revoked), or
+    /// (`wrongServerKey`) the server is not the one whose public key the client was given.
+    case keyRefused(endpoint: String, op: String, wrongServerKey: Bool)
     /// The request went out but no reply came back before the deadline.
     case timedOut(endpoint: String, op: String, after: Duration)
     /// The service answered with an error.
@@ -19,6 +22,12 @@ public enum BusClientError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreachable(let endpoint, let op, let after):
             "no connection to \(endpoint) within \(after.seconds)s for \(op) (is the service running there?)"
+        case .keyRefused(let endpoint, let op, false):
+            "\(endpoint) refused this key for \(op): it is not in the centre's roster or has been revoked "
+                + "(creditctl keys list; creditctl keys register)"
+        case .keyRefused(let endpoint, let op, true):
+            "the handshake with \(endpoint) failed for \(op): the server's public key in the roster does not match the server "
+                + "listening there, or one side runs with --insecure and the other does not"
         case .timedOut(let endpoint, let op, let after):
             "\(op) sent to \(endpoint) got no reply within \(after.seconds)s"
         case .refused(let error): error.description
@@ -46,20 +55,28 @@ public final class BusClient: Sendable {
     private let dealer: SocketLoop.SocketHandle
     private let pending = Mutex<[String: CheckedContinuation<Reply, any Error>]>([:])
     private let closed = Atomic<Bool>(false)
+    private let handshakes = HandshakeFailures()
 
-    public init(endpoint: String, maxMessageSize: Int64 = 64 << 20) throws {
+    /// - Parameter security: `.curveClient` with the server's public key and this party's key pair,
+    ///   or `.none` for a server started with `--insecure`.
+    public init(endpoint: String, security: SocketSecurity = .none, maxMessageSize: Int64 = 64 << 20) throws {
         self.endpoint = endpoint
         let socket = try ZMQSocket(type: .dealer)
         try socket.setImmediate(true)
         try socket.setMaxMessageSize(maxMessageSize)
         try socket.setReconnect(interval: 100, maximum: 2_000)
         try socket.setHighWaterMarks(send: 0, receive: 0)
+        try security.apply(to: socket)
+        let monitor = try socket.monitorHandshakeFailures()
         try socket.connect(endpoint)
         let loop = try SocketLoop(name: "client")
         self.loop = loop
         // The handler needs `self`; route through a box set right after init.
         let box = ReplySink()
         self.dealer = loop.add(socket) { box.deliver($0) }
+        do {
+            loop.add(monitor) { [handshakes] event in handshakes.note(event) }
+        }
         box.client.withLock { $0 = WeakClient(self) }
         loop.start()
     }
@@ -115,6 +132,10 @@ public final class BusClient: Sendable {
                 DispatchQueue.global().asyncAfter(deadline: .now() + max(0, (deadline - now).timeInterval)) { [self] in
                     fail(id, BusClientError.timedOut(endpoint: endpoint, op: op, after: timeout))
                 }
+            } else if handshakes.refused.load(ordering: .relaxed) > 0 {
+                fail(id, BusClientError.keyRefused(endpoint: endpoint, op: op, wrongServerKey: false))
+            } else if handshakes.failed.load(ordering: .relaxed) > 2 {
+                fail(id, BusClientError.keyRefused(endpoint: endpoint, op: op, wrongServerKey: true))
             } else if now < deadline, !closed.load(ordering: .acquiring) {
                 DispatchQueue.global().asyncAfter(deadline: .now() + 0.025) { [self] in
                     attempt(frames, id: id, op: op, deadline: deadline, timeout: timeout)
@@ -133,6 +154,24 @@ public final class BusClient: Sendable {
         guard let frame = message.frames.last else { return }
         guard let reply = try? WireCoding.decode(Reply.self, from: frame) else { return }
         pending.withLock { $0.removeValue(forKey: reply.id) }?.resume(returning: reply)
+    }
+}
+
+/// Failed handshakes seen by a socket's monitor: the server's ZAP refusals, and protocol failures
+/// (a CURVE client given the wrong server key).
+private final class HandshakeFailures: Sendable {
+    let refused = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+
+    func note(_ event: ZMQMessage) {
+        guard let frame = event.frames.first, frame.count >= 2 else { return }
+        let code = Int32(frame[0]) | Int32(frame[1]) << 8
+        // 0x4000 is ZMQ_EVENT_HANDSHAKE_FAILED_AUTH (zmq.h); Bus does not import the C module.
+        if code == 0x4000 {
+            refused.add(1, ordering: .relaxed)
+        } else {
+            failed.add(1, ordering: .relaxed)
+        }
     }
 }
 

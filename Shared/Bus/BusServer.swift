@@ -16,6 +16,11 @@ public struct BusServerOptions: Sendable {
     public var maxMessageSize: Int64 = 16 << 20
     /// Upper bound on events per `replay` reply and items per `snapshot` chunk.
     public var maxBatch: Int = 5_000
+    /// CURVE server key of both sockets, or `.none` in insecure mode.
+    public var security: SocketSecurity = .none
+    /// The roster consulted for every request when `security` is CURVE: the department is the
+    /// authenticated key's name, a revoked key is refused, a request's `as` must match the key.
+    public var peers: (any PeerDirectory)?
 
     public init(pubEndpoint: String, routerEndpoint: String) {
         self.pubEndpoint = pubEndpoint
@@ -51,10 +56,13 @@ public final class BusServer: Service {
         let loop = try SocketLoop(name: service)
         let pub = try ZMQSocket(type: .pub)
         try pub.setHighWaterMarks(send: options.pubHighWaterMark)
+        try options.security.apply(to: pub)
         try pub.bind(options.pubEndpoint)
+        let boundPub = (try? pub.lastEndpoint()) ?? options.pubEndpoint
         let router = try ZMQSocket(type: .router)
         try router.setMaxMessageSize(options.maxMessageSize)
         try router.setHighWaterMarks(send: 0, receive: 10_000)
+        try options.security.apply(to: router)
         try router.bind(options.routerEndpoint)
 
         let (requests, requestInput) = AsyncStream<ZMQMessage>.makeStream()
@@ -77,10 +85,15 @@ public final class BusServer: Service {
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { [self] in
+                var revocations = options.peers?.revocations ?? 0
                 while !Task.isCancelled {
                     let beat = Heartbeat(stream: log.stream, head: log.lastCommittedHead, at: WireTimeNow.text())
                     if let payload = try? WireCoding.encode(beat) {
                         loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
+                    }
+                    if let now = options.peers?.revocations, now != revocations {
+                        revocations = now
+                        rebind(pubHandle, endpoint: boundPub, on: loop)
                     }
                     try? await Task.sleep(for: options.heartbeatInterval)
                 }
@@ -96,6 +109,33 @@ public final class BusServer: Service {
         }
         loop.stop()
         logger.info("Bus server stopped", metadata: ["stream.name": "\(log.stream)"])
+    }
+
+    /// Drops every subscriber connection of the PUB socket by unbinding and binding it again: ZAP
+    /// authenticates only handshakes, so a revoked subscriber would otherwise keep receiving. Every
+    /// subscriber reconnects (and handshakes again) within its reconnect interval and catches up
+    /// what it missed through `replay`; a revoked one is refused by the ZAP handler.
+    private func rebind(_ handle: SocketLoop.SocketHandle, endpoint: String, on loop: SocketLoop) {
+        let logger = logger
+        loop.perform(on: handle) { pub in
+            do {
+                try pub.unbind(endpoint)
+                // The listener closes asynchronously; the port is free again within milliseconds.
+                var attempt = 0
+                while true {
+                    do {
+                        try pub.bind(endpoint)
+                        break
+                    } catch where attempt < 200 {
+                        attempt += 1
+                        usleep(10_000)
+                    }
+                }
+                logger.notice("A key was revoked: subscriber connections dropped; each must authenticate again", metadata: ["bus.pub": "\(endpoint)"])
+            } catch {
+                logger.error("Could not rebind the PUB socket after a revocation", metadata: ["bus.pub": "\(endpoint)", "error": "\(error)"])
+            }
+        }
     }
 
     // MARK: - Requests
@@ -126,10 +166,16 @@ public final class BusServer: Service {
         case .success(let parsed): request = parsed
         case .failure(let failure): return Reply(id: failure.requestID ?? "", error: failure.error)
         }
-        let context = RequestContext(
-            department: message.userID ?? request.as,
-            authenticated: message.userID != nil,
-            peerAddress: message.peerAddress)
+        let context: RequestContext
+        do {
+            context = try identify(request, message: message)
+        } catch {
+            logger.warning(
+                "Request refused by authentication",
+                metadata: ["request.op": "\(request.op)", "peer.address": "\(message.peerAddress ?? "?")", "error": "\(error)"])
+            await audit(request, context: RequestContext(department: "key:\(message.userID?.prefix(8) ?? "none")", authenticated: false), error: error, always: true)
+            return Reply(id: request.id, error: error)
+        }
         do {
             let result = try await perform(request, context: context)
             await audit(request, context: context, error: nil)
@@ -145,6 +191,27 @@ public final class BusServer: Service {
                 "Request failed", metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
             return Reply(id: request.id, error: ReplyError(.internal, "\(request.op) failed inside \(service); see its log"))
         }
+    }
+
+    /// Who sent a request. With a roster (CURVE), the key the connection authenticated with names
+    /// the party — looked up on every request, so a revoked key stops at once — and `as`, if given,
+    /// must be that name. Without one (insecure mode), the department is what `as` claims.
+    func identify(_ request: Request, message: ZMQMessage) throws(ReplyError) -> RequestContext {
+        guard let peers = options.peers else {
+            return RequestContext(department: request.as, authenticated: false, peerAddress: message.peerAddress)
+        }
+        guard let key = message.userID, !key.isEmpty else {
+            throw ReplyError(.forbidden, "\(service) accepts only CURVE-authenticated requests; this one carried no key")
+        }
+        guard let peer = peers.peer(forKey: key) else {
+            throw ReplyError(
+                .forbidden, "the key \(key.prefix(8))… this connection authenticated with has been revoked or removed from the roster")
+        }
+        if let claimed = request.as, claimed != peer.name {
+            throw ReplyError(
+                .forbidden, "as: \(claimed) does not match the authenticated key, which is \(peer.name)'s; a department is who its key says")
+        }
+        return RequestContext(department: peer.name, authenticated: true, role: peer.role, peerAddress: message.peerAddress)
     }
 
     private func perform(_ request: Request, context: RequestContext) async throws -> JSONValue {
@@ -183,6 +250,7 @@ public final class BusServer: Service {
                 "startedAt": .string(startedAt),
                 "applied": .object(checkpoints.mapValues { .int($0) }),
                 "deadLetters": .int(Int64(deadLetters)),
+                "security": .string(options.security.isSecure ? "curve" : "insecure"),
             ]
             status["details"] = await handler.status()
             return .object(status)
@@ -195,8 +263,8 @@ public final class BusServer: Service {
 
     /// Appends a command to the audit chain: who (the authenticated department, or the claimed one
     /// in insecure mode), what, and whether it was accepted.
-    private func audit(_ request: Request, context: RequestContext, error: ReplyError?) async {
-        guard !Self.builtInOps.contains(request.op), !handler.unauditedOps.contains(request.op) else { return }
+    private func audit(_ request: Request, context: RequestContext, error: ReplyError?, always: Bool = false) async {
+        guard always || (!Self.builtInOps.contains(request.op) && !handler.unauditedOps.contains(request.op)) else { return }
         var detail: [String: JSONValue] = [
             "request": .string(request.id), "ok": .bool(error == nil), "authenticated": .bool(context.authenticated),
         ]

@@ -4,6 +4,7 @@ import Logging
 import MeshProtocol
 import ServiceLifecycle
 import Synchronization
+import ZeroMQ
 
 /// Delivers chosen events of a service's own log to another service as requests, until each is
 /// acknowledged: the outbox half of "written first, resent until acknowledged, deduplicated by id".
@@ -17,6 +18,7 @@ public final class OutboxForwarder: Service {
     private let endpoint: String
     private let op: String
     private let department: String?
+    private let security: SocketSecurity
     private let logger: Logger
     private let pendingCount = Atomic<Int64>(0)
 
@@ -26,8 +28,9 @@ public final class OutboxForwarder: Service {
     ///   - op: the request op; its body is `{"event": <the event>}`.
     public init(
         target: String, log: EventLog, writer: any DatabaseWriter, types: Set<String>, endpoint: String, op: String,
-        department: String?, logger: Logger
+        department: String?, security: SocketSecurity = .none, logger: Logger
     ) {
+        self.security = security
         self.target = target
         self.log = log
         self.writer = writer
@@ -51,7 +54,7 @@ public final class OutboxForwarder: Service {
             }
         }
         defer { ticker.cancel() }
-        let client = try BusClient(endpoint: endpoint)
+        let client = try BusClient(endpoint: endpoint, security: security)
         defer { client.close() }
         var backoff: Duration = .milliseconds(200)
         var failing = false

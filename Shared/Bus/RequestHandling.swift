@@ -1,16 +1,20 @@
 import Foundation
 import MeshProtocol
 
-/// Who a request comes from. Over CURVE, `department` is the ZAP user id of the authenticated key;
-/// without CURVE (the explicit insecure mode) it is what the request claimed in `as`.
+/// Who a request comes from. Over CURVE, `department` is the roster name of the key the
+/// connection authenticated with (the ZAP user id is that key); without CURVE (a service started
+/// with the explicit `--insecure`) it is what the request claimed in `as`.
 public struct RequestContext: Sendable {
     public var department: String?
     public var authenticated: Bool
+    /// The roster role of the authenticated key (`department`, `service`, `operator`).
+    public var role: PeerRole?
     public var peerAddress: String?
 
-    public init(department: String?, authenticated: Bool, peerAddress: String? = nil) {
+    public init(department: String?, authenticated: Bool, role: PeerRole? = nil, peerAddress: String? = nil) {
         self.department = department
         self.authenticated = authenticated
+        self.role = role
         self.peerAddress = peerAddress
     }
 
@@ -18,6 +22,9 @@ public struct RequestContext: Sendable {
     public func requireDepartment(for op: String) throws(ReplyError) -> String {
         guard let department, !department.isEmpty else {
             throw ReplyError(.forbidden, "\(op) is made on behalf of a department; none was given (set \"as\")")
+        }
+        if let role, role != .department {
+            throw ReplyError(.forbidden, "\(op) is made by a department; \(department) holds a \(role.rawValue) key")
         }
         return department
     }

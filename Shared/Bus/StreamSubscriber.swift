@@ -46,10 +46,13 @@ public final class StreamSubscriber: Service {
         public var replayBatch: Int = 2_000
         public var snapshotChunk: Int = 2_000
         public var requestTimeout: Duration = .seconds(10)
+        /// CURVE client credentials toward the publisher (its server key and this party's keys).
+        public var security: SocketSecurity
 
-        public init(pubEndpoint: String, routerEndpoint: String) {
+        public init(pubEndpoint: String, routerEndpoint: String, security: SocketSecurity = .none) {
             self.pubEndpoint = pubEndpoint
             self.routerEndpoint = routerEndpoint
+            self.security = security
         }
     }
 
@@ -77,10 +80,11 @@ public final class StreamSubscriber: Service {
     public func run() async throws {
         var applied = try await sink.appliedSeq()
         state.withLock { $0.applied = applied }
-        let client = try BusClient(endpoint: options.routerEndpoint)
+        let client = try BusClient(endpoint: options.routerEndpoint, security: options.security)
         defer { client.close() }
         let loop = try SocketLoop(name: "sub-\(stream)")
         let sub = try ZMQSocket(type: .sub)
+        try options.security.apply(to: sub)
         try sub.setMaxMessageSize(16 << 20)
         try sub.setHighWaterMarks(receive: 100_000)
         try sub.setReconnect(interval: 100, maximum: 2_000)

@@ -33,7 +33,9 @@ public enum ServiceMain {
             let config = try SuiteConfig(file: CommandLine.arguments.configFileArgument)
             _ = bootstrapLogging(config)
             let logger = Logger(label: name)
-            try await run(try make(Topology(config: config), logger), logger: logger)
+            var topology = Topology(config: config)
+            topology.insecure = CommandLine.arguments.dropFirst().contains("--insecure")
+            try await run(try make(topology, logger), logger: logger)
         } catch {
             fail(error, service: name)
         }

@@ -23,14 +23,17 @@ public enum CentralService: String, CaseIterable, Sendable {
     }
 }
 
-/// The bus endpoints of one publisher: its PUB (events) and ROUTER (requests, replay, snapshot).
+/// The bus endpoints of one publisher: its PUB (events) and ROUTER (requests, replay, snapshot),
+/// and the roster name whose key its sockets present (`registry`, or the department of an interceptor).
 public struct BusEndpoints: Sendable, Hashable {
     public var pub: String
     public var router: String
+    public var server: String
 
-    public init(pub: String, router: String) {
+    public init(pub: String, router: String, server: String) {
         self.pub = pub
         self.router = router
+        self.server = server
     }
 }
 
@@ -42,6 +45,8 @@ public struct Topology: Sendable {
     public let host: String
     /// Where services keep their databases (`dataDir`, default `var/data`).
     public let dataDirectory: String
+    /// Set by `--insecure` on the command line: no CURVE, departments are whatever requests claim.
+    public var insecure = false
 
     /// Departments with a default interceptor port block, in port order.
     public static let defaultInterceptorDepartments = ["court", "finance", "commerce", "market", "education", "ndrc", "tax"]
@@ -56,7 +61,8 @@ public struct Topology: Sendable {
         let base = service.defaultBasePort
         return BusEndpoints(
             pub: try config.endpoint("\(service.rawValue).pub", default: "tcp://\(host):\(base)"),
-            router: try config.endpoint("\(service.rawValue).router", default: "tcp://\(host):\(base + 1)"))
+            router: try config.endpoint("\(service.rawValue).router", default: "tcp://\(host):\(base + 1)"),
+            server: service.rawValue)
     }
 
     /// An interceptor's bus endpoints. Departments outside the default table must be configured.
@@ -74,7 +80,7 @@ public struct Topology: Sendable {
             }
             return try config.endpoint("\(key).\(name)", default: "tcp://\(host):\(base + offset)")
         }
-        return BusEndpoints(pub: try value("pub", 0), router: try value("router", 1))
+        return BusEndpoints(pub: try value("pub", 0), router: try value("router", 1), server: department)
     }
 
     /// An interceptor's local HTTP API address (default port 8610 + 10 × position in the table).

@@ -1,5 +1,8 @@
 import Bus
 import Foundation
+import Logging
+import ServiceKit
+import ZeroMQ
 import MeshProtocol
 import Synchronization
 
@@ -15,7 +18,23 @@ public struct SuiteClient: Sendable {
     /// The ROUTER endpoint of a service (`dispatch`) or interceptor (`interceptors.finance`).
     public func router(_ section: String) -> String { "tcp://127.0.0.1:\(layout.ports["\(section).router"]!)" }
 
-    public func client(_ section: String) throws -> BusClient { try BusClient(endpoint: router(section)) }
+    /// A client of a service (`dispatch`) or interceptor (`interceptors.finance`), authenticated with
+    /// the key of `party` (default: the operator).
+    public func client(_ section: String, as party: String = "operator") throws -> BusClient {
+        try BusClient(endpoint: router(section), security: try security(toward: section, as: party))
+    }
+
+    /// The CURVE client options toward a section's server with `party`'s key.
+    public func security(toward section: String, as party: String = "operator") throws -> SocketSecurity {
+        let topology = try layout.topology()
+        let endpoints =
+            section.hasPrefix("interceptors.")
+            ? try topology.interceptorEndpoints(of: String(section.dropFirst("interceptors.".count)))
+            : try topology.endpoints(ofStream: section)
+        var logger = Logger(label: "test-client")
+        logger.logLevel = .error
+        return try topology.security(as: party, insecure: false, logger: logger).client(toward: endpoints)
+    }
 
     /// Sends until an answer comes (ok or a refusal), retrying transport failures until `deadline`.
     public func request(

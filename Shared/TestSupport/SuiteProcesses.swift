@@ -1,5 +1,8 @@
+import Bus
 import Foundation
+import MeshProtocol
 import ServiceKit
+import ZeroMQ
 import Synchronization
 
 #if canImport(Glibc)
@@ -72,6 +75,8 @@ public struct TestSuiteLayout: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("credit-mesh-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.departments = departments
+        let keysDirectory = directory.appendingPathComponent("keys")
+        try Self.makeKeys(in: keysDirectory, departments: departments)
         var names: [String] = []
         for service in ["registry", "grading", "dispatch", "repair", "disclosure"] { names += ["\(service).pub", "\(service).router"] }
         names += ["disclosure.http", "dispatch.http"]
@@ -81,6 +86,9 @@ public struct TestSuiteLayout: Sendable {
         let free = FreePorts.take(names.count)
         ports = Dictionary(uniqueKeysWithValues: zip(names, free))
         var yaml = "dataDir: \(directory.appendingPathComponent("data").path)\nlogLevel: debug\n"
+        // Security is on in tests as in production: every service, the operator and every
+        // department has a key in the layout's roster.
+        yaml += "security:\n  keysDir: \(keysDirectory.path)\n"
         yaml += "dispatch:\n  catalogue: \(BuiltProducts.packageRoot.appendingPathComponent("config/catalogue.yaml").path)\n"
         // Listings initiated in tests take effect at once unless a test sets a window itself.
         yaml += "  objectionWorkingDays: 0\n  scheduleSeconds: 1\n"
@@ -112,6 +120,54 @@ public struct TestSuiteLayout: Sendable {
     }
 
     public func http(_ key: String) -> String { "http://127.0.0.1:\(ports[key]!)" }
+
+    public var keysDirectory: URL { directory.appendingPathComponent("keys") }
+    public var rosterFile: URL { keysDirectory.appendingPathComponent("roster.yaml") }
+
+    /// Key pairs for the central services, `operator`, the standard departments and `departments`,
+    /// all registered in the roster (as `creditctl keys init` does for `make up`).
+    static func makeKeys(in directory: URL, departments: [String]) throws {
+        var parties: [(String, PeerRole)] = CentralService.allCases.map { ($0.rawValue, .service) } + [("operator", .operator)]
+        parties += Set(Topology.defaultInterceptorDepartments + departments).sorted().map { ($0, .department) }
+        var roster = Roster()
+        for (name, role) in parties {
+            let file = KeyFile(name: name, role: role, keys: try CurveKeyPair.generate())
+            _ = try KeyFile.write(file, to: directory.path)
+            try roster.register(name, role: role, key: file.publicKey, at: "2026-01-01T00:00:00Z")
+        }
+        try roster.save(path: directory.appendingPathComponent("roster.yaml").path)
+    }
+
+    /// Creates a key pair for a new party and registers it in the roster (services pick it up within a second).
+    @discardableResult
+    public func addParty(_ name: String, role: PeerRole = .department) throws -> CurveKeyPair {
+        let keys = try CurveKeyPair.generate()
+        _ = try KeyFile.write(KeyFile(name: name, role: role, keys: keys), to: keysDirectory.path, replace: true)
+        var roster = try Roster.load(path: rosterFile.path)
+        try roster.register(name, role: role, key: keys.publicKey, at: WireTime.format(Date()))
+        try roster.save(path: rosterFile.path)
+        return keys
+    }
+
+    /// A new key pair for `name` that is not in the roster (an outsider), written beside the others.
+    public func unregisteredKey(_ name: String) throws -> CurveKeyPair {
+        let keys = try CurveKeyPair.generate()
+        _ = try KeyFile.write(KeyFile(name: name, role: .department, keys: keys), to: keysDirectory.path)
+        return keys
+    }
+
+    /// The key pair of a party of this layout.
+    public func keys(of name: String) throws -> CurveKeyPair {
+        guard let keys = try KeyFile.read(path: keysDirectory.appendingPathComponent("\(name).key").path, requireSecret: true).keyPair else {
+            throw KeyError("no key pair for \(name)")
+        }
+        return keys
+    }
+
+    /// The suite's topology as its processes see it (config file and environment overrides).
+    public func topology() throws -> Topology {
+        Topology(config: try SuiteConfig(file: configFile.path, environment: environment))
+    }
 
     public func remove() { try? FileManager.default.removeItem(at: directory) }
 }

@@ -1,4 +1,5 @@
 import CLibZMQ
+import Synchronization
 import Foundation
 
 /// The socket types the suite uses.
@@ -140,11 +141,33 @@ public final class ZMQSocket {
         return String(cString: buffer)
     }
 
+    /// Starts libzmq's monitor for failed handshakes of this socket and returns the PAIR socket that
+    /// receives them: frame 0 is the 16-bit event (little-endian) and 32-bit value, frame 1 the endpoint.
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH` (value: the ZAP status) means the server refused this key;
+    /// `…_PROTOCOL` during a CURVE handshake usually means a wrong server key.
+    public func monitorHandshakeFailures(context: ZMQContext = .shared) throws -> ZMQSocket {
+        let address = "inproc://monitor-\(UInt(bitPattern: handle))-\(Self.monitorCounter.add(1, ordering: .relaxed).newValue)"
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+        guard zmq_socket_monitor(handle, address, events) == 0 else { throw ZMQError.last("zmq_socket_monitor") }
+        let pair = try ZMQSocket(context: context, type: .pair)
+        try pair.connect(address)
+        return pair
+    }
+
+    private static let monitorCounter = Atomic<Int>(0)
+
     // MARK: - Endpoints
 
     public func bind(_ endpoint: String) throws {
         guard zmq_bind(handle, endpoint) == 0 else {
             throw ZMQError(operation: "bind \(endpoint)", code: zmq_errno())
+        }
+    }
+
+    /// Stops listening on `endpoint` and closes the connections accepted there.
+    public func unbind(_ endpoint: String) throws {
+        guard zmq_unbind(handle, endpoint) == 0 else {
+            throw ZMQError(operation: "unbind \(endpoint)", code: zmq_errno())
         }
     }
 

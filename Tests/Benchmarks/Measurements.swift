@@ -87,6 +87,7 @@ enum Propagation {
         let loop = try SocketLoop(name: "bench-acks")
         for department in departments {
             let sub = try ZMQSocket(type: .sub)
+            try suite.security(toward: "interceptors.\(department)").apply(to: sub)
             try sub.subscribe("listing.applied")
             try sub.connect("tcp://127.0.0.1:\(layout.ports["interceptors.\(department).pub"]!)")
             loop.add(sub) { message in
@@ -100,7 +101,7 @@ enum Propagation {
         loop.start()
         defer { loop.stop() }
 
-        let client = try suite.client("dispatch")
+        let client = try suite.client("dispatch", as: "market")
         defer { client.close() }
         // Warm-up: every interceptor live and subscribed (its acknowledgement of a first listing seen).
         var warm = 0

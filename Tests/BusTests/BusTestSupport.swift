@@ -42,7 +42,7 @@ struct TestPublisher {
         database = try ServiceDatabase.inMemory { _ in }
         log = EventLog(stream: stream)
         let ports = FreePorts.take(2)
-        endpoints = BusEndpoints(pub: "tcp://127.0.0.1:\(ports[0])", router: "tcp://127.0.0.1:\(ports[1])")
+        endpoints = BusEndpoints(pub: "tcp://127.0.0.1:\(ports[0])", router: "tcp://127.0.0.1:\(ports[1])", server: stream)
         var options = BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router)
         options.pubHighWaterMark = pubHighWaterMark
         options.heartbeatInterval = .milliseconds(200)

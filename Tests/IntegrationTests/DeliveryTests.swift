@@ -26,7 +26,7 @@ struct DeliveryTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<concurrency {
                 group.addTask {
-                    let client = try suite.client("dispatch")
+                    let client = try suite.client("dispatch", as: "market")
                     defer { client.close() }
                     for number in stride(from: range.lowerBound + lane, to: range.upperBound, by: concurrency) {
                         switch try await suite.request(client, "list.initiate", as: "market", body: initiateBody(number)) {
@@ -47,7 +47,7 @@ struct DeliveryTests {
     }
 
     static func remove(_ listings: [String], suite: SuiteClient) async throws {
-        let client = try suite.client("dispatch")
+        let client = try suite.client("dispatch", as: "market")
         defer { client.close() }
         for id in listings {
             let result = try await suite.request(

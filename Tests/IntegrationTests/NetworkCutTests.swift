@@ -80,12 +80,13 @@ struct NetworkCutTests {
             launcher: ["ip", "netns", "exec", namespace])
         defer { interceptor.stop() }
 
-        let dispatchClient = try BusClient(endpoint: centre["CREDIT_DISPATCH_ROUTER"]!)
+        let dispatchClient = try BusClient(
+            endpoint: centre["CREDIT_DISPATCH_ROUTER"]!, security: try suite.security(toward: "dispatch", as: "market"))
         defer { dispatchClient.close() }
         let remoteInterceptor = "tcp://\(subnet).2:\(port("interceptors.finance.router"))"
         func dispatchActive() async throws -> [String] { try await ids(dispatchClient, op: "list.active") }
         func replica() async throws -> [String] {
-            let client = try BusClient(endpoint: remoteInterceptor)
+            let client = try BusClient(endpoint: remoteInterceptor, security: try suite.security(toward: "interceptors.finance"))
             defer { client.close() }
             return try await ids(client, op: "replica.ids")
         }

@@ -35,7 +35,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let parsed = try ImportFiles.read(path: file, format: format)
-        let client = try global.client(for: "registry")
+        let client = try global.client(for: "registry", as: department)
         defer { client.close() }
         var total = ImportResult(read: parsed.rows.count + parsed.refused.count, refused: parsed.refused)
         var start = 0

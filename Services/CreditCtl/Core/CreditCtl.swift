@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bus
 import Foundation
+import Logging
 import MeshProtocol
 import ServiceKit
 
@@ -11,7 +12,7 @@ public struct CreditCtl: AsyncParsableCommand {
         abstract: "Operate the Credit Mesh suite: import records, initiate listings, check, repair, tail streams, status.",
         subcommands: [
             Import.self, Initiate.self, Remove.self, Extend.self, Object.self, Confirm.self, Listings.self, Check.self, Repair.self,
-            Feedback.self, Compliance.self, Audit.self, Grade.self, Tail.self, Status.self,
+            Feedback.self, Compliance.self, Audit.self, Grade.self, Tail.self, Status.self, Keys.self,
         ])
 
     public init() {}
@@ -25,19 +26,39 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for a reply.")
     var timeout: Int = 10
 
+    @Option(
+        name: .long,
+        help: "Key file to authenticate with (default: <keysDir>/<dept>.key for --as DEPT, else <keysDir>/operator.key).")
+    var key: String?
+
+    @Flag(name: .long, help: "Talk to services started with --insecure: no CURVE; --as is believed.")
+    var insecure = false
+
     func topology() throws -> Topology {
-        Topology(config: try SuiteConfig(file: config))
+        var topology = Topology(config: try SuiteConfig(file: config))
+        topology.insecure = insecure
+        return topology
     }
 
-    func client(for stream: String) throws -> BusClient {
-        try BusClient(endpoint: try topology().endpoints(ofStream: stream).router)
+    /// The security of this invocation: the key of `department` when acting for one, else the
+    /// operator's key (or `--key`).
+    func security(as department: String?) throws -> Security {
+        var logger = Logger(label: "creditctl")
+        logger.logLevel = .error
+        return try topology().security(as: department ?? "operator", insecure: insecure, logger: logger, keyFile: key)
+    }
+
+    /// A client of a stream's service, authenticated as `department` (or as the operator).
+    func client(for stream: String, as department: String? = nil) throws -> BusClient {
+        let endpoints = try topology().endpoints(ofStream: stream)
+        return try security(as: department).busClient(toward: endpoints)
     }
 
     var timeoutDuration: Duration { .seconds(timeout) }
 
     /// One request to a stream's service, as a department or not.
     func call(_ stream: String, _ op: String, as department: String? = nil, body: JSONValue = .object([:])) async throws -> JSONValue {
-        let client = try client(for: stream)
+        let client = try client(for: stream, as: department)
         defer { client.close() }
         return try await client.request(op, as: department, body: body, timeout: timeoutDuration)
     }

@@ -18,6 +18,8 @@ struct Status: AsyncParsableCommand {
         var name: String
         var endpoint: String
         var up: Bool
+        /// `curve` or `insecure`, as the service reports it.
+        var security: String?
         var head: Int64?
         var applied: [String: Int64]
         var lag: [String: Int64]
@@ -28,15 +30,16 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let topology = try global.topology()
-        var targets: [(String, String)] = []
-        for service in CentralService.allCases { targets.append((service.rawValue, try topology.endpoints(of: service).router)) }
+        var targets: [(String, BusEndpoints)] = []
+        for service in CentralService.allCases { targets.append((service.rawValue, try topology.endpoints(of: service))) }
         for department in topology.interceptorDepartments {
-            targets.append(("interceptor.\(department)", try topology.interceptorEndpoints(of: department).router))
+            targets.append(("interceptor.\(department)", try topology.interceptorEndpoints(of: department)))
         }
+        let security = try global.security(as: nil)
         let deadline = ContinuousClock.now + .seconds(wait ?? 0)
         var rows: [Row] = []
         while true {
-            rows = await collect(targets)
+            rows = await collect(targets, security: security)
             let ready = rows.allSatisfy { $0.up && $0.lag.values.allSatisfy { $0 == 0 } && Self.followersLive($0) }
             if ready || wait == nil || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(300))
@@ -50,7 +53,8 @@ struct Status: AsyncParsableCommand {
                 say(
                     row.name.padding(24) + (row.up ? "yes  " : "NO   ") + (row.head.map(String.init) ?? "-").padding(8)
                         + (row.up ? follows.joined(separator: ", ") : row.error ?? "")
-                        + ((row.deadLetters ?? 0) > 0 ? "  DEAD LETTERS: \(row.deadLetters!)" : ""))
+                        + ((row.deadLetters ?? 0) > 0 ? "  DEAD LETTERS: \(row.deadLetters!)" : "")
+                        + (row.security == "insecure" ? "  INSECURE" : ""))
             }
         }
         if wait != nil, !rows.allSatisfy({ $0.up }) {
@@ -64,20 +68,22 @@ struct Status: AsyncParsableCommand {
         return state == "live"
     }
 
-    func collect(_ targets: [(String, String)]) async -> [Row] {
+    func collect(_ targets: [(String, BusEndpoints)], security: Security) async -> [Row] {
         await withTaskGroup(of: (Int, Row).self) { group in
-            for (index, (name, endpoint)) in targets.enumerated() {
+            for (index, (name, endpoints)) in targets.enumerated() {
+                let endpoint = endpoints.router
                 group.addTask {
                     do {
-                        let client = try BusClient(endpoint: endpoint)
+                        let client = try security.busClient(toward: endpoints)
                         defer { client.close() }
                         let status = try await client.request("status", timeout: .seconds(2))
                         var applied: [String: Int64] = [:]
                         for (stream, seq) in status["applied"]?.objectValue ?? [:] { applied[stream] = seq.intValue }
                         return (
                             index,
-                            Row(name: name, endpoint: endpoint, up: true, head: status["head"]?.intValue, applied: applied, lag: [:],
-                                details: status["details"], deadLetters: status["deadLetters"]?.intValue)
+                            Row(name: name, endpoint: endpoint, up: true, security: status["security"]?.stringValue,
+                                head: status["head"]?.intValue, applied: applied, lag: [:], details: status["details"],
+                                deadLetters: status["deadLetters"]?.intValue)
                         )
                     } catch {
                         return (index, Row(name: name, endpoint: endpoint, up: false, applied: [:], lag: [:], error: "\(error)"))

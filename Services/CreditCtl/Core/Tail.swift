@@ -38,19 +38,20 @@ struct Tail: AsyncParsableCommand {
         logger.logLevel = .error
         let printer = Printer(json: json, topic: topic, limit: count)
         var subscribers: [StreamSubscriber] = []
+        let security = try global.security(as: nil)
         for stream in streams {
             let endpoints = try topology.endpoints(ofStream: stream)
             let start: Int64
             if let from {
                 start = from - 1
             } else {
-                let client = try BusClient(endpoint: endpoints.router)
+                let client = try security.busClient(toward: endpoints)
                 defer { client.close() }
                 start = try await client.request("ping", body: JSONValue.object([:]), decoding: PingResult.self, timeout: global.timeoutDuration).head
             }
             subscribers.append(
                 StreamSubscriber(
-                    stream: stream, options: .init(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router),
+                    stream: stream, options: try security.subscriber(toward: endpoints),
                     sink: PrintingSink(start: start, printer: printer), logger: logger))
         }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -56,6 +56,7 @@ public enum DisclosureService {
             DisclosureSchema.register(in: &$0)
         }
         let log = EventLog(stream: CentralService.disclosure.rawValue)
+        let security = try topology.serviceSecurity(as: CentralService.disclosure.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .disclosure)
         let registry = try topology.endpoints(of: .registry)
         let dispatch = try topology.endpoints(of: .dispatch)
@@ -68,14 +69,14 @@ public enum DisclosureService {
         }
         return [
             BusServer(
-                service: "disclosure", options: try topology.serverOptions(section: "disclosure", endpoints: endpoints),
+                service: "disclosure", options: security.secure(try topology.serverOptions(section: "disclosure", endpoints: endpoints)),
                 log: log, reader: database, handler: NoOps(), logger: logger),
             StreamSubscriber(
-                stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
+                stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(stream: "registry", writer: database, applier: PenaltyDisclosureApplier(), logger: logger),
                 logger: logger),
             StreamSubscriber(
-                stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),
+                stream: "dispatch", options: try security.subscriber(toward: dispatch),
                 sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingDisclosureApplier(), logger: logger),
                 logger: logger),
             Application(

@@ -101,14 +101,15 @@ public enum GradingService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "grading")) { GradingSchema.register(in: &$0) }
         let log = EventLog(stream: CentralService.grading.rawValue)
+        let security = try topology.serviceSecurity(as: CentralService.grading.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .grading)
         let registry = try topology.endpoints(of: .registry)
         return [
             BusServer(
-                service: "grading", options: try topology.serverOptions(section: "grading", endpoints: endpoints),
+                service: "grading", options: security.secure(try topology.serverOptions(section: "grading", endpoints: endpoints)),
                 log: log, reader: database, handler: GradingHandler(reader: database), logger: logger),
             StreamSubscriber(
-                stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
+                stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(stream: "registry", writer: database, applier: GradingApplier(log: log), logger: logger),
                 logger: logger),
         ]

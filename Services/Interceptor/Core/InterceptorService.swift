@@ -38,9 +38,12 @@ public enum InterceptorService {
         let log = EventLog(stream: "interceptor.\(department)")
         let index = ReplicaIndex()
         try index.load(from: database)
+        // The interceptor is its department's agent: it holds the department's key, as server and client.
+        let security = try topology.serviceSecurity(as: department.rawValue, logger: logger)
         let dispatch = try topology.endpoints(of: .dispatch)
+        let toDispatch = try security.client(toward: dispatch)
         let follower = StreamSubscriber(
-            stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),
+            stream: "dispatch", options: try security.subscriber(toward: dispatch),
             sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: DispatchReplicaApplier(index: index, log: log, department: department.rawValue), logger: logger),
             logger: logger)
         let replicaState: @Sendable () -> ReplicaState = {
@@ -56,16 +59,16 @@ public enum InterceptorService {
         let forwarder = OutboxForwarder(
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
-            op: "feedback.submit", department: department.rawValue, logger: logger)
+            op: "feedback.submit", department: department.rawValue, security: toDispatch, logger: logger)
         // Responses (响应): every listing applied or lifted, and each snapshot, acknowledged to dispatch.
         let acknowledgements = OutboxForwarder(
             target: "dispatch.acks", log: log, writer: database, types: ["listing.applied", "listing.lifted", "snapshot.applied"],
-            endpoint: dispatch.router, op: "ack.submit", department: department.rawValue, logger: logger)
+            endpoint: dispatch.router, op: "ack.submit", department: department.rawValue, security: toDispatch, logger: logger)
         let handler = InterceptorHandler(checker: checker, replicaState: replicaState, pendingFeedback: { forwarder.pending })
         let endpoints = try topology.interceptorEndpoints(of: department.rawValue)
         let server = BusServer(
             service: "interceptor.\(department)",
-            options: try topology.serverOptions(section: "interceptors.\(department)", endpoints: endpoints),
+            options: security.secure(try topology.serverOptions(section: "interceptors.\(department)", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)
         let http = try topology.interceptorHTTP(of: department.rawValue)
         let app = Application(

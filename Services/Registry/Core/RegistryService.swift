@@ -12,9 +12,10 @@ public enum RegistryService {
             RegistrySchema.register(in: &$0)
         }
         let log = EventLog(stream: CentralService.registry.rawValue)
+        let security = try topology.serviceSecurity(as: CentralService.registry.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .registry)
         let server = BusServer(
-            service: "registry", options: try topology.serverOptions(section: "registry", endpoints: endpoints),
+            service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
             log: log, reader: database, handler: RegistryHandler(writer: database, log: log, authority: try topology.authority()), logger: logger)
         return [server]
     }

@@ -47,13 +47,33 @@ struct ListingsApplier: StreamApplier {
 public struct RepairHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
+    let authority: AuthorityRules
 
-    public init(writer: any DatabaseWriter, log: EventLog) {
+    public init(writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard) {
         self.writer = writer
         self.log = log
+        self.authority = authority
     }
 
     public var unauditedOps: Set<String> { ["repair.get"] }
+
+    /// Who may file an application for a subject: the credit office's operators (who take them from
+    /// subjects, seed 004 信用修复), or a department with authority over the listing. Without CURVE
+    /// (`--insecure`) anyone, as before.
+    func mayFile(for initiator: String, context: RequestContext) throws(ReplyError) {
+        guard let role = context.role else { return }
+        switch role {
+        case .operator: return
+        case .service:
+            throw ReplyError(.forbidden, "repair.apply: \(context.department ?? "?") holds a service key; applications come from the credit office or a department")
+        case .department:
+            do {
+                try authority.mayDecide(forInitiator: initiator, department: context.department ?? "")
+            } catch {
+                throw ReplyError(.forbidden, "repair.apply: \(error.description)")
+            }
+        }
+    }
 
     public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
         switch op {
@@ -62,7 +82,8 @@ public struct RepairHandler: RequestHandler {
             let request = try body.decodeBody(Body.self, op: op)
             return try JSONValue(
                 encoding: try await apply(
-                    listing: request.listing, commitment: request.commitment, reason: request.reason, applicant: request.applicant))
+                    listing: request.listing, commitment: request.commitment, reason: request.reason, applicant: request.applicant,
+                    context: context))
         case "repair.approve", "repair.reject":
             struct Body: Decodable { var application: String; var note: String? }
             let department = try context.requireDepartment(for: op)
@@ -81,7 +102,7 @@ public struct RepairHandler: RequestHandler {
         }
     }
 
-    func apply(listing id: String, commitment: String?, reason: String?, applicant: String?) async throws -> RepairApplication {
+    func apply(listing id: String, commitment: String?, reason: String?, applicant: String?, context: RequestContext = RequestContext(department: nil, authenticated: false)) async throws -> RepairApplication {
         let commitment = commitment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let text = commitment.isEmpty ? "The subject commits to keep its obligations (信用承诺)." : commitment
         guard text.count <= 4_000, (reason ?? "").count <= 4_000 else {
@@ -91,6 +112,7 @@ public struct RepairHandler: RequestHandler {
             guard let row = try Row.fetchOne(db, sql: "SELECT subject_id, initiator, status FROM known_listings WHERE id = ?", arguments: [id]) else {
                 throw ReplyError(.notFound, "repair.apply: listing \(id) is not known to repair (yet); check the id with creditctl")
             }
+            try mayFile(for: row["initiator"], context: context)
             guard (row["status"] as String) == Listing.Status.active.rawValue else {
                 throw ReplyError(.conflict, "repair.apply: listing \(id) is no longer active")
             }
@@ -118,16 +140,18 @@ public struct RepairHandler: RequestHandler {
             guard var application = try Self.application(id, in: db) else {
                 throw ReplyError(.notFound, "\(op): no application \(id)")
             }
-            // Only the initiating department decides on its listing (seed 004, 失信信息管理 2).
-            guard application.initiator.rawValue == department else {
-                throw ReplyError(
-                    .forbidden, "\(op): \(application.listingID) was initiated by \(application.initiator); \(department) may not decide on \(id)")
+            // The initiating department decides on its listing (谁认定、谁修复; seed 004, 失信信息管理 2),
+            // or a department whose authority approves for that initiator (authority.<dept>.approves).
+            do {
+                try authority.mayDecide(forInitiator: application.initiator.rawValue, department: department)
+            } catch {
+                throw ReplyError(.forbidden, "\(op): \(application.listingID) was initiated by \(application.initiator); \(error)")
             }
             guard application.status == .pending else {
                 throw ReplyError(.conflict, "\(op): application \(id) is already \(application.status.rawValue)")
             }
             application.status = approve ? .approved : .rejected
-            application.decidedBy = application.initiator
+            application.decidedBy = Department(rawValue: department)
             application.decidedAt = WireTime.now
             application.decisionNote = note
             try db.execute(
@@ -158,14 +182,15 @@ public enum RepairService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "repair")) { RepairSchema.register(in: &$0) }
         let log = EventLog(stream: CentralService.repair.rawValue)
+        let security = try topology.serviceSecurity(as: CentralService.repair.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .repair)
         let dispatch = try topology.endpoints(of: .dispatch)
         return [
             BusServer(
-                service: "repair", options: try topology.serverOptions(section: "repair", endpoints: endpoints),
-                log: log, reader: database, handler: RepairHandler(writer: database, log: log), logger: logger),
+                service: "repair", options: security.secure(try topology.serverOptions(section: "repair", endpoints: endpoints)),
+                log: log, reader: database, handler: RepairHandler(writer: database, log: log, authority: try topology.authority()), logger: logger),
             StreamSubscriber(
-                stream: "dispatch", options: .init(pubEndpoint: dispatch.pub, routerEndpoint: dispatch.router),
+                stream: "dispatch", options: try security.subscriber(toward: dispatch),
                 sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingsApplier(), logger: logger),
                 logger: logger),
         ]

@@ -65,6 +65,7 @@ struct RegistryApplier: StreamApplier {
 /// punishment after repair), which the `list.removed` event then lifts at every interceptor.
 struct RepairApplier: StreamApplier {
     let store: ListingStore
+    var authority: AuthorityRules = .standard
     let logger: Logger
 
     func apply(_ event: Event, in db: Database) throws {
@@ -75,13 +76,17 @@ struct RepairApplier: StreamApplier {
             return
         }
         guard listing.status == .active else { return }
-        guard application.decidedBy == listing.initiator else {
+        // Repair checks the deciding department's authority; dispatch checks again, so a repair
+        // service with other rules cannot lift listings it should not.
+        guard let decidedBy = application.decidedBy,
+            (try? authority.mayDecide(forInitiator: listing.initiator.rawValue, department: decidedBy.rawValue)) != nil
+        else {
             logger.warning(
-                "Repair approved by a department other than the initiator; ignored",
-                metadata: ["listing.id": "\(listing.id)", "repair.id": "\(application.id)"])
+                "Repair approved by a department without authority over the listing; ignored",
+                metadata: ["listing.id": "\(listing.id)", "repair.id": "\(application.id)", "repair.decidedBy": "\(application.decidedBy?.rawValue ?? "-")"])
             return
         }
         _ = try store.remove(
-            listing.id, reason: "repaired: application \(application.id) approved by \(listing.initiator)", in: db)
+            listing.id, reason: "repaired: application \(application.id) approved by \(decidedBy)", in: db)
     }
 }

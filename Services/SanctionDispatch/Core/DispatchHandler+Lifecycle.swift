@@ -52,8 +52,8 @@ extension DispatchHandler {
         let day = today()
         return try await writer.write { [store] db in
             guard var listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.confirm: no listing \(id)") }
-            guard listing.initiator.rawValue == department else {
-                throw ReplyError(.forbidden, "list.confirm: \(id) was initiated by \(listing.initiator); \(department) may not confirm it")
+            try authorise("list.confirm") { () throws(AuthorityRules.Refusal) in
+                try policy.authority.mayDecide(forInitiator: listing.initiator.rawValue, department: department)
             }
             guard listing.status == .pending else {
                 throw ReplyError(.conflict, "list.confirm: \(id) is \(listing.status.rawValue), not pending")

@@ -36,15 +36,19 @@ public struct DispatchPolicy: Sendable {
     public var departments: [String]
     /// Seconds within which a department must acknowledge a push (`dispatch.ackDeadlineSeconds`).
     public var ackDeadlineSeconds: Int
+    /// Which lists each department may initiate and whose listings it may decide for (`authority`).
+    public var authority: AuthorityRules
 
     public init(
         objectionWorkingDays: Int = 5, calendar: WorkingCalendar = WorkingCalendar(),
-        departments: [String] = ["finance", "commerce", "market"], ackDeadlineSeconds: Int = 60
+        departments: [String] = ["finance", "commerce", "market"], ackDeadlineSeconds: Int = 60,
+        authority: AuthorityRules = .standard
     ) {
         self.objectionWorkingDays = objectionWorkingDays
         self.calendar = calendar
         self.departments = departments
         self.ackDeadlineSeconds = ackDeadlineSeconds
+        self.authority = authority
     }
 }
 
@@ -68,6 +72,15 @@ public struct DispatchHandler: RequestHandler {
         self.today = today
         self.now = now
         self.policy = policy
+    }
+
+    /// Refuses with `forbidden` naming the authority rule (authority.<dept>.lists / .approves).
+    func authorise(_ op: String, _ check: () throws(AuthorityRules.Refusal) -> Void) throws(ReplyError) {
+        do {
+            try check()
+        } catch {
+            throw ReplyError(.forbidden, "\(op): \(error.description)")
+        }
     }
 
     public var unauditedOps: Set<String> {
@@ -135,6 +148,7 @@ public struct DispatchHandler: RequestHandler {
         guard let list = ListType(rawValue: request.list) else {
             throw ReplyError(.invalid, "list.initiate: list \"\(request.list)\" is not one of black, key-attention, red")
         }
+        try authorise("list.initiate") { () throws(AuthorityRules.Refusal) in try policy.authority.mayInitiate(list, department: department) }
         let initiator: Department
         let subject: SubjectID
         let until: String
@@ -184,8 +198,10 @@ public struct DispatchHandler: RequestHandler {
     func remove(_ id: String, reason: String, by department: String) async throws -> Listing {
         try await writer.write { [store] db in
             guard let listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.remove: no listing \(id)") }
-            guard listing.initiator.rawValue == department else {
-                throw ReplyError(.forbidden, "list.remove: \(id) was initiated by \(listing.initiator); \(department) may not remove it")
+            // The initiator lifts its own listings; a department whose authority approves for that
+            // initiator (the credit office) may too (authority.<dept>.approves).
+            try authorise("list.remove") { () throws(AuthorityRules.Refusal) in
+                try policy.authority.mayDecide(forInitiator: listing.initiator.rawValue, department: department)
             }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 2_000 else {
                 throw ReplyError(.invalid, "list.remove: reason is required (at most 2000 characters)")

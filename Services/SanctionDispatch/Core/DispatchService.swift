@@ -24,6 +24,7 @@ public enum DispatchService {
             DispatchSchema.register(in: &$0)
         }
         let log = EventLog(stream: CentralService.dispatch.rawValue)
+        let security = try topology.serviceSecurity(as: CentralService.dispatch.rawValue, logger: logger)
         let cataloguePath = config.string("dispatch.catalogue", default: "config/catalogue.yaml")
         let catalogue: MeasureCatalogue
         do {
@@ -49,13 +50,14 @@ public enum DispatchService {
         let policy = DispatchPolicy(
             objectionWorkingDays: try config.int("dispatch.objectionWorkingDays", default: 5, range: 0...60), calendar: calendar,
             departments: departments,
-            ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800))
+            ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800),
+            authority: try topology.authority())
         let store = ListingStore(log: log)
         let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today)
         let endpoints = try topology.endpoints(of: .dispatch)
         let server = BusServer(
             service: "sanction-dispatch",
-            options: try topology.serverOptions(section: "dispatch", endpoints: endpoints),
+            options: security.secure(try topology.serverOptions(section: "dispatch", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)
         let scheduler = DispatchScheduler(
             handler: handler, interval: .seconds(try config.int("dispatch.scheduleSeconds", default: 60, range: 1...86_400)),
@@ -69,15 +71,15 @@ public enum DispatchService {
         return [
             server, scheduler, dashboard,
             StreamSubscriber(
-                stream: "registry", options: .init(pubEndpoint: registry.pub, routerEndpoint: registry.router),
+                stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(
                     stream: "registry", writer: database,
                     applier: RegistryApplier(store: store, courtListingYears: years, today: today), logger: logger),
                 logger: logger),
             StreamSubscriber(
-                stream: "repair", options: .init(pubEndpoint: repair.pub, routerEndpoint: repair.router),
+                stream: "repair", options: try security.subscriber(toward: repair),
                 sink: DatabaseStreamSink(
-                    stream: "repair", writer: database, applier: RepairApplier(store: store, logger: logger), logger: logger),
+                    stream: "repair", writer: database, applier: RepairApplier(store: store, authority: try topology.authority(), logger: logger), logger: logger),
                 logger: logger),
         ]
     }
