@@ -12,7 +12,20 @@ struct InterceptorHandler: RequestHandler {
     /// Checks are audited by the checker, in the transaction that logs them.
     var unauditedOps: Set<String> { ["check", "check.batch", "health", "replica.ids", "checks.stats"] }
 
+    /// A check acts for this department (its block becomes the department's feedback), so over CURVE
+    /// only the department's own keys and the credit office's operators may ask; other departments
+    /// ask their own interceptors.
+    func mayCheck(_ op: String, context: RequestContext) throws(ReplyError) {
+        guard let role = context.role, role != .operator else { return }
+        guard role == .department, context.department == checker.department.rawValue else {
+            throw ReplyError(
+                .forbidden,
+                "\(op): this is \(checker.department)'s interceptor; \(context.department ?? "?") asks its own (or the credit office asks with an operator key)")
+        }
+    }
+
     func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
+        if op == "check" || op == "check.batch" { try mayCheck(op, context: context) }
         switch op {
         case "check":
             return try JSONValue(encoding: try await checker.check(try body.decodeBody(CheckRequest.self, op: op)))
