@@ -33,13 +33,19 @@ struct Percentiles {
     }
 }
 
-/// The transport's floor: one PUB, one SUB on loopback TCP, a timestamp per message, paced.
+/// The transport's floor: one PUB, one SUB on loopback TCP, a timestamp per message, paced; with
+/// `curve`, both sockets use CurveZMQ as the suite does (no ZAP handler: encryption cost only).
 enum RawPubSub {
-    static func latency(messages: Int) throws -> Percentiles {
+    static func latency(messages: Int, curve: Bool = false) throws -> Percentiles {
         let pub = try ZMQSocket(type: .pub)
+        let sub = try ZMQSocket(type: .sub)
+        if curve {
+            let server = try CurveKeyPair.generate()
+            try SocketSecurity.curveServer(secretKey: server.secretKey).apply(to: pub)
+            try SocketSecurity.curveClient(serverKey: server.publicKey, keys: try CurveKeyPair.generate()).apply(to: sub)
+        }
         try pub.bind("tcp://127.0.0.1:*")
         let endpoint = try pub.lastEndpoint()
-        let sub = try ZMQSocket(type: .sub)
         try sub.subscribe("")
         try sub.connect(endpoint)
         let received = Locked<[Double]>([])
