@@ -48,6 +48,10 @@ struct JointPunishmentTests {
         #expect(representative["decision"] == "block", "\(representative)")
         #expect(representative["matchedBy"] == "related-person")
         #expect(representative["matched"]?.arrayValue?.first?["target"] == "legal-representative")
+        // A check acts for its department: market's key cannot ask commerce's interceptor.
+        let marketKey = layout.keysDirectory.appendingPathComponent("market.key").path
+        let foreign = try ctl("check", "--dept", "commerce", "--subject", Self.company, "--action", "hotel-booking-4star", "--key", marketKey)
+        #expect(foreign.status != 0 && foreign.stderr.contains("commerce's interceptor"), "\(foreign.stderr)")
         // Market regulation's measure on changing the legal representative targets the company only.
         #expect(try check("market", Self.legalRepresentative, "change-legal-representative")["decision"] == "allow")
         #expect(try check("market", Self.company, "change-legal-representative")["decision"] == "block")
