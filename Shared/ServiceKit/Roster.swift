@@ -96,10 +96,31 @@ public final class RosterStore: PeerDirectory {
     public let path: String
     private let logger: Logger
     private struct State {
-        var roster: Roster
+        var roster: Roster {
+            didSet { peers = Self.index(roster) }
+        }
+        /// Valid keys → party, so a lookup per request is one dictionary access.
+        var peers: [String: Peer]
         var stamp: FileStamp?
         var checked: ContinuousClock.Instant
         var revocations: Int
+
+        init(roster: Roster, stamp: FileStamp?, checked: ContinuousClock.Instant, revocations: Int) {
+            self.roster = roster
+            self.peers = Self.index(roster)
+            self.stamp = stamp
+            self.checked = checked
+            self.revocations = revocations
+        }
+
+        static func index(_ roster: Roster) -> [String: Peer] {
+            let revoked = Set(roster.revoked.map(\.key))
+            var peers: [String: Peer] = [:]
+            for (name, entry) in roster.parties where !revoked.contains(entry.key) {
+                peers[entry.key] = Peer(name: name, role: entry.role)
+            }
+            return peers
+        }
     }
     private let state: Mutex<State>
 
@@ -112,7 +133,7 @@ public final class RosterStore: PeerDirectory {
 
     public var roster: Roster { refreshed().roster }
 
-    public func peer(forKey publicKey: String) -> Peer? { refreshed().roster.peer(forKey: publicKey) }
+    public func peer(forKey publicKey: String) -> Peer? { refreshed().peers[publicKey] }
 
     public var revocations: Int { refreshed().revocations }
 
@@ -125,9 +146,9 @@ public final class RosterStore: PeerDirectory {
             guard stamp != state.stamp else { return state }
             do {
                 let fresh = try Roster.load(path: path)
-                let keys = { (roster: Roster) in Set(roster.parties.values.map(\.key)).subtracting(roster.revoked.map(\.key)) }
-                if !keys(state.roster).subtracting(keys(fresh)).isEmpty { state.revocations += 1 }
+                let before = Set(state.peers.keys)
                 state.roster = fresh
+                if !before.subtracting(state.peers.keys).isEmpty { state.revocations += 1 }
                 state.stamp = stamp
                 logger.notice("Roster reloaded", metadata: ["roster.path": "\(path)", "roster.parties": "\(fresh.parties.count)", "roster.revoked": "\(fresh.revoked.count)"])
             } catch {

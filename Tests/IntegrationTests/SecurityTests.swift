@@ -80,12 +80,15 @@ struct SecurityTests {
         // Revocation takes effect without a restart: the open connection is refused on its next
         // request, new connections fail the handshake, and a subscriber is cut off.
         let beats = Locked(0)
+        let otherBeats = Locked(0)
         let loop = try SocketLoop(name: "revoked-sub")
-        let sub = try ZMQSocket(type: .sub)
-        try suite.security(toward: "dispatch", as: "market").apply(to: sub)
-        try sub.subscribe("")
-        try sub.connect("tcp://127.0.0.1:\(layout.ports["dispatch.pub"]!)")
-        loop.add(sub) { _ in beats.withLock { $0 += 1 } }
+        for (party, counter) in [("market", beats), ("court", otherBeats)] {
+            let sub = try ZMQSocket(type: .sub)
+            try suite.security(toward: "dispatch", as: party).apply(to: sub)
+            try sub.subscribe("")
+            try sub.connect("tcp://127.0.0.1:\(layout.ports["dispatch.pub"]!)")
+            loop.add(sub) { _ in counter.withLock { $0 += 1 } }
+        }
         loop.start()
         defer { loop.stop() }
         #expect(try await eventually { beats.value >= 2 }, "the subscriber heard nothing before the revocation")
@@ -110,9 +113,10 @@ struct SecurityTests {
         #expect(reconnect.contains("refused this key"), "\(reconnect)")
         // The PUB socket dropped its subscribers; the revoked one cannot come back.
         try await Task.sleep(for: .seconds(3))
-        let heard = beats.value
+        let (heard, otherHeard) = (beats.value, otherBeats.value)
         try await Task.sleep(for: .seconds(3))
         #expect(beats.value == heard, "a revoked subscriber still receives: \(heard) → \(beats.value)")
+        #expect(otherBeats.value > otherHeard, "a subscriber with a valid key did not reconnect after the rebind")
         #expect(dispatch.log.contains("subscriber connections dropped"), "\(dispatch.log.suffix(1_000))")
         #expect(dispatch.isRunning && registry.isRunning)
     }
