@@ -74,7 +74,7 @@ public enum CourtDebtorRow {
     }
 
     /// The trimmed text of a string or number field; nil when absent, null or empty.
-    static func text(_ key: String, in object: [String: JSONValue]) -> String? {
+    public static func text(_ key: String, in object: [String: JSONValue]) -> String? {
         guard let value = object[key] else { return nil }
         let text: String?
         switch value {
