@@ -84,7 +84,7 @@ public enum CourtDebtorRow {
         case .double(let number): text = String(number)
         default: text = nil
         }
-        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard let trimmed = text.map(FastText.trimmed), !trimmed.isEmpty else { return nil }
         return trimmed
     }
 

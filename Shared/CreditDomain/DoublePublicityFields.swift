@@ -23,9 +23,9 @@ struct DoublePublicityFields {
         values.reserveCapacity(fields.count)
         sourceFields.reserveCapacity(fields.count)
         for (key, value) in fields {
-            let code = key.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+            let code = FastText.upper(FastText.trimmed(key))
             sourceFields[code] = value
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = FastText.trimmed(value)
             if !trimmed.isEmpty { values[code] = trimmed }
         }
     }
@@ -109,9 +109,9 @@ struct DoublePublicityFields {
 
     private func category() throws(DomainError) -> Category? {
         guard let text = self["XDR_LB"] else { return nil }
-        if text.contains("个体") { return .individualBusiness }
-        if text.contains("自然人") { return .naturalPerson }
-        if text.contains("法人") || text.contains("组织") { return .organisation }
+        if FastText.contains(text, "个体") { return .individualBusiness }
+        if FastText.contains(text, "自然人") { return .naturalPerson }
+        if FastText.contains(text, "法人") || FastText.contains(text, "组织") { return .organisation }
         throw .invalid(field: "\(prefix)_XDR_LB", value: text, reason: "must be 法人及非法人组织, 自然人 or 个体工商户")
     }
 

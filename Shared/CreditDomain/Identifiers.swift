@@ -10,6 +10,12 @@ public enum Identifiers {
     /// except I, O, Z, S and V. A character's value is its index.
     static let usccAlphabet: [Character] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
     static let usccWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    /// An ASCII byte's value in the alphabet, or -1.
+    static let usccValues: [Int8] = {
+        var values = [Int8](repeating: -1, count: 128)
+        for (index, character) in usccAlphabet.enumerated() { values[Int(character.asciiValue ?? 0)] = Int8(index) }
+        return values
+    }()
 
     // MARK: - Resident ID (GB 11643-1999)
 
@@ -30,6 +36,22 @@ public enum Identifiers {
     /// - Throws: `DomainError.invalid` naming `field`, e.g. "check character should be B, found A".
     public static func unifiedSocialCreditCode(_ text: String, field: String) throws(DomainError) -> SubjectID {
         let code = normalised(text)
+        // The common case, 18 characters of the alphabet, is checked on bytes.
+        let bytes = Array(code.utf8)
+        if bytes.count == 18, bytes.allSatisfy({ $0 < 128 && usccValues[Int($0)] >= 0 }) {
+            let authority = Character(Unicode.Scalar(bytes[0]))
+            let type = Character(Unicode.Scalar(bytes[1]))
+            guard let registration = USCCRegistration.lookup(authority: authority, type: type) else {
+                throw .invalid(field: field, value: code, reason: USCCRegistration.refusal(authority: authority, type: type))
+            }
+            var sum = 0
+            for index in 0..<17 { sum += Int(usccValues[Int(bytes[index])]) * usccWeights[index] }
+            let expected = usccAlphabet[(31 - sum % 31) % 31]
+            guard Character(Unicode.Scalar(bytes[17])) == expected else {
+                throw .invalid(field: field, value: code, reason: "check character should be \(expected), found \(Character(Unicode.Scalar(bytes[17])))")
+            }
+            return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: registration.kind)
+        }
         let characters = Array(code)
         guard characters.count == 18 else {
             throw .invalid(
@@ -191,7 +213,7 @@ public enum Identifiers {
 
     /// Trimmed and upper-cased, as every identifier is compared.
     public static func normalised(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        FastText.upper(FastText.trimmed(text))
     }
 
     /// Digits only, except perhaps a final `X`, and 18 characters long (or any length when all

@@ -75,7 +75,7 @@ public enum NativeRecordRow {
             guard stated.isNaturalPerson == subject.impliedKind.isNaturalPerson else {
                 throw .invalid(
                     field: "subjectKind", value: kindText,
-                    reason: "contradicts the identifier \(subject.value), which names a \(subject.impliedKind.rawValue)")
+                    reason: "contradicts the identifier \(subject.value), whose kind is \(subject.impliedKind.rawValue)")
             }
             subjectKind = stated
         }

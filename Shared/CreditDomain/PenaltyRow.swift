@@ -67,9 +67,9 @@ public enum PenaltyRow {
 
     /// `CF_NR_FK`: 万元 as a decimal ≥ 0; a trailing 万元 or 万 is tolerated.
     static func fine(_ text: String) throws(DomainError) -> Double {
-        var number = text.replacingOccurrences(of: ",", with: "")
+        var number = FastText.replacing(",", with: "", in: text)
         for suffix in ["万元", "万"] where number.hasSuffix(suffix) {
-            number = String(number.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
+            number = FastText.trimmed(String(number.dropLast(suffix.count)))
         }
         guard let value = Double(number), value.isFinite, value >= 0 else {
             throw .invalid(field: "CF_NR_FK", value: text, reason: "must be a fine in 万元, a decimal number ≥ 0")

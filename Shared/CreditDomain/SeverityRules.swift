@@ -74,11 +74,11 @@ public struct SeverityRules: Sendable, Hashable {
     /// The severity of a penalty with these categories (each e.g. `罚款`, `吊销营业执照`) and fine
     /// (万元, nil when none).
     public func severity(categories: [String], fine: Double?) -> Severity {
-        let text = categories.joined(separator: "|").lowercased()
-            .replacingOccurrences(of: "暂扣或者吊销", with: "暂扣").replacingOccurrences(of: "暂扣或吊销", with: "暂扣")
+        var text = FastText.lowerASCII(categories.joined(separator: "|"))
+        text = FastText.replacing("暂扣或者吊销", with: "暂扣", in: FastText.replacing("暂扣或吊销", with: "暂扣", in: text))
         var result = Severity.general
-        if seriousKeywords.contains(where: { text.contains($0) }) { result = max(result, .serious) }
-        if severeKeywords.contains(where: { text.contains($0) }) { result = max(result, .severe) }
+        if seriousKeywords.contains(where: { FastText.contains(text, $0) }) { result = max(result, .serious) }
+        if severeKeywords.contains(where: { FastText.contains(text, $0) }) { result = max(result, .severe) }
         if let fine {
             if fine >= seriousFineThreshold { result = max(result, .serious) }
             if fine >= severeFineThreshold { result = max(result, .severe) }
@@ -114,7 +114,7 @@ public struct SeverityRules: Sendable, Hashable {
     /// Splits a `CF_CFLB` value into categories: several may be joined by `;`, `；`, `,`, `，` or `、`.
     public static func categories(_ text: String) -> [String] {
         text.split(whereSeparator: { ";；,，、".contains($0) })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { FastText.trimmed(String($0)) }
             .filter { !$0.isEmpty }
     }
 

@@ -120,7 +120,8 @@ public enum RegistrySchema {
         }
 
         mutating func store(_ record: CreditRecord) throws -> StoreOutcome {
-            let data = RecordJSON.text(RecordJSON.value(record))
+            let value = RecordJSON.value(record)
+            let data = RecordJSON.text(value)
             if let existing = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
                 arguments: [record.naturalKey])
@@ -136,7 +137,7 @@ public enum RegistrySchema {
                     """
             ).execute(arguments: [id, record.naturalKey, record.kind.rawValue, record.subjectID, source, now, data, now])
             try noteSubject(of: record, recordID: id)
-            try log.append(db, type: "record.stored", json: Self.event(id: id, source: source, storedAt: now, record: record, version: nil), id: "registry-\(id)")
+            try log.append(db, type: "record.stored", json: Self.event(id: id, source: source, storedAt: now, record: value, version: nil), id: "registry-\(id)")
             return .stored(id: id)
         }
 
@@ -158,7 +159,7 @@ public enum RegistrySchema {
                 sql: "UPDATE records SET data = ?, version = ?, source = ?, stored_at = ?, updated_at = ?, changed = ? WHERE id = ?"
             ).execute(arguments: [data, version + 1, source, now, now, changedText, id])
             try noteSubject(of: record, recordID: id)
-            var event = Self.event(id: id, source: source, storedAt: now, record: record, version: version + 1)
+            var event = Self.event(id: id, source: source, storedAt: now, record: RecordJSON.value(record), version: version + 1)
             if case .object(var object) = event {
                 object["previousVersion"] = .int(Int64(version))
                 object["changed"] = .array(changed.map { .string($0) })
@@ -196,10 +197,14 @@ public enum RegistrySchema {
 
         /// `record.stored` / `record.corrected` data: the stored record without its source fields
         /// (the archive keeps them; no subscriber reads them, and they are half of every event).
-        static func event(id: String, source: String, storedAt: String, record: CreditRecord, version: Int?) -> JSONValue {
+        static func event(id: String, source: String, storedAt: String, record: JSONValue, version: Int?) -> JSONValue {
+            var record = record
+            if case .object(var fields) = record {
+                fields["sourceFields"] = .object([:])
+                record = .object(fields)
+            }
             var object: [String: JSONValue] = [
-                "id": .string(id), "source": .string(source), "storedAt": .string(storedAt),
-                "record": RecordJSON.value(record, withSourceFields: false),
+                "id": .string(id), "source": .string(source), "storedAt": .string(storedAt), "record": record,
             ]
             if let version { object["version"] = .int(Int64(version)) }
             return .object(object)
