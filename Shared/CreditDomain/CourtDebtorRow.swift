@@ -74,7 +74,7 @@ public enum CourtDebtorRow {
     }
 
     /// The trimmed text of a string or number field; nil when absent, null or empty.
-    static func text(_ key: String, in object: [String: JSONValue]) -> String? {
+    public static func text(_ key: String, in object: [String: JSONValue]) -> String? {
         guard let value = object[key] else { return nil }
         let text: String?
         switch value {
@@ -84,7 +84,7 @@ public enum CourtDebtorRow {
         case .double(let number): text = String(number)
         default: text = nil
         }
-        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard let trimmed = text.map(FastText.trimmed), !trimmed.isEmpty else { return nil }
         return trimmed
     }
 

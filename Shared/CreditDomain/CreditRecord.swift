@@ -12,13 +12,24 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable, Hashable {
     case contractPerformance = "contract-performance"
     case thirdPartyReport = "third-party-report"
 
-    /// Whether a record of this kind speaks against the subject (and so carries a severity).
+    /// Whether every record of this kind speaks against the subject (and so carries a severity).
+    /// Commitments and contracts are negative only when breached (`CreditRecord.isNegative`).
     public var isNegative: Bool {
         switch self {
         case .penalty, .courtDishonestDebtor, .taxArrears: true
         default: false
         }
     }
+}
+
+/// Whether a credit commitment (信用承诺) or a contract was kept.
+public enum Performance: String, Codable, Sendable, CaseIterable, Hashable {
+    /// Not yet due or not yet assessed.
+    case pending
+    /// Kept (履约).
+    case kept
+    /// Breached (违约, 失信): the record becomes negative.
+    case breached
 }
 
 /// Severity of dishonest conduct, seed 000 §15: general (一般), serious (较重), severe (严重).
@@ -62,6 +73,21 @@ public struct CreditRecord: Codable, Sendable, Hashable {
     public var fineAmount: Double?
     /// The source fields as received, for the archive (keys upper-cased for CF_/XK_ formats).
     public var sourceFields: [String: String]
+    /// Start of validity (licences: `XK_YXQZ`), yyyy-MM-dd.
+    public var validFrom: String?
+    /// The record's category within its kind: licence category (`XK_XKLB`), the type of another
+    /// administrative act (强制, 确认 …), a commendation's level …
+    public var category: String?
+    /// An amount in yuan (元): tax or fee arrears, a contract's value.
+    public var amount: Double?
+    /// Whether a credit commitment or a contract was kept (履约情况).
+    public var performance: Performance?
+    /// Legacy identifiers of the subject the source gave (工商注册号, 组织机构代码 …).
+    public var subjectAliases: [SubjectAlias]?
+
+    /// Whether this record speaks against its subject: a negative kind, or a commitment or
+    /// contract that was breached.
+    public var isNegative: Bool { kind.isNegative || performance == .breached }
 
     /// Identifies the same fact across re-imports: kind, document number, authority and subject.
     public var naturalKey: String {
@@ -73,8 +99,14 @@ public struct CreditRecord: Codable, Sendable, Hashable {
         subjectName: String, relatedPersons: [RelatedPerson] = [], documentNumber: String, authority: String,
         legalBasis: String? = nil, summary: String, decisionDate: String, validUntil: String? = nil,
         publicityEnd: String? = nil, severity: Severity? = nil, fineAmount: Double? = nil,
-        sourceFields: [String: String] = [:]
+        sourceFields: [String: String] = [:], validFrom: String? = nil, category: String? = nil, amount: Double? = nil,
+        performance: Performance? = nil, subjectAliases: [SubjectAlias]? = nil
     ) {
+        self.validFrom = validFrom
+        self.category = category
+        self.amount = amount
+        self.performance = performance
+        self.subjectAliases = subjectAliases
         self.kind = kind
         self.subjectID = subjectID
         self.subjectScheme = subjectScheme

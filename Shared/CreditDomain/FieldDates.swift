@@ -28,7 +28,7 @@ public enum FieldDates {
 
     /// `isoDate(_:field:)` with another range of years (birth dates in resident IDs start in 1900).
     static func isoDate(_ text: String, field: String, years: ClosedRange<Int>) throws(DomainError) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = FastText.trimmed(text)
         guard let (year, month, day) = parts(of: trimmed) else {
             throw .invalid(
                 field: field, value: text,

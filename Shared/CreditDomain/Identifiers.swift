@@ -10,6 +10,12 @@ public enum Identifiers {
     /// except I, O, Z, S and V. A character's value is its index.
     static let usccAlphabet: [Character] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
     static let usccWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    /// An ASCII byte's value in the alphabet, or -1.
+    static let usccValues: [Int8] = {
+        var values = [Int8](repeating: -1, count: 128)
+        for (index, character) in usccAlphabet.enumerated() { values[Int(character.asciiValue ?? 0)] = Int8(index) }
+        return values
+    }()
 
     // MARK: - Resident ID (GB 11643-1999)
 
@@ -24,17 +30,28 @@ public enum Identifiers {
     /// 30 28`. The implied subject kind comes from position 1 (registration authority) and
     /// position 2 (organisation type):
     ///
-    /// | positions 1–2 | authority | implied kind |
-    /// |---|---|---|
-    /// | `11` | organisation establishment (机构编制), 机关 | government agency |
-    /// | `12`, other `1x` | organisation establishment, 事业单位 | public institution |
-    /// | `5x`, `7x`, `8x` | civil affairs (民政), religion (宗教), trade unions (工会) | social organisation |
-    /// | `92` | industry & commerce, 个体工商户 | individual business |
-    /// | `91`, `93` (farmers' cooperative), any other | | enterprise |
+    /// `USCCRegistration` holds the table of every registration authority and organisation type
+    /// of the standard; a pair it does not define (`94`, `B1`, `17`) is refused by name.
     ///
     /// - Throws: `DomainError.invalid` naming `field`, e.g. "check character should be B, found A".
     public static func unifiedSocialCreditCode(_ text: String, field: String) throws(DomainError) -> SubjectID {
         let code = normalised(text)
+        // The common case, 18 characters of the alphabet, is checked on bytes.
+        let bytes = Array(code.utf8)
+        if bytes.count == 18, bytes.allSatisfy({ $0 < 128 && usccValues[Int($0)] >= 0 }) {
+            let authority = Character(Unicode.Scalar(bytes[0]))
+            let type = Character(Unicode.Scalar(bytes[1]))
+            guard let registration = USCCRegistration.lookup(authority: authority, type: type) else {
+                throw .invalid(field: field, value: code, reason: USCCRegistration.refusal(authority: authority, type: type))
+            }
+            var sum = 0
+            for index in 0..<17 { sum += Int(usccValues[Int(bytes[index])]) * usccWeights[index] }
+            let expected = usccAlphabet[(31 - sum % 31) % 31]
+            guard Character(Unicode.Scalar(bytes[17])) == expected else {
+                throw .invalid(field: field, value: code, reason: "check character should be \(expected), found \(Character(Unicode.Scalar(bytes[17])))")
+            }
+            return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: registration.kind)
+        }
         let characters = Array(code)
         guard characters.count == 18 else {
             throw .invalid(
@@ -48,13 +65,18 @@ public enum Identifiers {
                 field: field, value: code,
                 reason: "character '\(character)' at position \(index + 1) is not allowed (\(rule))")
         }
-        let expected = usccCheckCharacter(for: String(characters[0..<17]))!
+        guard let registration = USCCRegistration.lookup(authority: characters[0], type: characters[1]) else {
+            throw .invalid(field: field, value: code, reason: USCCRegistration.refusal(authority: characters[0], type: characters[1]))
+        }
+        guard let expected = usccCheckCharacter(for: String(characters[0..<17])) else {
+            throw .invalid(field: field, value: code, reason: "has characters outside the code's alphabet")
+        }
         guard characters[17] == expected else {
             throw .invalid(
                 field: field, value: code,
                 reason: "check character should be \(expected), found \(characters[17])")
         }
-        return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: impliedKind(ofUSCC: characters))
+        return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: registration.kind)
     }
 
     /// Validates a resident ID (居民身份证号码, GB 11643-1999): 17 digits and a check character
@@ -85,6 +107,12 @@ public enum Identifiers {
                 reason:
                     "character '\(characters[17])' at position 18 is not allowed (the check character is a digit or X)")
         }
+        let region = String(characters[0..<2])
+        guard residentIDRegions.contains(region) else {
+            throw .invalid(
+                field: field, value: id,
+                reason: "region code \(region) in positions 1–2 is no province-level division (11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81–83)")
+        }
         let birth = String(characters[6..<14])
         let birthISO: String
         do {
@@ -99,7 +127,9 @@ public enum Identifiers {
         guard birthISO <= today else {
             throw .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is in the future")
         }
-        let expected = residentIDCheckCharacter(for: String(characters[0..<17]))!
+        guard let expected = residentIDCheckCharacter(for: String(characters[0..<17])) else {
+            throw .invalid(field: field, value: id, reason: "the first 17 characters must be digits")
+        }
         guard characters[17] == expected else {
             throw .invalid(
                 field: field, value: id, reason: "check character should be \(expected), found \(characters[17])")
@@ -181,8 +211,9 @@ public enum Identifiers {
 
     // MARK: - Helpers
 
-    static func normalised(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    /// Trimmed and upper-cased, as every identifier is compared.
+    public static func normalised(_ text: String) -> String {
+        FastText.upper(FastText.trimmed(text))
     }
 
     /// Digits only, except perhaps a final `X`, and 18 characters long (or any length when all
@@ -194,15 +225,17 @@ public enum Identifiers {
         return characters.count == 18 && characters.dropLast().allSatisfy(\.isASCIIDigit) && characters.last == "X"
     }
 
-    static func impliedKind(ofUSCC characters: [Character]) -> SubjectKind {
-        switch (characters[0], characters[1]) {
-        case ("1", "1"): .governmentAgency
-        case ("1", _): .publicInstitution
-        case ("5", _), ("7", _), ("8", _): .socialOrganisation
-        case ("9", "2"): .individualBusiness
-        default: .enterprise
+    /// The first two digits of a resident ID: a province-level division of GB/T 2260 (11–15 north,
+    /// 21–23 north-east, 31–37 east, 41–46 centre-south, 50–54 south-west, 61–65 north-west), 71 Taiwan,
+    /// 81 Hong Kong and 82 Macao (their residents' residence permits), 83 residence permits of Taiwan
+    /// residents. Anything else is a typing error or an invented number.
+    static let residentIDRegions: Set<String> = {
+        var regions: Set<String> = ["71", "81", "82", "83"]
+        for range in [11...15, 21...23, 31...37, 41...46, 50...54, 61...65] {
+            for code in range { regions.insert(String(code)) }
         }
-    }
+        return regions
+    }()
 }
 
 extension Character {

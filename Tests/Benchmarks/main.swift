@@ -47,3 +47,7 @@ if all || which.contains("catch-up") {
             format: "catch-up: fresh interceptor loads %d active listings in %.1f s (%.0f listings/s); raw SQLite read of the same rows %.1f s (ratio %.1f×)",
             catchUpListings, result.seconds, Double(catchUpListings) / result.seconds, result.rawSeconds, result.seconds / result.rawSeconds))
 }
+if all || which.contains("import") {
+    let rows = (arguments.first { $0.hasPrefix("--import-rows=") }?.split(separator: "=").last).flatMap { Int($0) } ?? 1_000_000
+    try await ImportBench.run(rows: rows)
+}

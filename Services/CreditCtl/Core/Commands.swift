@@ -5,68 +5,6 @@ import MeshProtocol
 import RegistryCore
 import ServiceKit
 
-struct Import: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Import a file of records into the registry.",
-        discussion: """
-            Formats: shixin (the court's dishonest judgment-debtor list, a JSON array of objects) and xzcf
-            (administrative penalties in the double-publicity CF_* fields, CSV with a header row, or a JSON array).
-            Good rows are stored, bad rows are listed with row number, field and reason; re-importing adds nothing.
-            Exit status: 0 all rows stored or already present, 3 some rows refused, 1 failure.
-            """)
-
-    @OptionGroup var global: GlobalOptions
-    @Option(name: .customLong("as"), help: "The department submitting the file (court, finance, market …).")
-    var department: String
-    @Option(help: "shixin or xzcf.")
-    var format: RecordFormat
-    @Option(help: "Rows per request.")
-    var batch: Int = 1_000
-    @Flag(help: "Print the summary as one JSON object.")
-    var json = false
-    @Argument(help: "The file to import.")
-    var file: String
-
-    func validate() throws {
-        guard (1...RegistryHandler.maxRowsPerBatch).contains(batch) else {
-            throw ValidationError("--batch must be 1…\(RegistryHandler.maxRowsPerBatch)")
-        }
-    }
-
-    func run() async throws {
-        let parsed = try ImportFiles.read(path: file, format: format)
-        let client = try global.client(for: "registry", as: department)
-        defer { client.close() }
-        var total = ImportResult(read: parsed.rows.count + parsed.refused.count, refused: parsed.refused)
-        var start = 0
-        while start < parsed.rows.count {
-            let slice = Array(parsed.rows[start..<min(start + batch, parsed.rows.count)])
-            let result = try await client.request(
-                "records.import", as: department, body: ImportRequest(format: format, rows: slice), decoding: ImportResult.self,
-                timeout: global.timeoutDuration + .seconds(slice.count / 100))
-            total.stored += result.stored
-            total.alreadyPresent += result.alreadyPresent
-            total.refused += result.refused
-            total.recordIDs += result.recordIDs
-            start += slice.count
-        }
-        total.refused.sort { $0.row < $1.row }
-        if json {
-            try printJSON(total)
-        } else {
-            say(
-                "\(file): \(total.read) rows read, \(total.stored) stored, \(total.alreadyPresent) already present, \(total.refused.count) refused")
-            for refusal in total.refused {
-                let value = refusal.value.map { " \"\($0)\"" } ?? ""
-                say("  row \(refusal.row): \(refusal.field)\(value): \(refusal.reason)")
-            }
-        }
-        if !total.refused.isEmpty { throw ExitCode(3) }
-    }
-}
-
-extension RecordFormat: ExpressibleByArgument {}
-
 struct Initiate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Put a subject on a list (发起) as the initiating department.")
 

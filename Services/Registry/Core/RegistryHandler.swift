@@ -4,177 +4,234 @@ import Foundation
 import GRDB
 import MeshProtocol
 
-/// The source formats `records.import` accepts.
-public enum RecordFormat: String, Codable, Sendable, CaseIterable {
-    /// The court's dishonest judgment-debtor list (失信被执行人), JSON objects with the court's field names.
-    case shixin
-    /// Administrative penalties in the national double-publicity (双公示) `CF_*` fields.
-    case xzcf
-
-    /// The kind of record every row of this format is.
-    public var recordKind: RecordKind {
-        switch self {
-        case .shixin: .courtDishonestDebtor
-        case .xzcf: .penalty
-        }
-    }
-}
-
-/// One row of an import batch: its number as the operator's file shows it, and its fields.
-public struct ImportRow: Codable, Sendable {
-    public var row: Int
-    public var fields: [String: JSONValue]
-
-    public init(row: Int, fields: [String: JSONValue]) {
-        self.row = row
-        self.fields = fields
-    }
-}
-
-public struct ImportRequest: Codable, Sendable {
-    public var format: RecordFormat
-    public var rows: [ImportRow]
-
-    public init(format: RecordFormat, rows: [ImportRow]) {
-        self.format = format
-        self.rows = rows
-    }
-}
-
-/// A row the registry would not store, and why.
-public struct RefusedRow: Codable, Sendable, Equatable {
-    public var row: Int
-    public var field: String
-    public var value: String?
-    public var reason: String
-
-    public init(row: Int, field: String, value: String?, reason: String) {
-        self.row = row
-        self.field = field
-        self.value = value
-        self.reason = reason
-    }
-}
-
-public struct ImportResult: Codable, Sendable {
-    public var read: Int
-    public var stored: Int
-    public var alreadyPresent: Int
-    public var refused: [RefusedRow]
-    public var recordIDs: [String]
-
-    public init(read: Int = 0, stored: Int = 0, alreadyPresent: Int = 0, refused: [RefusedRow] = [], recordIDs: [String] = []) {
-        self.read = read
-        self.stored = stored
-        self.alreadyPresent = alreadyPresent
-        self.refused = refused
-        self.recordIDs = recordIDs
-    }
-}
-
-/// The registry's ops: `records.import` (validate each row, store the good ones, refuse the bad ones
-/// with row, field and reason; idempotent by natural key) and `subject.get`.
+/// The registry's ops (docs/PROTOCOL.md, "Registry"):
+///
+/// - `records.import`: validate each row, store the good ones, refuse the bad ones with row, field
+///   and reason; idempotent by natural key; a changed re-submission is a new version.
+/// - `relations.register`: a department registers a related person of an organisation.
+/// - queries: `subject.get` (the profile), `subject.search`, `relations.of`, `subject.represented`,
+///   `record.history`.
 public struct RegistryHandler: RequestHandler {
     public static let maxRowsPerBatch = 10_000
     let writer: any DatabaseWriter
     let log: EventLog
     let authority: AuthorityRules
+    let severity: SeverityRules
+    let today: @Sendable () -> String
 
-    public init(writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard) {
+    public init(
+        writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, severity: SeverityRules = .standard,
+        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
+    ) {
         self.writer = writer
         self.log = log
         self.authority = authority
+        self.severity = severity
+        self.today = today
     }
 
-    public var unauditedOps: Set<String> { ["subject.get"] }
+    public var unauditedOps: Set<String> {
+        ["subject.get", "subject.profile", "subject.search", "relations.of", "subject.represented", "record.history"]
+    }
 
     public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
         switch op {
         case "records.import":
             let department = try context.requireDepartment(for: op)
-            let request = try body.decodeBody(ImportRequest.self, op: op)
-            return try JSONValue(encoding: try await importRows(request, from: department))
-        case "subject.get":
+            return try JSONValue(encoding: try await importBody(body, from: department))
+        case "relations.register":
+            let department = try context.requireDepartment(for: op)
+            return try await registerRelation(body, from: department)
+        case "subject.get", "subject.profile":
             struct Query: Decodable { var id: String }
-            let query = try body.decodeBody(Query.self, op: op)
-            return try await subject(query.id)
+            return try await profile(try body.decodeBody(Query.self, op: op).id)
+        case "subject.search":
+            return try await search(body)
+        case "relations.of":
+            struct Query: Decodable { var subject: String }
+            return try await relations(of: try body.decodeBody(Query.self, op: op).subject)
+        case "subject.represented":
+            struct Query: Decodable { var person: String }
+            return try await represented(by: try body.decodeBody(Query.self, op: op).person)
+        case "record.history":
+            struct Query: Decodable { var id: String }
+            return try await history(of: try body.decodeBody(Query.self, op: op).id)
         default:
-            throw ReplyError(.unknownOp, "registry has no op \(op); it offers records.import, subject.get, ping, status, replay")
+            throw ReplyError(
+                .unknownOp,
+                "registry has no op \(op); it offers records.import, relations.register, subject.get, subject.search, relations.of, "
+                    + "subject.represented, record.history, ping, status, replay")
         }
+    }
+
+    // MARK: - Import
+
+    /// Reads a `records.import` body without a typed-decoding round trip for the bulk (`csv`) form.
+    public func importBody(_ body: JSONValue, from department: String) async throws -> ImportResult {
+        guard let csv = body["csv"] else {
+            return try await importRows(try body.decodeBody(ImportRequest.self, op: "records.import"), from: department)
+        }
+        guard let formatText = body["format"]?.stringValue, let format = RecordFormat(rawValue: formatText) else {
+            throw ReplyError(
+                .badRequest, "records.import: body.format must be one of \(RecordFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let text = csv.stringValue else { throw ReplyError(.badRequest, "records.import: body.csv must be a string") }
+        guard let columns = body["columns"]?.arrayValue?.compactMap(\.stringValue), !columns.isEmpty else {
+            throw ReplyError(.badRequest, "records.import: body.columns must be the CSV header, a non-empty array of strings")
+        }
+        let firstRow = Int(body["firstRow"]?.intValue ?? 2)
+        try checkAuthority(format, department: department)
+        var result = ImportResult()
+        var valid: [(Int, CreditRecord)] = []
+        valid.reserveCapacity(4_096)
+        var row = firstRow - 1
+        var fields: [String: String] = [:]
+        try CSVText.forEachRecord(in: text) { values in
+            row += 1
+            guard row - firstRow < Self.maxRowsPerBatch else {
+                throw ReplyError(.invalid, "records.import: more than \(Self.maxRowsPerBatch) rows in one batch")
+            }
+            guard let values else {
+                result.read += 1
+                result.refused.append(RefusedRow(row: row, field: "row", value: nil, reason: "has a quote that is never closed"))
+                return
+            }
+            if values.count == 1, values[0].isEmpty { return }  // a blank line, as spreadsheets leave them
+            result.read += 1
+            guard values.count == columns.count else {
+                result.refused.append(
+                    RefusedRow(row: row, field: "row", value: nil, reason: "has \(values.count) columns; the header has \(columns.count)"))
+                return
+            }
+            fields.removeAll(keepingCapacity: true)
+            // Columns named _… are an operator's notes (creditctl's report adds _row, _field, _reason).
+            for (key, value) in zip(columns, values) where !value.isEmpty && !key.hasPrefix("_") { fields[key] = value }
+            do {
+                valid.append((row, try parse(fields: fields, format: format, department: department)))
+            } catch {
+                result.refused.append(Self.refusal(error, row: row))
+            }
+        }
+        try await store(valid, from: department, into: &result, keepIDs: false)
+        return result
     }
 
     public func importRows(_ request: ImportRequest, from department: String) async throws -> ImportResult {
         guard request.rows.count <= Self.maxRowsPerBatch else {
             throw ReplyError(.invalid, "records.import: \(request.rows.count) rows in one batch; send at most \(Self.maxRowsPerBatch)")
         }
-        // A department submits only the record kinds of its authority (authority.<dept>.records);
-        // the court list is the courts' to publish (seed 004: 市中级法院 pushes 失信被执行人 to the platform).
-        do {
-            try authority.mayImport(request.format.recordKind, department: department)
-        } catch {
-            throw ReplyError(.forbidden, "records.import: \(error.description)")
-        }
+        try checkAuthority(request.format, department: department)
         var result = ImportResult(read: request.rows.count)
         var valid: [(Int, CreditRecord)] = []
         for row in request.rows {
             do {
-                valid.append((row.row, try Self.parse(row, format: request.format)))
+                valid.append((row.row, try parse(row.fields, format: request.format, department: department)))
             } catch {
-                let value: String? = if case .invalid(_, let value, _) = error { value } else { nil }
-                result.refused.append(RefusedRow(row: row.row, field: error.field, value: value, reason: error.reason))
+                result.refused.append(Self.refusal(error, row: row.row))
             }
         }
-        let outcome = try await writer.write { [log, valid] db -> ([String], Int) in
-            var ids: [String] = []
-            var present = 0
-            for (_, record) in valid {
-                if let stored = try RegistrySchema.store(record, source: department, in: db, log: log) {
-                    ids.append(stored.id)
-                } else {
-                    present += 1
-                }
-            }
-            return (ids, present)
-        }
-        result.recordIDs = outcome.0
-        result.stored = outcome.0.count
-        result.alreadyPresent = outcome.1
+        try await store(valid, from: department, into: &result, keepIDs: true)
         return result
     }
 
-    static func parse(_ row: ImportRow, format: RecordFormat) throws(DomainError) -> CreditRecord {
-        switch format {
-        case .shixin:
-            return try CourtDebtorRow.record(from: row.fields)
-        case .xzcf:
-            var fields: [String: String] = [:]
-            for (key, value) in row.fields {
-                if let text = value.textValue { fields[key] = text }
-            }
-            return try PenaltyRow.record(from: fields)
+    /// A department submits only the record kinds of its authority (`authority.<dept>.records`); the
+    /// court list is the courts' to publish (seed 004_3dfb1395f1f453ed.txt: 市中级法院 pushes 失信被执行人
+    /// to the platform). A single-kind format outside the authority refuses the whole request
+    /// (`forbidden`); native rows are checked one by one (`RowRefusal`).
+    func checkAuthority(_ format: RecordFormat, department: String) throws(ReplyError) {
+        guard let kind = format.recordKind else { return }
+        do {
+            try authority.mayImport(kind, department: department)
+        } catch {
+            throw ReplyError(.forbidden, "records.import: \(error.description)")
         }
     }
 
-    func subject(_ rawID: String) async throws -> JSONValue {
-        let id = rawID.trimmingCharacters(in: .whitespaces).uppercased()
-        let (row, records) = try await writer.read { db in
-            (
-                try Row.fetchOne(db, sql: "SELECT id, scheme, kind, name FROM subjects WHERE id = ?", arguments: [id]),
-                try RegistrySchema.records(of: id, in: db)
-            )
+    private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws {
+        guard !valid.isEmpty else { return }
+        let outcomes = try await writer.write { [log, valid] db -> [StoreOutcome] in
+            var batch = try RegistrySchema.Batch(db: db, log: log, source: department)
+            return try valid.map { try batch.store($0.1) }
         }
-        guard let row else { throw ReplyError(.notFound, "subject.get: no records for subject \(id)") }
-        return .object([
-            "id": .string(row["id"]), "scheme": .string(row["scheme"]), "kind": .string(row["kind"]),
-            "name": .string(row["name"]), "records": try JSONValue(encoding: records),
-        ])
+        for outcome in outcomes {
+            switch outcome {
+            case .stored(let id):
+                result.stored += 1
+                if keepIDs { result.recordIDs.append(id) }
+            case .alreadyPresent:
+                result.alreadyPresent += 1
+            case .corrected(let id, _):
+                result.corrected += 1
+                if keepIDs { result.recordIDs.append(id) }
+            }
+        }
+    }
+
+    /// A row refused by authority rather than by a field's value.
+    struct RowRefusal: Error {
+        var field: String
+        var value: String
+        var reason: String
+    }
+
+    static func refusal(_ error: any Error, row: Int) -> RefusedRow {
+        switch error {
+        case let error as DomainError:
+            let value: String? = if case .invalid(_, let value, _) = error { value } else { nil }
+            return RefusedRow(row: row, field: error.field, value: value, reason: error.reason)
+        case let error as RowRefusal:
+            return RefusedRow(row: row, field: error.field, value: error.value, reason: error.reason)
+        default:
+            return RefusedRow(row: row, field: "row", value: nil, reason: "\(error)")
+        }
+    }
+
+    /// One row as JSON values (the `rows` form).
+    func parse(_ fields: [String: JSONValue], format: RecordFormat, department: String) throws -> CreditRecord {
+        let fields = fields.contains { $0.key.hasPrefix("_") } ? fields.filter { !$0.key.hasPrefix("_") } : fields
+        switch format {
+        case .shixin:
+            return try CourtDebtorRow.record(from: fields)
+        case .native:
+            try checkRowKind(try NativeRecordRow.kind(of: fields), department: department)
+            return try NativeRecordRow.record(from: fields, rules: severity)
+        case .xzcf, .xzxk:
+            var text: [String: String] = [:]
+            for (key, value) in fields {
+                if let value = value.textValue { text[key] = value }
+            }
+            return try parse(fields: text, format: format, department: department)
+        }
+    }
+
+    /// One row as text (CSV).
+    func parse(fields: [String: String], format: RecordFormat, department: String) throws -> CreditRecord {
+        switch format {
+        case .xzcf: return try PenaltyRow.record(from: fields, rules: severity)
+        case .xzxk: return try LicenceRow.record(from: fields)
+        case .shixin, .native: return try parse(fields.mapValues { JSONValue.string($0) }, format: format, department: department)
+        }
+    }
+
+    private func checkRowKind(_ kind: RecordKind, department: String) throws {
+        do {
+            try authority.mayImport(kind, department: department)
+        } catch {
+            throw RowRefusal(field: "kind", value: kind.rawValue, reason: error.description)
+        }
     }
 
     public func status() async -> JSONValue {
         let counts = try? await writer.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subjects") ?? 0)
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subjects") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_versions") ?? 0
+            )
         }
-        return .object(["records": .int(Int64(counts?.0 ?? 0)), "subjects": .int(Int64(counts?.1 ?? 0))])
+        return .object([
+            "records": .int(Int64(counts?.0 ?? 0)), "subjects": .int(Int64(counts?.1 ?? 0)),
+            "supersededVersions": .int(Int64(counts?.2 ?? 0)),
+        ])
     }
 }

@@ -1,4 +1,5 @@
 import Bus
+import CreditDomain
 import Foundation
 import GRDB
 import Logging
@@ -14,9 +15,24 @@ public enum RegistryService {
         let log = EventLog(stream: CentralService.registry.rawValue)
         let security = try topology.serviceSecurity(as: CentralService.registry.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .registry)
+        let handler = RegistryHandler(
+            writer: database, log: log, authority: try topology.authority(), severity: try severityRules(topology.config))
         let server = BusServer(
             service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
-            log: log, reader: database, handler: RegistryHandler(writer: database, log: log, authority: try topology.authority()), logger: logger)
+            log: log, reader: database, handler: handler, logger: logger)
         return [server]
+    }
+
+    /// The severity rules from `registry.severity.*` (docs/CONFIG.md); a bad value stops start-up
+    /// naming its key.
+    public static func severityRules(_ config: SuiteConfig) throws(ConfigError) -> SeverityRules {
+        let keys = config.fileValues.keys.filter { $0.hasPrefix("registry.severity.") }
+        var values: [String: String] = [:]
+        for key in keys { values[key] = config.lookup(key)?.value }
+        do {
+            return try SeverityRules.parse(values)
+        } catch {
+            throw ConfigError(key: error.field, source: config.file ?? "config", reason: error.reason)
+        }
     }
 }

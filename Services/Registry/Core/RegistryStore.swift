@@ -7,21 +7,32 @@ import MeshProtocol
 /// A record as the registry keeps and announces it (`record.stored` event data).
 public struct StoredRecord: Codable, Sendable, Hashable {
     public var id: String
-    /// The department that sent it.
+    /// The department that sent it (for a correction: the one that sent the latest version).
     public var source: String
     public var storedAt: String
     public var record: CreditRecord
+    /// 1 for the first version; each correction adds one.
+    public var version: Int?
 
-    public init(id: String, source: String, storedAt: String, record: CreditRecord) {
+    public init(id: String, source: String, storedAt: String, record: CreditRecord, version: Int? = nil) {
         self.id = id
         self.source = source
         self.storedAt = storedAt
         self.record = record
+        self.version = version
     }
 }
 
-/// The registry's tables: subjects, records (keyed by natural key so re-imports add nothing) and
-/// the related persons the records name.
+/// What storing one record did.
+enum StoreOutcome: Equatable {
+    case stored(id: String)
+    case alreadyPresent(id: String)
+    case corrected(id: String, version: Int)
+}
+
+/// The registry's tables: subjects, records (keyed by natural key so re-imports add nothing; a
+/// changed re-submission becomes a new version, the old ones kept in `record_versions`), the related
+/// persons records name or departments register, and the legacy identifiers of subjects.
 public enum RegistrySchema {
     public static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("registry-v1") { db in
@@ -50,47 +61,187 @@ public enum RegistrySchema {
                 t.primaryKey(["subject_id", "role", "name", "record_id"])
             }
         }
+        migrator.registerMigration("registry-v2-archive") { db in
+            try db.alter(table: "records") { t in
+                t.add(column: "version", .integer).notNull().defaults(to: 1)
+                t.add(column: "updated_at", .text)
+                t.add(column: "changed", .text)
+            }
+            // Superseded versions; the current one stays in `records`.
+            try db.create(table: "record_versions") { t in
+                t.column("record_id", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("source", .text).notNull()
+                t.column("stored_at", .text).notNull()
+                t.column("changed", .text)
+                t.column("data", .text).notNull()
+                t.primaryKey(["record_id", "version"])
+            }
+            try db.alter(table: "related_persons") { t in
+                t.add(column: "since", .text)
+                t.add(column: "until", .text)
+                t.add(column: "source", .text)
+            }
+            try db.create(index: "related_persons_name", on: "related_persons", columns: ["name"])
+            try db.create(table: "subject_aliases") { t in
+                t.column("scheme", .text).notNull()
+                t.column("value", .text).notNull().indexed()
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("source", .text).notNull()
+                t.primaryKey(["scheme", "value", "subject_id"])
+            }
+            try db.create(index: "subjects_name", on: "subjects", columns: ["name"])
+        }
     }
 
-    /// Stores a record unless one with the same natural key exists. Returns the stored record, or
-    /// nil when it was already present. The `record.stored` event commits with it.
-    static func store(_ record: CreditRecord, source: String, in db: Database, log: EventLog) throws -> StoredRecord? {
-        let exists = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM records WHERE natural_key = ?", arguments: [record.naturalKey]) ?? false
-        guard !exists else { return nil }
-        let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM records") ?? 0) + 1
-        let stored = StoredRecord(
-            id: String(format: "R-%08lld", number), source: source, storedAt: WireTime.now, record: record)
-        let data = String(decoding: try WireCoding.encode(record), as: UTF8.self)
-        try db.execute(
-            sql: """
-                INSERT INTO records(id, natural_key, kind, subject_id, source, stored_at, data)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [stored.id, record.naturalKey, record.kind.rawValue, record.subjectID, source, stored.storedAt, data])
-        try db.execute(
-            sql: """
-                INSERT INTO subjects(id, scheme, kind, name, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
-                """,
-            arguments: [record.subjectID, record.subjectScheme.rawValue, record.subjectKind.rawValue, record.subjectName, stored.storedAt])
-        for person in record.relatedPersons {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO related_persons(subject_id, role, name, person_id, record_id) VALUES (?, ?, ?, ?, ?)",
-                arguments: [record.subjectID, person.role.rawValue, person.name, person.personID, stored.id])
-        }
-        try log.append(db, type: "record.stored", data: stored, id: "registry-\(stored.id)")
-        return stored
+    // MARK: - Storing
+
+    /// Stores one record in the caller's transaction (for a few records; batches use `Batch`).
+    static func store(_ record: CreditRecord, source: String, in db: Database, log: EventLog) throws -> StoreOutcome {
+        var batch = try Batch(db: db, log: log, source: source)
+        return try batch.store(record)
     }
+
+    /// Stores the records of one import batch inside one transaction with cached statements, the
+    /// next record number read once. Each new record commits with its `record.stored` event, each
+    /// correction with a `record.corrected` event.
+    struct Batch {
+        let db: Database
+        let log: EventLog
+        let source: String
+        let now = WireTime.now
+        var nextNumber: Int64
+
+        init(db: Database, log: EventLog, source: String) throws {
+            self.db = db
+            self.log = log
+            self.source = source
+            nextNumber = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT IFNULL(MAX(rowid), 0) FROM records")) ?? 0) + 1
+        }
+
+        mutating func store(_ record: CreditRecord) throws -> StoreOutcome {
+            let value = RecordJSON.value(record)
+            let data = RecordJSON.text(value)
+            if let existing = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
+                arguments: [record.naturalKey])
+            {
+                return try correct(existing, with: record, data: data)
+            }
+            let id = RegistrySchema.recordID(nextNumber)
+            nextNumber += 1
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO records(id, natural_key, kind, subject_id, source, stored_at, data, version, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+                    """
+            ).execute(arguments: [id, record.naturalKey, record.kind.rawValue, record.subjectID, source, now, data, now])
+            try noteSubject(of: record, recordID: id)
+            try log.append(db, type: "record.stored", json: Self.event(id: id, source: source, storedAt: now, record: value, version: nil), id: "registry-\(id)")
+            return .stored(id: id)
+        }
+
+        /// A re-submission: nothing when identical, else version n+1 with the fields that changed.
+        private mutating func correct(_ existing: Row, with record: CreditRecord, data: String) throws -> StoreOutcome {
+            let id: String = existing["id"]
+            let oldData: String = existing["data"]
+            if oldData == data { return .alreadyPresent(id: id) }
+            let old = try WireCoding.decode(CreditRecord.self, from: Array(oldData.utf8))
+            // Rows stored before this format was written by hand differ in text only.
+            if old == record { return .alreadyPresent(id: id) }
+            let version: Int = existing["version"]
+            let changed = RegistrySchema.changedFields(from: old, to: record)
+            let changedText = RecordJSON.text(.array(changed.map { .string($0) }))
+            try db.cachedStatement(
+                sql: "INSERT INTO record_versions(record_id, version, source, stored_at, changed, data) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [id, version, existing["source"] as String, existing["stored_at"] as String, existing["changed"] as String?, oldData])
+            try db.cachedStatement(
+                sql: "UPDATE records SET data = ?, version = ?, source = ?, stored_at = ?, updated_at = ?, changed = ? WHERE id = ?"
+            ).execute(arguments: [data, version + 1, source, now, now, changedText, id])
+            try noteSubject(of: record, recordID: id)
+            var event = Self.event(id: id, source: source, storedAt: now, record: RecordJSON.value(record), version: version + 1)
+            if case .object(var object) = event {
+                object["previousVersion"] = .int(Int64(version))
+                object["changed"] = .array(changed.map { .string($0) })
+                event = .object(object)
+            }
+            try log.append(db, type: "record.corrected", json: event, id: "registry-\(id)-v\(version + 1)")
+            return .corrected(id: id, version: version + 1)
+        }
+
+        /// The subject, its related persons and aliases as this record names them.
+        private func noteSubject(of record: CreditRecord, recordID: String) throws {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO subjects(id, scheme, kind, name, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, updated_at = excluded.updated_at
+                    """
+            ).execute(arguments: [record.subjectID, record.subjectScheme.rawValue, record.subjectKind.rawValue, record.subjectName, now])
+            for person in record.relatedPersons {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR IGNORE INTO related_persons(subject_id, role, name, person_id, record_id, since, until, source)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    record.subjectID, person.role.rawValue, person.name, person.personID, recordID, person.from ?? record.decisionDate,
+                    person.until, source,
+                ])
+            }
+            for alias in record.subjectAliases ?? [] {
+                try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO subject_aliases(scheme, value, subject_id, source) VALUES (?, ?, ?, ?)"
+                ).execute(arguments: [alias.scheme.rawValue, alias.value, record.subjectID, source])
+            }
+        }
+
+        /// `record.stored` / `record.corrected` data: the stored record without its source fields
+        /// (the archive keeps them; no subscriber reads them, and they are half of every event).
+        static func event(id: String, source: String, storedAt: String, record: JSONValue, version: Int?) -> JSONValue {
+            var record = record
+            if case .object(var fields) = record {
+                fields["sourceFields"] = .object([:])
+                record = .object(fields)
+            }
+            var object: [String: JSONValue] = [
+                "id": .string(id), "source": .string(source), "storedAt": .string(storedAt), "record": record,
+            ]
+            if let version { object["version"] = .int(Int64(version)) }
+            return .object(object)
+        }
+    }
+
+    /// `R-00000042`: eight digits at least, like the first records ever stored.
+    static func recordID(_ number: Int64) -> String {
+        let digits = String(number)
+        return "R-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    /// The names of the record fields (`sourceFields.X` for source fields) whose values differ.
+    static func changedFields(from old: CreditRecord, to new: CreditRecord) -> [String] {
+        guard case .object(let before) = RecordJSON.value(old), case .object(let after) = RecordJSON.value(new) else { return [] }
+        var changed: [String] = []
+        for key in Set(before.keys).union(after.keys).sorted() where key != "sourceFields" && before[key] != after[key] {
+            changed.append(key)
+        }
+        for key in Set(old.sourceFields.keys).union(new.sourceFields.keys).sorted() where old.sourceFields[key] != new.sourceFields[key] {
+            changed.append("sourceFields.\(key)")
+        }
+        return changed
+    }
+
+    // MARK: - Reading
 
     static func records(of subjectID: String, in db: Database) throws -> [StoredRecord] {
         try Row.fetchAll(
-            db, sql: "SELECT id, source, stored_at, data FROM records WHERE subject_id = ? ORDER BY id", arguments: [subjectID]
-        ).map { row in
-            let text: String = row["data"]
-            return StoredRecord(
-                id: row["id"], source: row["source"], storedAt: row["stored_at"],
-                record: try WireCoding.decode(CreditRecord.self, from: Array(text.utf8)))
-        }
+            db, sql: "SELECT id, source, stored_at, data, version FROM records WHERE subject_id = ? ORDER BY id", arguments: [subjectID]
+        ).map(storedRecord)
+    }
+
+    static func storedRecord(_ row: Row) throws -> StoredRecord {
+        let text: String = row["data"]
+        return StoredRecord(
+            id: row["id"], source: row["source"], storedAt: row["stored_at"],
+            record: try WireCoding.decode(CreditRecord.self, from: Array(text.utf8)), version: row["version"])
     }
 }

@@ -1,0 +1,106 @@
+import CreditDomain
+import MeshProtocol
+
+/// Builds a record's JSON without a `JSONEncoder` round trip: the import hot path stores and
+/// announces tens of thousands of records a second, and Foundation's encoder (through `Codable`
+/// and then once more through `JSONValue`) cost more than the SQLite inserts. The shape is exactly
+/// `CreditRecord`'s `Codable` shape (absent optionals omitted), so every consumer decodes it as before.
+enum RecordJSON {
+    /// The record as a JSON value; `sourceFields` empty when `withSourceFields` is false (events).
+    static func value(_ record: CreditRecord, withSourceFields: Bool = true) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "kind": .string(record.kind.rawValue), "subjectID": .string(record.subjectID),
+            "subjectScheme": .string(record.subjectScheme.rawValue), "subjectKind": .string(record.subjectKind.rawValue),
+            "subjectName": .string(record.subjectName), "documentNumber": .string(record.documentNumber),
+            "authority": .string(record.authority), "summary": .string(record.summary),
+            "decisionDate": .string(record.decisionDate),
+            "relatedPersons": .array(record.relatedPersons.map(value)),
+            "sourceFields": .object(withSourceFields ? record.sourceFields.mapValues { .string($0) } : [:]),
+        ]
+        object.reserveCapacity(20)
+        if let text = record.legalBasis { object["legalBasis"] = .string(text) }
+        if let text = record.validUntil { object["validUntil"] = .string(text) }
+        if let text = record.publicityEnd { object["publicityEnd"] = .string(text) }
+        if let severity = record.severity { object["severity"] = .string(severity.rawValue) }
+        if let fine = record.fineAmount { object["fineAmount"] = .double(fine) }
+        if let text = record.validFrom { object["validFrom"] = .string(text) }
+        if let text = record.category { object["category"] = .string(text) }
+        if let amount = record.amount { object["amount"] = .double(amount) }
+        if let performance = record.performance { object["performance"] = .string(performance.rawValue) }
+        if let aliases = record.subjectAliases {
+            object["subjectAliases"] = .array(aliases.map { .object(["scheme": .string($0.scheme.rawValue), "value": .string($0.value)]) })
+        }
+        return .object(object)
+    }
+
+    static func value(_ person: RelatedPerson) -> JSONValue {
+        var object: [String: JSONValue] = ["role": .string(person.role.rawValue), "name": .string(person.name)]
+        if let id = person.personID { object["personID"] = .string(id) }
+        if let from = person.from { object["from"] = .string(from) }
+        if let until = person.until { object["until"] = .string(until) }
+        return .object(object)
+    }
+
+    /// Compact JSON text of a value, keys sorted (the same text for the same record every time, so
+    /// an unchanged re-import is recognised by comparing text).
+    static func text(_ value: JSONValue) -> String {
+        var output = ""
+        output.reserveCapacity(1024)
+        write(value, to: &output)
+        return output
+    }
+
+    private static func write(_ value: JSONValue, to output: inout String) {
+        switch value {
+        case .null: output += "null"
+        case .bool(let flag): output += flag ? "true" : "false"
+        case .int(let number): output += String(number)
+        case .double(let number):
+            if number == number.rounded(), abs(number) < 1e15 { output += String(Int64(number)) } else { output += String(number) }
+        case .string(let text): writeString(text, to: &output)
+        case .array(let items):
+            output += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { output += "," }
+                write(item, to: &output)
+            }
+            output += "]"
+        case .object(let object):
+            output += "{"
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { output += "," }
+                writeString(key, to: &output)
+                output += ":"
+                write(object[key] ?? .null, to: &output)
+            }
+            output += "}"
+        }
+    }
+
+    private static func writeString(_ text: String, to output: inout String) {
+        output += "\""
+        var needsEscape = false
+        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            needsEscape = true
+            break
+        }
+        if !needsEscape {
+            output += text
+        } else {
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": output += "\\\""
+                case "\\": output += "\\\\"
+                case "\n": output += "\\n"
+                case "\r": output += "\\r"
+                case "\t": output += "\\t"
+                case let control where control.value < 0x20:
+                    let hex = String(control.value, radix: 16)
+                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        output += "\""
+    }
+}

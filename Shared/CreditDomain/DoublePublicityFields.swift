@@ -1,0 +1,135 @@
+/// The fields the national double-publicity (双公示) standard shares between licences (`XK_`) and
+/// penalties (`CF_`): the subject (行政相对人), its legacy codes and its legal representative.
+///
+/// | field (`P` = `XK` or `CF`) | meaning |
+/// |---|---|
+/// | `P_XDR_MC` | subject name |
+/// | `P_XDR_LB` | subject category: 法人及非法人组织 / 自然人 / 个体工商户 |
+/// | `P_XDR_SHXYM` | unified social credit code (preferred identifier) |
+/// | `P_XDR_ZJLX`, `P_XDR_ZJHM` | a natural person's certificate type (`CertificateType`, default 身份证) and number |
+/// | `P_XDR_GSZC`, `P_XDR_ZZJG` | 工商注册号, 组织机构代码: validated and kept as aliases |
+/// | `P_XDR_SWDJ`, `P_XDR_SYDW`, `P_XDR_SHZZ` | 税务登记号, 事业单位证书号, 社会组织登记证号: kept as aliases |
+/// | `P_FRDB`, `P_FR_ZJLX`, `P_FR_ZJHM` | legal representative, certificate type and number |
+/// | `SEVERITY` (extension) | a severity the source states: general/serious/severe or 一般/较重/严重 |
+struct DoublePublicityFields {
+    let prefix: String
+    /// Upper-cased codes with trimmed, non-empty values.
+    var values: [String: String] = [:]
+    /// Every field as received, keys upper-cased.
+    var sourceFields: [String: String] = [:]
+
+    init(_ fields: [String: String], prefix: String) {
+        self.prefix = prefix
+        values.reserveCapacity(fields.count)
+        sourceFields.reserveCapacity(fields.count)
+        for (key, value) in fields {
+            let code = FastText.upper(FastText.trimmed(key))
+            sourceFields[code] = value
+            let trimmed = FastText.trimmed(value)
+            if !trimmed.isEmpty { values[code] = trimmed }
+        }
+    }
+
+    subscript(_ suffix: String) -> String? { values["\(prefix)_\(suffix)"] }
+
+    func required(_ suffix: String) throws(DomainError) -> String {
+        guard let value = self[suffix] else { throw .missing(field: "\(prefix)_\(suffix)") }
+        return value
+    }
+
+    func date(_ suffix: String) throws(DomainError) -> String? {
+        guard let text = self[suffix] else { return nil }
+        return try FieldDates.isoDate(text, field: "\(prefix)_\(suffix)")
+    }
+
+    /// The three values of `P_XDR_LB` (相对人类别).
+    enum Category {
+        case organisation, naturalPerson, individualBusiness
+    }
+
+    /// The subject's identifier and kind.
+    func subject() throws(DomainError) -> (SubjectID, SubjectKind) {
+        let category = try self.category()
+        let subject: SubjectID
+        if let code = self["XDR_SHXYM"] {
+            subject = try Identifiers.unifiedSocialCreditCode(code, field: "\(prefix)_XDR_SHXYM")
+        } else if let field = ["\(prefix)_XDR_ZJHM", "\(prefix)_ZJHM"].first(where: { values[$0] != nil }), let number = values[field] {
+            subject = try certificate(number, field: field, typeField: "\(prefix)_XDR_ZJLX")
+        } else {
+            throw .invalid(
+                field: "\(prefix)_XDR_SHXYM", value: "",
+                reason: "is required, or else the certificate number \(prefix)_XDR_ZJHM of a natural person")
+        }
+        return (subject, try kind(of: subject, category: category))
+    }
+
+    /// A person's certificate number, read by the type its type field gives (resident ID by default,
+    /// which also accepts a unified code as the standard's exports sometimes put one there).
+    func certificate(_ number: String, field: String, typeField: String) throws(DomainError) -> SubjectID {
+        guard let typeText = values[typeField] else { return try Identifiers.subjectID(number, field: field) }
+        let type = try CertificateType(source: typeText, field: typeField)
+        if type == .residentID { return try Identifiers.subjectID(number, field: field) }
+        return try Identifiers.personCertificate(number, type: type, field: field)
+    }
+
+    func relatedPersons() throws(DomainError) -> [RelatedPerson] {
+        guard let name = self["FRDB"] else { return [] }
+        let id = try self["FR_ZJHM"].map { (number) throws(DomainError) in
+            try certificate(number, field: "\(prefix)_FR_ZJHM", typeField: "\(prefix)_FR_ZJLX").value
+        }
+        return [RelatedPerson(role: .legalRepresentative, name: name, personID: id)]
+    }
+
+    func aliases() throws(DomainError) -> [SubjectAlias]? {
+        var aliases: [SubjectAlias] = []
+        if let number = self["XDR_GSZC"] {
+            aliases.append(
+                SubjectAlias(
+                    scheme: .businessRegistrationNumber,
+                    value: try Identifiers.businessRegistrationNumber(number, field: "\(prefix)_XDR_GSZC")))
+        }
+        if let code = self["XDR_ZZJG"] {
+            aliases.append(SubjectAlias(scheme: .organisationCode, value: try Identifiers.organisationCode(code, field: "\(prefix)_XDR_ZZJG")))
+        }
+        if let number = self["XDR_SWDJ"] { aliases.append(SubjectAlias(scheme: .taxRegistrationNumber, value: number.uppercased())) }
+        for suffix in ["XDR_SYDW", "XDR_SHZZ"] {
+            if let number = self[suffix] { aliases.append(SubjectAlias(scheme: .registrationCertificate, value: number.uppercased())) }
+        }
+        return aliases.isEmpty ? nil : aliases
+    }
+
+    /// The severity the source states (`SEVERITY`), if any.
+    func statedSeverity() throws(DomainError) -> Severity? {
+        guard let text = values["SEVERITY"] else { return nil }
+        guard let severity = Severity(source: text) else {
+            throw .invalid(field: "SEVERITY", value: text, reason: "must be general, serious or severe (一般, 较重, 严重)")
+        }
+        return severity
+    }
+
+    private func category() throws(DomainError) -> Category? {
+        guard let text = self["XDR_LB"] else { return nil }
+        if FastText.contains(text, "个体") { return .individualBusiness }
+        if FastText.contains(text, "自然人") { return .naturalPerson }
+        if FastText.contains(text, "法人") || FastText.contains(text, "组织") { return .organisation }
+        throw .invalid(field: "\(prefix)_XDR_LB", value: text, reason: "must be 法人及非法人组织, 自然人 or 个体工商户")
+    }
+
+    /// The subject kind: the identifier's, refined by the category; a contradiction is refused.
+    private func kind(of subject: SubjectID, category: Category?) throws(DomainError) -> SubjectKind {
+        switch (category, subject.scheme) {
+        case (.individualBusiness, _):
+            return .individualBusiness
+        case (.naturalPerson, .unifiedSocialCreditCode):
+            throw .invalid(
+                field: "\(prefix)_XDR_LB", value: "自然人",
+                reason: "a natural person is identified by the resident ID in \(prefix)_XDR_ZJHM, not a unified social credit code")
+        case (.organisation, let scheme) where scheme != .unifiedSocialCreditCode:
+            throw .invalid(
+                field: "\(prefix)_XDR_LB", value: "法人及非法人组织",
+                reason: "an organisation is identified by its unified social credit code in \(prefix)_XDR_SHXYM")
+        default:
+            return subject.impliedKind
+        }
+    }
+}

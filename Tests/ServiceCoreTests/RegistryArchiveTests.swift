@@ -1,0 +1,240 @@
+import Bus
+import CreditDomain
+import Foundation
+import GRDB
+import MeshProtocol
+import ServiceKit
+import Testing
+
+@testable import RegistryCore
+
+/// The registry as a credit archive: bulk CSV batches, every format, authority per row, versions,
+/// aliases, related persons both ways, search.
+@Suite struct RegistryArchiveTests {
+    let database: DatabaseQueue
+    let log = EventLog(stream: "registry")
+    let handler: RegistryHandler
+    let context = RequestContext(department: nil, authenticated: false)
+
+    init() throws {
+        database = try ServiceDatabase.inMemory { RegistrySchema.register(in: &$0) }
+        handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" })
+    }
+
+    static let header = ["CF_WSH", "CF_XDR_MC", "CF_XDR_SHXYM", "CF_XDR_ZZJG", "CF_FRDB", "CF_FR_ZJHM", "CF_CFLB", "CF_NR_FK", "CF_JDRQ", "CF_CFJG", "CF_NR"]
+    static let code = "91330100799655058B"
+
+    static func line(_ document: String, code: String = code, fine: String = "2.5", content: String = "销售过期食品") -> String {
+        "\(document),\"杭州某某贸易有限公司\",\(code),79965505-8,张三,11010519491231002X,罚款,\(fine),2026-03-01,杭州市市场监督管理局,\(content)"
+    }
+
+    func bulk(_ lines: [String], format: RecordFormat = .xzcf, columns: [String] = header, as department: String = "market") async throws -> ImportResult {
+        let request = ImportRequest(format: format, columns: columns, csv: lines.joined(separator: "\n"), firstRow: 2)
+        return try await handler.importBody(request.body, from: department)
+    }
+
+    func events() async throws -> [Event] {
+        try await database.read { [log] in try log.events($0, after: 0, limit: 1_000) }
+    }
+
+    // MARK: - Bulk CSV
+
+    @Test func bulkBatchStoresGoodRowsAndNamesEveryBadOne() async throws {
+        let result = try await bulk([
+            Self.line("罚1"),
+            "",  // a blank row keeps the numbering
+            Self.line("罚2", code: "91330100799655058A"),
+            "only,three,columns",
+            Self.line("罚3", fine: "abc"),
+            Self.line("罚4"),
+            "\"unclosed,quote",  // an open quote takes the rest of the batch with it, so it can only be last
+        ])
+        #expect(result.read == 6 && result.stored == 2 && result.alreadyPresent == 0)
+        #expect(result.refused == [
+            RefusedRow(row: 4, field: "CF_XDR_SHXYM", value: "91330100799655058A", reason: "check character should be B, found A"),
+            RefusedRow(row: 5, field: "row", value: nil, reason: "has 3 columns; the header has 11"),
+            RefusedRow(row: 6, field: "CF_NR_FK", value: "abc", reason: "must be a fine in 万元, a decimal number ≥ 0"),
+            RefusedRow(row: 8, field: "row", value: nil, reason: "has a quote that is never closed"),
+        ])
+        #expect(result.recordIDs.isEmpty)
+        let types = try await events().map(\.type)
+        #expect(types == ["record.stored", "record.stored"])
+    }
+
+    @Test func recordStoredEventsCarryTheRecordWithoutItsSourceFields() async throws {
+        _ = try await bulk([Self.line("罚1")])
+        let event = try #require(try await events().first)
+        struct Stored: Decodable { var id: String; var source: String; var record: CreditRecord }
+        let stored = try event.decodeData(Stored.self)
+        #expect(stored.id == "R-00000001" && stored.source == "market")
+        #expect(stored.record.subjectID == Self.code && stored.record.relatedPersons.first?.name == "张三")
+        #expect(stored.record.sourceFields.isEmpty)
+        let profile = try await handler.profile(Self.code)
+        #expect(profile["records"]?[0]?["record"]?["sourceFields"]?["CF_NR"] == "销售过期食品")
+    }
+
+    @Test func operatorNoteColumnsAreIgnored() async throws {
+        let result = try await bulk([Self.line("罚1") + ",2,CF_NR_FK,bad fine"], columns: Self.header + ["_row", "_field", "_reason"])
+        #expect(result.stored == 1)
+        let profile = try await handler.profile(Self.code)
+        #expect(profile["records"]?[0]?["record"]?["sourceFields"]?["_reason"] == nil)
+    }
+
+    // MARK: - Versions
+
+    @Test func identicalReimportAddsNothingAndACorrectionIsVersionTwo() async throws {
+        _ = try await bulk([Self.line("罚1")])
+        let again = try await bulk([Self.line("罚1")])
+        #expect(again.stored == 0 && again.alreadyPresent == 1 && again.corrected == 0)
+
+        let corrected = try await bulk([Self.line("罚1", fine: "80", content: "销售过期食品（更正）")], as: "finance")
+        #expect(corrected.corrected == 1 && corrected.stored == 0)
+        let types = try await events().map(\.type)
+        #expect(types == ["record.stored", "record.corrected"])
+        let correction = try #require(try await events().last)
+        #expect(correction.data["version"] == 2 && correction.data["previousVersion"] == 1)
+        #expect(correction.data["changed"] == .array(["fineAmount", "severity", "summary", "sourceFields.CF_NR", "sourceFields.CF_NR_FK"]))
+
+        let history = try await handler.history(of: "r-00000001")
+        let versions = try #require(history["versions"]?.arrayValue)
+        #expect(versions.count == 2)
+        #expect(versions[0]["version"] == 1 && versions[0]["source"] == "market" && versions[0]["record"]?["fineAmount"] == .double(2.5))
+        #expect(versions[1]["version"] == 2 && versions[1]["source"] == "finance" && versions[1]["record"]?["severity"] == "severe")
+        #expect(versions[1]["changed"]?.arrayValue?.contains("fineAmount") == true)
+
+        let same = try await bulk([Self.line("罚1", fine: "80", content: "销售过期食品（更正）")], as: "finance")
+        #expect(same.alreadyPresent == 1 && same.corrected == 0)
+        let profile = try await handler.profile(Self.code)
+        #expect(profile["records"]?[0]?["version"] == 2)
+        #expect(profile["records"]?[0]?["previousVersions"]?.arrayValue?.count == 1)
+    }
+
+    // MARK: - Formats and authority
+
+    @Test func importsLicencesAndEveryNativeKindWithinTheDepartmentsAuthority() async throws {
+        let licence = try await bulk(
+            ["杭上市监许〔2024〕88号,杭州某某贸易有限公司,\(Self.code),普通,2024-01-05,2029-01-04,杭州市上城区市场监督管理局"],
+            format: .xzxk, columns: ["XK_WSH", "XK_XDR_MC", "XK_XDR_SHXYM", "XK_XKLB", "XK_JDRQ", "XK_YXQZI", "XK_XKJG"])
+        #expect(licence.stored == 1 && licence.refused.isEmpty)
+
+        let rows = [RecordKind.taxArrears, .commitment, .thirdPartyReport, .courtDishonestDebtor, .licence].enumerated().map { index, kind in
+            ImportRow(row: index + 1, fields: [
+                "kind": .string(kind.rawValue), "subjectID": .string(Self.code), "subjectName": "杭州某某贸易有限公司",
+                "documentNumber": .string("N-\(index)"), "authority": "杭州市税务局", "decisionDate": "2026-01-02", "amount": "150000",
+            ])
+        }
+        let result = try await handler.importRows(ImportRequest(format: .native, rows: rows), from: "tax")
+        // tax may submit tax arrears, commitments and licences, not third-party reports nor the court list.
+        #expect(result.stored == 3)
+        #expect(result.refused.map(\.row) == [3, 4])
+        #expect(result.refused.allSatisfy { $0.field == "kind" })
+        #expect(result.refused[0].reason.hasPrefix("tax may not submit third-party-report records (authority.tax.records in built-in defaults"))
+        let profile = try await handler.profile(Self.code)
+        let kinds = profile["records"]?.arrayValue?.compactMap { $0["record"]?["kind"]?.stringValue }
+        #expect(kinds == ["licence", "tax-arrears", "commitment", "licence"])
+        #expect(profile["records"]?[1]?["record"]?["severity"] == "serious")
+    }
+
+    @Test func aSingleKindFormatOutsideTheAuthorityIsRefusedWhole() async throws {
+        await #expect {
+            _ = try await bulk([Self.line("罚1")], as: "court")
+        } throws: { error in
+            (error as? ReplyError)?.code == .forbidden && "\(error)".contains("authority.court.records")
+        }
+    }
+
+    // MARK: - Aliases, related persons, search
+
+    @Test func aLegacyCodeFindsItsSubject() async throws {
+        _ = try await bulk([Self.line("罚1")])
+        let profile = try await handler.profile("79965505-8")
+        #expect(profile["id"] == .string(Self.code))
+        #expect(profile["matchedAlias"] == .object(["scheme": "organisation-code", "value": "799655058"]))
+        #expect(profile["aliases"]?.arrayValue?.count == 1)
+        let search = try await handler.search(.object(["q": "799655058"]))
+        #expect(search["subjects"]?.arrayValue?.first?["id"] == .string(Self.code))
+    }
+
+    @Test func relatedPersonsAreQueryableBothWaysWithPeriods() async throws {
+        _ = try await bulk([Self.line("罚1"), Self.line("罚2")])
+        let registered = try await handler.handle(
+            op: "relations.register",
+            body: .object(["subject": .string(Self.code), "role": "actual-controller", "name": "李四", "personID": "330102198507161235",
+                           "from": "2020-01-01", "until": "2025-12-31"]),
+            context: RequestContext(department: "market", authenticated: false))
+        #expect(registered["person"]?["role"] == "actual-controller")
+
+        let relations = try await handler.relations(of: Self.code)
+        let persons = try #require(relations["relatedPersons"]?.arrayValue)
+        #expect(persons.count == 2)
+        #expect(persons[0]["role"] == "actual-controller" && persons[0]["until"] == "2025-12-31" && persons[0]["registrations"] == 1)
+        #expect(persons[1]["role"] == "legal-representative" && persons[1]["name"] == "张三" && persons[1]["records"] == 2)
+        #expect(persons[1]["from"] == "2026-03-01" && persons[1]["until"] == nil)
+
+        let byID = try await handler.represented(by: "11010519491231002x")
+        #expect(byID["by"] == "id" && byID["represents"]?.arrayValue?.first?["subjectID"] == .string(Self.code))
+        let byName = try await handler.represented(by: "李四")
+        #expect(byName["by"] == "name" && byName["represents"]?.arrayValue?.count == 1)
+        #expect(try await events().map(\.type).last == "relations.registered")
+    }
+
+    @Test func registeringARelationNeedsAKnownSubjectOrItsName() async throws {
+        await #expect {
+            _ = try await handler.handle(
+                op: "relations.register", body: .object(["subject": .string(Self.code), "role": "principal", "name": "王五"]),
+                context: RequestContext(department: "market", authenticated: false))
+        } throws: { "\($0)".contains("give subjectName") }
+        await #expect {
+            _ = try await handler.handle(
+                op: "relations.register", body: .object(["subject": "91330100799655058A", "role": "principal", "name": "王五"]),
+                context: RequestContext(department: "market", authenticated: false))
+        } throws: { "\($0)".contains("check character should be B") }
+        let types = try await events().map(\.type)
+        #expect(types.isEmpty)
+    }
+
+    @Test func searchesByNamePrefixAndIdentifierPrefixInPages() async throws {
+        let lines = (0..<5).map { number in
+            let first17 = "91330100799650\(number)05"
+            let code = first17 + String(Identifiers.usccCheckCharacter(for: first17)!)
+            return "罚\(number),湖州示例\(number)有限公司,\(code),,,,罚款,1,2026-03-01,湖州市市场监督管理局,警告"
+        }
+        let stored = try await bulk(lines)
+        #expect(stored.stored == 5, "\(stored.refused)")
+        let first = try await handler.search(.object(["q": "湖州示例", "limit": 2]))
+        #expect(first["by"] == "name" && first["subjects"]?.arrayValue?.count == 2)
+        let cursor = try #require(first["next"]?.stringValue)
+        let second = try await handler.search(.object(["q": "湖州示例", "limit": 2, "after": .string(cursor)]))
+        #expect(second["subjects"]?[0]?["name"] == "湖州示例2有限公司")
+        let third = try await handler.search(.object(["q": "湖州示例", "limit": 2, "after": second["next"] ?? .null]))
+        #expect(third["subjects"]?.arrayValue?.count == 1 && third["next"] == .null)
+        let byID = try await handler.search(.object(["q": "9133010079965", "limit": 10]))
+        #expect(byID["by"] == "id" && byID["subjects"]?.arrayValue?.count == 5)
+        #expect(byID["subjects"]?[0]?["records"] == 1)
+    }
+
+    @Test func theProfileNamesCourtListingsInForce() async throws {
+        let court = ImportRequest(format: .shixin, rows: [
+            ImportRow(row: 1, fields: ["iname": "杭州某某贸易有限公司", "caseCode": "(2026)浙0102执1号", "cardNum": .string(Self.code),
+                                       "courtName": "杭州市上城区人民法院", "regDate": "2026-01-05", "businessEntity": "张三"]),
+        ])
+        _ = try await handler.importRows(court, from: "court")
+        let profile = try await handler.profile(Self.code)
+        #expect(profile["knownListings"]?[0]?["list"] == "black")
+        #expect(profile["knownListings"]?[0]?["document"] == "(2026)浙0102执1号")
+        #expect(profile["relatedPersons"]?[0]?["name"] == "张三")
+    }
+
+    @Test func unknownSubjectsAndRecordsAreNotFound() async throws {
+        await #expect { _ = try await handler.profile(Self.code) } throws: { ($0 as? ReplyError)?.code == .notFound }
+        await #expect { _ = try await handler.history(of: "R-1") } throws: { ($0 as? ReplyError)?.code == .notFound }
+    }
+}
+
+extension JSONValue {
+    /// An element of an array value.
+    fileprivate subscript(index: Int) -> JSONValue? {
+        guard let array = arrayValue, array.indices.contains(index) else { return nil }
+        return array[index]
+    }
+}
