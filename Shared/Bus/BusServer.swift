@@ -69,10 +69,7 @@ public final class BusServer: Service {
         let pubHandle = loop.add(pub, onMessage: nil)
         let routerHandle = loop.add(router) { requestInput.yield($0) }
         log.onCommit { events in
-            for event in events {
-                guard let payload = try? WireCoding.encode(event) else { continue }
-                loop.send([Array(event.type.utf8), payload], on: pubHandle)
-            }
+            for event in events { loop.send([Array(event.type.utf8), event.payload], on: pubHandle) }
         }
         try log.load(from: reader)
         loop.start()

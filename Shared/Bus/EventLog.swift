@@ -3,40 +3,76 @@ import GRDB
 import MeshProtocol
 import Synchronization
 
+/// An event as committed: its seq and type, and the exact bytes the publisher sends (the event's
+/// JSON, written once when it was appended).
+public struct CommittedEvent: Sendable {
+    public let seq: Int64
+    public let id: String
+    public let type: String
+    public let payload: [UInt8]
+}
+
 /// A service's stream: events appended inside the same SQLite transaction as the state change they
 /// announce (transactional outbox), numbered gap-free, handed to the publisher after commit in
 /// commit order.
+///
+/// Each event's data is turned into JSON text once (`JSONText`, no `JSONEncoder`), stored, and
+/// framed textually into the payload the publisher sends: a bulk import appends tens of thousands
+/// of events a second.
 public final class EventLog: Sendable {
     public let stream: String
-    private let pending = Mutex<[Event]>([])
-    private let sinks = Mutex<[@Sendable ([Event]) -> Void]>([])
+    private let pending = Mutex<[CommittedEvent]>([])
+    private let sinks = Mutex<[@Sendable ([CommittedEvent]) -> Void]>([])
     private let cachedHead = Atomic<Int64>(0)
+    private let quotedStream: String
 
     public init(stream: String) {
         self.stream = stream
+        self.quotedStream = JSONText.quoted(stream)
     }
 
     /// Called after each commit with the events it made, in seq order, on the writer's queue.
-    public func onCommit(_ sink: @escaping @Sendable ([Event]) -> Void) {
+    public func onCommit(_ sink: @escaping @Sendable ([CommittedEvent]) -> Void) {
         sinks.withLock { $0.append(sink) }
     }
 
     /// Appends an event inside the caller's write transaction. The event becomes visible to
     /// subscribers only if the transaction commits.
     @discardableResult
-    public func append(_ db: Database, type: String, data: some Encodable, id: String? = nil) throws -> Event {
+    public func append(_ db: Database, type: String, data: some Encodable, id: String? = nil) throws -> Int64 {
         try append(db, type: type, json: JSONValue(encoding: data), id: id)
     }
 
     @discardableResult
-    public func append(_ db: Database, type: String, json: JSONValue, id: String? = nil) throws -> Event {
-        let seq = try head(db) + 1
-        let event = Event(
-            stream: stream, seq: seq, id: id ?? "\(stream)-\(seq)", type: type, at: WireTimeNow.text(), data: json)
-        let dataText = String(decoding: try WireCoding.encoder.encode(json), as: UTF8.self)
-        try db.execute(
-            sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)",
-            arguments: [seq, event.id, type, event.at, dataText])
+    public func append(_ db: Database, type: String, json: JSONValue, id: String? = nil) throws -> Int64 {
+        try append(db, type: type, dataText: JSONText.text(json), id: id)
+    }
+
+    /// Appends an event whose data is already JSON text. The caller vouches that it is one valid
+    /// JSON value (followers decode it).
+    @discardableResult
+    public func append(_ db: Database, type: String, dataText: String, id: String? = nil) throws -> Int64 {
+        // Within a transaction the next seq follows the last one appended; the first asks the table.
+        let last = pending.withLock { $0.last?.seq }
+        let seq = try (last ?? head(db)) + 1
+        let id = id ?? "\(stream)-\(seq)"
+        let at = WireTimeNow.text()
+        try db.cachedStatement(sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [seq, id, type, at, dataText])
+        // The event as WireCoding would write it: keys sorted (at, data, id, seq, stream, type).
+        var payload = "{\"at\":"
+        payload.reserveCapacity(dataText.utf8.count + 160)
+        JSONText.writeString(at, to: &payload)
+        payload += ",\"data\":"
+        payload += dataText
+        payload += ",\"id\":"
+        JSONText.writeString(id, to: &payload)
+        payload += ",\"seq\":\(seq),\"stream\":"
+        payload += quotedStream
+        payload += ",\"type\":"
+        JSONText.writeString(type, to: &payload)
+        payload += "}"
+        let event = CommittedEvent(seq: seq, id: id, type: type, payload: Array(payload.utf8))
         let isFirstInTransaction = pending.withLock { queue -> Bool in
             queue.append(event)
             return queue.count == 1
@@ -44,7 +80,7 @@ public final class EventLog: Sendable {
         if isFirstInTransaction {
             db.afterNextTransaction(
                 onCommit: { [self] _ in
-                    let committed = pending.withLock { queue -> [Event] in
+                    let committed = pending.withLock { queue -> [CommittedEvent] in
                         defer { queue.removeAll() }
                         return queue
                     }
@@ -53,12 +89,12 @@ public final class EventLog: Sendable {
                 },
                 onRollback: { [self] _ in pending.withLock { $0.removeAll() } })
         }
-        return event
+        return seq
     }
 
     /// The highest seq in the log (0 when empty).
     public func head(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM bus_events") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM bus_events")) ?? 0
     }
 
     /// The head as of the last commit this process saw; `load(from:)` sets it at start-up.
