@@ -30,7 +30,9 @@ enum ImportBench {
         defer { client.close() }
         _ = try await suite.request(client, "ping")
         start = monotonicMicros()
-        let result = try Commands.run("creditctl", ["import", "--as", "market", "--format", "xzcf", "--no-report", "--no-progress", csv], layout: layout)
+        let extra = ProcessInfo.processInfo.environment["CREDIT_IMPORT_ARGS"].map { $0.split(separator: " ").map(String.init) } ?? []
+        let result = try Commands.run(
+            "creditctl", ["import", "--as", "market", "--format", "xzcf", "--no-report", "--no-progress"] + extra + [csv], layout: layout)
         let seconds = (monotonicMicros() - start) / 1e6
         guard result.status == 0 else {
             report("  creditctl import failed (\(result.status)): \(result.stdout.prefix(500)) \(result.stderr.prefix(500))")

@@ -105,6 +105,20 @@ import Testing
         #expect(try events[1].decodeData(Listing.self).relatedPersons?.first?.personID == "330502198505051237")
     }
 
+    @Test func explicitlyRegisteredRelationsReachCurrentListings() async throws {
+        let listing = try await initiate()
+        let applier = RegistryApplier(store: ListingStore(log: log), courtListingYears: 2, today: { "2026-11-23" })
+        let data: JSONValue = .object([
+            "subject": .string(listing.subjectID), "source": "market", "registeredAt": "",
+            "person": .object(["role": "actual-controller", "name": "王五", "personID": "330502198001011231"]),
+        ])
+        let event = Event(stream: "registry", seq: 3, id: "registry-3", type: "relations.registered", at: "", data: data)
+        try await database.write { try applier.apply(event, in: $0) }
+        let events = try await database.read { try log.events($0, after: 0, limit: 10) }
+        #expect(events.map(\.type) == ["list.added", "list.updated"])
+        #expect(try events[1].decodeData(Listing.self).relatedPersons?.first?.role == .actualController)
+    }
+
     @Test func approvedRepairRemovesTheListingOnlyWhenTheInitiatorDecided() async throws {
         let listing = try await initiate()
         let applier = RepairApplier(store: ListingStore(log: log), logger: Logger(label: "test"))

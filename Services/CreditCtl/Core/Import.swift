@@ -27,9 +27,9 @@ struct Import: AsyncParsableCommand {
     @Option(help: "shixin, xzcf, xzxk or native.")
     var format: RecordFormat
     @Option(help: "Rows per request.")
-    var batch: Int = 5_000
+    var batch: Int = 2_000
     @Option(name: .customLong("in-flight"), help: "Requests sent ahead of their answers.")
-    var inFlight: Int = 4
+    var inFlight: Int = 8
     @Option(help: "Where to write the refused rows (default: <file>.rejected.csv or .rejected.json).")
     var report: String?
     @Flag(name: .customLong("no-report"), help: "Write no report file.")

@@ -149,9 +149,12 @@ public struct RegistryHandler: RequestHandler {
 
     private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws {
         guard !valid.isEmpty else { return }
-        let outcomes = try await writer.write { [log, valid] db -> [StoreOutcome] in
+        // The records' JSON is written here, concurrently with other batches' storing; the single
+        // writer then only runs SQL.
+        let prepared = valid.map { RegistrySchema.PreparedRecord($0.1) }
+        let outcomes = try await writer.write { [log, prepared] db -> [StoreOutcome] in
             var batch = try RegistrySchema.Batch(db: db, log: log, source: department)
-            return try valid.map { try batch.store($0.1) }
+            return try prepared.map { try batch.store($0) }
         }
         for outcome in outcomes {
             switch outcome {

@@ -92,6 +92,10 @@ public enum RegistrySchema {
             }
             try db.create(index: "subjects_name", on: "subjects", columns: ["name"])
         }
+        migrator.registerMigration("registry-v3-lean") { db in
+            // The primary key (subject_id, role, name, record_id) already serves lookups by subject.
+            try db.execute(sql: "DROP INDEX IF EXISTS related_persons_on_subject_id")
+        }
     }
 
     // MARK: - Storing
@@ -99,7 +103,33 @@ public enum RegistrySchema {
     /// Stores one record in the caller's transaction (for a few records; batches use `Batch`).
     static func store(_ record: CreditRecord, source: String, in db: Database, log: EventLog) throws -> StoreOutcome {
         var batch = try Batch(db: db, log: log, source: source)
-        return try batch.store(record)
+        return try batch.store(PreparedRecord(record))
+    }
+
+    /// A record with its JSON texts written: the archive's (with the source fields) and the event's
+    /// (without them). Made before the write transaction, so the writer only runs SQL.
+    struct PreparedRecord: Sendable {
+        let record: CreditRecord
+        let data: String
+        let eventRecord: String
+
+        init(_ record: CreditRecord) {
+            self.record = record
+            // The record is written once without its source fields (the event's text); the archive's
+            // text splices them in where the empty object stands. `"sourceFields":{}` cannot occur
+            // inside a string value, where every quote is escaped.
+            let eventRecord = RecordJSON.text(RecordJSON.value(record, withSourceFields: false))
+            self.eventRecord = eventRecord
+            let marker = #""sourceFields":{}"#
+            if record.sourceFields.isEmpty {
+                data = eventRecord
+            } else if let range = eventRecord.firstRange(of: marker) {
+                let fields = RecordJSON.text(.object(record.sourceFields.mapValues { .string($0) }))
+                data = eventRecord[..<range.lowerBound] + #""sourceFields":"# + fields + eventRecord[range.upperBound...]
+            } else {
+                data = RecordJSON.text(RecordJSON.value(record))
+            }
+        }
     }
 
     /// Stores the records of one import batch inside one transaction with cached statements, the
@@ -119,26 +149,43 @@ public enum RegistrySchema {
             nextNumber = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT IFNULL(MAX(rowid), 0) FROM records")) ?? 0) + 1
         }
 
-        mutating func store(_ record: CreditRecord) throws -> StoreOutcome {
-            let value = RecordJSON.value(record)
-            let data = RecordJSON.text(value)
-            if let existing = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
-                arguments: [record.naturalKey])
-            {
-                return try correct(existing, with: record, data: data)
-            }
+        mutating func store(_ prepared: PreparedRecord) throws -> StoreOutcome {
+            let record = prepared.record
             let id = RegistrySchema.recordID(nextNumber)
-            nextNumber += 1
+            // New natural keys (nearly all rows of a bulk load) take one statement; a key already
+            // stored falls through to the comparison with what is there.
             try db.cachedStatement(
                 sql: """
                     INSERT INTO records(id, natural_key, kind, subject_id, source, stored_at, data, version, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT(natural_key) DO NOTHING
                     """
-            ).execute(arguments: [id, record.naturalKey, record.kind.rawValue, record.subjectID, source, now, data, now])
+            ).execute(arguments: [id, record.naturalKey, record.kind.rawValue, record.subjectID, source, now, prepared.data, now])
+            guard db.changesCount > 0 else {
+                guard let existing = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
+                    arguments: [record.naturalKey])
+                else { throw DatabaseError(message: "records: natural key \(record.naturalKey) conflicts but is not found") }
+                return try correct(existing, with: record, data: prepared.data)
+            }
+            nextNumber += 1
             try noteSubject(of: record, recordID: id)
-            try log.append(db, type: "record.stored", json: Self.event(id: id, source: source, storedAt: now, record: value, version: nil), id: "registry-\(id)")
+            try log.append(db, type: "record.stored", dataText: eventText(id: id, record: prepared.eventRecord), id: "registry-\(id)")
             return .stored(id: id)
+        }
+
+        /// `record.stored` data as text: `{id, record, source, storedAt}`, keys sorted.
+        private func eventText(id: String, record: String) -> String {
+            var text = "{\"id\":"
+            text.reserveCapacity(record.utf8.count + 120)
+            JSONText.writeString(id, to: &text)
+            text += ",\"record\":"
+            text += record
+            text += ",\"source\":"
+            JSONText.writeString(source, to: &text)
+            text += ",\"storedAt\":"
+            JSONText.writeString(now, to: &text)
+            text += "}"
+            return text
         }
 
         /// A re-submission: nothing when identical, else version n+1 with the fields that changed.

@@ -15,6 +15,16 @@ struct RegistryApplier: StreamApplier {
     let today: @Sendable () -> String
 
     func apply(_ event: Event, in db: Database) throws {
+        if event.type == "relations.registered" {
+            // A related person registered explicitly (relations.register) counts like one from a record.
+            struct Registered: Decodable {
+                var subject: String
+                var person: RelatedPerson
+            }
+            let registered = try event.decodeData(Registered.self)
+            try learn([registered.person], of: registered.subject, in: db)
+            return
+        }
         guard event.type == "record.stored" else { return }
         struct Stored: Decodable {
             var id: String
@@ -28,23 +38,7 @@ struct RegistryApplier: StreamApplier {
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind
                 """,
             arguments: [record.subjectID, record.subjectName, record.subjectKind.rawValue])
-        var learned = false
-        for person in record.relatedPersons {
-            try db.execute(
-                sql: "INSERT INTO related_persons(subject_id, role, name, person_id) VALUES (?, ?, ?, ?) "
-                    + "ON CONFLICT(subject_id, role, name) DO UPDATE SET person_id = IFNULL(excluded.person_id, person_id) "
-                    + "WHERE person_id IS NOT IFNULL(excluded.person_id, person_id)",
-                arguments: [record.subjectID, person.role.rawValue, person.name, person.personID])
-            learned = learned || db.changesCount > 0
-        }
-        // Related persons learned after a listing was made reach it too: the listing is pushed again.
-        if learned {
-            let related = try store.relatedPersons(of: record.subjectID, in: db)
-            for var listing in try store.current(subject: record.subjectID, in: db) where listing.relatedPersons ?? [] != related {
-                listing.relatedPersons = related
-                try store.update(listing, announce: "list.updated", in: db)
-            }
-        }
+        try learn(record.relatedPersons, of: record.subjectID, in: db)
         guard record.kind == .courtDishonestDebtor, try store.bySourceRecord(stored.id, in: db) == nil else { return }
         let start = today()
         let until = FieldDates.adding(years: courtListingYears, to: start) ?? start
@@ -58,6 +52,28 @@ struct RegistryApplier: StreamApplier {
                 document: record.documentNumber, facts: record.summary, start: start, until: until,
                 sourceRecord: stored.id, relatedPersons: related.isEmpty ? nil : related),
             in: db)
+    }
+}
+
+extension RegistryApplier {
+    /// Remembers an organisation's related persons; persons learned after a listing was made reach
+    /// it too: the listing is pushed again (`list.updated`).
+    func learn(_ persons: [RelatedPerson], of subjectID: String, in db: Database) throws {
+        var learned = false
+        for person in persons {
+            try db.execute(
+                sql: "INSERT INTO related_persons(subject_id, role, name, person_id) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT(subject_id, role, name) DO UPDATE SET person_id = IFNULL(excluded.person_id, person_id) "
+                    + "WHERE person_id IS NOT IFNULL(excluded.person_id, person_id)",
+                arguments: [subjectID, person.role.rawValue, person.name, person.personID])
+            learned = learned || db.changesCount > 0
+        }
+        guard learned else { return }
+        let related = try store.relatedPersons(of: subjectID, in: db)
+        for var listing in try store.current(subject: subjectID, in: db) where listing.relatedPersons ?? [] != related {
+            listing.relatedPersons = related
+            try store.update(listing, announce: "list.updated", in: db)
+        }
     }
 }
 
