@@ -24,11 +24,9 @@ public final class EventLog: Sendable {
     private let pending = Mutex<[CommittedEvent]>([])
     private let sinks = Mutex<[@Sendable ([CommittedEvent]) -> Void]>([])
     private let cachedHead = Atomic<Int64>(0)
-    private let quotedStream: String
 
     public init(stream: String) {
         self.stream = stream
-        self.quotedStream = JSONText.quoted(stream)
     }
 
     /// Called after each commit with the events it made, in seq order, on the writer's queue.
@@ -59,19 +57,11 @@ public final class EventLog: Sendable {
         let at = WireTimeNow.text()
         try db.cachedStatement(sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [seq, id, type, at, dataText])
-        // The event as WireCoding would write it: keys sorted (at, data, id, seq, stream, type).
-        var payload = "{\"at\":"
-        payload.reserveCapacity(dataText.utf8.count + 160)
-        JSONText.writeString(at, to: &payload)
-        payload += ",\"data\":"
-        payload += dataText
-        payload += ",\"id\":"
-        JSONText.writeString(id, to: &payload)
-        payload += ",\"seq\":\(seq),\"stream\":"
-        payload += quotedStream
-        payload += ",\"type\":"
-        JSONText.writeString(type, to: &payload)
-        payload += "}"
+        // The event as WireCoding would write it: keys sorted.
+        let payload = JSONText.object([
+            "at": .string(at), "data": .json(dataText), "id": .string(id), "seq": .json(String(seq)),
+            "stream": .string(stream), "type": .string(type),
+        ])
         let event = CommittedEvent(seq: seq, id: id, type: type, payload: Array(payload.utf8))
         let isFirstInTransaction = pending.withLock { queue -> Bool in
             queue.append(event)

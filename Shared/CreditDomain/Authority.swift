@@ -1,3 +1,5 @@
+import MeshProtocol
+
 /// What each department may do (config `authority.<dept>`): which record kinds it may submit to
 /// the registry, which lists it may initiate, whose listings it may decide repair and objections
 /// for. Every refusal names the rule (`authority.market.lists`) and where the rules came from.
@@ -40,34 +42,43 @@ public struct AuthorityRules: Sendable, Equatable {
 
     public func mayImport(_ kind: RecordKind, department: String) throws(Refusal) {
         let grant = try self.grant(for: department, rule: "records")
-        guard grant.records.contains(kind) else {
-            throw Refusal(
-                rule: "authority.\(department).records",
-                description: "\(department) may not submit \(kind.rawValue) records (authority.\(department).records in \(source) "
-                    + "allows \(Self.list(grant.records.map(\.rawValue))))")
-        }
+        try require(
+            grant.records.contains(kind), department: department, rule: "records",
+            "may not submit \(kind.rawValue) records", allows: Self.list(grant.records.map(\.rawValue)))
     }
 
     public func mayInitiate(_ list: ListType, department: String) throws(Refusal) {
         let grant = try self.grant(for: department, rule: "lists")
-        guard grant.lists.contains(list) else {
-            throw Refusal(
-                rule: "authority.\(department).lists",
-                description: "\(department) may not initiate \(list.rawValue) listings (authority.\(department).lists in \(source) "
-                    + "allows \(Self.list(grant.lists.map(\.rawValue))))")
-        }
+        try require(
+            grant.lists.contains(list), department: department, rule: "lists",
+            "may not initiate \(list.rawValue) listings", allows: Self.list(grant.lists.map(\.rawValue)))
     }
 
     /// Whether `department` may decide repair or an objection for a listing initiated by `initiator`.
     public func mayDecide(forInitiator initiator: String, department: String) throws(Refusal) {
         if initiator == department { return }
         let grant = try self.grant(for: department, rule: "approves")
-        guard grant.approves.contains("*") || grant.approves.contains(initiator) else {
-            throw Refusal(
-                rule: "authority.\(department).approves",
-                description: "\(department) may not decide for listings initiated by \(initiator) (authority.\(department).approves "
-                    + "in \(source) allows its own\(grant.approves.isEmpty ? " only" : " and \(Self.list(Array(grant.approves)))"))")
+        try require(
+            grant.approves.contains("*") || grant.approves.contains(initiator), department: department, rule: "approves",
+            "may not decide for listings initiated by \(initiator)",
+            allows: "its own" + (grant.approves.isEmpty ? " only" : " and \(Self.list(Array(grant.approves)))"))
+    }
+
+    /// Runs authority checks for `op`, refusing with a `forbidden` reply that names the rule.
+    /// (`check` throws only `Refusal`s: the `may…` methods.)
+    public func enforce(_ op: String, _ check: (AuthorityRules) throws -> Void) throws(ReplyError) {
+        do {
+            try check(self)
+        } catch {
+            throw ReplyError(.forbidden, "\(op): \(error)")
         }
+    }
+
+    private func require(_ granted: Bool, department: String, rule: String, _ refusal: String, allows: String) throws(Refusal) {
+        guard !granted else { return }
+        throw Refusal(
+            rule: "authority.\(department).\(rule)",
+            description: "\(department) \(refusal) (authority.\(department).\(rule) in \(source) allows \(allows))")
     }
 
     private func grant(for department: String, rule: String) throws(Refusal) -> Grant {

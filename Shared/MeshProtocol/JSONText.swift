@@ -71,9 +71,30 @@ public enum JSONText {
         output += "\""
     }
 
-    public static func quoted(_ text: String) -> String {
-        var output = ""
-        writeString(text, to: &output)
+    /// A member value of `object(_:)`: JSON text already written, or a string to quote.
+    public enum Member {
+        case json(String)
+        case string(String)
+    }
+
+    /// A JSON object from members in the order given — give the keys sorted to match `text(_:)`.
+    /// For framing already-written JSON (an event around its stored data) without parsing it again.
+    public static func object(_ members: KeyValuePairs<String, Member>) -> String {
+        var output = "{"
+        output.reserveCapacity(members.reduce(16) { total, member in
+            if case .json(let text) = member.value { return total + text.utf8.count + 16 }
+            return total + 48
+        })
+        for (index, (key, value)) in members.enumerated() {
+            if index > 0 { output += "," }
+            writeString(key, to: &output)
+            output += ":"
+            switch value {
+            case .json(let text): output += text
+            case .string(let text): writeString(text, to: &output)
+            }
+        }
+        output += "}"
         return output
     }
 }

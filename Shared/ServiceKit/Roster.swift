@@ -29,13 +29,6 @@ public struct Roster: Codable, Sendable, Equatable {
         self.revoked = revoked
     }
 
-    /// The party holding `key`, unless the key is revoked.
-    public func peer(forKey key: String) -> Peer? {
-        guard !revoked.contains(where: { $0.key == key }) else { return nil }
-        guard let (name, entry) = parties.first(where: { $0.value.key == key }) else { return nil }
-        return Peer(name: name, role: entry.role)
-    }
-
     /// Adds or replaces a party's key; a replaced key is revoked, so it stops working everywhere.
     public mutating func register(_ name: String, role: PeerRole, key: String, at time: String) throws(KeyError) {
         guard KeyFile.isZ85Key(key) else { throw KeyError("\(key) is not a 40-character Z85 public key") }

@@ -142,36 +142,36 @@ struct Repair: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a repair application as the listing's initiating department.")
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a repair application (as the listing's initiator, or a department whose authority approves for it).")
         @OptionGroup var global: GlobalOptions
-        @Argument var application: String
-        @Option(name: .customLong("as")) var department: String
-        @Option var note: String?
-        @Flag var json = false
+        @OptionGroup var decision: Decision
 
-        func run() async throws {
-            try await decide(op: "repair.approve", global: global, application: application, department: department, note: note, json: json)
-        }
+        func run() async throws { try await decision.send("repair.approve", global: global) }
     }
 
     struct Reject: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reject a repair application as the listing's initiating department.")
+        static let configuration = CommandConfiguration(
+            abstract: "Reject a repair application (as the listing's initiator, or a department whose authority approves for it).")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var decision: Decision
+
+        func run() async throws { try await decision.send("repair.reject", global: global) }
+    }
+
+    /// What approving and rejecting take.
+    struct Decision: ParsableArguments {
         @Argument var application: String
         @Option(name: .customLong("as")) var department: String
         @Option var note: String?
         @Flag var json = false
 
-        func run() async throws {
-            try await decide(op: "repair.reject", global: global, application: application, department: department, note: note, json: json)
+        func send(_ op: String, global: GlobalOptions) async throws {
+            var body: [String: JSONValue] = ["application": .string(application)]
+            if let note { body["note"] = .string(note) }
+            let result = try await global.call("repair", op, as: department, body: .object(body))
+            try output(result, json: json) { say("application \(application): \($0["status"]?.textValue ?? "?") (listing \($0["listingID"]?.textValue ?? "?"))") }
         }
-    }
-
-    static func decide(op: String, global: GlobalOptions, application: String, department: String, note: String?, json: Bool) async throws {
-        var body: [String: JSONValue] = ["application": .string(application)]
-        if let note { body["note"] = .string(note) }
-        let result = try await global.call("repair", op, as: department, body: .object(body))
-        try output(result, json: json) { say("application \(application): \($0["status"]?.textValue ?? "?") (listing \($0["listingID"]?.textValue ?? "?"))") }
     }
 }
 

@@ -140,11 +140,7 @@ public struct RegistryHandler: RequestHandler {
     /// (`forbidden`); native rows are checked one by one (`RowRefusal`).
     func checkAuthority(_ format: RecordFormat, department: String) throws(ReplyError) {
         guard let kind = format.recordKind else { return }
-        do {
-            try authority.mayImport(kind, department: department)
-        } catch {
-            throw ReplyError(.forbidden, "records.import: \(error.description)")
-        }
+        try authority.enforce("records.import") { try $0.mayImport(kind, department: department) }
     }
 
     private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws {

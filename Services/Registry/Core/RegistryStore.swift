@@ -175,17 +175,7 @@ public enum RegistrySchema {
 
         /// `record.stored` data as text: `{id, record, source, storedAt}`, keys sorted.
         private func eventText(id: String, record: String) -> String {
-            var text = "{\"id\":"
-            text.reserveCapacity(record.utf8.count + 120)
-            JSONText.writeString(id, to: &text)
-            text += ",\"record\":"
-            text += record
-            text += ",\"source\":"
-            JSONText.writeString(source, to: &text)
-            text += ",\"storedAt\":"
-            JSONText.writeString(now, to: &text)
-            text += "}"
-            return text
+            JSONText.object(["id": .string(id), "record": .json(record), "source": .string(source), "storedAt": .string(now)])
         }
 
         /// A re-submission: nothing when identical, else version n+1 with the fields that changed.

@@ -67,11 +67,8 @@ public struct RepairHandler: RequestHandler {
         case .service:
             throw ReplyError(.forbidden, "repair.apply: \(context.department ?? "?") holds a service key; applications come from the credit office or a department")
         case .department:
-            do {
-                try authority.mayDecide(forInitiator: initiator, department: context.department ?? "")
-            } catch {
-                throw ReplyError(.forbidden, "repair.apply: \(error.description)")
-            }
+            let department = context.department ?? ""
+            try authority.enforce("repair.apply") { try $0.mayDecide(forInitiator: initiator, department: department) }
         }
     }
 
@@ -142,10 +139,9 @@ public struct RepairHandler: RequestHandler {
             }
             // The initiating department decides on its listing (谁认定、谁修复; seed 004, 失信信息管理 2),
             // or a department whose authority approves for that initiator (authority.<dept>.approves).
-            do {
-                try authority.mayDecide(forInitiator: application.initiator.rawValue, department: department)
-            } catch {
-                throw ReplyError(.forbidden, "\(op): \(application.listingID) was initiated by \(application.initiator); \(error)")
+            let initiator = application.initiator.rawValue
+            try authority.enforce("\(op): \(application.listingID) was initiated by \(initiator)") {
+                try $0.mayDecide(forInitiator: initiator, department: department)
             }
             guard application.status == .pending else {
                 throw ReplyError(.conflict, "\(op): application \(id) is already \(application.status.rawValue)")

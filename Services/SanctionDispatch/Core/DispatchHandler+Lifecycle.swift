@@ -52,9 +52,7 @@ extension DispatchHandler {
         let day = today()
         return try await writer.write { [store] db in
             guard var listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.confirm: no listing \(id)") }
-            try authorise("list.confirm") { () throws(AuthorityRules.Refusal) in
-                try policy.authority.mayDecide(forInitiator: listing.initiator.rawValue, department: department)
-            }
+            try policy.authority.enforce("list.confirm") { try $0.mayDecide(forInitiator: listing.initiator.rawValue, department: department) }
             guard listing.status == .pending else {
                 throw ReplyError(.conflict, "list.confirm: \(id) is \(listing.status.rawValue), not pending")
             }

@@ -74,15 +74,6 @@ public struct DispatchHandler: RequestHandler {
         self.policy = policy
     }
 
-    /// Refuses with `forbidden` naming the authority rule (authority.<dept>.lists / .approves).
-    func authorise(_ op: String, _ check: () throws(AuthorityRules.Refusal) -> Void) throws(ReplyError) {
-        do {
-            try check()
-        } catch {
-            throw ReplyError(.forbidden, "\(op): \(error.description)")
-        }
-    }
-
     public var unauditedOps: Set<String> {
         ["list.get", "list.query", "list.active", "feedback.stats", "compliance.report", "catalogue.get"]
     }
@@ -148,7 +139,7 @@ public struct DispatchHandler: RequestHandler {
         guard let list = ListType(rawValue: request.list) else {
             throw ReplyError(.invalid, "list.initiate: list \"\(request.list)\" is not one of black, key-attention, red")
         }
-        try authorise("list.initiate") { () throws(AuthorityRules.Refusal) in try policy.authority.mayInitiate(list, department: department) }
+        try policy.authority.enforce("list.initiate") { try $0.mayInitiate(list, department: department) }
         let initiator: Department
         let subject: SubjectID
         let until: String
@@ -200,9 +191,7 @@ public struct DispatchHandler: RequestHandler {
             guard let listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.remove: no listing \(id)") }
             // The initiator lifts its own listings; a department whose authority approves for that
             // initiator (the credit office) may too (authority.<dept>.approves).
-            try authorise("list.remove") { () throws(AuthorityRules.Refusal) in
-                try policy.authority.mayDecide(forInitiator: listing.initiator.rawValue, department: department)
-            }
+            try policy.authority.enforce("list.remove") { try $0.mayDecide(forInitiator: listing.initiator.rawValue, department: department) }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 2_000 else {
                 throw ReplyError(.invalid, "list.remove: reason is required (at most 2000 characters)")
             }

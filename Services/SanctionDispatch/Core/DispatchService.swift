@@ -79,7 +79,7 @@ public enum DispatchService {
             StreamSubscriber(
                 stream: "repair", options: try security.subscriber(toward: repair),
                 sink: DatabaseStreamSink(
-                    stream: "repair", writer: database, applier: RepairApplier(store: store, authority: try topology.authority(), logger: logger), logger: logger),
+                    stream: "repair", writer: database, applier: RepairApplier(store: store, authority: policy.authority, logger: logger), logger: logger),
                 logger: logger),
         ]
     }
