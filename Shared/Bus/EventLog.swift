@@ -58,11 +58,11 @@ public final class EventLog: Sendable {
         try db.cachedStatement(sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [seq, id, type, at, dataText])
         // The event as WireCoding would write it: keys sorted.
-        let payload = JSONText.object([
+        let payload = JSONText.objectBytes([
             "at": .string(at), "data": .json(dataText), "id": .string(id), "seq": .json(String(seq)),
             "stream": .string(stream), "type": .string(type),
         ])
-        let event = CommittedEvent(seq: seq, id: id, type: type, payload: Array(payload.utf8))
+        let event = CommittedEvent(seq: seq, id: id, type: type, payload: payload)
         let isFirstInTransaction = pending.withLock { queue -> Bool in
             queue.append(event)
             return queue.count == 1

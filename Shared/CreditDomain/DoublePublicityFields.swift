@@ -13,24 +13,24 @@
 /// | `SEVERITY` (extension) | a severity the source states: general/serious/severe or 一般/较重/严重 |
 struct DoublePublicityFields {
     let prefix: String
-    /// Upper-cased codes with trimmed, non-empty values.
-    var values: [String: String] = [:]
-    /// Every field as received, keys upper-cased.
+    /// Every field as received, keys upper-cased and trimmed.
     var sourceFields: [String: String] = [:]
 
     init(_ fields: [String: String], prefix: String) {
         self.prefix = prefix
-        values.reserveCapacity(fields.count)
         sourceFields.reserveCapacity(fields.count)
-        for (key, value) in fields {
-            let code = FastText.upper(FastText.trimmed(key))
-            sourceFields[code] = value
-            let trimmed = FastText.trimmed(value)
-            if !trimmed.isEmpty { values[code] = trimmed }
-        }
+        for (key, value) in fields { sourceFields[FastText.upper(FastText.trimmed(key))] = value }
     }
 
-    subscript(_ suffix: String) -> String? { values["\(prefix)_\(suffix)"] }
+    /// The trimmed value of `P_<suffix>`, nil when absent or blank.
+    subscript(_ suffix: String) -> String? { value(prefix + "_" + suffix) }
+
+    /// The trimmed value of a field by its full code, nil when absent or blank.
+    func value(_ code: String) -> String? {
+        guard let text = sourceFields[code] else { return nil }
+        let trimmed = FastText.trimmed(text)
+        return trimmed.isEmpty ? nil : trimmed
+    }
 
     func required(_ suffix: String) throws(DomainError) -> String {
         guard let value = self[suffix] else { throw .missing(field: "\(prefix)_\(suffix)") }
@@ -53,7 +53,7 @@ struct DoublePublicityFields {
         let subject: SubjectID
         if let code = self["XDR_SHXYM"] {
             subject = try Identifiers.unifiedSocialCreditCode(code, field: "\(prefix)_XDR_SHXYM")
-        } else if let field = ["\(prefix)_XDR_ZJHM", "\(prefix)_ZJHM"].first(where: { values[$0] != nil }), let number = values[field] {
+        } else if let field = [prefix + "_XDR_ZJHM", prefix + "_ZJHM"].first(where: { value($0) != nil }), let number = value(field) {
             subject = try certificate(number, field: field, typeField: "\(prefix)_XDR_ZJLX")
         } else {
             throw .invalid(
@@ -66,7 +66,7 @@ struct DoublePublicityFields {
     /// A person's certificate number, read by the type its type field gives (resident ID by default,
     /// which also accepts a unified code as the standard's exports sometimes put one there).
     func certificate(_ number: String, field: String, typeField: String) throws(DomainError) -> SubjectID {
-        guard let typeText = values[typeField] else { return try Identifiers.subjectID(number, field: field) }
+        guard let typeText = value(typeField) else { return try Identifiers.subjectID(number, field: field) }
         let type = try CertificateType(source: typeText, field: typeField)
         if type == .residentID { return try Identifiers.subjectID(number, field: field) }
         return try Identifiers.personCertificate(number, type: type, field: field)
@@ -100,7 +100,7 @@ struct DoublePublicityFields {
 
     /// The severity the source states (`SEVERITY`), if any.
     func statedSeverity() throws(DomainError) -> Severity? {
-        guard let text = values["SEVERITY"] else { return nil }
+        guard let text = value("SEVERITY") else { return nil }
         guard let severity = Severity(source: text) else {
             throw .invalid(field: "SEVERITY", value: text, reason: "must be general, serious or severe (一般, 较重, 严重)")
         }

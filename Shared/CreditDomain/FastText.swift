@@ -42,10 +42,20 @@ public enum FastText {
         return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
-    /// Whether `needle` occurs in `text`, comparing UTF-8 bytes.
+    /// Whether `needle` occurs in `text`, comparing UTF-8 bytes (in place for native strings: the
+    /// severity rules ask this of every penalty's category once per keyword).
     public static func contains(_ text: String, _ needle: String) -> Bool {
-        let haystack = Array(text.utf8)
-        let pattern = Array(needle.utf8)
+        if let found = text.utf8.withContiguousStorageIfAvailable({ haystack in
+            needle.utf8.withContiguousStorageIfAvailable { pattern in contains(haystack, pattern) }
+        }), let found {
+            return found
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { haystack in
+            Array(needle.utf8).withUnsafeBufferPointer { pattern in contains(haystack, pattern) }
+        }
+    }
+
+    private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ pattern: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !pattern.isEmpty else { return true }
         guard haystack.count >= pattern.count else { return false }
         let first = pattern[0]

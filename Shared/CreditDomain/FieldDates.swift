@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 
 /// Dates as the sources write them, turned into the ISO `yyyy-MM-dd` every record and listing uses.
 ///
@@ -46,10 +47,11 @@ public enum FieldDates {
         return iso
     }
 
-    /// The UTC calendar date of an instant as `yyyy-MM-dd`.
+    /// The UTC calendar date of an instant as `yyyy-MM-dd` (by arithmetic, `CivilDate`: every
+    /// resident ID check asks for today).
     public static func isoDate(_ date: Date) -> String {
-        let components = calendar.dateComponents([.year, .month, .day], from: date)
-        return format(year: components.year!, month: components.month!, day: components.day!)
+        let (year, month, day) = CivilDate.date(daysSince1970: Int((date.timeIntervalSince1970 / 86_400).rounded(.down)))
+        return format(year: year, month: month, day: day)
     }
 
     /// Midnight UTC of a strict `yyyy-MM-dd` date, or nil when the text is not one.
@@ -75,48 +77,72 @@ public enum FieldDates {
     // MARK: - Parsing
 
     /// Splits `yyyyMMdd` or `yyyy<sep>M<sep>d[日]` optionally followed by a time (after a space or
-    /// `T`) into numbers. Separators are `-`, `/`, `.` or `年`/`月`, used consistently.
+    /// `T`) into numbers. Separators are `-`, `/`, `.` or `年`/`月`, used consistently. Read on UTF-8
+    /// bytes: every record has dates, and a bulk import reads millions.
     static func parts(of text: String) -> (Int, Int, Int)? {
-        let characters = Array(text)
-        if characters.count == 8, characters.allSatisfy(\.isASCIIDigit) {
-            return (Int(String(characters[0..<4]))!, Int(String(characters[4..<6]))!, Int(String(characters[6..<8]))!)
+        var text = text
+        return text.withUTF8 { parts(of: $0) }
+    }
+
+    static func parts(of bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int)? {
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
+        if bytes.count == 8, bytes.allSatisfy(isDigit) {
+            return (number(0..<4), number(4..<6), number(6..<8))
         }
         var index = 0
         func digits(min: Int, max: Int) -> Int? {
             let start = index
-            while index < characters.count, characters[index].isASCIIDigit, index - start < max { index += 1 }
+            while index < bytes.count, isDigit(bytes[index]), index - start < max { index += 1 }
             guard index - start >= min else { return nil }
-            return Int(String(characters[start..<index]))
+            return number(start..<index)
         }
-        guard let year = digits(min: 4, max: 4), index < characters.count else { return nil }
-        let separator = characters[index]
-        let secondSeparator: Character
+        /// Whether `word` (UTF-8) stands at `index`; if so, steps over it.
+        func skip(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return false }
+            index += count
+            return true
+        }
+        guard let year = digits(min: 4, max: 4), index < bytes.count else { return nil }
+        let separator = bytes[index]
+        let isChinese: Bool
         switch separator {
-        case "-", "/", ".": secondSeparator = separator
-        case "年": secondSeparator = "月"
-        default: return nil
+        case UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "."):
+            isChinese = false
+            index += 1
+        default:
+            guard skip("年") else { return nil }
+            isChinese = true
         }
-        index += 1
-        guard let month = digits(min: 1, max: 2), index < characters.count, characters[index] == secondSeparator else {
-            return nil
-        }
-        index += 1
-        guard let day = digits(min: 1, max: 2) else { return nil }
-        if separator == "年" {
-            guard index < characters.count, characters[index] == "日" else { return nil }
+        guard let month = digits(min: 1, max: 2), index < bytes.count else { return nil }
+        if isChinese {
+            guard skip("月") else { return nil }
+        } else {
+            guard bytes[index] == separator else { return nil }
             index += 1
         }
-        guard isTime(characters[index...]) else { return nil }
+        guard let day = digits(min: 1, max: 2) else { return nil }
+        if isChinese {
+            guard skip("日") else { return nil }
+        }
+        guard isTime(UnsafeBufferPointer(rebasing: bytes[index...])) else { return nil }
         return (year, month, day)
     }
 
     /// Nothing, or a space or `T` followed by a time such as `00:00:00`, `08:30:00.000+08:00`, `Z`.
-    private static func isTime(_ rest: ArraySlice<Character>) -> Bool {
+    private static func isTime(_ rest: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = rest.first else { return true }
-        guard first == " " || first == "T" else { return false }
-        let time = rest.dropFirst().drop { $0 == " " }
-        let allowed: Set<Character> = [":", ".", "+", "-", "Z", " "]
-        return !time.isEmpty && time.first!.isASCIIDigit && time.allSatisfy { $0.isASCIIDigit || allowed.contains($0) }
+        guard first == UInt8(ascii: " ") || first == UInt8(ascii: "T") else { return false }
+        let time = rest.dropFirst().drop { $0 == UInt8(ascii: " ") }
+        guard let start = time.first, start >= 0x30, start <= 0x39 else { return false }
+        return time.allSatisfy { byte in
+            switch byte {
+            case 0x30...0x39, UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "Z"), UInt8(ascii: " "): true
+            default: false
+            }
+        }
     }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -128,6 +154,7 @@ public enum FieldDates {
     }
 
     static func format(year: Int, month: Int, day: Int) -> String {
+        if let iso = CivilDate.iso(year: year, month: month, day: day) { return iso }
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text

@@ -48,7 +48,7 @@ public enum CertificateType: String, Codable, Sendable, CaseIterable, Hashable {
     /// Reads a source's certificate type: the code (`001`, `1`), the standard's name or a common
     /// variant (`居民身份证`, `护照`), or this enum's raw value.
     public init(source text: String, field: String) throws(DomainError) {
-        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = FastText.trimmed(text)
         let digits = value.drop { $0 == "0" }
         for type in Self.allCases
         where value == type.rawValue || value == type.code || (!digits.isEmpty && digits == type.code.drop { $0 == "0" })
@@ -57,11 +57,11 @@ public enum CertificateType: String, Codable, Sendable, CaseIterable, Hashable {
             self = type
             return
         }
-        if value.contains("身份证") && !value.contains("永久居留") { self = .residentID; return }
+        if FastText.contains(value, "身份证") && !FastText.contains(value, "永久居留") { self = .residentID; return }
         if value.hasPrefix("护照") { self = .passport; return }
-        if value.contains("港澳") { self = .hongKongMacaoPermit; return }
-        if value.contains("台湾") || value.contains("台胞") { self = .taiwanPermit; return }
-        if value.contains("永久居留") { self = .foreignPermanentResident; return }
+        if FastText.contains(value, "港澳") { self = .hongKongMacaoPermit; return }
+        if FastText.contains(value, "台湾") || FastText.contains(value, "台胞") { self = .taiwanPermit; return }
+        if FastText.contains(value, "永久居留") { self = .foreignPermanentResident; return }
         throw .invalid(
             field: field, value: value,
             reason: "is no certificate type; use 001 身份证, 002 护照号, 003 港澳居民来往内地通行证, 004 台湾居民来往大陆通行证 or 005 外国人永久居留身份证")

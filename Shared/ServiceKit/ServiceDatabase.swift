@@ -5,19 +5,25 @@ import GRDB
 /// Opens a service's SQLite database: one file per service, WAL (a `DatabasePool`), the bus tables
 /// migrated first, then the service's own migrations.
 public enum ServiceDatabase {
-    public static func open(path: String, migrations: (inout DatabaseMigrator) -> Void) throws -> DatabasePool {
+    /// - Parameter pageSize: the page size of a new database file (SQLite's default, 4 KiB, when nil).
+    ///   The registry's archive rows are 1–3 KB: one to a 4 KiB page, seven to a 16 KiB one.
+    public static func open(path: String, pageSize: Int? = nil, migrations: (inout DatabaseMigrator) -> Void) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        let checkpointer = WALCheckpointer.shared(for: path)
         configuration.prepareDatabase { db in
             // WAL + NORMAL survives a process crash with nothing lost; only an OS crash can lose
             // the last transactions, which catch-up then replays from the publisher.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Takes effect when the file is created; an existing database keeps its page size
+            // (docs/OPERATIONS.md says how to convert one).
+            if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             // 16 MiB of page cache per connection (the default is 2 MiB): bulk imports touch many
             // index pages per batch.
             try db.execute(sql: "PRAGMA cache_size = -16384")
-            // Checkpoint every ~40 MB of WAL instead of ~4 MB: an index page rewritten by many
-            // commits is copied to the database file once per checkpoint.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            // Checkpoints run beside the writer, every ~32 MiB of WAL (`WALCheckpointer`), instead
+            // of inside a commit every ~4 MB.
+            try checkpointer.install(on: db)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try migrate(pool, migrations: migrations)

@@ -10,12 +10,15 @@ import TestSupport
 /// split into fields in this process and inserted with one prepared statement in transactions of
 /// 10 000 rows into a plain table (no validation, no indexes, no events).
 enum ImportBench {
-    static func run(rows: Int) async throws {
+    static func run(rows: Int, randomSubjects: Bool = false) async throws {
         let layout = try TestSuiteLayout()
-        defer { layout.remove() }
+        defer {
+            // CREDIT_BENCH_KEEP=1 keeps the databases for a look with sqlite3 (dbstat, sizes).
+            if ProcessInfo.processInfo.environment["CREDIT_BENCH_KEEP"] == nil { layout.remove() } else { report("  (kept \(layout.directory.path))") }
+        }
         let csv = layout.directory.appendingPathComponent("penalties.csv").path
         var start = monotonicMicros()
-        let bytes = try generate(rows: rows, path: csv)
+        let bytes = try generate(rows: rows, path: csv, randomSubjects: randomSubjects)
         report(String(format: "  (setup: %d penalty rows, %.0f MB of CSV, written in %.1f s)", rows, Double(bytes) / 1e6, (monotonicMicros() - start) / 1e6))
 
         start = monotonicMicros()
@@ -45,7 +48,7 @@ enum ImportBench {
         let rawRate = Double(rows) / rawSeconds
         report(
             String(
-                format: "import: %d penalty rows creditctl → registry in %.1f s (%.0f rows/s, %lld records in the registry); raw SQLite batched insert %.1f s (%.0f rows/s); registry at %.2f of raw (target ≥ 0.25)",
+                format: "import\(randomSubjects ? " (subjects in random order)" : ""): %d penalty rows creditctl → registry in %.1f s (%.0f rows/s, %lld records in the registry); raw SQLite batched insert %.1f s (%.0f rows/s); registry at %.2f of raw (target ≥ 0.25)",
                 rows, seconds, registryRate, stored, rawSeconds, rawRate, registryRate / rawRate))
     }
 
@@ -62,7 +65,9 @@ enum ImportBench {
     ]
 
     /// Writes `rows` rows with every CF_ field of the standard at realistic sizes; returns the bytes.
-    static func generate(rows: Int, path: String) throws -> Int {
+    /// With `randomSubjects`, row n names subject (n × 104 729) mod 1 000 003 (a permutation for up to a
+    /// million rows): every insert lands somewhere else in the subject indexes.
+    static func generate(rows: Int, path: String, randomSubjects: Bool = false) throws -> Int {
         FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw BenchFailure("cannot write \(path)") }
         defer { try? handle.close() }
@@ -78,7 +83,7 @@ enum ImportBench {
             let day = 1 + number % 28
             let date = "2025-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
             let fine = Double(1 + number % 400) / 10
-            text += "\(city)市监罚处〔2025〕\(number + 1)号,\(city)市\(trade)有限公司第\(number)分公司,法人及非法人组织,\(GeneratedSubjects.uscc(number)),"
+            text += "\(city)市监罚处〔2025〕\(number + 1)号,\(city)市\(trade)有限公司第\(number)分公司,法人及非法人组织,\(GeneratedSubjects.uscc(randomSubjects ? (number * 104_729) % 1_000_003 : number)),"
             text += "\(person),\(residentID(number)),\(act),"
             text += "经查，当事人于2025年\(month)月在其经营场所\(act)，货值金额\(number % 9000 + 100)元，违法所得\(number % 500)元,"
             text += "\(basis),\"\(category)\",依据\(basis)的规定，决定对当事人\(act)的行为处以\(category)，罚款人民币\(fine)万元，并责令改正违法行为。,"

@@ -49,5 +49,7 @@ if all || which.contains("catch-up") {
 }
 if all || which.contains("import") {
     let rows = (arguments.first { $0.hasPrefix("--import-rows=") }?.split(separator: "=").last).flatMap { Int($0) } ?? 1_000_000
-    try await ImportBench.run(rows: rows)
+    // --import-random-subjects: subjects in random order, as a real department's export (by decision
+    // date) has them; the default keeps them in identifier order, as every figure so far was taken.
+    try await ImportBench.run(rows: rows, randomSubjects: arguments.contains("--import-random-subjects"))
 }

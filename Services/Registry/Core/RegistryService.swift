@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// Assembles the registry from configuration: its database, event log and bus server.
 public enum RegistryService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
-        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "registry")) {
+        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "registry"), pageSize: RegistrySchema.pageSize) {
             RegistrySchema.register(in: &$0)
         }
         let log = EventLog(stream: CentralService.registry.rawValue)

@@ -1,0 +1,115 @@
+import Dispatch
+import GRDB
+import GRDBSQLite
+import Synchronization
+
+/// Checkpoints a service's WAL on a background queue, so the writer's commits do not stop to copy
+/// pages from the WAL into the database file and wait for the disk.
+///
+/// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, on the writer's
+/// thread: during a bulk import that copy and its two fsyncs were a third of the registry's writer
+/// time while the second core had time to spare. This replaces it (`sqlite3_wal_hook`, which is
+/// what `PRAGMA wal_autocheckpoint` installs): a commit that leaves more than `backgroundBytes` in
+/// the WAL starts passive checkpoints on another connection, unless they are running. A passive
+/// checkpoint never blocks the writer or readers. Frames are only appended at commits, so a second
+/// pass copies what was committed during the first, and so on until the database holds every
+/// frame; the writer's next transaction then starts the WAL over from its beginning, as after an
+/// automatic checkpoint. Should the WAL still reach `inlineBytes` (checkpoints that cannot keep
+/// up), the commit checkpoints inline as SQLite would, so the WAL stays bounded.
+final class WALCheckpointer: Sendable {
+    let path: String
+    let backgroundBytes: Int
+    let inlineBytes: Int
+    /// What the last background pass may leave for the writer to copy.
+    let catchUpBytes = 8 << 20
+    private let pageSize = Atomic<Int>(4_096)
+    private let state = Atomic<Int>(State.idle)
+    private let passes = Atomic<Int>(0)
+
+    init(path: String, backgroundBytes: Int = 32 << 20, inlineBytes: Int = 512 << 20) {
+        self.path = path
+        self.backgroundBytes = backgroundBytes
+        self.inlineBytes = inlineBytes
+    }
+
+    /// Background checkpoint passes completed (for tests and status).
+    var completedPasses: Int { passes.load(ordering: .relaxed) }
+
+    /// One checkpointer per database file for the life of the process: the hook's context must
+    /// outlive every connection that carries it.
+    private static let byPath = Mutex<[String: WALCheckpointer]>([:])
+
+    static func shared(for path: String) -> WALCheckpointer {
+        byPath.withLock { table in
+            if let existing = table[path] { return existing }
+            let checkpointer = WALCheckpointer(path: path)
+            table[path] = checkpointer
+            return checkpointer
+        }
+    }
+
+    /// Installs the hook on a connection (on readers it never fires: only commits append to the WAL).
+    func install(on db: Database) throws {
+        if let size = try Int.fetchOne(db, sql: "PRAGMA page_size") { pageSize.store(size, ordering: .relaxed) }
+        sqlite3_wal_hook(
+            db.sqliteConnection,
+            { context, connection, _, frames in
+                guard let context else { return SQLITE_OK }
+                Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().walDidGrow(connection, frames: Int(frames))
+                return SQLITE_OK
+            },
+            Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Called by SQLite after each commit on the writer's thread, with the frames now in the WAL.
+    private func walDidGrow(_ connection: OpaquePointer?, frames: Int) {
+        let bytes = frames * pageSize.load(ordering: .relaxed)
+        switch state.load(ordering: .acquiring) {
+        case State.caughtUp:
+            // The background passes left only what was committed during the last of them: copied
+            // here, between two transactions, the database holds every frame and the next
+            // transaction starts the WAL over (SQLite restarts it only then). A few megabytes and
+            // two short fsyncs, where SQLite's own checkpoint copies all of them.
+            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            state.store(State.idle, ordering: .releasing)
+        case State.idle where bytes >= inlineBytes:
+            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        case State.idle where bytes >= backgroundBytes:
+            state.store(State.running, ordering: .releasing)
+            DispatchQueue.global(qos: .utility).async { [self] in
+                let caughtUp = checkpointUntilNearlyCaughtUp()
+                state.store(caughtUp ? State.caughtUp : State.idle, ordering: .releasing)
+            }
+        default:
+            break  // a background pass is running
+        }
+    }
+
+    /// Only the writer's thread starts passes (in `walDidGrow`), so a load and a store suffice.
+    private enum State {
+        static let idle = 0
+        static let running = 1
+        static let caughtUp = 2
+    }
+
+    /// Passive checkpoints on a connection of its own, each copying what was committed during the
+    /// one before, until at most `catchUpBytes` remain for the writer. False when it failed.
+    private func checkpointUntilNearlyCaughtUp() -> Bool {
+        var connection: OpaquePointer?
+        defer { sqlite3_close_v2(connection) }
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
+            // A new connection learns that the file is in WAL mode when it first reads it.
+            sqlite3_exec(connection, "SELECT 1 FROM sqlite_schema LIMIT 1", nil, nil, nil) == SQLITE_OK
+        else { return false }
+        for _ in 0..<8 {
+            var inLog: Int32 = 0
+            var copied: Int32 = 0
+            guard sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &inLog, &copied) == SQLITE_OK else {
+                return false
+            }
+            passes.add(1, ordering: .relaxed)
+            if Int(inLog - copied) * pageSize.load(ordering: .relaxed) <= catchUpBytes { return true }
+        }
+        return true
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import MeshProtocol
+import Testing
+
+/// `JSONText`/`JSONWriter` write what `WireCoding` (JSONEncoder, sorted keys) writes, and
+/// `WireTime`/`CivilDate` what Foundation's calendar and ISO 8601 format style give: the hot paths
+/// replaced those, and every consumer keeps reading the same text.
+@Suite struct JSONTextTests {
+    static let strings = [
+        "", "plain", "quote \" and backslash \\", "line\nfeed\r\ttab", "bell \u{07} unit \u{1F} nul \u{00}",
+        "backspace \u{08} form feed \u{0C}", "delete \u{7F}", "slash / stays", "杭州市市场监督管理局〔2025〕1号", "emoji 🧾 and é",
+    ]
+
+    @Test(arguments: strings)
+    func stringsAreEscapedAsJSONEncoderDoes(_ text: String) throws {
+        let expected = String(decoding: try WireCoding.encode(text), as: UTF8.self)
+        #expect(JSONText.text(.string(text)) == expected)
+    }
+
+    @Test func valuesAreWrittenAsWireCodingWritesThem() throws {
+        let values: [JSONValue] = [
+            .null, .bool(true), .bool(false), .int(0), .int(-42), .int(Int64.max), .double(2.5), .double(-3), .double(0.1),
+            .double(1_234_567), .array([]), .object([:]),
+            .object(["zeta": .int(1), "alpha": .array([.string("x"), .null, .double(0.25)]), "Beta": .object(["b": .bool(true), "a": .string("\"")])]),
+        ]
+        for value in values {
+            let expected = String(decoding: try WireCoding.encode(value), as: UTF8.self)
+            #expect(JSONText.text(value) == expected, "\(value)")
+        }
+    }
+
+    @Test func framedObjectsKeepTheirMembersAsWritten() {
+        let text = JSONText.object(["data": .json(#"{"b":1}"#), "id": .string("a\"b")])
+        #expect(text == #"{"data":{"b":1},"id":"a\"b"}"#)
+        #expect(JSONText.objectBytes(["data": .json("[]")]) == Array(#"{"data":[]}"#.utf8))
+    }
+
+    /// The same text as the format style, but for the last digit of the milliseconds where the
+    /// style's floating-point arithmetic truncates one lower (`.123` written `.122`): WireTime keeps
+    /// the instant's own millisecond.
+    @Test func wireTimeIsTheISO8601FormatStylesText() throws {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        var generator = SystemRandomNumberGenerator()
+        var instants: [TimeInterval] = [0, 0.001, 0.5, 59.25, 951_782_400, 951_868_799.5, 4_107_542_400, 1_795_000_000.25]
+        for _ in 0..<5_000 { instants.append(Double.random(in: 0..<4_102_444_800, using: &generator)) }
+        var lastDigitDiffers = 0
+        for seconds in instants {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = WireTime.format(date)
+            let expected = date.formatted(style)
+            let parsed = try #require(WireTime.parse(text), "\(text)")
+            #expect(parsed.timeIntervalSince1970 <= seconds + 1e-6 && seconds - parsed.timeIntervalSince1970 < 0.001, "\(seconds): \(text)")
+            if text != expected {
+                lastDigitDiffers += 1
+                let back = try #require(WireTime.parse(expected))
+                #expect(abs(back.timeIntervalSince(parsed)) <= 0.001 + 1e-9, "\(seconds): \(text) vs \(expected)")
+            }
+        }
+        // Exact binary fractions (the fixed instants) agree to the digit; the rest nearly always.
+        #expect(lastDigitDiffers < instants.count / 10)
+    }
+
+    @Test func civilDatesAreTheGregorianCalendarsInUTC() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        for days in stride(from: -30_000, through: 50_000, by: 7) {
+            let components = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(days) * 86_400))
+            let civil = CivilDate.date(daysSince1970: days)
+            #expect(civil.year == components.year && civil.month == components.month && civil.day == components.day, "\(days)")
+        }
+    }
+}
