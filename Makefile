@@ -31,7 +31,7 @@ demo: up
 	scripts/demo.sh
 
 ## Propagation (1, 10, 50 interceptors), 1M-listing catch-up and checks, beside raw libzmq, SQLite and HTTP.
-## One part: make bench BENCH=propagation|catch-up|checks|import
+## One part: make bench BENCH=propagation|catch-up|checks|import|import-stages
 bench: deps
 	$(SWIFT) build -c release
 	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)

@@ -208,7 +208,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBench",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "InterceptorCore", "TestSupport", "ZeroMQ",
+                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "InterceptorCore", "RegistryCore", "TestSupport", "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/Benchmarks",

@@ -69,7 +69,7 @@ public final class BusServer: Service {
         let pubHandle = loop.add(pub, onMessage: nil)
         let routerHandle = loop.add(router) { requestInput.yield($0) }
         log.onCommit { events in
-            for event in events { loop.send([Array(event.type.utf8), event.payload], on: pubHandle) }
+            loop.send(all: events.map { [Array($0.type.utf8), $0.payload] }, on: pubHandle)
         }
         try log.load(from: reader)
         loop.start()

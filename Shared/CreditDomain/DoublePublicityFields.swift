@@ -18,6 +18,11 @@ struct DoublePublicityFields {
 
     init(_ fields: [String: String], prefix: String) {
         self.prefix = prefix
+        // A bulk batch's keys are codes already (normalised once per batch): kept as they are.
+        if fields.keys.allSatisfy({ FastText.upper(FastText.trimmed($0)) == $0 }) {
+            sourceFields = fields
+            return
+        }
         sourceFields.reserveCapacity(fields.count)
         for (key, value) in fields { sourceFields[FastText.upper(FastText.trimmed(key))] = value }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import Yams
 
 /// Working days (工作日) for deadlines: weekends and public holidays are excluded, make-up working
@@ -151,25 +152,12 @@ public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
             let day = Int(String(characters[8..<10])),
             (1...12).contains(month), (1...FieldDates.daysIn(month: month, year: year)).contains(day)
         else { return nil }
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        return CivilDate.days(year: year, month: month, day: day)
     }
 
-    /// The `yyyy-MM-dd` date of a day number (civil-from-days).
+    /// The `yyyy-MM-dd` date of a day number.
     static func isoDate(dayNumber: Int) -> String {
-        let z = dayNumber + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilDate.date(daysSince1970: dayNumber)
         return FieldDates.format(year: year, month: month, day: day)
     }
 

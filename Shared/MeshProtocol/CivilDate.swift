@@ -16,6 +16,16 @@ public enum CivilDate {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// The count of days since 1970-01-01 of a date (H. Hinnant's `days_from_civil`).
+    public static func days(year: Int, month: Int, day: Int) -> Int {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
     /// Writes `value` as `width` ASCII digits (zero-padded; `value` must fit).
     @inline(__always)
     static func digits(_ value: Int, _ width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
@@ -30,13 +40,18 @@ public enum CivilDate {
     public static func iso(year: Int, month: Int, day: Int) -> String? {
         guard (0...9999).contains(year), (0...99).contains(month), (0...99).contains(day) else { return nil }
         return String(unsafeUninitializedCapacity: 10) { buffer in
-            digits(year, 4, into: buffer, at: 0)
-            buffer[4] = UInt8(ascii: "-")
-            digits(month, 2, into: buffer, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            digits(day, 2, into: buffer, at: 8)
+            writeDate(year, month, day, into: buffer)
             return 10
         }
+    }
+
+    /// `yyyy-MM-dd` into the first ten bytes.
+    private static func writeDate(_ year: Int, _ month: Int, _ day: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        digits(year, 4, into: buffer, at: 0)
+        buffer[4] = UInt8(ascii: "-")
+        digits(month, 2, into: buffer, at: 5)
+        buffer[7] = UInt8(ascii: "-")
+        digits(day, 2, into: buffer, at: 8)
     }
 
     /// `yyyy-MM-ddTHH:mm:ss.SSSZ` of milliseconds since 1970 (years 1970–9999), or nil outside them.
@@ -46,11 +61,7 @@ public enum CivilDate {
         let (year, month, day) = date(daysSince1970: Int(days))
         let time = Int(millisecondOfDay)
         return String(unsafeUninitializedCapacity: 24) { buffer in
-            digits(year, 4, into: buffer, at: 0)
-            buffer[4] = UInt8(ascii: "-")
-            digits(month, 2, into: buffer, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            digits(day, 2, into: buffer, at: 8)
+            writeDate(year, month, day, into: buffer)
             buffer[10] = UInt8(ascii: "T")
             digits(time / 3_600_000, 2, into: buffer, at: 11)
             buffer[13] = UInt8(ascii: ":")

@@ -9,13 +9,14 @@ import Synchronization
 /// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, on the writer's
 /// thread: during a bulk import that copy and its two fsyncs were a third of the registry's writer
 /// time while the second core had time to spare. This replaces it (`sqlite3_wal_hook`, which is
-/// what `PRAGMA wal_autocheckpoint` installs): a commit that leaves more than `backgroundBytes` in
-/// the WAL starts passive checkpoints on another connection, unless they are running. A passive
-/// checkpoint never blocks the writer or readers. Frames are only appended at commits, so a second
-/// pass copies what was committed during the first, and so on until the database holds every
-/// frame; the writer's next transaction then starts the WAL over from its beginning, as after an
-/// automatic checkpoint. Should the WAL still reach `inlineBytes` (checkpoints that cannot keep
-/// up), the commit checkpoints inline as SQLite would, so the WAL stays bounded.
+/// what `PRAGMA wal_autocheckpoint` installs). A commit that leaves more than `backgroundBytes` in
+/// the WAL starts a passive checkpoint on another connection; a passive checkpoint never blocks
+/// the writer or readers. Frames are appended only by commits, so when a pass ends the WAL holds
+/// just what was committed during it: if that is at most `catchUpBytes`, the next commit copies it
+/// (the database then holds every frame and the following transaction starts the WAL over from its
+/// beginning, as after an automatic checkpoint); if more, another pass starts. A writer faster
+/// than the passes grows the WAL until `inlineBytes`, where a commit checkpoints inline as SQLite
+/// would and holds the writer back: the WAL stays bounded.
 final class WALCheckpointer: Sendable {
     let path: String
     let backgroundBytes: Int
@@ -25,6 +26,8 @@ final class WALCheckpointer: Sendable {
     private let pageSize = Atomic<Int>(4_096)
     private let state = Atomic<Int>(State.idle)
     private let passes = Atomic<Int>(0)
+    /// Frames in the database after the last background pass.
+    private let backfilled = Atomic<Int>(0)
 
     init(path: String, backgroundBytes: Int = 32 << 20, inlineBytes: Int = 512 << 20) {
         self.path = path
@@ -63,25 +66,35 @@ final class WALCheckpointer: Sendable {
 
     /// Called by SQLite after each commit on the writer's thread, with the frames now in the WAL.
     private func walDidGrow(_ connection: OpaquePointer?, frames: Int) {
-        let bytes = frames * pageSize.load(ordering: .relaxed)
+        let pageSize = pageSize.load(ordering: .relaxed)
         switch state.load(ordering: .acquiring) {
-        case State.caughtUp:
-            // The background passes left only what was committed during the last of them: copied
-            // here, between two transactions, the database holds every frame and the next
-            // transaction starts the WAL over (SQLite restarts it only then). A few megabytes and
-            // two short fsyncs, where SQLite's own checkpoint copies all of them.
+        case State.passDone where (frames - backfilled.load(ordering: .relaxed)) * pageSize <= catchUpBytes:
+            // The background pass copied all but what was committed during it: copied here, between
+            // two transactions, the database holds every frame and the next transaction starts the
+            // WAL over (SQLite restarts it only then). A few megabytes and two short fsyncs, where
+            // SQLite's own checkpoint copies all of them.
             sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             state.store(State.idle, ordering: .releasing)
-        case State.idle where bytes >= inlineBytes:
-            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        case State.idle where bytes >= backgroundBytes:
+        case State.passDone, State.idle where frames * pageSize >= backgroundBytes:
+            if frames * pageSize >= inlineBytes {
+                // Checkpoints cannot keep up with this writer: copy inline, as SQLite would, which
+                // holds the writer back until the WAL can start over.
+                sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                state.store(State.idle, ordering: .releasing)
+                return
+            }
+            // Too much was committed during the last pass for the writer to copy: another pass.
             state.store(State.running, ordering: .releasing)
             DispatchQueue.global(qos: .utility).async { [self] in
-                let caughtUp = checkpointUntilNearlyCaughtUp()
-                state.store(caughtUp ? State.caughtUp : State.idle, ordering: .releasing)
+                if let copied = checkpointPass() {
+                    backfilled.store(copied, ordering: .relaxed)
+                    state.store(State.passDone, ordering: .releasing)
+                } else {
+                    state.store(State.idle, ordering: .releasing)
+                }
             }
         default:
-            break  // a background pass is running
+            break  // a pass is running, or the WAL is still small
         }
     }
 
@@ -89,27 +102,22 @@ final class WALCheckpointer: Sendable {
     private enum State {
         static let idle = 0
         static let running = 1
-        static let caughtUp = 2
+        static let passDone = 2
     }
 
-    /// Passive checkpoints on a connection of its own, each copying what was committed during the
-    /// one before, until at most `catchUpBytes` remain for the writer. False when it failed.
-    private func checkpointUntilNearlyCaughtUp() -> Bool {
+    /// One passive checkpoint on a connection of its own; the frames the database now holds, or nil
+    /// when it failed.
+    private func checkpointPass() -> Int? {
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
             // A new connection learns that the file is in WAL mode when it first reads it.
             sqlite3_exec(connection, "SELECT 1 FROM sqlite_schema LIMIT 1", nil, nil, nil) == SQLITE_OK
-        else { return false }
-        for _ in 0..<8 {
-            var inLog: Int32 = 0
-            var copied: Int32 = 0
-            guard sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &inLog, &copied) == SQLITE_OK else {
-                return false
-            }
-            passes.add(1, ordering: .relaxed)
-            if Int(inLog - copied) * pageSize.load(ordering: .relaxed) <= catchUpBytes { return true }
-        }
-        return true
+        else { return nil }
+        var inLog: Int32 = 0
+        var copied: Int32 = 0
+        guard sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &inLog, &copied) == SQLITE_OK else { return nil }
+        passes.add(1, ordering: .relaxed)
+        return Int(copied)
     }
 }

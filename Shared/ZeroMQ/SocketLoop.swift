@@ -74,6 +74,13 @@ public final class SocketLoop: @unchecked Sendable {
         enqueue(.send(socket, frames, nil))
     }
 
+    /// Queues messages for sending in order with one wake-up of the loop (a commit's events: one
+    /// per record of a bulk import); never blocks.
+    public func send(all messages: [[[UInt8]]], on socket: SocketHandle) {
+        guard !messages.isEmpty else { return }
+        enqueue(messages.map { .send(socket, $0, nil) })
+    }
+
     /// Queues a message and reports on the loop thread whether libzmq accepted it (false when the
     /// queue was full or, with `ZMQ_IMMEDIATE`, no peer is connected yet).
     public func send(_ frames: [[UInt8]], on socket: SocketHandle, completion: @escaping @Sendable (Bool) -> Void) {
@@ -96,7 +103,11 @@ public final class SocketLoop: @unchecked Sendable {
     }
 
     private func enqueue(_ command: Command) {
-        commands.withLock { $0.append(command) }
+        enqueue([command])
+    }
+
+    private func enqueue(_ batch: [Command]) {
+        commands.withLock { $0.append(contentsOf: batch) }
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }

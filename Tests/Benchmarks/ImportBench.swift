@@ -1,9 +1,11 @@
 import Foundation
+import Bus
 import GRDB
 import GRDBSQLite
 import MeshProtocol
 import ServiceKit
 import TestSupport
+@_spi(Benchmarks) import RegistryCore
 
 /// `credit-bench import`: a million double-publicity penalty rows as CSV, imported end to end by the
 /// real `creditctl` into a real `registry`, beside a raw SQLite reference: the same file read and
@@ -50,6 +52,46 @@ enum ImportBench {
             String(
                 format: "import\(randomSubjects ? " (subjects in random order)" : ""): %d penalty rows creditctl → registry in %.1f s (%.0f rows/s, %lld records in the registry); raw SQLite batched insert %.1f s (%.0f rows/s); registry at %.2f of raw (target ≥ 0.25)",
                 rows, seconds, registryRate, stored, rawSeconds, rawRate, registryRate / rawRate))
+    }
+
+    // MARK: - Stages
+
+    /// `credit-bench import-stages`: the registry's import path in this process, one stage at a time
+    /// on one thread (CSV and validation, JSON, the writer's transaction), beside the raw insert.
+    static func stages(rows: Int) throws {
+        let layout = try TestSuiteLayout()
+        defer { layout.remove() }
+        let csv = layout.directory.appendingPathComponent("penalties.csv").path
+        _ = try generate(rows: rows, path: csv)
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let columns = lines.removeFirst().split(separator: ",").map(String.init)
+        let batches = stride(from: 0, to: lines.count, by: 2_000).map { lines[$0..<min($0 + 2_000, lines.count)].joined(separator: "\n") }
+        let path = layout.directory.appendingPathComponent("registry.sqlite").path
+        let database = try ServiceDatabase.open(path: path, pageSize: RegistrySchema.pageSize) { RegistrySchema.register(in: &$0) }
+        defer { try? database.close() }
+        let handler = RegistryHandler(writer: database, log: EventLog(stream: "registry"))
+        let log = EventLog(stream: "registry")
+        try log.load(from: database)
+
+        var start = monotonicMicros()
+        let parsed = try batches.map { try ImportStages.parse(csv: $0, columns: columns, handler: handler) }
+        let parseMicros = monotonicMicros() - start
+        start = monotonicMicros()
+        let prepared = parsed.map { ImportStages.prepare($0) }
+        let prepareMicros = monotonicMicros() - start
+        start = monotonicMicros()
+        for batch in prepared { try ImportStages.store(batch, in: database, log: log, source: "market") }
+        let storeMicros = monotonicMicros() - start
+        start = monotonicMicros()
+        _ = try rawInsert(csv: csv, database: layout.directory.appendingPathComponent("raw.sqlite").path)
+        let rawMicros = monotonicMicros() - start
+        let perRow = { (micros: Double) in micros / Double(rows) }
+        report(
+            String(
+                format: "import stages, %d rows on one thread: CSV + validation %.1f µs/row, JSON %.1f µs/row, writer %.1f µs/row (%.0f rows/s); raw insert %.1f µs/row (writer at %.2f of raw)",
+                rows, perRow(parseMicros), perRow(prepareMicros), perRow(storeMicros), Double(rows) / storeMicros * 1e6, perRow(rawMicros),
+                rawMicros / storeMicros))
     }
 
     // MARK: - Data

@@ -53,3 +53,7 @@ if all || which.contains("import") {
     // date) has them; the default keeps them in identifier order, as every figure so far was taken.
     try await ImportBench.run(rows: rows, randomSubjects: arguments.contains("--import-random-subjects"))
 }
+if which.contains("import-stages") {
+    let rows = (arguments.first { $0.hasPrefix("--import-rows=") }?.split(separator: "=").last).flatMap { Int($0) } ?? 200_000
+    try ImportBench.stages(rows: rows)
+}

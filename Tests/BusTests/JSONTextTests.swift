@@ -67,6 +67,7 @@ import Testing
             let components = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(days) * 86_400))
             let civil = CivilDate.date(daysSince1970: days)
             #expect(civil.year == components.year && civil.month == components.month && civil.day == components.day, "\(days)")
+            #expect(CivilDate.days(year: civil.year, month: civil.month, day: civil.day) == days)
         }
     }
 }

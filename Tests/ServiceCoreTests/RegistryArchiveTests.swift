@@ -80,6 +80,21 @@ import Testing
         #expect(profile["records"]?[0]?["record"]?["sourceFields"]?["_reason"] == nil)
     }
 
+    @Test func headerCodesAreReadWhateverTheirCaseAndSpaces() async throws {
+        let columns = Self.header.map { " " + $0.lowercased() }
+        let result = try await bulk([Self.line("罚1")], columns: columns)
+        #expect(result.stored == 1 && result.refused.isEmpty)
+        let profile = try await handler.profile(Self.code)
+        #expect(profile["records"]?[0]?["record"]?["sourceFields"]?["CF_NR"] == "销售过期食品")
+        #expect(profile["records"]?[0]?["record"]?["sourceFields"]?[" cf_nr"] == nil)
+        // The same row through the JSON form, keys as sent: the same record, already present.
+        let values = Array(Self.line("罚1").utf8).withUnsafeBufferPointer { CSVText.fields($0) } ?? []
+        let fields = Dictionary(uniqueKeysWithValues: zip(columns, values))
+        let again = try await handler.importRows(
+            ImportRequest(format: .xzcf, rows: [ImportRow(row: 2, fields: fields.mapValues { .string($0) })]), from: "market")
+        #expect(again.alreadyPresent == 1)
+    }
+
     // MARK: - Versions
 
     @Test func identicalReimportAddsNothingAndACorrectionIsVersionTwo() async throws {

@@ -81,11 +81,28 @@ public struct RegistryHandler: RequestHandler {
         }
         let firstRow = Int(body["firstRow"]?.intValue ?? 2)
         try checkAuthority(format, department: department)
+        let (valid, parsed) = try parseCSV(text, columns: columns, firstRow: firstRow, format: format, department: department)
+        var result = parsed
+        try await store(valid, from: department, into: &result, keepIDs: false)
+        return result
+    }
+
+    /// The rows of a bulk batch's CSV text: the records of the good ones, and the read count and
+    /// refusals so far.
+    func parseCSV(
+        _ text: String, columns: [String], firstRow: Int, format: RecordFormat, department: String
+    ) throws -> ([(Int, CreditRecord)], ImportResult) {
         var result = ImportResult()
         var valid: [(Int, CreditRecord)] = []
         valid.reserveCapacity(4_096)
         var row = firstRow - 1
         var fields: [String: String] = [:]
+        // Columns named _… are an operator's notes (creditctl's report adds _row, _field, _reason).
+        // Double-publicity codes are upper-cased and trimmed once per batch, not once per row.
+        let keys: [String?] = columns.map { column in
+            if column.hasPrefix("_") { return nil }
+            return format == .xzcf || format == .xzxk ? FastText.upper(FastText.trimmed(column)) : column
+        }
         try CSVText.forEachRecord(in: text) { values in
             row += 1
             guard row - firstRow < Self.maxRowsPerBatch else {
@@ -104,16 +121,16 @@ public struct RegistryHandler: RequestHandler {
                 return
             }
             fields.removeAll(keepingCapacity: true)
-            // Columns named _… are an operator's notes (creditctl's report adds _row, _field, _reason).
-            for (key, value) in zip(columns, values) where !value.isEmpty && !key.hasPrefix("_") { fields[key] = value }
+            for (key, value) in zip(keys, values) where !value.isEmpty {
+                if let key { fields[key] = value }
+            }
             do {
                 valid.append((row, try parse(fields: fields, format: format, department: department)))
             } catch {
                 result.refused.append(Self.refusal(error, row: row))
             }
         }
-        try await store(valid, from: department, into: &result, keepIDs: false)
-        return result
+        return (valid, result)
     }
 
     public func importRows(_ request: ImportRequest, from department: String) async throws -> ImportResult {

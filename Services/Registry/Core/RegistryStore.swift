@@ -116,11 +116,13 @@ public enum RegistrySchema {
     /// (without them). Made before the write transaction, so the writer only runs SQL.
     struct PreparedRecord: Sendable {
         let record: CreditRecord
+        let naturalKey: String
         let data: String
         let eventRecord: String
 
         init(_ record: CreditRecord) {
             self.record = record
+            naturalKey = record.naturalKey
             (data, eventRecord) = RecordJSON.texts(record)
         }
     }
@@ -137,6 +139,11 @@ public enum RegistrySchema {
 
         /// `,"source":…,"storedAt":…}`, the same for every event of the batch.
         let eventTail: String
+        /// The statements of every row, looked up once per batch (the statement cache hashes the SQL).
+        let insertRecord: Statement
+        let upsertSubject: Statement
+        let insertRelatedPerson: Statement
+        let insertAlias: Statement
 
         init(db: Database, log: EventLog, source: String) throws {
             self.db = db
@@ -150,6 +157,23 @@ public enum RegistrySchema {
             tail.raw("}")
             eventTail = tail.text
             nextNumber = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT IFNULL(MAX(rowid), 0) FROM records")) ?? 0) + 1
+            insertRecord = try db.cachedStatement(
+                sql: """
+                    INSERT INTO records(id, natural_key, kind, subject_id, source, stored_at, data, version, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT(natural_key) DO NOTHING
+                    """)
+            upsertSubject = try db.cachedStatement(
+                sql: """
+                    INSERT INTO subjects(id, scheme, kind, name, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, updated_at = excluded.updated_at
+                    """)
+            insertRelatedPerson = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO related_persons(subject_id, role, name, person_id, record_id, since, until, source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            insertAlias = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO subject_aliases(scheme, value, subject_id, source) VALUES (?, ?, ?, ?)")
         }
 
         mutating func store(_ prepared: PreparedRecord) throws -> StoreOutcome {
@@ -157,17 +181,12 @@ public enum RegistrySchema {
             let id = RegistrySchema.recordID(nextNumber)
             // New natural keys (nearly all rows of a bulk load) take one statement; a key already
             // stored falls through to the comparison with what is there.
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO records(id, natural_key, kind, subject_id, source, stored_at, data, version, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT(natural_key) DO NOTHING
-                    """
-            ).execute(arguments: [id, record.naturalKey, record.kind.rawValue, record.subjectID, source, now, prepared.data, now])
+            try insertRecord.execute(arguments: [id, prepared.naturalKey, record.kind.rawValue, record.subjectID, source, now, prepared.data, now])
             guard db.changesCount > 0 else {
                 guard let existing = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
-                    arguments: [record.naturalKey])
-                else { throw DatabaseError(message: "records: natural key \(record.naturalKey) conflicts but is not found") }
+                    arguments: [prepared.naturalKey])
+                else { throw DatabaseError(message: "records: natural key \(prepared.naturalKey) conflicts but is not found") }
                 return try correct(existing, with: record, data: prepared.data)
             }
             nextNumber += 1
@@ -219,27 +238,15 @@ public enum RegistrySchema {
 
         /// The subject, its related persons and aliases as this record names them.
         private func noteSubject(of record: CreditRecord, recordID: String) throws {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO subjects(id, scheme, kind, name, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, updated_at = excluded.updated_at
-                    """
-            ).execute(arguments: [record.subjectID, record.subjectScheme.rawValue, record.subjectKind.rawValue, record.subjectName, now])
+            try upsertSubject.execute(arguments: [record.subjectID, record.subjectScheme.rawValue, record.subjectKind.rawValue, record.subjectName, now])
             for person in record.relatedPersons {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT OR IGNORE INTO related_persons(subject_id, role, name, person_id, record_id, since, until, source)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
+                try insertRelatedPerson.execute(arguments: [
                     record.subjectID, person.role.rawValue, person.name, person.personID, recordID, person.from ?? record.decisionDate,
                     person.until, source,
                 ])
             }
             for alias in record.subjectAliases ?? [] {
-                try db.cachedStatement(
-                    sql: "INSERT OR IGNORE INTO subject_aliases(scheme, value, subject_id, source) VALUES (?, ?, ?, ?)"
-                ).execute(arguments: [alias.scheme.rawValue, alias.value, record.subjectID, source])
+                try insertAlias.execute(arguments: [alias.scheme.rawValue, alias.value, record.subjectID, source])
             }
         }
 
