@@ -95,6 +95,26 @@ import Testing
         #expect(again.alreadyPresent == 1)
     }
 
+    @Test func concurrentBatchesAreStoredWithoutLosingOrRenumberingAny() async throws {
+        let code = Self.code
+        let results = try await withThrowingTaskGroup(of: ImportResult.self) { group in
+            for batch in 0..<12 {
+                group.addTask { [self] in
+                    try await bulk((0..<40).map { Self.line("罚\(batch)-\($0)", code: code) })
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.map(\.stored).reduce(0, +) == 480)
+        let events = try await events()
+        #expect(events.count == 480)
+        #expect(events.map(\.seq) == Array(1...480))
+        let ids = try await database.read { try String.fetchAll($0, sql: "SELECT id FROM records ORDER BY rowid") }
+        #expect(ids == (1...480).map { RegistrySchema.recordID(Int64($0)) })
+        let again = try await bulk((0..<40).map { Self.line("罚3-\($0)", code: code) })
+        #expect(again.alreadyPresent == 40 && again.stored == 0)
+    }
+
     // MARK: - Versions
 
     @Test func identicalReimportAddsNothingAndACorrectionIsVersionTwo() async throws {
