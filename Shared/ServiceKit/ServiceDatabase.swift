@@ -5,9 +5,13 @@ import GRDB
 /// Opens a service's SQLite database: one file per service, WAL (a `DatabasePool`), the bus tables
 /// migrated first, then the service's own migrations.
 public enum ServiceDatabase {
-    /// - Parameter pageSize: the page size of a new database file (SQLite's default, 4 KiB, when nil).
-    ///   The registry's archive rows are 1–3 KB: one to a 4 KiB page, seven to a 16 KiB one.
-    public static func open(path: String, pageSize: Int? = nil, migrations: (inout DatabaseMigrator) -> Void) throws -> DatabasePool {
+    /// - Parameters:
+    ///   - pageSize: the page size of a new database file (SQLite's default, 4 KiB, when nil). The
+    ///     registry's archive rows are 1–3 KB: one to a 4 KiB page, seven to a 16 KiB one.
+    ///   - writerCacheKiB: the writer connection's page cache (readers keep 16 MiB each).
+    public static func open(
+        path: String, pageSize: Int? = nil, writerCacheKiB: Int = 16_384, migrations: (inout DatabaseMigrator) -> Void
+    ) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let checkpointer = WALCheckpointer.shared(for: path)
@@ -18,9 +22,9 @@ public enum ServiceDatabase {
             // Takes effect when the file is created; an existing database keeps its page size
             // (docs/OPERATIONS.md says how to convert one).
             if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
-            // 16 MiB of page cache per connection (the default is 2 MiB): bulk imports touch many
-            // index pages per batch.
-            try db.execute(sql: "PRAGMA cache_size = -16384")
+            // 16 MiB of page cache per connection (the default is 2 MiB), more for a writer that
+            // inserts into large indexes in no particular order (the registry's).
+            try db.execute(sql: "PRAGMA cache_size = -\(db.configuration.readonly ? 16_384 : writerCacheKiB)")
             // Checkpoints run beside the writer, every ~32 MiB of WAL (`WALCheckpointer`), instead
             // of inside a commit every ~4 MB.
             try checkpointer.install(on: db)

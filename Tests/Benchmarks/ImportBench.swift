@@ -68,7 +68,9 @@ enum ImportBench {
         let columns = lines.removeFirst().split(separator: ",").map(String.init)
         let batches = stride(from: 0, to: lines.count, by: 2_000).map { lines[$0..<min($0 + 2_000, lines.count)].joined(separator: "\n") }
         let path = layout.directory.appendingPathComponent("registry.sqlite").path
-        let database = try ServiceDatabase.open(path: path, pageSize: RegistrySchema.pageSize) { RegistrySchema.register(in: &$0) }
+        let database = try ServiceDatabase.open(path: path, pageSize: RegistrySchema.pageSize, writerCacheKiB: RegistrySchema.writerCacheKiB) {
+            RegistrySchema.register(in: &$0)
+        }
         defer { try? database.close() }
         let handler = RegistryHandler(writer: database, log: EventLog(stream: "registry"))
         let log = EventLog(stream: "registry")

@@ -39,6 +39,15 @@ import Testing
         try reopened.close()
     }
 
+    @Test func theWriterTakesItsOwnPageCacheAndReadersTheDefault() throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try ServiceDatabase.open(path: path, writerCacheKiB: 65_536, migrations: Self.blobs)
+        #expect(try database.write { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -65_536)
+        #expect(try database.read { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -16_384)
+        try database.close()
+    }
+
     /// The WAL header's checkpoint sequence number (bytes 12–15, big-endian): SQLite adds one each
     /// time the WAL starts over from its beginning.
     static func walRestarts(_ walPath: String) throws -> UInt32 {

@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// Assembles the registry from configuration: its database, event log and bus server.
 public enum RegistryService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
-        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "registry"), pageSize: RegistrySchema.pageSize) {
+        let database = try ServiceDatabase.open(
+            path: try topology.databasePath(for: "registry"), pageSize: RegistrySchema.pageSize, writerCacheKiB: RegistrySchema.writerCacheKiB
+        ) {
             RegistrySchema.register(in: &$0)
         }
         let log = EventLog(stream: CentralService.registry.rawValue)
