@@ -11,6 +11,12 @@
 /// | `P_XDR_SWDJ`, `P_XDR_SYDW`, `P_XDR_SHZZ` | 税务登记号, 事业单位证书号, 社会组织登记证号: kept as aliases |
 /// | `P_FRDB`, `P_FR_ZJLX`, `P_FR_ZJHM` | legal representative, certificate type and number |
 /// | `SEVERITY` (extension) | a severity the source states: general/serious/severe or 一般/较重/严重 |
+/// A double-publicity column name as the field code the parsers look up: trimmed and upper-cased
+/// (`" cf_wsh"` is `CF_WSH`). Public so that a bulk import normalises its header once per batch.
+public func doublePublicityCode(_ column: String) -> String {
+    FastText.upper(FastText.trimmed(column))
+}
+
 struct DoublePublicityFields {
     let prefix: String
     /// Every field as received, keys upper-cased and trimmed.
@@ -19,12 +25,12 @@ struct DoublePublicityFields {
     init(_ fields: [String: String], prefix: String) {
         self.prefix = prefix
         // A bulk batch's keys are codes already (normalised once per batch): kept as they are.
-        if fields.keys.allSatisfy({ FastText.upper(FastText.trimmed($0)) == $0 }) {
+        if fields.keys.allSatisfy({ doublePublicityCode($0) == $0 }) {
             sourceFields = fields
             return
         }
         sourceFields.reserveCapacity(fields.count)
-        for (key, value) in fields { sourceFields[FastText.upper(FastText.trimmed(key))] = value }
+        for (key, value) in fields { sourceFields[doublePublicityCode(key)] = value }
     }
 
     /// The trimmed value of `P_<suffix>`, nil when absent or blank.

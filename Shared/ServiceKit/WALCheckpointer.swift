@@ -67,34 +67,34 @@ final class WALCheckpointer: Sendable {
     /// Called by SQLite after each commit on the writer's thread, with the frames now in the WAL.
     private func walDidGrow(_ connection: OpaquePointer?, frames: Int) {
         let pageSize = pageSize.load(ordering: .relaxed)
-        switch state.load(ordering: .acquiring) {
-        case State.passDone where (frames - backfilled.load(ordering: .relaxed)) * pageSize <= catchUpBytes:
+        let current = state.load(ordering: .acquiring)
+        if current == State.passDone, (frames - backfilled.load(ordering: .relaxed)) * pageSize <= catchUpBytes {
             // The background pass copied all but what was committed during it: copied here, between
             // two transactions, the database holds every frame and the next transaction starts the
             // WAL over (SQLite restarts it only then). A few megabytes and two short fsyncs, where
             // SQLite's own checkpoint copies all of them.
             sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             state.store(State.idle, ordering: .releasing)
-        case State.passDone, State.idle where frames * pageSize >= backgroundBytes:
-            if frames * pageSize >= inlineBytes {
-                // Checkpoints cannot keep up with this writer: copy inline, as SQLite would, which
-                // holds the writer back until the WAL can start over.
-                sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            return
+        }
+        // Otherwise: a pass is running, or the WAL is still small, or (after a pass) too much was
+        // committed during it for the writer to copy, and another pass starts.
+        guard current == State.passDone || (current == State.idle && frames * pageSize >= backgroundBytes) else { return }
+        if frames * pageSize >= inlineBytes {
+            // Checkpoints cannot keep up with this writer: copy inline, as SQLite would, which holds
+            // the writer back until the WAL can start over.
+            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            state.store(State.idle, ordering: .releasing)
+            return
+        }
+        state.store(State.running, ordering: .releasing)
+        DispatchQueue.global(qos: .utility).async { [self] in
+            if let copied = checkpointPass() {
+                backfilled.store(copied, ordering: .relaxed)
+                state.store(State.passDone, ordering: .releasing)
+            } else {
                 state.store(State.idle, ordering: .releasing)
-                return
             }
-            // Too much was committed during the last pass for the writer to copy: another pass.
-            state.store(State.running, ordering: .releasing)
-            DispatchQueue.global(qos: .utility).async { [self] in
-                if let copied = checkpointPass() {
-                    backfilled.store(copied, ordering: .relaxed)
-                    state.store(State.passDone, ordering: .releasing)
-                } else {
-                    state.store(State.idle, ordering: .releasing)
-                }
-            }
-        default:
-            break  // a pass is running, or the WAL is still small
         }
     }
 

@@ -72,9 +72,9 @@ enum ImportBench {
             RegistrySchema.register(in: &$0)
         }
         defer { try? database.close() }
-        let handler = RegistryHandler(writer: database, log: EventLog(stream: "registry"))
         let log = EventLog(stream: "registry")
         try log.load(from: database)
+        let handler = RegistryHandler(writer: database, log: log)
 
         var start = monotonicMicros()
         let parsed = try batches.map { try ImportStages.parse(csv: $0, columns: columns, handler: handler) }

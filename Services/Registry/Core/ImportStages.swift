@@ -23,9 +23,6 @@ public enum ImportStages {
 
     /// Stores one batch in one transaction, as the registry's writer does.
     public static func store(_ batch: [Prepared], in writer: any DatabaseWriter, log: EventLog, source: String) throws {
-        try writer.write { db in
-            var store = try RegistrySchema.Batch(db: db, log: log, source: source)
-            for prepared in batch { _ = try store.store(prepared.record) }
-        }
+        _ = try writer.write { db in try RegistrySchema.store(batch.map(\.record), source: source, in: db, log: log) }
     }
 }

@@ -101,7 +101,7 @@ public struct RegistryHandler: RequestHandler {
         // Double-publicity codes are upper-cased and trimmed once per batch, not once per row.
         let keys: [String?] = columns.map { column in
             if column.hasPrefix("_") { return nil }
-            return format == .xzcf || format == .xzxk ? FastText.upper(FastText.trimmed(column)) : column
+            return format == .xzcf || format == .xzxk ? doublePublicityCode(column) : column
         }
         try CSVText.forEachRecord(in: text) { values in
             row += 1
@@ -165,9 +165,8 @@ public struct RegistryHandler: RequestHandler {
         // The records' JSON is written here, concurrently with other batches' storing; the single
         // writer then only runs SQL.
         let prepared = valid.map { RegistrySchema.PreparedRecord($0.1) }
-        let outcomes = try await writer.write { [log, prepared] db -> [StoreOutcome] in
-            var batch = try RegistrySchema.Batch(db: db, log: log, source: department)
-            return try prepared.map { try batch.store($0) }
+        let outcomes = try await writer.write { [log, prepared] db in
+            try RegistrySchema.store(prepared, source: department, in: db, log: log)
         }
         for outcome in outcomes {
             switch outcome {

@@ -112,10 +112,11 @@ public enum RegistrySchema {
 
     // MARK: - Storing
 
-    /// Stores one record in the caller's transaction (for a few records; batches use `Batch`).
-    static func store(_ record: CreditRecord, source: String, in db: Database, log: EventLog) throws -> StoreOutcome {
+    /// Stores a batch's records in the caller's transaction, in order: one `Batch` with its
+    /// statements and next record number read once.
+    static func store(_ records: [PreparedRecord], source: String, in db: Database, log: EventLog) throws -> [StoreOutcome] {
         var batch = try Batch(db: db, log: log, source: source)
-        return try batch.store(PreparedRecord(record))
+        return try records.map { try batch.store($0) }
     }
 
     /// A record with its JSON texts written: the archive's (with the source fields) and the event's
