@@ -88,7 +88,9 @@ final class WALCheckpointer: Sendable {
             return
         }
         state.store(State.running, ordering: .releasing)
-        DispatchQueue.global(qos: .utility).async { [self] in
+        // Default priority: on a busy machine a utility-priority pass waited long enough for the WAL
+        // to grow towards the inline bound.
+        DispatchQueue.global(qos: .default).async { [self] in
             if let copied = checkpointPass() {
                 backfilled.store(copied, ordering: .relaxed)
                 state.store(State.passDone, ordering: .releasing)
