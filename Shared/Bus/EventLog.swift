@@ -50,16 +50,23 @@ public final class EventLog: Sendable {
     /// JSON value (followers decode it).
     @discardableResult
     public func append(_ db: Database, type: String, dataText: String, id: String? = nil) throws -> Int64 {
+        try append(db, type: type, dataJSON: Array(dataText.utf8), id: id)
+    }
+
+    /// Appends an event whose data is already JSON, as UTF-8 bytes (stored and framed without
+    /// becoming a `String`: the registry's bulk import appends one per row).
+    @discardableResult
+    public func append(_ db: Database, type: String, dataJSON: [UInt8], id: String? = nil) throws -> Int64 {
         // Within a transaction the next seq follows the last one appended; the first asks the table.
         let last = pending.withLock { $0.last?.seq }
         let seq = try (last ?? head(db)) + 1
         let id = id ?? "\(stream)-\(seq)"
         let at = WireTimeNow.text()
         try db.cachedStatement(sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [seq, id, type, at, dataText])
+            .run([.int(seq), .text(id), .text(type), .text(at), .utf8(dataJSON)])
         // The event as WireCoding would write it: keys sorted.
         let payload = JSONText.objectBytes([
-            "at": .string(at), "data": .json(dataText), "id": .string(id), "seq": .json(String(seq)),
+            "at": .string(at), "data": .jsonBytes(dataJSON), "id": .string(id), "seq": .json(String(seq)),
             "stream": .string(stream), "type": .string(type),
         ])
         let event = CommittedEvent(seq: seq, id: id, type: type, payload: payload)

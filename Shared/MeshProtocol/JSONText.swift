@@ -12,6 +12,8 @@ public enum JSONText {
     /// A member value of `object(_:)`: JSON text already written, or a string to quote.
     public enum Member {
         case json(String)
+        /// JSON text already written, as UTF-8 bytes.
+        case jsonBytes([UInt8])
         case string(String)
     }
 
@@ -32,8 +34,11 @@ public enum JSONText {
 
     private static func objectCapacity(_ members: KeyValuePairs<String, Member>) -> Int {
         members.reduce(16) { total, member in
-            if case .json(let text) = member.value { return total + text.utf8.count + 16 }
-            return total + 48
+            switch member.value {
+            case .json(let text): return total + text.utf8.count + 16
+            case .jsonBytes(let bytes): return total + bytes.count + 16
+            case .string: return total + 48
+            }
         }
     }
 }
@@ -163,6 +168,7 @@ public struct JSONWriter {
             self.key(key)
             switch value {
             case .json(let text): raw(text)
+            case .jsonBytes(let bytes): raw(bytes)
             case .string(let text): string(text)
             }
         }

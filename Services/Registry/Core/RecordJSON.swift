@@ -45,11 +45,12 @@ enum RecordJSON {
     /// an unchanged re-import is recognised by comparing text).
     static func text(_ value: JSONValue) -> String { JSONText.text(value) }
 
-    /// The two texts the registry keeps of a record, written in one pass straight from its fields
+    /// The two texts the registry keeps of a record, as UTF-8 (stored and framed as bytes, never
+    /// validated again as a `String`), written in one pass straight from its fields
     /// (no `JSONValue`, no key sorting: the keys below are in sorted order): the archive's, with
     /// the source fields, and the event's, whose `sourceFields` is `{}`. Each is exactly
     /// `text(value(record, withSourceFields:))`.
-    static func texts(_ record: CreditRecord) -> (archive: String, event: String) {
+    static func bytes(_ record: CreditRecord) -> (archive: [UInt8], event: [UInt8]) {
         // Members before "sourceFields" in key order…
         var head = JSONWriter(capacity: 1_024)
         head.raw("{")
@@ -115,11 +116,11 @@ enum RecordJSON {
         var event = head
         event.raw("{}")
         event.raw(tail.bytes)
-        guard !record.sourceFields.isEmpty else { return (event.text, event.text) }
+        guard !record.sourceFields.isEmpty else { return (event.bytes, event.bytes) }
         var archive = head
         archive.object(record.sourceFields)
         archive.raw(tail.bytes)
-        return (archive.text, event.text)
+        return (archive.bytes, event.bytes)
     }
 
     /// `"key":"value",` — a member followed by its comma (keys here need no escaping).

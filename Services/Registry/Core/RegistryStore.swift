@@ -119,18 +119,19 @@ public enum RegistrySchema {
         return try records.map { try batch.store($0) }
     }
 
-    /// A record with its JSON texts written: the archive's (with the source fields) and the event's
+    /// A record with its JSON written (UTF-8): the archive's (with the source fields) and the event's
     /// (without them). Made before the write transaction, so the writer only runs SQL.
     struct PreparedRecord: Sendable {
         let record: CreditRecord
         let naturalKey: String
-        let data: String
-        let eventRecord: String
+        /// The archive's JSON and the event's, as UTF-8.
+        let data: [UInt8]
+        let eventRecord: [UInt8]
 
         init(_ record: CreditRecord) {
             self.record = record
             naturalKey = record.naturalKey
-            (data, eventRecord) = RecordJSON.texts(record)
+            (data, eventRecord) = RecordJSON.bytes(record)
         }
     }
 
@@ -145,7 +146,7 @@ public enum RegistrySchema {
         var nextNumber: Int64
 
         /// `,"source":…,"storedAt":…}`, the same for every event of the batch.
-        let eventTail: String
+        let eventTail: [UInt8]
         /// The statements of every row, looked up once per batch (the statement cache hashes the SQL).
         let insertRecord: Statement
         let upsertSubject: Statement
@@ -162,7 +163,7 @@ public enum RegistrySchema {
             tail.raw(",\"storedAt\":")
             tail.string(now)
             tail.raw("}")
-            eventTail = tail.text
+            eventTail = tail.bytes
             nextNumber = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT IFNULL(MAX(rowid), 0) FROM records")) ?? 0) + 1
             insertRecord = try db.cachedStatement(
                 sql: """
@@ -188,8 +189,11 @@ public enum RegistrySchema {
             let id = RegistrySchema.recordID(nextNumber)
             // New natural keys (nearly all rows of a bulk load) take one statement; a key already
             // stored falls through to the comparison with what is there.
-            try insertRecord.execute(arguments: [id, prepared.naturalKey, record.kind.rawValue, record.subjectID, source, now, prepared.data, now])
-            guard db.changesCount > 0 else {
+            let inserted = try insertRecord.run([
+                .text(id), .text(prepared.naturalKey), .text(record.kind.rawValue), .text(record.subjectID), .text(source), .text(now),
+                .utf8(prepared.data), .text(now),
+            ])
+            guard inserted > 0 else {
                 guard let existing = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
                     arguments: [prepared.naturalKey])
@@ -198,28 +202,29 @@ public enum RegistrySchema {
             }
             nextNumber += 1
             try noteSubject(of: record, recordID: id)
-            try log.append(db, type: "record.stored", dataText: eventText(id: id, record: prepared.eventRecord), id: "registry-\(id)")
+            try log.append(db, type: "record.stored", dataJSON: eventJSON(id: id, record: prepared.eventRecord), id: "registry-\(id)")
             return .stored(id: id)
         }
 
-        /// `record.stored` data as text: `{id, record, source, storedAt}`, keys sorted. Appended
-        /// from texts already written (ids are `R-` and digits, nothing to escape): on the writer's
-        /// thread, where every microsecond of a bulk import is spent once per row.
-        private func eventText(id: String, record: String) -> String {
-            var text = #"{"id":""#
-            text.reserveCapacity(record.utf8.count + eventTail.utf8.count + 32)
-            text += id
-            text += #"","record":"#
-            text += record
-            text += eventTail
-            return text
+        /// `record.stored` data: `{id, record, source, storedAt}`, keys sorted. Appended from JSON
+        /// already written (ids are `R-` and digits, nothing to escape): on the writer's thread,
+        /// where every microsecond of a bulk import is spent once per row.
+        private func eventJSON(id: String, record: [UInt8]) -> [UInt8] {
+            var json: [UInt8] = []
+            json.reserveCapacity(record.count + eventTail.count + 32)
+            json += #"{"id":""#.utf8
+            json += id.utf8
+            json += #"","record":"#.utf8
+            json += record
+            json += eventTail
+            return json
         }
 
         /// A re-submission: nothing when identical, else version n+1 with the fields that changed.
-        private mutating func correct(_ existing: Row, with record: CreditRecord, data: String) throws -> StoreOutcome {
+        private mutating func correct(_ existing: Row, with record: CreditRecord, data: [UInt8]) throws -> StoreOutcome {
             let id: String = existing["id"]
             let oldData: String = existing["data"]
-            if oldData == data { return .alreadyPresent(id: id) }
+            if oldData.utf8.elementsEqual(data) { return .alreadyPresent(id: id) }
             let old = try WireCoding.decode(CreditRecord.self, from: Array(oldData.utf8))
             // Rows stored before this format was written by hand differ in text only.
             if old == record { return .alreadyPresent(id: id) }
@@ -231,7 +236,7 @@ public enum RegistrySchema {
             ).execute(arguments: [id, version, existing["source"] as String, existing["stored_at"] as String, existing["changed"] as String?, oldData])
             try db.cachedStatement(
                 sql: "UPDATE records SET data = ?, version = ?, source = ?, stored_at = ?, updated_at = ?, changed = ? WHERE id = ?"
-            ).execute(arguments: [data, version + 1, source, now, now, changedText, id])
+            ).execute(arguments: [String(decoding: data, as: UTF8.self), version + 1, source, now, now, changedText, id])
             try noteSubject(of: record, recordID: id)
             var event = Self.event(id: id, source: source, storedAt: now, record: RecordJSON.value(record), version: version + 1)
             if case .object(var object) = event {
@@ -245,15 +250,17 @@ public enum RegistrySchema {
 
         /// The subject, its related persons and aliases as this record names them.
         private func noteSubject(of record: CreditRecord, recordID: String) throws {
-            try upsertSubject.execute(arguments: [record.subjectID, record.subjectScheme.rawValue, record.subjectKind.rawValue, record.subjectName, now])
+            try upsertSubject.run([
+                .text(record.subjectID), .text(record.subjectScheme.rawValue), .text(record.subjectKind.rawValue), .text(record.subjectName), .text(now),
+            ])
             for person in record.relatedPersons {
-                try insertRelatedPerson.execute(arguments: [
-                    record.subjectID, person.role.rawValue, person.name, person.personID, recordID, person.from ?? record.decisionDate,
-                    person.until, source,
+                try insertRelatedPerson.run([
+                    .text(record.subjectID), .text(person.role.rawValue), .text(person.name), .optional(person.personID), .text(recordID),
+                    .text(person.from ?? record.decisionDate), .optional(person.until), .text(source),
                 ])
             }
             for alias in record.subjectAliases ?? [] {
-                try insertAlias.execute(arguments: [alias.scheme.rawValue, alias.value, record.subjectID, source])
+                try insertAlias.run([.text(alias.scheme.rawValue), .text(alias.value), .text(record.subjectID), .text(source)])
             }
         }
 
