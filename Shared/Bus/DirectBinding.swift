@@ -28,6 +28,10 @@ extension Statement {
     /// log): GRDB's `execute(arguments:)` boxes every argument and checks it against the statement,
     /// which was a fifth of the registry writer's time. The caller passes as many arguments as the
     /// statement has parameters, in order; a mismatch is a programming error and traps.
+    ///
+    /// GRDB does not see these statements run: its transaction observers (`ValueObservation` and
+    /// the like, which no service here uses) would miss their changes. Commit hooks such as the event
+    /// log's `afterNextTransaction` are SQLite's and fire as usual.
     @discardableResult
     public func run(_ arguments: [DirectArgument]) throws -> Int {
         let handle = sqliteStatement

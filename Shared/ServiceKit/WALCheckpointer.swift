@@ -1,9 +1,10 @@
 import Dispatch
+import Foundation
 import GRDB
 import GRDBSQLite
 import Synchronization
 
-/// Checkpoints a service's WAL on a background queue, so the writer's commits do not stop to copy
+/// Checkpoints a service's WAL on a thread of its own, so the writer's commits do not stop to copy
 /// pages from the WAL into the database file and wait for the disk.
 ///
 /// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, on the writer's
@@ -28,6 +29,9 @@ final class WALCheckpointer: Sendable {
     private let passes = Atomic<Int>(0)
     /// Frames in the database after the last background pass.
     private let backfilled = Atomic<Int>(0)
+    /// One signal per pass to run; the pass thread waits on it.
+    private let wake = DispatchSemaphore(value: 0)
+    private let threadStarted = Atomic<Bool>(false)
 
     init(path: String, backgroundBytes: Int = 32 << 20, inlineBytes: Int = 512 << 20) {
         self.path = path
@@ -88,16 +92,29 @@ final class WALCheckpointer: Sendable {
             return
         }
         state.store(State.running, ordering: .releasing)
-        // Default priority: on a busy machine a utility-priority pass waited long enough for the WAL
-        // to grow towards the inline bound.
-        DispatchQueue.global(qos: .default).async { [self] in
-            if let copied = checkpointPass() {
-                backfilled.store(copied, ordering: .relaxed)
-                state.store(State.passDone, ordering: .releasing)
-            } else {
-                state.store(State.idle, ordering: .releasing)
+        startThreadOnce()
+        wake.signal()
+    }
+
+    /// Passes run on a thread of their own, started when the first is needed: a pass blocks in
+    /// `write` and `fsync` for as long as the disk takes, which does not belong on a shared pool.
+    /// On Dispatch's global queue a pass once waited behind other work until the WAL grew towards
+    /// the inline bound (utility priority), and later did not run for 90 s in a loaded test run.
+    private func startThreadOnce() {
+        guard threadStarted.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        let thread = Thread { [self] in
+            while true {
+                wake.wait()
+                if let copied = checkpointPass() {
+                    backfilled.store(copied, ordering: .relaxed)
+                    state.store(State.passDone, ordering: .releasing)
+                } else {
+                    state.store(State.idle, ordering: .releasing)
+                }
             }
         }
+        thread.name = "wal-checkpoint"
+        thread.start()
     }
 
     /// Only the writer's thread starts passes (in `walDidGrow`), so a load and a store suffice.
