@@ -42,8 +42,8 @@ extension Statement {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
-        var texts = arguments
-        return try Self.bind(&texts, from: 0, to: handle) {
+        var arguments = arguments
+        return try Self.bind(&arguments, from: 0, to: handle) {
             let code = sqlite3_step(handle)
             guard code == SQLITE_DONE || code == SQLITE_ROW else {
                 let connection = sqlite3_db_handle(handle)

@@ -43,18 +43,12 @@ public final class EventLog: Sendable {
 
     @discardableResult
     public func append(_ db: Database, type: String, json: JSONValue, id: String? = nil) throws -> Int64 {
-        try append(db, type: type, dataText: JSONText.text(json), id: id)
-    }
-
-    /// Appends an event whose data is already JSON text. The caller vouches that it is one valid
-    /// JSON value (followers decode it).
-    @discardableResult
-    public func append(_ db: Database, type: String, dataText: String, id: String? = nil) throws -> Int64 {
-        try append(db, type: type, dataJSON: Array(dataText.utf8), id: id)
+        try append(db, type: type, dataJSON: JSONText.bytes(json), id: id)
     }
 
     /// Appends an event whose data is already JSON, as UTF-8 bytes (stored and framed without
-    /// becoming a `String`: the registry's bulk import appends one per row).
+    /// becoming a `String`: the registry's bulk import appends one per row). The caller vouches
+    /// that it is one valid JSON value (followers decode it).
     @discardableResult
     public func append(_ db: Database, type: String, dataJSON: [UInt8], id: String? = nil) throws -> Int64 {
         // Within a transaction the next seq follows the last one appended; the first asks the table.

@@ -4,9 +4,14 @@
 public enum JSONText {
     /// The JSON text of a value.
     public static func text(_ value: JSONValue) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// The JSON text of a value as UTF-8 bytes, for storing or framing without a `String`.
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
         var writer = JSONWriter()
         writer.value(value)
-        return writer.text
+        return writer.bytes
     }
 
     /// A member value of `object(_:)`: JSON text already written, or a string to quote.

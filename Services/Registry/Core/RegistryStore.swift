@@ -236,7 +236,7 @@ public enum RegistrySchema {
             ).execute(arguments: [id, version, existing["source"] as String, existing["stored_at"] as String, existing["changed"] as String?, oldData])
             try db.cachedStatement(
                 sql: "UPDATE records SET data = ?, version = ?, source = ?, stored_at = ?, updated_at = ?, changed = ? WHERE id = ?"
-            ).execute(arguments: [String(decoding: data, as: UTF8.self), version + 1, source, now, now, changedText, id])
+            ).run([.utf8(data), .int(Int64(version + 1)), .text(source), .text(now), .text(now), .text(changedText), .text(id)])
             try noteSubject(of: record, recordID: id)
             var event = Self.event(id: id, source: source, storedAt: now, record: RecordJSON.value(record), version: version + 1)
             if case .object(var object) = event {
