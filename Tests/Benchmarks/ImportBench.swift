@@ -30,6 +30,7 @@ enum ImportBench {
         var rawRuns: [Double] = []
         func measureRaw() throws {
             let path = layout.directory.appendingPathComponent("raw-\(rawRuns.count).sqlite").path
+            settle()
             let start = monotonicMicros()
             let rawRows = try rawInsert(csv: csv, database: path)
             rawRuns.append((monotonicMicros() - start) / 1e6)
@@ -45,6 +46,7 @@ enum ImportBench {
         let client = try suite.client("registry")
         defer { client.close() }
         _ = try await suite.request(client, "ping")
+        settle()
         start = monotonicMicros()
         let extra = ProcessInfo.processInfo.environment["CREDIT_IMPORT_ARGS"].map { $0.split(separator: " ").map(String.init) } ?? []
         let result = try Commands.run(
@@ -57,6 +59,16 @@ enum ImportBench {
         let status = try await client.request("status", timeout: .seconds(30))
         let stored = status["details"]?["records"]?.intValue ?? -1
         report("  creditctl: \(result.stdout.split(separator: "\n").first ?? "")")
+        report(
+            "  registry: \(status["details"]?["importBatches"]?.intValue ?? -1) batches in "
+                + "\(status["details"]?["importTransactions"]?.intValue ?? -1) write transactions, "
+                + String(format: "%.1f KB/row written (WAL and database)", Double(bytesWritten(pid: registry.pid)) / Double(rows) / 1_000))
+        // The registry stops before the last raw run: its checkpoint thread would otherwise still
+        // be copying the import's WAL into the database during it (the run after measured at
+        // 38k–47k rows/s beside 110k–138k before, with the registry idle but running).
+        start = monotonicMicros()
+        registry.stop()
+        report(String(format: "  (registry stopped in %.1f s)", (monotonicMicros() - start) / 1e6))
         try measureRaw()
         let rawSeconds = rawRuns.sorted()[1]
         let rawRates = rawRuns.map { String(format: "%.0f", Double(rows) / $0) }.joined(separator: ", ")
@@ -66,6 +78,13 @@ enum ImportBench {
             String(
                 format: "import\(randomSubjects ? " (subjects in random order)" : ""): %d penalty rows creditctl → registry in %.1f s (%.0f rows/s, %lld records in the registry); raw SQLite batched insert %.1f s (%.0f rows/s, median of \(rawRates) rows/s); registry at %.2f of raw (target ≥ 0.25)",
                 rows, seconds, registryRate, stored, rawSeconds, rawRate, registryRate / rawRate))
+    }
+
+    /// Writes every dirty page to disk before a timed run (not timed): otherwise a run pays for
+    /// the writeback of the run before it — a raw run after the registry's gigabyte of WAL and
+    /// database was measured at half the rate of the same run before it.
+    static func settle() {
+        sync()
     }
 
     // MARK: - Stages
@@ -112,10 +131,10 @@ enum ImportBench {
                 perRow(rawMicros), rawMicros / storeMicros))
     }
 
-    /// Bytes this process has handed to `write` so far (`wchar` of /proc/self/io): the WAL, and the
-    /// database pages the checkpointer copies from it.
-    static func bytesWritten() -> Int {
-        guard let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return 0 }
+    /// Bytes this process (or `pid`) has handed to `write` so far (`wchar` of /proc/…/io): the WAL,
+    /// and the database pages the checkpointer copies from it.
+    static func bytesWritten(pid: Int32? = nil) -> Int {
+        guard let io = try? String(contentsOfFile: "/proc/\(pid.map(String.init) ?? "self")/io", encoding: .utf8) else { return 0 }
         let line = io.split(separator: "\n").first { $0.hasPrefix("wchar:") }
         return line.flatMap { Int($0.dropFirst("wchar:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
     }

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import MeshProtocol
 import ServiceKit
+import Synchronization
 import Testing
 
 @testable import RegistryCore
@@ -113,6 +114,94 @@ import Testing
         #expect(ids == (1...480).map { RegistrySchema.recordID(Int64($0)) })
         let again = try await bulk((0..<40).map { Self.line("罚3-\($0)", code: code) })
         #expect(again.alreadyPresent == 40 && again.stored == 0)
+    }
+
+    // MARK: - Group commit
+
+    /// Holds the registry's writer in a transaction until `release` is called, so that the batches
+    /// submitted meanwhile have to wait for it.
+    func holdWriter() async throws -> (release: @Sendable () -> Void, done: Task<Void, any Error>) {
+        let gate = DispatchSemaphore(value: 0)
+        let started = Atomic<Bool>(false)
+        let done = Task { [database] in
+            try await database.write { _ in
+                started.store(true, ordering: .releasing)
+                gate.wait()
+            }
+        }
+        try await eventually { started.load(ordering: .acquiring) }
+        return ({ gate.signal() }, done)
+    }
+
+    /// Polls `condition` every 5 ms for up to 10 s.
+    func eventually(_ what: String = "condition", _ condition: () -> Bool) async throws {
+        for _ in 0..<2_000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("\(what) not reached in 10 s")
+    }
+
+    @Test func batchesWaitingForTheWriterCommitInOneTransaction() async throws {
+        let committed = Mutex<[Int]>([])
+        log.onCommit { events in committed.withLock { $0.append(events.count) } }
+        let (release, held) = try await holdWriter()
+        let results = try await withThrowingTaskGroup(of: ImportResult.self) { group in
+            for batch in 0..<5 {
+                group.addTask { [self] in try await bulk((0..<3).map { Self.line("组\(batch)-\($0)") }) }
+                // The first batch is taken and waits inside the writer; the other four queue behind it.
+                if batch == 0 { try await eventually("the first batch taken") { handler.importWriter.transactionCount == 1 } }
+            }
+            try await eventually("4 batches waiting") { handler.importWriter.waiting == 4 }
+            release()
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        try await held.value
+        #expect(results.map(\.stored) == [3, 3, 3, 3, 3])
+        #expect(committed.withLock { $0 } == [3, 12])
+        #expect(handler.importWriter.transactionCount == 2 && handler.importWriter.batchCount == 5)
+        #expect(try await events().map(\.seq) == Array(1...15))
+        let status = await handler.status()
+        #expect(status["importBatches"]?.intValue == 5 && status["importTransactions"]?.intValue == 2)
+    }
+
+    @Test func aBatchTheDatabaseRefusesFailsAloneAndItsGroupIsStored() async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_bad BEFORE INSERT ON records WHEN NEW.natural_key LIKE '%罚坏%'
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END
+                    """)
+        }
+        let (release, held) = try await holdWriter()
+        let outcomes = await withTaskGroup(of: (String, Result<Int, any Error>).self) { group in
+            for name in ["first", "good", "坏", "also good"] {
+                group.addTask { [self] in
+                    do {
+                        return (name, .success(try await bulk([Self.line("罚\(name)")]).stored))
+                    } catch {
+                        return (name, .failure(error))
+                    }
+                }
+                if name == "first" { try? await eventually("the first batch taken") { handler.importWriter.transactionCount == 1 } }
+            }
+            try? await eventually("3 batches waiting") { handler.importWriter.waiting == 3 }
+            release()
+            return await group.reduce(into: [String: Result<Int, any Error>]()) { $0[$1.0] = $1.1 }
+        }
+        try await held.value
+        for name in ["first", "good", "also good"] {
+            #expect((try? outcomes[name]?.get()) == 1, "\(name)")
+        }
+        guard case .failure(let error) = outcomes["坏"] else {
+            Issue.record("the refused batch did not fail: \(String(describing: outcomes["坏"]))")
+            return
+        }
+        #expect("\(error)".contains("refused by the test trigger"))
+        // One alone, one group of three that failed, then each of the three again.
+        #expect(handler.importWriter.transactionCount == 5 && handler.importWriter.batchCount == 4)
+        #expect(try await events().count == 3)
+        #expect(try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM records") } == 3)
     }
 
     // MARK: - Versions

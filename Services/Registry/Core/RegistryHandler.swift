@@ -18,6 +18,8 @@ public struct RegistryHandler: RequestHandler {
     let authority: AuthorityRules
     let severity: SeverityRules
     let today: @Sendable () -> String
+    /// Stores import batches, those that wait together in one transaction (group commit).
+    let importWriter: ImportWriter
 
     public init(
         writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, severity: SeverityRules = .standard,
@@ -28,6 +30,7 @@ public struct RegistryHandler: RequestHandler {
         self.authority = authority
         self.severity = severity
         self.today = today
+        importWriter = ImportWriter(writer: writer, log: log)
     }
 
     public var unauditedOps: Set<String> {
@@ -163,11 +166,9 @@ public struct RegistryHandler: RequestHandler {
     private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws {
         guard !valid.isEmpty else { return }
         // The records' JSON is written here, concurrently with other batches' storing; the single
-        // writer then only runs SQL.
+        // writer then only runs SQL, for this batch and those that wait with it.
         let prepared = valid.map { RegistrySchema.PreparedRecord($0.1) }
-        let outcomes = try await writer.write { [log, prepared] db in
-            try RegistrySchema.store(prepared, source: department, in: db, log: log)
-        }
+        let outcomes = try await importWriter.store(prepared, source: department)
         for outcome in outcomes {
             switch outcome {
             case .stored(let id):
@@ -247,6 +248,8 @@ public struct RegistryHandler: RequestHandler {
         return .object([
             "records": .int(Int64(counts?.0 ?? 0)), "subjects": .int(Int64(counts?.1 ?? 0)),
             "supersededVersions": .int(Int64(counts?.2 ?? 0)),
+            // Since start: import batches, and the write transactions they took (group commit).
+            "importBatches": .int(Int64(importWriter.batchCount)), "importTransactions": .int(Int64(importWriter.transactionCount)),
         ])
     }
 }

@@ -1,0 +1,113 @@
+import Bus
+import GRDB
+import Synchronization
+
+/// Group commit for imports: the batches that wait for the registry's single writer while it
+/// commits one transaction are stored together in the next one, up to `maxRowsPerTransaction`.
+///
+/// A department's import keeps several batches in flight (creditctl: 8 of 2,000 rows), and each
+/// transaction of 2,000 rows rewrote the same index pages (16 KiB each) that the next one touched
+/// again; grouped, each page is written once per group. Measured in the import stages bench: 12.4
+/// KB written per row (WAL and checkpoint) with transactions of 2,000 rows, 9.3 KB with 10,000.
+///
+/// Each batch's records are stored by a `RegistrySchema.Batch` of its own (its department, its
+/// outcomes), in arrival order, so record numbers and event seqs follow the order batches arrived
+/// in. If a group's transaction fails, nothing of it is kept and each of its batches is stored
+/// again alone: one batch's failure is reported to that batch's request only.
+final class ImportWriter: Sendable {
+    /// About four of creditctl's batches; a batch larger than this is a transaction of its own.
+    static let maxRowsPerTransaction = 8_000
+
+    private struct Job: Sendable {
+        let records: [RegistrySchema.PreparedRecord]
+        let source: String
+        let continuation: CheckedContinuation<[StoreOutcome], any Error>
+    }
+
+    private struct State {
+        var queue: [Job] = []
+        var draining = false
+    }
+
+    private let writer: any DatabaseWriter
+    private let log: EventLog
+    private let state = Mutex(State())
+    private let transactions = Atomic<Int>(0)
+    private let batches = Atomic<Int>(0)
+
+    init(writer: any DatabaseWriter, log: EventLog) {
+        self.writer = writer
+        self.log = log
+    }
+
+    /// Stores one batch's records, with whatever other batches are waiting, and returns what
+    /// became of each record.
+    func store(_ records: [RegistrySchema.PreparedRecord], source: String) async throws -> [StoreOutcome] {
+        try await withCheckedThrowingContinuation { continuation in
+            let startDrain = state.withLock { state -> Bool in
+                state.queue.append(Job(records: records, source: source, continuation: continuation))
+                guard !state.draining else { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain { Task { await drain() } }
+        }
+    }
+
+    /// Batches waiting for the writer (for tests and status).
+    var waiting: Int { state.withLock { $0.queue.count } }
+
+    /// Write transactions run for imports since start (a group retried batch by batch counts each try).
+    var transactionCount: Int { transactions.load(ordering: .relaxed) }
+
+    /// Import batches stored (or refused by the database) since start.
+    var batchCount: Int { batches.load(ordering: .relaxed) }
+
+    private func drain() async {
+        while let group = nextGroup() {
+            do {
+                let outcomes = try await write(group)
+                batches.add(group.count, ordering: .relaxed)
+                for (job, outcome) in zip(group, outcomes) { job.continuation.resume(returning: outcome) }
+            } catch where group.count > 1 {
+                for job in group {
+                    batches.add(1, ordering: .relaxed)
+                    do {
+                        job.continuation.resume(returning: try await write([job])[0])
+                    } catch {
+                        job.continuation.resume(throwing: error)
+                    }
+                }
+            } catch {
+                batches.add(1, ordering: .relaxed)
+                group[0].continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// The batches of the next transaction: the first waiting one, and those after it while the
+    /// rows fit. Nil (and draining ends) when none waits.
+    private func nextGroup() -> [Job]? {
+        state.withLock { state -> [Job]? in
+            guard !state.queue.isEmpty else {
+                state.draining = false
+                return nil
+            }
+            var rows = state.queue[0].records.count
+            var count = 1
+            while count < state.queue.count, rows + state.queue[count].records.count <= Self.maxRowsPerTransaction {
+                rows += state.queue[count].records.count
+                count += 1
+            }
+            defer { state.queue.removeFirst(count) }
+            return Array(state.queue.prefix(count))
+        }
+    }
+
+    private func write(_ group: [Job]) async throws -> [[StoreOutcome]] {
+        transactions.add(1, ordering: .relaxed)
+        return try await writer.write { [log] db in
+            try group.map { try RegistrySchema.store($0.records, source: $0.source, in: db, log: log) }
+        }
+    }
+}
