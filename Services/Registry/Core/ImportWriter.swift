@@ -13,7 +13,8 @@ import Synchronization
 /// Each batch's records are stored by a `RegistrySchema.Batch` of its own (its department, its
 /// outcomes), in arrival order, so record numbers and event seqs follow the order batches arrived
 /// in. If a group's transaction fails, nothing of it is kept and each of its batches is stored
-/// again alone: one batch's failure is reported to that batch's request only.
+/// again alone: one batch's failure is reported to that batch's request only. A batch whose
+/// request is cancelled while it waits is still stored (re-importing it adds nothing: natural keys).
 final class ImportWriter: Sendable {
     /// About four of creditctl's batches; a batch larger than this is a transaction of its own.
     static let maxRowsPerTransaction = 8_000

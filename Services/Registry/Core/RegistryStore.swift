@@ -24,7 +24,7 @@ public struct StoredRecord: Codable, Sendable, Hashable {
 }
 
 /// What storing one record did.
-enum StoreOutcome: Equatable {
+enum StoreOutcome: Equatable, Sendable {
     case stored(id: String)
     case alreadyPresent(id: String)
     case corrected(id: String, version: Int)
