@@ -17,6 +17,28 @@ import Testing
         #expect(JSONText.text(.string(text)) == expected)
     }
 
+    /// The writer skips clean text eight bytes at a time: every character that needs escaping, at
+    /// every offset within and across those words, among ASCII and three-byte CJK characters.
+    @Test func escapesAreFoundAtEveryOffsetOfTheWordScan() throws {
+        let escaped: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{00}", "\u{08}", "\u{0C}", "\u{1F}"]
+        let fillers = ["a", "局"]
+        for filler in fillers {
+            for length in 0..<20 {
+                for position in 0...length {
+                    for character in escaped {
+                        var text = String(repeating: filler, count: length)
+                        text.insert(character, at: text.index(text.startIndex, offsetBy: position))
+                        let expected = String(decoding: try WireCoding.encode(text), as: UTF8.self)
+                        #expect(JSONText.text(.string(text)) == expected, "\(filler) × \(length), \(character.debugDescription) at \(position)")
+                    }
+                }
+            }
+        }
+        // Bytes just around the three escaped ranges, and every other ASCII byte, stay as they are.
+        let ascii = String(decoding: (0x20...0x7E).map { UInt8($0) }, as: UTF8.self)
+        #expect(JSONText.text(.string(ascii)) == String(decoding: try WireCoding.encode(ascii), as: UTF8.self))
+    }
+
     @Test func valuesAreWrittenAsWireCodingWritesThem() throws {
         let values: [JSONValue] = [
             .null, .bool(true), .bool(false), .int(0), .int(-42), .int(Int64.max), .double(2.5), .double(-3), .double(0.1),
