@@ -32,6 +32,7 @@ final class WALCheckpointer: Sendable {
     /// One signal per pass to run; the pass thread waits on it.
     private let wake = DispatchSemaphore(value: 0)
     private let threadStarted = Atomic<Bool>(false)
+    private let catchUpCount = Atomic<Int>(0)
 
     init(path: String, backgroundBytes: Int = 32 << 20, inlineBytes: Int = 512 << 20) {
         self.path = path
@@ -41,6 +42,17 @@ final class WALCheckpointer: Sendable {
 
     /// Background checkpoint passes completed (for tests and status).
     var completedPasses: Int { passes.load(ordering: .relaxed) }
+
+    /// Catch-up copies made by the writer after a pass (for tests).
+    var catchUps: Int { catchUpCount.load(ordering: .relaxed) }
+
+    /// What a test prints when the WAL does not start over: passes, catch-ups, the state, and the
+    /// frames the last pass left in the database.
+    var diagnosis: String {
+        let names = [State.idle: "idle", State.running: "pass running", State.passDone: "pass done"]
+        return "\(completedPasses) passes, \(catchUps) catch-ups, \(names[state.load(ordering: .relaxed)] ?? "?"), "
+            + "\(backfilled.load(ordering: .relaxed)) frames backfilled by the last pass"
+    }
 
     /// One checkpointer per database file for the life of the process: the hook's context must
     /// outlive every connection that carries it.
@@ -78,6 +90,7 @@ final class WALCheckpointer: Sendable {
             // WAL over (SQLite restarts it only then). A few megabytes and two short fsyncs, where
             // SQLite's own checkpoint copies all of them.
             sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            catchUpCount.add(1, ordering: .relaxed)
             state.store(State.idle, ordering: .releasing)
             return
         }

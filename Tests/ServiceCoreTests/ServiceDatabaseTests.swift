@@ -81,7 +81,7 @@ import Testing
             restarts = try Self.walRestarts(walPath)
         }
         let walBytes = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? -1
-        #expect(restarts > afterLoad, "the WAL never started over: \(checkpointer.completedPasses) passes, WAL \(walBytes) bytes")
+        #expect(restarts > afterLoad, "the WAL never started over: \(checkpointer.diagnosis), WAL \(walBytes) bytes")
         #expect(checkpointer.completedPasses > 0)  // not SQLite's own checkpoint: ours, beside the writer
         let count = try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM blobs") } ?? 0
         #expect(try await database.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
