@@ -43,14 +43,11 @@ final class WALCheckpointer: Sendable {
     /// Background checkpoint passes completed (for tests and status).
     var completedPasses: Int { passes.load(ordering: .relaxed) }
 
-    /// Catch-up copies made by the writer after a pass (for tests).
-    var catchUps: Int { catchUpCount.load(ordering: .relaxed) }
-
     /// What a test prints when the WAL does not start over: passes, catch-ups, the state, and the
     /// frames the last pass left in the database.
     var diagnosis: String {
         let names = [State.idle: "idle", State.running: "pass running", State.passDone: "pass done"]
-        return "\(completedPasses) passes, \(catchUps) catch-ups, \(names[state.load(ordering: .relaxed)] ?? "?"), "
+        return "\(completedPasses) passes, \(catchUpCount.load(ordering: .relaxed)) catch-ups, \(names[state.load(ordering: .relaxed)] ?? "?"), "
             + "\(backfilled.load(ordering: .relaxed)) frames backfilled by the last pass"
     }
 

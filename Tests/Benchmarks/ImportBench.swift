@@ -111,21 +111,8 @@ enum ImportBench {
 
         // Parsing and JSON run three times each and count by the fastest: they change nothing, and
         // one run on this shared machine swung by 2× between runs a minute apart.
-        var parsed: [[ImportStages.Record]] = []
-        var parseMicros = Double.infinity
-        for _ in 0..<3 {
-            let start = monotonicMicros()
-            parsed = try batches.map { try ImportStages.parse(csv: $0, columns: columns, handler: handler) }
-            parseMicros = min(parseMicros, monotonicMicros() - start)
-        }
-        var prepared: [[ImportStages.Prepared]] = []
-        var prepareMicros = Double.infinity
-        for _ in 0..<3 {
-            prepared = []
-            let start = monotonicMicros()
-            prepared = parsed.map { ImportStages.prepare($0) }
-            prepareMicros = min(prepareMicros, monotonicMicros() - start)
-        }
+        let (parsed, parseMicros) = try fastestOfThree { try batches.map { try ImportStages.parse(csv: $0, columns: columns, handler: handler) } }
+        let (prepared, prepareMicros) = fastestOfThree { parsed.map { ImportStages.prepare($0) } }
         var start = monotonicMicros()
         let writtenBefore = bytesWritten()
         for batch in prepared { try ImportStages.store(batch, in: database, log: log, source: "market") }
@@ -140,6 +127,19 @@ enum ImportBench {
                 format: "import stages, %d rows on one thread: CSV + validation %.1f µs/row, JSON %.1f µs/row (fastest of 3), writer %.1f µs/row (%.0f rows/s, %.1f KB/row written to WAL and database); raw insert %.1f µs/row (writer at %.2f of raw)",
                 rows, perRow(parseMicros), perRow(prepareMicros), perRow(storeMicros), Double(rows) / storeMicros * 1e6, writtenPerRow / 1_000,
                 perRow(rawMicros), rawMicros / storeMicros))
+    }
+
+    /// Runs `body` three times; its last result and the fastest run's time in µs.
+    static func fastestOfThree<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        var fastest = Double.infinity
+        var result: T?
+        for _ in 0..<3 {
+            result = nil  // the previous run's result is freed before the next one is made
+            let start = monotonicMicros()
+            result = try body()
+            fastest = min(fastest, monotonicMicros() - start)
+        }
+        return (result!, fastest)
     }
 
     /// Bytes this process (or `pid`) has handed to `write` so far (`wchar` of /proc/…/io): the WAL,

@@ -5,6 +5,7 @@ import GRDB
 import MeshProtocol
 import ServiceKit
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import RegistryCore
@@ -129,17 +130,8 @@ import Testing
                 gate.wait()
             }
         }
-        try await eventually { started.load(ordering: .acquiring) }
+        #expect(await eventually(every: .milliseconds(5)) { started.load(ordering: .acquiring) }, "the writer held")
         return ({ gate.signal() }, done)
-    }
-
-    /// Polls `condition` every 5 ms for up to 10 s.
-    func eventually(_ what: String = "condition", _ condition: () -> Bool) async throws {
-        for _ in 0..<2_000 {
-            if condition() { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        Issue.record("\(what) not reached in 10 s")
     }
 
     @Test func batchesWaitingForTheWriterCommitInOneTransaction() async throws {
@@ -150,9 +142,11 @@ import Testing
             for batch in 0..<5 {
                 group.addTask { [self] in try await bulk((0..<3).map { Self.line("组\(batch)-\($0)") }) }
                 // The first batch is taken and waits inside the writer; the other four queue behind it.
-                if batch == 0 { try await eventually("the first batch taken") { handler.importWriter.transactionCount == 1 } }
+                if batch == 0 {
+                    #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.transactionCount == 1 }, "the first batch taken")
+                }
             }
-            try await eventually("4 batches waiting") { handler.importWriter.waiting == 4 }
+            #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.waiting == 4 }, "4 batches waiting")
             release()
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -183,9 +177,11 @@ import Testing
                         return (name, .failure(error))
                     }
                 }
-                if name == "first" { try? await eventually("the first batch taken") { handler.importWriter.transactionCount == 1 } }
+                if name == "first" {
+                    #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.transactionCount == 1 }, "the first batch taken")
+                }
             }
-            try? await eventually("3 batches waiting") { handler.importWriter.waiting == 3 }
+            #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.waiting == 3 }, "3 batches waiting")
             release()
             return await group.reduce(into: [String: Result<Int, any Error>]()) { $0[$1.0] = $1.1 }
         }

@@ -6,8 +6,6 @@ import GRDB
 /// goes when nothing runs beside it (no transport, no concurrency).
 @_spi(Benchmarks)
 public enum ImportStages {
-    public typealias Record = CreditRecord
-
     /// A record with its JSON written, ready for the writer.
     public struct Prepared: Sendable {
         let record: RegistrySchema.PreparedRecord

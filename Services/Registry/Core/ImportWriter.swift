@@ -55,7 +55,7 @@ final class ImportWriter: Sendable {
         }
     }
 
-    /// Batches waiting for the writer (for tests and status).
+    /// Batches waiting for the writer (for tests).
     var waiting: Int { state.withLock { $0.queue.count } }
 
     /// Write transactions run for imports since start (a group retried batch by batch counts each try).
