@@ -114,6 +114,18 @@ public final class BusClient: Sendable {
         }
     }
 
+    /// Sends a request and reads its result by hand (events, replays: no `Codable` round trip).
+    public func request<T: JSONValueReadable>(
+        _ op: String, as department: String? = nil, body: some Encodable, decoding: T.Type, timeout: Duration = .seconds(10)
+    ) async throws -> T {
+        let result = try await request(op, as: department, body: JSONValue(encoding: body), timeout: timeout)
+        do {
+            return try T(json: result)
+        } catch {
+            throw BusClientError.malformedReply(endpoint: endpoint, reason: "\(op) result: \(error)")
+        }
+    }
+
     /// Sends a prepared request and returns the raw reply (ok or not).
     public func send(_ request: Request, timeout: Duration) async throws -> Reply {
         guard !closed.load(ordering: .acquiring) else { throw BusClientError.closed }
@@ -152,7 +164,7 @@ public final class BusClient: Sendable {
 
     fileprivate func deliver(_ message: ZMQMessage) {
         guard let frame = message.frames.last else { return }
-        guard let reply = try? WireCoding.decode(Reply.self, from: frame) else { return }
+        guard let reply = try? Reply(payload: frame) else { return }
         pending.withLock { $0.removeValue(forKey: reply.id) }?.resume(returning: reply)
     }
 }

@@ -24,6 +24,7 @@ public final class EventLog: Sendable {
     private let pending = Mutex<[CommittedEvent]>([])
     private let sinks = Mutex<[@Sendable ([CommittedEvent]) -> Void]>([])
     private let cachedHead = Atomic<Int64>(0)
+    private let expansions = Mutex<[String: Expansion]>([:])
 
     public init(stream: String) {
         self.stream = stream
@@ -49,15 +50,21 @@ public final class EventLog: Sendable {
     /// Appends an event whose data is already JSON, as UTF-8 bytes (stored and framed without
     /// becoming a `String`: the registry's bulk import appends one per row). The caller vouches
     /// that it is one valid JSON value (followers decode it).
+    ///
+    /// With `storedData`, the log keeps that instead of the data: a short JSON value that
+    /// refers to what the same transaction stored in the service's own tables, which the expansion
+    /// registered for `type` (`expandStored(_:with:)`) turns back into the data for replay and
+    /// forwarding. The live event carries `dataJSON` as always. The registry stores each
+    /// `record.stored` event this way: its data repeats the record the archive holds.
     @discardableResult
-    public func append(_ db: Database, type: String, dataJSON: [UInt8], id: String? = nil) throws -> Int64 {
+    public func append(_ db: Database, type: String, dataJSON: [UInt8], storedData: [UInt8]? = nil, id: String? = nil) throws -> Int64 {
         // Within a transaction the next seq follows the last one appended; the first asks the table.
         let last = pending.withLock { $0.last?.seq }
         let seq = try (last ?? head(db)) + 1
         let id = id ?? "\(stream)-\(seq)"
         let at = WireTimeNow.text()
         try db.cachedStatement(sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
-            .run([.int(seq), .text(id), .text(type), .text(at), .utf8(dataJSON)])
+            .run([.int(seq), .text(id), .text(type), .text(at), .utf8(storedData ?? dataJSON)])
         // The event as WireCoding would write it: keys sorted.
         let payload = JSONText.objectBytes([
             "at": .string(at), "data": .jsonBytes(dataJSON), "id": .string(id), "seq": .json(String(seq)),
@@ -95,15 +102,30 @@ public final class EventLog: Sendable {
         cachedHead.store(try reader.read { try head($0) }, ordering: .releasing)
     }
 
-    /// Events with seq > `after`, at most `limit`, in order.
+    /// Events with seq > `after`, at most `limit`, in order, with the data they were published
+    /// with (events stored in short form expanded).
     public func events(_ db: Database, after: Int64, limit: Int) throws -> [Event] {
-        try Row.fetchAll(
+        let expansions = expansions.withLock { $0 }
+        return try Row.fetchAll(
             db, sql: "SELECT seq, id, type, at, data FROM bus_events WHERE seq > ? ORDER BY seq LIMIT ?",
             arguments: [after, limit]
         ).map { row in
             let text: String = row["data"]
-            let data = try WireCoding.decoder.decode(JSONValue.self, from: Data(text.utf8))
-            return Event(stream: stream, seq: row["seq"], id: row["id"], type: row["type"], at: row["at"], data: data)
+            let type: String = row["type"]
+            var data = try JSONReader.value(Array(text.utf8))
+            if let expand = expansions[type] { data = try expand(db, data) }
+            return Event(stream: stream, seq: row["seq"], id: row["id"], type: type, at: row["at"], data: data)
         }
+    }
+
+    /// Turns the data stored for an event back into the data it was published with; given the
+    /// stored data, which for events stored in full (or before their type was stored in short
+    /// form) is the data itself.
+    public typealias Expansion = @Sendable (Database, JSONValue) throws -> JSONValue
+
+    /// Registers how events of `type` appended with `storedData` are read back. The service that
+    /// appends them registers it before it serves replays or forwards its stream.
+    public func expandStored(_ type: String, with expansion: @escaping Expansion) {
+        expansions.withLock { $0[type] = expansion }
     }
 }

@@ -15,7 +15,7 @@ enum RequestParser {
         }
         let value: JSONValue
         do {
-            value = try WireCoding.decode(JSONValue.self, from: bytes)
+            value = try JSONReader.value(bytes)
         } catch {
             return .failure(Failure(error: ReplyError(.badRequest, "request frame is not valid JSON")))
         }

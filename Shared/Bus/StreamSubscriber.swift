@@ -128,7 +128,7 @@ public final class StreamSubscriber: Service {
                         state.withLock { $0.state = .live }
                     }
                 } else {
-                    guard let event = try? WireCoding.decode(Event.self, from: message.frames[1]),
+                    guard let event = try? Event(payload: message.frames[1]),
                         event.stream == stream
                     else { continue }
                     lastHeard = .now

@@ -75,6 +75,39 @@ import Testing
         #expect(profile["records"]?[0]?["record"]?["sourceFields"]?["CF_NR"] == "销售过期食品")
     }
 
+    @Test func replayedRecordEventsAreWhatWasPublishedThoughTheLogKeepsAReference() async throws {
+        let published = Mutex<[CommittedEvent]>([])
+        log.onCommit { events in published.withLock { $0 += events } }
+        _ = try await bulk([Self.line("罚1"), Self.line("罚2")])
+        // The correction moves R-00000001's first version into record_versions.
+        _ = try await bulk([Self.line("罚1", fine: "80")], as: "finance")
+        let live = try published.withLock { $0 }.map { try WireCoding.decoder.decode(Event.self, from: Data($0.payload)) }
+        let replayed = try await events()
+        #expect(replayed.map(\.type) == ["record.stored", "record.stored", "record.corrected"])
+        #expect(replayed == live)
+        #expect(replayed[0].data["record"]?["fineAmount"] == .double(2.5) && replayed[0].data["source"] == "market")
+        let kept = try await database.read { try String.fetchAll($0, sql: "SELECT data FROM bus_events WHERE type = 'record.stored' ORDER BY seq") }
+        #expect(kept == [#"{"ref":"R-00000001"}"#, #"{"ref":"R-00000002"}"#])
+    }
+
+    @Test func recordEventsStoredInFullAreReplayedAsStoredAndAMissingRecordIsNamed() async throws {
+        let full = #"{"id":"R-00000009","record":{"kind":"penalty"},"source":"market","storedAt":"2026-01-02T03:04:05.000Z"}"#
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (1, 'registry-R-00000009', 'record.stored', '2026-01-02T03:04:05.000Z', ?)",
+                arguments: [full])
+        }
+        let event = try #require(try await events().first)
+        #expect(event.data == (try WireCoding.decoder.decode(JSONValue.self, from: Data(full.utf8))))
+
+        try await database.write { db in
+            try db.execute(
+                sql: #"INSERT INTO bus_events(seq, id, type, at, data) VALUES (2, 'registry-R-00000010', 'record.stored', '2026-01-02T03:04:05.000Z', '{"ref":"R-00000010"}')"#)
+        }
+        let error = await #expect(throws: DatabaseError.self) { try await events() }
+        #expect(error?.message?.contains("R-00000010") == true)
+    }
+
     @Test func operatorNoteColumnsAreIgnored() async throws {
         let result = try await bulk([Self.line("罚1") + ",2,CF_NR_FK,bad fine"], columns: Self.header + ["_row", "_field", "_reason"])
         #expect(result.stored == 1)

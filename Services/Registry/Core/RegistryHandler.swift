@@ -31,6 +31,7 @@ public struct RegistryHandler: RequestHandler {
         self.severity = severity
         self.today = today
         importWriter = ImportWriter(writer: writer, log: log)
+        log.expandStored("record.stored", with: RegistrySchema.expandStoredEvent)
     }
 
     public var unauditedOps: Set<String> {
