@@ -17,7 +17,7 @@ enum RequestParser {
         do {
             value = try JSONReader.value(bytes)
         } catch {
-            return .failure(Failure(error: ReplyError(.badRequest, "request frame is not valid JSON")))
+            return .failure(Failure(error: ReplyError(.badRequest, "request frame is not valid JSON: \(error)")))
         }
         guard case .object(let object) = value else {
             return .failure(Failure(error: ReplyError(.badRequest, "request must be a JSON object")))

@@ -106,7 +106,8 @@ import ZeroMQ
     }
 
     @Test(arguments: [
-        ([Array("not json".utf8)], "not valid JSON"),
+        ([Array("not json".utf8)], "not valid JSON: invalid JSON at byte 0: unexpected character"),
+        ([Array(#"{"v":1,"id":"a","op":"ping",}x"#.utf8)], "invalid JSON at byte 29: unexpected text after the value"),
         ([[0xFF, 0xFE]], "not valid UTF-8"),
         ([Array(#"{"v":2,"id":"a","op":"ping"}"#.utf8)], "protocol version 2"),
         ([Array(#"{"v":1,"op":"ping"}"#.utf8)], "field id"),
