@@ -48,6 +48,25 @@ import Testing
         #expect(failure?.description == "invalid JSON at byte 12: unexpected character")
     }
 
+    /// Clean runs are skipped eight bytes at a time: an escape, a closing quote or a raw control
+    /// character at every offset of the word scan is still found.
+    @Test func theWordScanFindsEveryEscapeQuoteAndControlByteAtEveryOffset() throws {
+        for filler in ["a", "杭"] {
+            for offset in 0..<20 {
+                let before = String(repeating: filler, count: offset)
+                for piece in [#"\""#, #"\\"#, #"\n"#, #"\u0001"#, ""] {
+                    let text = "\"\(before)\(piece)\(String(repeating: filler, count: 11))\""
+                    let expected = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+                    #expect(try JSONReader.value(Array(text.utf8)) == expected, "\(text)")
+                }
+                let raw = Array("\"\(before)\u{01}\(String(repeating: filler, count: 11))\"".utf8)
+                #expect(throws: JSONReader.Failure.self, "raw control byte after \(offset) × \(filler)") { try JSONReader.value(raw) }
+                let open = Array("\"\(before)\(String(repeating: filler, count: 11))".utf8)
+                #expect(throws: JSONReader.Failure.self, "unclosed after \(offset) × \(filler)") { try JSONReader.value(open) }
+            }
+        }
+    }
+
     /// Escapes split and surround clean runs at every position, with CJK around them.
     @Test func escapesAnywhereInAStringReadAsJSONDecoderReadsThem() throws {
         let pieces = [#"\""#, #"\\"#, #"\n"#, #"\u4e2d"#, #"\ud83d\ude00"#, "杭", "a", "😀"]
