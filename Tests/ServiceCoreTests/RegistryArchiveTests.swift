@@ -378,9 +378,84 @@ import Testing
         #expect(profile["relatedPersons"]?[0]?["name"] == "张三")
     }
 
+    // MARK: - Deferred indexes
+
+    /// Rows n of distinct subjects 湖州示例n有限公司 (n < 10), each with 张三 as legal representative.
+    static func subjectLines(_ numbers: some Sequence<Int>) -> [String] {
+        numbers.map { number in
+            let first17 = "91330100799650\(number)05"
+            let code = first17 + String(Identifiers.usccCheckCharacter(for: first17)!)
+            return "罚\(number),湖州示例\(number)有限公司,\(code),,张三,11010519491231002X,罚款,1,2026-03-01,湖州市市场监督管理局,警告"
+        }
+    }
+
+    func pendingRows(_ handler: RegistryHandler) async -> Int64? { await handler.status()["pendingIndexRows"]?.intValue }
+
+    @Test func searchesAndRelationsFindIndexedAndPendingRowsAlike() async throws {
+        let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
+        #expect(try await handler.bulk(Self.subjectLines([0, 2, 4, 6])).stored == 4)
+        try await database.write { try RegistrySchema.indexPending($0) }
+        #expect(try await handler.bulk(Self.subjectLines([1, 3, 5, 7])).stored == 4)
+        #expect(await pendingRows(handler) == 8, "4 subjects and their 4 related persons wait for a pass")
+
+        // Pages of three, in name order, across the indexed (even) and the pending (odd) subjects.
+        var names: [String] = []
+        var after: JSONValue = .null
+        repeat {
+            let page = try await handler.search(.object(["q": "湖州示例", "limit": 3, "after": after]))
+            names += (page["subjects"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+            after = page["next"] ?? .null
+        } while after != .null && names.count < 20
+        #expect(names == (0..<8).map { "湖州示例\($0)有限公司" })
+
+        for query in ["11010519491231002X", "张三"] {
+            let represented = try await handler.represented(by: query)
+            let subjects = (represented["represents"]?.arrayValue ?? []).compactMap { $0["subjectName"]?.stringValue }
+            #expect(subjects.sorted() == (0..<8).map { "湖州示例\($0)有限公司" }, "\(query)")
+        }
+    }
+
+    @Test func aPassIndexesPendingRowsEveryRowsPerPassAndWhenImportsStop() async throws {
+        let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 6, idleDelay: .seconds(3_600)))
+        _ = try await handler.bulk(Self.subjectLines(0..<4))
+        let pending = await pendingRows(handler)
+        #expect(handler.importWriter.indexPassCount == 0 && pending == 8)
+        _ = try await handler.bulk(Self.subjectLines(4..<8))
+        #expect(await eventually { handler.importWriter.indexPassCount == 1 }, "8 rows stored: one pass")
+        #expect(await pendingRows(handler) == 0)
+        let plan = try await database.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM subjects WHERE pending IS NULL AND name >= '湖州' AND name < '湖州\u{10FFFF}'")
+                .map { $0["detail"] as String }
+        }
+        #expect(plan.joined().contains("subjects_name"), "\(plan)")
+
+        let idle = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .milliseconds(200)))
+        _ = try await idle.bulk(Self.subjectLines([8, 9]))
+        #expect(await eventually { idle.importWriter.indexPassCount == 1 }, "a pass when no batch came for the idle delay")
+        #expect(await pendingRows(idle) == 0)
+    }
+
+    @Test func rowsAnEarlierRunLeftPendingAreIndexedAtStart() async throws {
+        let first = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
+        _ = try await first.bulk(Self.subjectLines(0..<3))
+        #expect(await pendingRows(first) == 6)
+        let next = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .milliseconds(100)))
+        #expect(await eventually { next.importWriter.indexPassCount == 1 })
+        #expect(await pendingRows(next) == 0)
+        #expect(try await next.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.count == 3)
+    }
+
     @Test func unknownSubjectsAndRecordsAreNotFound() async throws {
         await #expect { _ = try await handler.profile(Self.code) } throws: { ($0 as? ReplyError)?.code == .notFound }
         await #expect { _ = try await handler.history(of: "R-1") } throws: { ($0 as? ReplyError)?.code == .notFound }
+    }
+}
+
+extension RegistryHandler {
+    /// Imports penalty lines of `RegistryArchiveTests.header` as market.
+    fileprivate func bulk(_ lines: [String]) async throws -> ImportResult {
+        let request = ImportRequest(format: .xzcf, columns: RegistryArchiveTests.header, csv: lines.joined(separator: "\n"), firstRow: 2)
+        return try await importBody(request.body, from: "market")
     }
 }
 

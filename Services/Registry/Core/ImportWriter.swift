@@ -15,9 +15,15 @@ import Synchronization
 /// in. If a group's transaction fails, nothing of it is kept and each of its batches is stored
 /// again alone: one batch's failure is reported to that batch's request only. A batch whose
 /// request is cancelled while it waits is still stored (re-importing it adds nothing: natural keys).
+///
+/// It also runs the passes that index what imports leave pending (`RegistrySchema.indexPending`):
+/// one after every `rowsPerPass` rows stored, and one when no batch has come for `idleDelay`
+/// (`RegistrySchema.IndexPasses`) — at the end of an import, or at start when the last run stopped
+/// before its pass.
 final class ImportWriter: Sendable {
     /// About four of creditctl's batches; a batch larger than this is a transaction of its own.
     static let maxRowsPerTransaction = 8_000
+
 
     private struct Job: Sendable {
         let records: [RegistrySchema.PreparedRecord]
@@ -28,6 +34,10 @@ final class ImportWriter: Sendable {
     private struct State {
         var queue: [Job] = []
         var draining = false
+        /// Rows stored since the last pass began (an upper bound of what is pending).
+        var pendingRows = 0
+        /// Counts batches received, so that a waiting idle pass sees that another came.
+        var received = 0
     }
 
     private let writer: any DatabaseWriter
@@ -35,10 +45,19 @@ final class ImportWriter: Sendable {
     private let state = Mutex(State())
     private let transactions = Atomic<Int>(0)
     private let batches = Atomic<Int>(0)
+    private let passes = Atomic<Int>(0)
+    private let policy: RegistrySchema.IndexPasses
 
-    init(writer: any DatabaseWriter, log: EventLog) {
+    /// `pendingAtStart`: rows a previous run left pending; when there are any, a pass runs after
+    /// the idle delay unless an import comes first.
+    init(writer: any DatabaseWriter, log: EventLog, pendingAtStart: Int = 0, passes: RegistrySchema.IndexPasses = .init()) {
         self.writer = writer
         self.log = log
+        policy = passes
+        if pendingAtStart > 0 {
+            state.withLock { $0.pendingRows = pendingAtStart }
+            scheduleIdlePass()
+        }
     }
 
     /// Stores one batch's records, with whatever other batches are waiting, and returns what
@@ -47,6 +66,7 @@ final class ImportWriter: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = state.withLock { state -> Bool in
                 state.queue.append(Job(records: records, source: source, continuation: continuation))
+                state.received += 1
                 guard !state.draining else { return false }
                 state.draining = true
                 return true
@@ -63,6 +83,9 @@ final class ImportWriter: Sendable {
 
     /// Import batches stored (or refused by the database) since start.
     var batchCount: Int { batches.load(ordering: .relaxed) }
+
+    /// Passes that indexed pending rows since start.
+    var indexPassCount: Int { passes.load(ordering: .relaxed) }
 
     private func drain() async {
         while let group = nextGroup() {
@@ -83,6 +106,12 @@ final class ImportWriter: Sendable {
                 batches.add(1, ordering: .relaxed)
                 group[0].continuation.resume(throwing: error)
             }
+            let rows = group.reduce(0) { $0 + $1.records.count }
+            let due = state.withLock { state in
+                state.pendingRows += rows
+                return state.pendingRows >= policy.rowsPerPass
+            }
+            if due { await indexPending() }
         }
     }
 
@@ -92,6 +121,7 @@ final class ImportWriter: Sendable {
         state.withLock { state -> [Job]? in
             guard !state.queue.isEmpty else {
                 state.draining = false
+                if state.pendingRows > 0 { scheduleIdlePass(after: state.received) }
                 return nil
             }
             var rows = state.queue[0].records.count
@@ -102,6 +132,34 @@ final class ImportWriter: Sendable {
             }
             defer { state.queue.removeFirst(count) }
             return Array(state.queue.prefix(count))
+        }
+    }
+
+    /// A pass after the idle delay, unless another batch has come by then (`received` changed):
+    /// the drain that stores it schedules the next one.
+    private func scheduleIdlePass(after received: Int? = nil) {
+        Task { [self] in
+            try? await Task.sleep(for: policy.idleDelay)
+            let idle = state.withLock { state in
+                !state.draining && state.pendingRows > 0 && (received == nil || state.received == received)
+            }
+            if idle { await indexPending() }
+        }
+    }
+
+    /// One pass, in a write transaction of its own; rows stored while it waits for the writer count
+    /// for the next one. A pass that fails leaves its rows pending (queries still find them) and
+    /// counted, so the next idle pass tries again.
+    private func indexPending() async {
+        let counted = state.withLock { state in
+            defer { state.pendingRows = 0 }
+            return state.pendingRows
+        }
+        do {
+            try await writer.write { db in try RegistrySchema.indexPending(db) }
+            passes.add(1, ordering: .relaxed)
+        } catch {
+            state.withLock { $0.pendingRows += counted }
         }
     }
 

@@ -106,13 +106,17 @@ extension RegistryHandler {
             } else {
                 let cursor = (query.after ?? "").split(separator: "\u{1}", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let (afterName, afterID) = cursor.count == 2 ? (cursor[0], cursor[1]) : ("", "")
+                // The indexed subjects and those an import left pending (RegistrySchema.indexPending),
+                // each the first page of its own, merged.
+                let page = "name >= ?1 AND name < ?1 || char(1114111) AND (name > ?2 OR (name = ?2 AND id > ?3)) ORDER BY name, id LIMIT ?4"
                 rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT \(columns) FROM subjects WHERE name >= ? AND name < ? || char(1114111)
-                        AND (name > ? OR (name = ? AND id > ?)) ORDER BY name, id LIMIT ?
+                        SELECT * FROM (SELECT \(columns) FROM subjects WHERE pending IS NULL AND \(page))
+                        UNION ALL SELECT * FROM (SELECT \(columns) FROM subjects WHERE pending IS NOT NULL AND \(page))
+                        ORDER BY name, id LIMIT ?4
                         """,
-                    arguments: [text, text, afterName, afterName, afterID, limit + 1])
+                    arguments: [text, afterName, afterID, limit + 1])
             }
             let page = rows.prefix(limit)
             var next: JSONValue = .null
@@ -191,7 +195,7 @@ extension RegistryHandler {
             db,
             sql: """
                 SELECT subject_id, (SELECT name FROM subjects WHERE id = subject_id) AS subject_name, \(relatedPersonColumns)
-                FROM related_persons WHERE person_id = ? GROUP BY subject_id, role, name ORDER BY subject_id, role
+                FROM \(pendingOrIndexed("person_id")) GROUP BY subject_id, role, name ORDER BY subject_id, role
                 """, arguments: [personID]
         ).map { relation($0, subject: $0["subject_id"]) }
     }
@@ -201,9 +205,18 @@ extension RegistryHandler {
             db,
             sql: """
                 SELECT subject_id, (SELECT name FROM subjects WHERE id = subject_id) AS subject_name, \(relatedPersonColumns)
-                FROM related_persons WHERE name = ? GROUP BY subject_id, role, name ORDER BY subject_id, role LIMIT 500
+                FROM \(pendingOrIndexed("name")) GROUP BY subject_id, role, name ORDER BY subject_id, role LIMIT 500
                 """, arguments: [name]
         ).map { relation($0, subject: $0["subject_id"]) }
+    }
+
+    /// The related persons whose `column` equals the argument `?1`: those in the column's index and
+    /// those an import left pending (RegistrySchema.indexPending).
+    private static func pendingOrIndexed(_ column: String) -> String {
+        """
+        (SELECT * FROM related_persons WHERE pending IS NULL AND \(column) = ?1
+        UNION ALL SELECT * FROM related_persons WHERE pending IS NOT NULL AND \(column) = ?1)
+        """
     }
 
     private static func relation(_ row: Row, subject: String?) -> JSONValue {
