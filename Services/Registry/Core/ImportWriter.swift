@@ -24,7 +24,6 @@ final class ImportWriter: Sendable {
     /// About four of creditctl's batches; a batch larger than this is a transaction of its own.
     static let maxRowsPerTransaction = 8_000
 
-
     private struct Job: Sendable {
         let records: [RegistrySchema.PreparedRecord]
         let source: String
@@ -156,7 +155,7 @@ final class ImportWriter: Sendable {
             return state.pendingRows
         }
         do {
-            try await writer.write { db in try RegistrySchema.indexPending(db) }
+            _ = try await writer.write { db in try RegistrySchema.indexPending(db) }
             passes.add(1, ordering: .relaxed)
         } catch {
             state.withLock { $0.pendingRows += counted }

@@ -31,8 +31,8 @@ public struct RegistryHandler: RequestHandler {
         self.authority = authority
         self.severity = severity
         self.today = today
-        // What a previous run left for its indexing pass (the schema may not exist yet in a test's
-        // fresh database: then nothing is pending).
+        // What a previous run left for its indexing pass. If it cannot be read, the rows wait for
+        // the pass after the next import (queries find them meanwhile).
         let pending = (try? writer.read { db in try RegistrySchema.pendingRows(db) }) ?? 0
         importWriter = ImportWriter(writer: writer, log: log, pendingAtStart: pending, passes: indexPasses)
         log.expandStored("record.stored", with: RegistrySchema.expandStoredEvent)
