@@ -77,15 +77,11 @@ public enum JSONReader {
             guard depth <= JSONReader.maxDepth else { throw failure("nested deeper than \(JSONReader.maxDepth)") }
             index += 1
             var members: [String: JSONValue] = [:]
-            skipSpace()
-            if !atEnd, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(members)
-            }
             while true {
                 skipSpace()
-                // JSONDecoder takes a comma before the closing brace, so this does too.
-                if !atEnd, bytes[index] == UInt8(ascii: "}"), !members.isEmpty {
+                // Right after the brace (an empty object), or after a comma: JSONDecoder takes a
+                // comma before the closing brace, so this does too.
+                if !atEnd, bytes[index] == UInt8(ascii: "}") {
                     index += 1
                     return .object(members)
                 }
@@ -113,15 +109,11 @@ public enum JSONReader {
             guard depth <= JSONReader.maxDepth else { throw failure("nested deeper than \(JSONReader.maxDepth)") }
             index += 1
             var elements: [JSONValue] = []
-            skipSpace()
-            if !atEnd, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(elements)
-            }
             while true {
                 skipSpace()
-                // JSONDecoder takes a comma before the closing bracket, so this does too.
-                if !atEnd, bytes[index] == UInt8(ascii: "]"), !elements.isEmpty {
+                // Right after the bracket (an empty array), or after a comma: JSONDecoder takes a
+                // comma before the closing bracket, so this does too.
+                if !atEnd, bytes[index] == UInt8(ascii: "]") {
                     index += 1
                     return .array(elements)
                 }

@@ -270,7 +270,7 @@ public enum RegistrySchema {
             try noteSubject(of: record, recordID: id)
             try log.append(
                 db, type: "record.stored", dataJSON: eventJSON(id: id, record: prepared.eventRecord),
-                storedData: Array(#"{"ref":""#.utf8) + Array(id.utf8) + Array(#""}"#.utf8), id: "registry-\(id)")
+                storedData: Array(#"{"ref":"\#(id)"}"#.utf8), id: "registry-\(id)")
             return .stored(id: id)
         }
 
