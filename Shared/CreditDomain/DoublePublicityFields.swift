@@ -25,12 +25,22 @@ struct DoublePublicityFields {
     init(_ fields: [String: String], prefix: String) {
         self.prefix = prefix
         // A bulk batch's keys are codes already (normalised once per batch): kept as they are.
-        if fields.keys.allSatisfy({ doublePublicityCode($0) == $0 }) {
+        if fields.keys.allSatisfy(Self.isCode) {
             sourceFields = fields
             return
         }
         sourceFields.reserveCapacity(fields.count)
         for (key, value) in fields { sourceFields[doublePublicityCode(key)] = value }
+    }
+
+    /// Whether `key` is its own `doublePublicityCode`: ASCII, no lower-case letter, nothing to trim
+    /// at either end. Checked on the bytes (every key of every row of a bulk batch); other keys are
+    /// normalised, which leaves codes as they are.
+    static func isCode(_ key: String) -> Bool {
+        let utf8 = key.utf8
+        guard let first = utf8.first, let last = utf8.last else { return true }
+        if first <= 0x20 || last <= 0x20 { return false }  // spaces, tabs, line breaks (and controls: normalised, unchanged)
+        return !utf8.contains { $0 >= 0x80 || ($0 >= 0x61 && $0 <= 0x7A) }
     }
 
     /// The trimmed value of `P_<suffix>`, nil when absent or blank.

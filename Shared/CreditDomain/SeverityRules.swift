@@ -112,10 +112,19 @@ public struct SeverityRules: Sendable, Hashable {
     }
 
     /// Splits a `CF_CFLB` value into categories: several may be joined by `;`, `；`, `,`, `，` or `、`.
+    /// (Split by Unicode scalar, not by `Character`: grapheme breaking was a tenth of reading a
+    /// penalty row in a bulk import, and no separator combines with what follows it.)
     public static func categories(_ text: String) -> [String] {
-        text.split(whereSeparator: { ";；,，、".contains($0) })
-            .map { FastText.trimmed(String($0)) }
+        text.unicodeScalars.split(whereSeparator: isCategorySeparator)
+            .map { FastText.trimmed(String(Substring($0))) }
             .filter { !$0.isEmpty }
+    }
+
+    private static func isCategorySeparator(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case ";", "；", ",", "，", "、": true
+        default: false
+        }
     }
 
     /// Reads the rules from flattened config values `registry.severity.<key>` (other keys are ignored):

@@ -68,6 +68,37 @@ import Testing
         }
     }
 
+    /// Every scalar that is Unicode White_Space (and U+200B, which Foundation trims too), and neighbours of them that are not (same lead or
+    /// last byte), at the start, the end, both or neither of ASCII and CJK texts: the byte check in
+    /// front of `trimmed` never lets a space through, and the result is Foundation's.
+    @Test func trimmedAgreesWithFoundationAtEveryEdge() {
+        let spaces: [Unicode.Scalar] = (0x09...0x0D).map { Unicode.Scalar($0)! } + [" ", "\u{85}", "\u{A0}", "\u{1680}"]
+            + (0x2000...0x200B).map { Unicode.Scalar($0)! } + ["\u{2028}", "\u{2029}", "\u{202F}", "\u{205F}", "\u{3000}"]
+        let others: [Unicode.Scalar] = ["a", "\u{84}", "\u{A1}", "\u{1681}", "\u{200C}", "\u{2030}", "\u{205E}", "\u{3001}", "罚", "。", "\u{0}", "\u{1F}"]
+        #expect(spaces.allSatisfy { CharacterSet.whitespacesAndNewlines.contains($0) })
+        var checked = 0
+        for edge in spaces + others {
+            for body in ["罚款", "x", "杭州市监罚处〔2025〕1号", ""] {
+                for text in [String(edge) + body, body + String(edge), String(edge) + body + String(edge), String(edge)] {
+                    let expected = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    #expect(FastText.trimmed(text) == expected, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == (spaces.count + others.count) * 16)
+    }
+
+    /// A key the byte check calls a code is one normalising leaves as it is; ASCII codes are
+    /// recognised (other keys take the normalising path, which gives the same keys, only slower).
+    @Test func codesAreRecognisedOnTheirBytes() {
+        let codes = ["CF_WSH", "CF_NR_FK", "XK_XDR_SHXYM", "SEVERITY", "", "_ROW"]
+        let others = ["cf_wsh", "Cf_Wsh", " CF_WSH", "CF_WSH ", "CF_WSH\t", "\u{3000}CF_WSH", "CF_WSH\u{3000}", "CF_名称", "ＣＦ_WSH", "ß", "\u{1}CF"]
+        for key in codes { #expect(DoublePublicityFields.isCode(key), "\(key)") }
+        for key in codes + others where DoublePublicityFields.isCode(key) { #expect(doublePublicityCode(key) == key, "\(key)") }
+        #expect(others.filter(DoublePublicityFields.isCode).isEmpty)
+    }
+
     @Test func containsComparesBytesOfAnyString() {
         let bridged = NSString(string: "暂扣或者吊销许可证").description
         #expect(FastText.contains(bridged, "吊销"))

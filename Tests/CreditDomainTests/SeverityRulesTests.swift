@@ -41,5 +41,8 @@ import Testing
         #expect(
             SeverityRules.categories("警告;罚款，没收违法所得、责令停产停业；, ")
                 == ["警告", "罚款", "没收违法所得", "责令停产停业"])
+        #expect(SeverityRules.categories("罚款") == ["罚款"])
+        #expect(SeverityRules.categories("\u{3000}罚款\u{3000}，、 警告 ") == ["罚款", "警告"])
+        #expect(SeverityRules.categories("；、,") == [])
     }
 }
