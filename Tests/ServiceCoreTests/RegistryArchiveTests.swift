@@ -252,6 +252,9 @@ import Testing
         let versions = try #require(history["versions"]?.arrayValue)
         #expect(versions.count == 2)
         #expect(versions[0]["version"] == 1 && versions[0]["source"] == "market" && versions[0]["record"]?["fineAmount"] == .double(2.5))
+        // Both versions' summaries are kept once, as CF_NR, and read back into the record.
+        #expect(versions[0]["record"]?["summary"] == "销售过期食品" && versions[1]["record"]?["summary"] == "销售过期食品（更正）")
+        #expect(versions.allSatisfy { $0["record"]?["fromSource"] == nil && $0["record"]?["authority"] == "杭州市市场监督管理局" })
         #expect(versions[1]["version"] == 2 && versions[1]["source"] == "finance" && versions[1]["record"]?["severity"] == "severe")
         #expect(versions[1]["changed"]?.arrayValue?.contains("fineAmount") == true)
 
@@ -260,6 +263,27 @@ import Testing
         let profile = try await handler.profile(Self.code)
         #expect(profile["records"]?[0]?["version"] == 2)
         #expect(profile["records"]?[0]?["previousVersions"]?.arrayValue?.count == 1)
+    }
+
+    @Test func theArchiveKeepsRepeatedValuesOnceAndReadsRecordsStoredInFull() async throws {
+        _ = try await bulk([Self.line("罚1"), Self.line("罚2")])
+        let stored = try await database.read { try String.fetchAll($0, sql: "SELECT data FROM records ORDER BY rowid") }
+        #expect(stored.allSatisfy { $0.contains(#""summary":"CF_NR""#) && $0.components(separatedBy: "杭州某某贸易有限公司").count == 2 })
+        var profile = try await handler.profile(Self.code)
+        let first = try #require(profile["records"]?[0]?["record"])
+        #expect(first["summary"] == "销售过期食品" && first["subjectName"] == "杭州某某贸易有限公司" && first["documentNumber"] == "罚1")
+        #expect(first["fromSource"] == nil && first["sourceFields"]?["CF_NR"] == "销售过期食品")
+
+        // A record stored in full (as before the archive wrote values once) is read as it was, and
+        // re-importing its row finds it present.
+        let record = try RecordJSON.record(archived: Array(stored[0].utf8))
+        try await database.write { db in
+            try db.execute(sql: "UPDATE records SET data = ? WHERE rowid = 1", arguments: [RecordJSON.text(RecordJSON.value(record))])
+        }
+        profile = try await handler.profile(Self.code)
+        #expect(profile["records"]?[0]?["record"] == first)
+        let again = try await bulk([Self.line("罚1")])
+        #expect(again.alreadyPresent == 1 && again.stored == 0 && again.corrected == 0)
     }
 
     // MARK: - Formats and authority
