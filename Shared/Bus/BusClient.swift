@@ -129,7 +129,7 @@ public final class BusClient: Sendable {
     /// Sends a prepared request and returns the raw reply (ok or not).
     public func send(_ request: Request, timeout: Duration) async throws -> Reply {
         guard !closed.load(ordering: .acquiring) else { throw BusClientError.closed }
-        let frames: [[UInt8]] = [[], try WireCoding.encode(request)]
+        let frames: [[UInt8]] = [[], request.frame]
         let deadline = ContinuousClock.now + timeout
         return try await withCheckedThrowingContinuation { continuation in
             pending.withLock { $0[request.id] = continuation }

@@ -10,13 +10,16 @@ enum RequestParser {
     }
 
     static func parse(_ bytes: [UInt8]) -> Result<Request, Failure> {
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            return .failure(Failure(error: ReplyError(.badRequest, "request frame is not valid UTF-8")))
-        }
         let value: JSONValue
         do {
             value = try JSONReader.value(bytes)
         } catch {
+            // The reader takes only valid UTF-8 (in strings; anything else outside them is not
+            // JSON), so a frame it reads needs no check of its own: a bulk import's frame is
+            // megabytes. One it refuses is told apart here.
+            guard String(validating: bytes, as: UTF8.self) != nil else {
+                return .failure(Failure(error: ReplyError(.badRequest, "request frame is not valid UTF-8")))
+            }
             return .failure(Failure(error: ReplyError(.badRequest, "request frame is not valid JSON: \(error)")))
         }
         guard case .object(let object) = value else {

@@ -17,6 +17,22 @@ import Testing
         #expect(JSONText.text(.string(text)) == expected)
     }
 
+    /// A request frame as `JSONWriter` writes it is, byte for byte, what `WireCoding` writes.
+    @Test func requestFramesAreWhatTheEncoderWrites() throws {
+        let csv = (0..<50).map { "杭市监罚〔2025〕\($0)号,\"张 \"\"三\"\"\",2.5,2026-03-01\t/x" }.joined(separator: "\r\n")
+        let requests = [
+            Request(id: "r-1", op: "ping"),
+            Request(id: "AB-\u{7F}", op: "records.import", as: "market", body: .object([
+                "format": "xzcf", "columns": .array(["CF_WSH", "CF_XDR_MC"]), "csv": .string(csv), "firstRow": 2,
+                "nested": .object(["fine": .double(2.5), "whole": .double(80), "flag": true, "none": .null, "list": .array([])]),
+            ])),
+            Request(id: "局", op: "subject.search", as: "", body: .object(["prefix": .string(Self.strings.joined())])),
+        ]
+        for request in requests {
+            #expect(request.frame == (try WireCoding.encode(request)), "\(request.op)")
+        }
+    }
+
     /// The writer skips clean text eight bytes at a time: every character that needs escaping, at
     /// every offset within and across those words, among ASCII and three-byte CJK characters.
     @Test func escapesAreFoundAtEveryOffsetOfTheWordScan() throws {

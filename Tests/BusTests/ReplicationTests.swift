@@ -105,10 +105,14 @@ import ZeroMQ
         }
     }
 
+    /// A request whose one string ends in the middle of a three-byte character.
+    static let truncatedCharacterInAString: [UInt8] = Array(#"{"v":1,"id":"a","op":"ping","body":{"x":""#.utf8) + [0xE6, 0x9D] + Array(#""}}"#.utf8)
+
     @Test(arguments: [
         ([Array("not json".utf8)], "not valid JSON: invalid JSON at byte 0: unexpected character"),
         ([Array(#"{"v":1,"id":"a","op":"ping",}x"#.utf8)], "invalid JSON at byte 29: unexpected text after the value"),
         ([[0xFF, 0xFE]], "not valid UTF-8"),
+        ([Self.truncatedCharacterInAString], "not valid UTF-8"),
         ([Array(#"{"v":2,"id":"a","op":"ping"}"#.utf8)], "protocol version 2"),
         ([Array(#"{"v":1,"op":"ping"}"#.utf8)], "field id"),
         ([Array(#"{"v":1,"id":"a","op":"ping","body":[]}"#.utf8)], "body must be a JSON object"),
