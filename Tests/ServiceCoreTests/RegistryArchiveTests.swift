@@ -459,6 +459,30 @@ import Testing
         #expect(await pendingRows(idle) == 0)
     }
 
+    @Test func aFailedPassIsReportedKeepsItsRowsFoundAndIsTriedAgainLater() async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "CREATE TRIGGER refuse_pass BEFORE UPDATE OF pending ON subjects BEGIN SELECT RAISE(ABORT, 'pass refused by the test trigger'); END")
+        }
+        let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 4, idleDelay: .seconds(3_600)))
+        _ = try await handler.bulk(Self.subjectLines(0..<4))
+        #expect(await eventually { handler.importWriter.indexPassFailures.count == 1 }, "4 records stored: a pass, refused")
+        var status = await handler.status()
+        #expect(status["indexPassFailures"] == 1 && status["indexPasses"] == 0 && status["pendingIndexRows"] == 8)
+        #expect(status["lastIndexPassError"]?.stringValue?.contains("pass refused by the test trigger") == true, "\(status)")
+        #expect(try await handler.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.count == 4)
+
+        // Not tried again with the next batch, but once another rowsPerPass records are stored.
+        _ = try await handler.bulk(Self.subjectLines([4]))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(handler.importWriter.indexPassFailures.count == 1)
+        try await database.write { db in try db.execute(sql: "DROP TRIGGER refuse_pass") }
+        _ = try await handler.bulk(Self.subjectLines(5..<8))
+        #expect(await eventually { handler.importWriter.indexPassCount == 1 })
+        status = await handler.status()
+        #expect(status["pendingIndexRows"] == 0 && status["indexPassFailures"] == 1)
+    }
+
     @Test func rowsAnEarlierRunLeftPendingAreIndexedAtStart() async throws {
         let first = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
         _ = try await first.bulk(Self.subjectLines(0..<3))

@@ -1,5 +1,6 @@
 import Bus
 import GRDB
+import Logging
 import Synchronization
 
 /// Group commit for imports: the batches that wait for the registry's single writer while it
@@ -37,6 +38,9 @@ final class ImportWriter: Sendable {
         var pendingRows = 0
         /// Counts batches received, so that a waiting idle pass sees that another came.
         var received = 0
+        /// After a failed pass, the pending count at which the next pass during an import is due
+        /// (another `rowsPerPass` rows on): a failing pass is not tried again with every batch.
+        var retryAt: Int?
     }
 
     private let writer: any DatabaseWriter
@@ -45,13 +49,20 @@ final class ImportWriter: Sendable {
     private let transactions = Atomic<Int>(0)
     private let batches = Atomic<Int>(0)
     private let passes = Atomic<Int>(0)
+    private let failedPasses = Atomic<Int>(0)
+    private let lastPassError = Mutex<String?>(nil)
     private let policy: RegistrySchema.IndexPasses
+    private let logger: Logger
 
     /// `pendingAtStart`: rows a previous run left pending; when there are any, a pass runs after
     /// the idle delay unless an import comes first.
-    init(writer: any DatabaseWriter, log: EventLog, pendingAtStart: Int = 0, passes: RegistrySchema.IndexPasses = .init()) {
+    init(
+        writer: any DatabaseWriter, log: EventLog, pendingAtStart: Int = 0, passes: RegistrySchema.IndexPasses = .init(),
+        logger: Logger = Logger(label: "registry")
+    ) {
         self.writer = writer
         self.log = log
+        self.logger = logger
         policy = passes
         if pendingAtStart > 0 {
             state.withLock { $0.pendingRows = pendingAtStart }
@@ -86,6 +97,11 @@ final class ImportWriter: Sendable {
     /// Passes that indexed pending rows since start.
     var indexPassCount: Int { passes.load(ordering: .relaxed) }
 
+    /// Passes that failed since start, and the last one's error (each is logged too).
+    var indexPassFailures: (count: Int, lastError: String?) {
+        (failedPasses.load(ordering: .relaxed), lastPassError.withLock { $0 })
+    }
+
     private func drain() async {
         while let group = nextGroup() {
             do {
@@ -108,7 +124,7 @@ final class ImportWriter: Sendable {
             let rows = group.reduce(0) { $0 + $1.records.count }
             let due = state.withLock { state in
                 state.pendingRows += rows
-                return state.pendingRows >= policy.rowsPerPass
+                return state.pendingRows >= (state.retryAt ?? policy.rowsPerPass)
             }
             if due { await indexPending() }
         }
@@ -147,8 +163,9 @@ final class ImportWriter: Sendable {
     }
 
     /// One pass, in a write transaction of its own; rows stored while it waits for the writer count
-    /// for the next one. A pass that fails leaves its rows pending (queries still find them) and
-    /// counted, so the next idle pass tries again.
+    /// for the next one. A pass that fails (a full disk, an I/O error) is logged and counted in
+    /// `status`; it leaves its rows pending (queries still find them) and counted, so the pass after
+    /// the next batch, or the next import's idle pass, tries again.
     private func indexPending() async {
         let counted = state.withLock { state in
             defer { state.pendingRows = 0 }
@@ -157,8 +174,17 @@ final class ImportWriter: Sendable {
         do {
             _ = try await writer.write { db in try RegistrySchema.indexPending(db) }
             passes.add(1, ordering: .relaxed)
+            state.withLock { $0.retryAt = nil }
         } catch {
-            state.withLock { $0.pendingRows += counted }
+            state.withLock { state in
+                state.pendingRows += counted
+                state.retryAt = state.pendingRows + policy.rowsPerPass
+            }
+            failedPasses.add(1, ordering: .relaxed)
+            lastPassError.withLock { $0 = "\(error)" }
+            logger.error(
+                "An indexing pass failed: imported subjects and related persons stay out of the name and person-id indexes (queries still find them); the next pass tries again",
+                metadata: ["rows": "\(counted)", "error": "\(error)"])
         }
     }
 

@@ -2,6 +2,7 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import Logging
 import MeshProtocol
 
 /// The registry's ops (docs/PROTOCOL.md, "Registry"):
@@ -24,7 +25,7 @@ public struct RegistryHandler: RequestHandler {
     public init(
         writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, severity: SeverityRules = .standard,
         today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
-        indexPasses: RegistrySchema.IndexPasses = .init()
+        indexPasses: RegistrySchema.IndexPasses = .init(), logger: Logger = Logger(label: "registry")
     ) {
         self.writer = writer
         self.log = log
@@ -33,8 +34,15 @@ public struct RegistryHandler: RequestHandler {
         self.today = today
         // What a previous run left for its indexing pass. If it cannot be read, the rows wait for
         // the pass after the next import (queries find them meanwhile).
-        let pending = (try? writer.read { db in try RegistrySchema.pendingRows(db) }) ?? 0
-        importWriter = ImportWriter(writer: writer, log: log, pendingAtStart: pending, passes: indexPasses)
+        var pending = 0
+        do {
+            pending = try writer.read { db in try RegistrySchema.pendingRows(db) }
+        } catch {
+            logger.warning(
+                "Could not count the rows a previous run left for the indexing pass; they are indexed after the next import",
+                metadata: ["error": "\(error)"])
+        }
+        importWriter = ImportWriter(writer: writer, log: log, pendingAtStart: pending, passes: indexPasses, logger: logger)
         log.expandStored("record.stored", with: RegistrySchema.expandStoredEvent)
     }
 
@@ -243,6 +251,7 @@ public struct RegistryHandler: RequestHandler {
     }
 
     public func status() async -> JSONValue {
+        let failures = importWriter.indexPassFailures
         let counts = try? await writer.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records") ?? 0,
@@ -259,6 +268,7 @@ public struct RegistryHandler: RequestHandler {
             // Subjects and related persons stored by imports and not yet in the name and person-id
             // indexes (queries read them beside the indexes), and the passes that indexed them.
             "pendingIndexRows": .int(Int64(counts?.3 ?? 0)), "indexPasses": .int(Int64(importWriter.indexPassCount)),
+            "indexPassFailures": .int(Int64(failures.count)), "lastIndexPassError": failures.lastError.map { .string($0) } ?? .null,
         ])
     }
 }

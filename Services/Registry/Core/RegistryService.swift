@@ -18,7 +18,7 @@ public enum RegistryService {
         let security = try topology.serviceSecurity(as: CentralService.registry.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .registry)
         let handler = RegistryHandler(
-            writer: database, log: log, authority: try topology.authority(), severity: try severityRules(topology.config))
+            writer: database, log: log, authority: try topology.authority(), severity: try severityRules(topology.config), logger: logger)
         let server = BusServer(
             service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)
