@@ -112,14 +112,30 @@ enum RecordJSON {
             validUntil = code(record.validUntil, Codes.validUntil)
         }
 
-        /// The members left out, in key order, with their codes.
-        var members: [(StaticString, String)] {
-            let all: [(StaticString, String?)] = [
-                ("authority", authority), ("category", category), ("decisionDate", decisionDate), ("documentNumber", documentNumber),
-                ("legalBasis", legalBasis), ("publicityEnd", publicityEnd), ("subjectID", subjectID), ("subjectName", subjectName),
-                ("summary", summary), ("validFrom", validFrom), ("validUntil", validUntil),
-            ]
-            return all.compactMap { member, code in code.map { (member, $0) } }
+        /// Writes `"fromSource":{member: code, …},` for the members left out, in key order (nothing
+        /// when none is).
+        func write(into json: inout JSONWriter) {
+            var first = true
+            func add(_ member: StaticString, _ code: String?) {
+                guard let code else { return }
+                json.raw(first ? "\"fromSource\":{\"" : ",\"")
+                first = false
+                json.raw(member)
+                json.raw("\":")
+                json.string(code)
+            }
+            add("authority", authority)
+            add("category", category)
+            add("decisionDate", decisionDate)
+            add("documentNumber", documentNumber)
+            add("legalBasis", legalBasis)
+            add("publicityEnd", publicityEnd)
+            add("subjectID", subjectID)
+            add("subjectName", subjectName)
+            add("summary", summary)
+            add("validFrom", validFrom)
+            add("validUntil", validUntil)
+            if !first { json.raw("},") }
         }
 
         enum Codes {
@@ -148,17 +164,7 @@ enum RecordJSON {
         if repeats?.decisionDate == nil { member(&json, "decisionDate", record.decisionDate) }
         if repeats?.documentNumber == nil { member(&json, "documentNumber", record.documentNumber) }
         if let fine = record.fineAmount { member(&json, "fineAmount", fine) }
-        if let members = repeats?.members, !members.isEmpty {
-            json.raw("\"fromSource\":{")
-            for (index, (name, code)) in members.enumerated() {
-                if index > 0 { json.raw(",") }
-                json.raw("\"")
-                json.raw(name)
-                json.raw("\":")
-                json.string(code)
-            }
-            json.raw("},")
-        }
+        repeats?.write(into: &json)
         member(&json, "kind", record.kind.rawValue)
         if let text = record.legalBasis, repeats?.legalBasis == nil { member(&json, "legalBasis", text) }
         if let performance = record.performance { member(&json, "performance", performance.rawValue) }
