@@ -41,6 +41,9 @@ final class ImportWriter: Sendable {
         /// After a failed pass, the pending count at which the next pass during an import is due
         /// (another `rowsPerPass` rows on): a failing pass is not tried again with every batch.
         var retryAt: Int?
+        /// Passes that failed since start, and the last one's error.
+        var failedPasses = 0
+        var lastPassError: String?
     }
 
     private let writer: any DatabaseWriter
@@ -49,8 +52,6 @@ final class ImportWriter: Sendable {
     private let transactions = Atomic<Int>(0)
     private let batches = Atomic<Int>(0)
     private let passes = Atomic<Int>(0)
-    private let failedPasses = Atomic<Int>(0)
-    private let lastPassError = Mutex<String?>(nil)
     private let policy: RegistrySchema.IndexPasses
     private let logger: Logger
 
@@ -99,7 +100,7 @@ final class ImportWriter: Sendable {
 
     /// Passes that failed since start, and the last one's error (each is logged too).
     var indexPassFailures: (count: Int, lastError: String?) {
-        (failedPasses.load(ordering: .relaxed), lastPassError.withLock { $0 })
+        state.withLock { ($0.failedPasses, $0.lastPassError) }
     }
 
     private func drain() async {
@@ -179,9 +180,9 @@ final class ImportWriter: Sendable {
             state.withLock { state in
                 state.pendingRows += counted
                 state.retryAt = state.pendingRows + policy.rowsPerPass
+                state.failedPasses += 1
+                state.lastPassError = "\(error)"
             }
-            failedPasses.add(1, ordering: .relaxed)
-            lastPassError.withLock { $0 = "\(error)" }
             logger.error(
                 "An indexing pass failed: imported subjects and related persons stay out of the name and person-id indexes (queries still find them); the next pass tries again",
                 metadata: ["rows": "\(counted)", "error": "\(error)"])

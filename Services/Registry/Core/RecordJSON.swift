@@ -81,9 +81,14 @@ enum RecordJSON {
         return .object(object)
     }
 
+    /// An archive text read as the JSON value of its record.
+    static func archived(_ bytes: [UInt8]) throws -> JSONValue {
+        try archived(JSONReader.value(bytes))
+    }
+
     /// The record an archive text holds.
     static func record(archived bytes: [UInt8]) throws -> CreditRecord {
-        try archived(JSONReader.value(bytes)).decode(CreditRecord.self)
+        try archived(bytes).decode(CreditRecord.self)
     }
 
     /// Which source field each member that may repeat one equals, if any: the double-publicity

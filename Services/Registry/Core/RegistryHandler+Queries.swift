@@ -305,7 +305,7 @@ extension RegistryHandler {
         return .object([
             "version": .int(row["version"]), "source": .string(row["source"]), "storedAt": .string(row["stored_at"]),
             "changed": try (row["changed"] as String?).map(json) ?? .array([]),
-            "record": try RecordJSON.archived(WireCoding.decode(JSONValue.self, from: Array(data.utf8))),
+            "record": try RecordJSON.archived(Array(data.utf8)),
         ])
     }
 

@@ -36,9 +36,9 @@ enum StoreOutcome: Equatable, Sendable {
 public enum RegistrySchema {
     /// 16 KiB pages for a new registry database: an archived record with its source fields was
     /// about 2 KB (1.8 KB since the archive writes each value once), one to a default 4 KiB page
-    /// (half of it empty), seven to a 16 KiB one. Measured
-    /// on the import benchmark (200,000 rows): 16.7k rows/s with 4 KiB pages, 22.0k with 8 KiB,
-    /// 25.7k with 16 KiB; 12.5k and 15.5k when the subjects arrive in random order.
+    /// (half of it empty), seven to a 16 KiB one. Measured on the import benchmark (200,000 rows):
+    /// 16.7k rows/s with 4 KiB pages, 22.0k with 8 KiB, 25.7k with 16 KiB; 12.5k and 15.5k when the
+    /// subjects arrive in random order.
     public static let pageSize = 16_384
 
     /// 128 MiB of page cache for the registry's writer: a department's export names its subjects in
@@ -364,7 +364,7 @@ public enum RegistrySchema {
             arguments: [id])
         else { throw DatabaseError(message: "registry event log: record.stored refers to record \(id), whose first version is not in the archive") }
         let data: String = row["data"]
-        let record = try RecordJSON.archived(JSONReader.value(Array(data.utf8)))
+        let record = try RecordJSON.archived(Array(data.utf8))
         return Batch.event(id: id, source: row["source"], storedAt: row["stored_at"], record: record, version: nil)
     }
 
