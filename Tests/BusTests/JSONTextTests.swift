@@ -33,6 +33,28 @@ import Testing
         }
     }
 
+    /// The writer's own buffer grows from its smallest size by single bytes, by short literals and
+    /// by long texts, and what it wrote comes out whole (as bytes and as text).
+    @Test func theBufferGrowsWithoutLosingWhatWasWritten() throws {
+        var writer = JSONWriter(capacity: 0)
+        var expected: [UInt8] = []
+        writer.raw("[")
+        expected += Array("[".utf8)
+        for index in 0..<300 {
+            if index > 0 {
+                writer.raw(",")
+                expected += Array(",".utf8)
+            }
+            let text = String(repeating: index % 2 == 0 ? "局" : "a\"", count: index % 37)
+            writer.string(text)
+            expected += try WireCoding.encode(text)
+        }
+        writer.raw("]")
+        expected += Array("]".utf8)
+        #expect(writer.bytes == expected)
+        #expect(writer.text == String(decoding: expected, as: UTF8.self))
+    }
+
     /// The writer skips clean text eight bytes at a time: every character that needs escaping, at
     /// every offset within and across those words, among ASCII and three-byte CJK characters.
     @Test func escapesAreFoundAtEveryOffsetOfTheWordScan() throws {
