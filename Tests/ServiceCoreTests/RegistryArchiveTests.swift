@@ -483,6 +483,53 @@ import Testing
         #expect(status["pendingIndexRows"] == 0 && status["indexPassFailures"] == 1)
     }
 
+    /// A database whose pending rows were found through the `…_pending` indexes (before
+    /// `registry-v5-pending-by-rowid`) keeps them pending and found: the migration records the
+    /// rowid they start after, `VACUUM` (OPERATIONS.md) leaves them there, queries read them by
+    /// rowid, and the next pass indexes them.
+    @Test func rowsLeftPendingBeforeTheRowidMigrationStayFoundAndAreIndexed() async throws {
+        let old = try DatabaseQueue()
+        var migrator = DatabaseMigrator()
+        BusSchema.register(in: &migrator)
+        AuditSchema.register(in: &migrator)
+        RegistrySchema.register(in: &migrator)
+        try migrator.migrate(old, upTo: "registry-v4-deferred-indexes")
+        try await old.write { db in
+            for (number, pending) in [(0, nil), (1, nil), (2, 1), (3, 1)] as [(Int, Int?)] {
+                try db.execute(
+                    sql: "INSERT INTO subjects(id, scheme, kind, name, updated_at, pending) VALUES (?, 'uscc', 'enterprise', ?, '2026-06-01', ?)",
+                    arguments: ["S\(number)", "湖州示例\(number)有限公司", pending])
+                try db.execute(
+                    sql: """
+                        INSERT INTO related_persons(subject_id, role, name, person_id, record_id, source, pending)
+                        VALUES (?, 'legal-representative', '张三', '11010519491231002X', ?, 'market', ?)
+                        """,
+                    arguments: ["S\(number)", "R-\(number)", pending])
+            }
+        }
+        try migrator.migrate(old)
+        try await old.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
+        let handler = RegistryHandler(writer: old, log: EventLog(stream: "registry"), today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
+        #expect(await pendingRows(handler) == 4, "subjects 2 and 3 and their related persons")
+        let everyone = (0..<4).map { "湖州示例\($0)有限公司" }
+        func found() async throws -> ([String], [String]) {
+            let names = try await handler.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+            let represented = try await handler.represented(by: "11010519491231002X")["represents"]?.arrayValue?.compactMap { $0["subjectName"]?.stringValue }
+            return (names ?? [], (represented ?? []).sorted())
+        }
+        #expect(try await found() == (everyone, everyone))
+        let plan = try await old.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM subjects WHERE \(RegistrySchema.pendingAfterPass("subjects"))")
+                .map { $0["detail"] as String }
+        }
+        #expect(plan.joined().contains("rowid>?"), "the pending rows are a range of rowids: \(plan)")
+
+        #expect(try await old.write { try RegistrySchema.indexPending($0) } == 4)
+        #expect(await pendingRows(handler) == 0)
+        #expect(try await found() == (everyone, everyone))
+        #expect(try await old.read { try Int.fetchAll($0, sql: "SELECT indexed_through FROM index_passes ORDER BY table_name") } == [4, 4])
+    }
+
     @Test func rowsAnEarlierRunLeftPendingAreIndexedAtStart() async throws {
         let first = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
         _ = try await first.bulk(Self.subjectLines(0..<3))

@@ -113,7 +113,7 @@ extension RegistryHandler {
                     db,
                     sql: """
                         SELECT * FROM (SELECT \(columns) FROM subjects WHERE pending IS NULL AND \(page))
-                        UNION ALL SELECT * FROM (SELECT \(columns) FROM subjects WHERE pending IS NOT NULL AND \(page))
+                        UNION ALL SELECT * FROM (SELECT \(columns) FROM subjects WHERE \(RegistrySchema.pendingAfterPass("subjects")) AND \(page))
                         ORDER BY name, id LIMIT ?4
                         """,
                     arguments: [text, afterName, afterID, limit + 1])
@@ -215,7 +215,7 @@ extension RegistryHandler {
     private static func pendingOrIndexed(_ column: String) -> String {
         """
         (SELECT * FROM related_persons WHERE pending IS NULL AND \(column) = ?1
-        UNION ALL SELECT * FROM related_persons WHERE pending IS NOT NULL AND \(column) = ?1)
+        UNION ALL SELECT * FROM related_persons WHERE \(RegistrySchema.pendingAfterPass("related_persons")) AND \(column) = ?1)
         """
     }
 
