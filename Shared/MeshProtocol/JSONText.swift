@@ -105,11 +105,8 @@ public struct JSONWriter: ~Copyable {
     /// record's JSON took; text written elsewhere goes through `raw(text:)`.
     @inlinable
     public mutating func raw(_ json: StaticString) {
-        if json.utf8CodeUnitCount == 1 {
-            append(json.utf8Start.pointee)
-        } else {
-            append(json.utf8Start, json.utf8CodeUnitCount)
-        }
+        // `withUTF8Buffer`, not `utf8Start`: a literal of one scalar may be stored as that scalar.
+        json.withUTF8Buffer { if let start = $0.baseAddress { append(start, $0.count) } }
     }
 
     /// Appends JSON text written by another writer.
@@ -153,15 +150,19 @@ public struct JSONWriter: ~Copyable {
                 case 0x08: append(UInt8(ascii: "b"))
                 case 0x0C: append(UInt8(ascii: "f"))
                 default:
-                    let hex: StaticString = "0123456789abcdef"
                     raw("u00")
-                    append(hex.utf8Start[Int(byte >> 4)])
-                    append(hex.utf8Start[Int(byte & 0xF)])
+                    append(Self.hexDigit(byte >> 4))
+                    append(Self.hexDigit(byte & 0xF))
                 }
             }
             append(source + clean, length - clean)
         }
         append(UInt8(ascii: "\""))
+    }
+
+    /// The lowercase hex digit of a value below 16.
+    static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// Whether any of the eight bytes is below 0x20, a quote or a backslash (the word tests of

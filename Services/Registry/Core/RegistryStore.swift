@@ -175,7 +175,8 @@ public enum RegistrySchema {
     /// is deleted, so SQLite gives each new row the largest rowid yet, and `VACUUM` has no gaps to
     /// close), so every row a pass has not seen lies past the rowid it reached, which
     /// `index_passes` keeps. The `…_pending` indexes this replaced cost two more index inserts a
-    /// row, and the pass rewrote them (measured on 300,000 rows: …).
+    /// row, and each pass rewrote them (import-stages writer, 150,000 rows, three interleaved pairs:
+    /// 25.8 → 23.7 µs/row on average, 5.67 → 5.53 KB written a row).
     @discardableResult
     static func indexPending(_ db: Database) throws -> Int {
         var indexed = 0
