@@ -41,11 +41,17 @@ public enum ServiceDatabase {
         return queue
     }
 
-    private static func migrate(_ writer: any DatabaseWriter, migrations: (inout DatabaseMigrator) -> Void) throws {
+    /// Every migration of a service's database in order: the bus tables, the audit log, then the
+    /// service's own (tests migrate with it part of the way, to check a later migration).
+    public static func migrator(_ migrations: (inout DatabaseMigrator) -> Void) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         BusSchema.register(in: &migrator)
         AuditSchema.register(in: &migrator)
         migrations(&migrator)
-        try migrator.migrate(writer)
+        return migrator
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter, migrations: (inout DatabaseMigrator) -> Void) throws {
+        try migrator(migrations).migrate(writer)
     }
 }

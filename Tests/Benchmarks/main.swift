@@ -14,8 +14,8 @@ import ZeroMQ
 
 // The services measured are the ones built beside this benchmark (`.build/release` for a release
 // build), unless CREDIT_BIN names others: without it they were `.build/debug`'s, four times slower.
-if ProcessInfo.processInfo.environment["CREDIT_BIN"] == nil {
-    setenv("CREDIT_BIN", Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path ?? "", 0)
+if ProcessInfo.processInfo.environment["CREDIT_BIN"] == nil, let executable = Bundle.main.executableURL {
+    setenv("CREDIT_BIN", executable.resolvingSymlinksInPath().deletingLastPathComponent().path, 0)
 }
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -489,10 +489,7 @@ import Testing
     /// rowid, and the next pass indexes them.
     @Test func rowsLeftPendingBeforeTheRowidMigrationStayFoundAndAreIndexed() async throws {
         let old = try DatabaseQueue()
-        var migrator = DatabaseMigrator()
-        BusSchema.register(in: &migrator)
-        AuditSchema.register(in: &migrator)
-        RegistrySchema.register(in: &migrator)
+        let migrator = ServiceDatabase.migrator { RegistrySchema.register(in: &$0) }
         try migrator.migrate(old, upTo: "registry-v4-deferred-indexes")
         try await old.write { db in
             for (number, pending) in [(0, nil), (1, nil), (2, 1), (3, 1)] as [(Int, Int?)] {

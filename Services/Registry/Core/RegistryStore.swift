@@ -180,7 +180,7 @@ public enum RegistrySchema {
     @discardableResult
     static func indexPending(_ db: Database) throws -> Int {
         var indexed = 0
-        for table: StaticString in ["subjects", "related_persons"] {
+        for table in deferredTables {
             try db.execute(sql: "UPDATE \(table) SET pending = NULL WHERE \(pendingAfterPass(table))")
             indexed += db.changesCount
             try db.execute(
@@ -189,6 +189,9 @@ public enum RegistrySchema {
         }
         return indexed
     }
+
+    /// The tables whose imported rows wait for a pass.
+    static let deferredTables: [StaticString] = ["subjects", "related_persons"]
 
     /// The SQL condition of a table's rows that wait for a pass (`subjects` or `related_persons`):
     /// past the last pass's rowid, and pending (rows added there by `subject.register` are indexed
@@ -201,10 +204,8 @@ public enum RegistrySchema {
     static func pendingRows(_ db: Database) throws -> Int {
         try Int.fetchOne(
             db,
-            sql: """
-                SELECT (SELECT COUNT(*) FROM subjects WHERE \(pendingAfterPass("subjects")))
-                + (SELECT COUNT(*) FROM related_persons WHERE \(pendingAfterPass("related_persons")))
-                """) ?? 0
+            sql: "SELECT " + deferredTables.map { "(SELECT COUNT(*) FROM \($0) WHERE \(pendingAfterPass($0)))" }.joined(separator: " + ")
+        ) ?? 0
     }
 
     // MARK: - Storing
