@@ -38,7 +38,10 @@ public final class BusServer: Service {
     private let reader: any DatabaseWriter
     private let handler: any RequestHandler
     private let logger: Logger
-    private let startedAt = WireTimeNow.text()
+    /// The server's own ops and the handler's, one table.
+    public let commands: CommandTable
+    /// Per-op counts and time, reported by `status`.
+    public let stats: RequestStats
 
     public init(
         service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseWriter,
@@ -50,6 +53,17 @@ public final class BusServer: Service {
         self.reader = reader
         self.handler = handler
         self.logger = logger
+        let stats = RequestStats()
+        self.stats = stats
+        let startedAt = WireTimeNow.text()
+        var commands = Self.builtInCommands(
+            service: service, log: log, reader: reader, handler: handler, maxBatch: options.maxBatch, startedAt: startedAt)
+        commands.include(handler.commands)
+        let status = Status(
+            service: service, log: log, reader: reader, handler: handler, security: options.security.isSecure ? "curve" : "insecure",
+            stats: stats, commands: commands, startedAt: startedAt)
+        commands.on("status", access: .anyone, audit: .query) { _ in try await status.report() }
+        self.commands = commands
     }
 
     public func run() async throws {
@@ -170,20 +184,30 @@ public final class BusServer: Service {
             logger.warning(
                 "Request refused by authentication",
                 metadata: ["request.op": "\(request.op)", "peer.address": "\(message.peerAddress ?? "?")", "error": "\(error)"])
-            await audit(request, context: RequestContext(department: "key:\(message.userID?.prefix(8) ?? "none")", authenticated: false), error: error, always: true)
+            await audit(request, command: nil, context: RequestContext(department: "key:\(message.userID?.prefix(8) ?? "none")", authenticated: false), error: error, always: true)
             return Reply(id: request.id, error: error)
         }
+        let started = ContinuousClock.now
+        let command = commands[request.op]
+        func count(_ outcome: RequestStats.Outcome) {
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            stats.record(command == nil ? "(unknown)" : request.op, outcome, seconds: seconds)
+        }
         do {
-            let result = try await perform(request, context: context)
-            await audit(request, context: context, error: nil)
+            let result = try await commands.perform(request.op, body: request.body, context: context)
+            count(.ok)
+            await audit(request, command: command, context: context, error: nil)
             return Reply(id: request.id, result: result)
         } catch let error as ReplyError {
-            await audit(request, context: context, error: error)
+            count(.refused)
+            await audit(request, command: command, context: context, error: error)
             logger.debug(
                 "Request refused",
                 metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
             return Reply(id: request.id, error: error)
         } catch {
+            count(.failed)
             logger.error(
                 "Request failed", metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
             return Reply(id: request.id, error: ReplyError(.internal, "\(request.op) failed inside \(service); see its log"))
@@ -211,27 +235,30 @@ public final class BusServer: Service {
         return RequestContext(department: peer.name, authenticated: true, role: peer.role, peerAddress: message.peerAddress)
     }
 
-    private func perform(_ request: Request, context: RequestContext) async throws -> JSONValue {
-        switch request.op {
-        case "ping":
-            let head = try await reader.read { [log] in try log.head($0) }
-            return try JSONValue(encoding: PingResult(service: service, stream: log.stream, head: head, startedAt: startedAt))
-        case "replay":
-            let replay = try request.body.decodeBody(ReplayRequest.self, op: "replay")
+    /// `ping`, `replay`, `snapshot`, `audit.verify` and `status`: what every service answers.
+    private static func builtInCommands(
+        service: String, log: EventLog, reader: any DatabaseWriter, handler: any RequestHandler, maxBatch: Int, startedAt: String
+    ) -> CommandTable {
+        var commands = CommandTable(service: service)
+        commands.on("ping", access: .anyone, audit: .query) { _ in
+            let head = try await reader.read { try log.head($0) }
+            return PingResult(service: service, stream: log.stream, head: head, startedAt: startedAt)
+        }
+        commands.on("replay", access: .anyone, audit: .query, body: ReplayRequest.self) { replay, _ in
             guard replay.from >= 0 else { throw ReplyError(.invalid, "replay: from must be ≥ 0, got \(replay.from)") }
-            let limit = min(max(replay.limit ?? 1_000, 1), options.maxBatch)
-            let result = try await reader.read { [log] db in
+            let limit = min(max(replay.limit ?? 1_000, 1), maxBatch)
+            return try await reader.read { db in
                 ReplayResult(stream: log.stream, events: try log.events(db, after: replay.from, limit: limit), head: try log.head(db))
             }
-            return try JSONValue(encoding: result)
-        case "snapshot":
-            let snapshot = try request.body.decodeBody(SnapshotRequest.self, op: "snapshot")
-            let limit = min(max(snapshot.limit ?? 1_000, 1), options.maxBatch)
+        }
+        commands.on("snapshot", access: .anyone, audit: .query, body: SnapshotRequest.self) { snapshot, _ in
+            let limit = min(max(snapshot.limit ?? 1_000, 1), maxBatch)
             guard let chunk = try await handler.snapshot(cursor: snapshot.cursor, limit: limit) else {
                 throw ReplyError(.unknownOp, "\(service) offers no snapshot; use replay from 0")
             }
-            return try JSONValue(encoding: chunk)
-        case "audit.verify":
+            return chunk
+        }
+        commands.on("audit.verify", access: .anyone, audit: .query) { _ -> JSONValue in
             let verification = try await reader.read { try AuditLog.verify($0) }
             switch verification {
             case .intact(let count, let head):
@@ -239,29 +266,53 @@ public final class BusServer: Service {
             case .broken(let seq, let reason):
                 return .object(["intact": false, "seq": .int(seq), "reason": .string(reason), "text": .string(verification.description)])
             }
-        case "status":
+        }
+        return commands
+    }
+
+    /// What `status` reports: the stream, what the service follows, its dead letters, every op of
+    /// its table with counts, and the handler's own details.
+    private struct Status: Sendable {
+        let service: String
+        let log: EventLog
+        let reader: any DatabaseWriter
+        let handler: any RequestHandler
+        let security: String
+        let stats: RequestStats
+        let commands: CommandTable
+        let startedAt: String
+
+        func report() async throws -> JSONValue {
             let head = try await reader.read { [log] in try log.head($0) }
             let (checkpoints, deadLetters) = try await reader.read { (try Checkpoints.all($0), try DeadLetters.count($0)) }
-            var status: [String: JSONValue] = [
+            let counts = stats.snapshot()
+            var ops: [String: JSONValue] = [:]
+            for (name, access, audit) in commands.commands.map({ ($0.name, $0.access.summary, $0.audit) }) + [("status", "anyone", .query)] {
+                let seen = counts[name] ?? RequestStats.Counts()
+                ops[name] = .object([
+                    "access": .string(access), "audit": .string(audit.rawValue),
+                    "ok": .int(seen.ok), "refused": .int(seen.refused), "failed": .int(seen.failed),
+                    "seconds": .double(seen.seconds),
+                ])
+            }
+            if let unknown = counts["(unknown)"] { ops["(unknown)"] = .object(["refused": .int(unknown.refused)]) }
+            return .object([
                 "service": .string(service), "stream": .string(log.stream), "head": .int(head),
                 "startedAt": .string(startedAt),
                 "applied": .object(checkpoints.mapValues { .int($0) }),
                 "deadLetters": .int(Int64(deadLetters)),
-                "security": .string(options.security.isSecure ? "curve" : "insecure"),
-            ]
-            status["details"] = await handler.status()
-            return .object(status)
-        default:
-            return try await handler.handle(op: request.op, body: request.body, context: context)
+                "security": .string(security),
+                "ops": .object(ops),
+                "details": await handler.status(),
+            ])
         }
     }
 
-    static let builtInOps: Set<String> = ["ping", "replay", "snapshot", "status", "audit.verify"]
-
     /// Appends a command to the audit chain: who (the authenticated department, or the claimed one
-    /// in insecure mode), what, and whether it was accepted.
-    private func audit(_ request: Request, context: RequestContext, error: ReplyError?, always: Bool = false) async {
-        guard always || (!Self.builtInOps.contains(request.op) && !handler.unauditedOps.contains(request.op)) else { return }
+    /// in insecure mode), what, and whether it was accepted. Only `audited` commands are written,
+    /// and every refusal by authentication (`always`); an unknown op changed nothing.
+    private func audit(_ request: Request, command: CommandTable.Command?, context: RequestContext, error: ReplyError?, always: Bool = false) async {
+        guard always || command?.audit == .audited else { return }
         var detail: [String: JSONValue] = [
             "request": .string(request.id), "ok": .bool(error == nil), "authenticated": .bool(context.authenticated),
         ]
@@ -269,7 +320,7 @@ public final class BusServer: Service {
         if let listing = request.body["listing"]?.stringValue ?? request.body["application"]?.stringValue { detail["target"] = .string(listing) }
         let entry = JSONValue.object(detail)
         do {
-            try await reader.write { db in
+            _ = try await reader.write { db in
                 try AuditLog.append(
                     db, actor: Self.auditText(context.department ?? "anonymous"), action: Self.auditText(request.op), subject: nil,
                     detail: entry)

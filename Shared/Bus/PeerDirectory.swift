@@ -4,6 +4,9 @@ public enum PeerRole: String, Codable, Sendable, CaseIterable {
     case department
     case service
     case `operator`
+
+    /// "a department key", "an operator key": for messages.
+    public var withArticle: String { self == .operator ? "an \(rawValue)" : "a \(rawValue)" }
 }
 
 /// An authenticated party: its roster name and role.

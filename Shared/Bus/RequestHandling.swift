@@ -24,34 +24,35 @@ public struct RequestContext: Sendable {
             throw ReplyError(.forbidden, "\(op) is made on behalf of a department; none was given (set \"as\")")
         }
         if let role, role != .department {
-            throw ReplyError(.forbidden, "\(op) is made by a department; \(department) holds a \(role.rawValue) key")
+            throw ReplyError(.forbidden, "\(op) is made by a department; \(department) holds \(role.withArticle) key")
         }
         return department
     }
 }
 
-/// A service's commands and queries. The bus server answers `ping`, `replay`, `snapshot` and the
-/// common part of `status` itself and passes every other op here.
+/// A service's commands and queries. The bus server answers `ping`, `replay`, `snapshot`, `status`
+/// and `audit.verify` itself and every other op from the handler's command table.
 public protocol RequestHandler: Sendable {
-    /// Handles one op. Throw `ReplyError` to refuse with a reason; any other error is reported as
-    /// `internal` without its details.
-    func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue
+    /// Every op of the service, declared once (`CommandTable.on`). Read once, when the bus server
+    /// is made.
+    var commands: CommandTable { get }
 
     /// One chunk of the current state for `snapshot`, or nil when the service offers none.
     func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk?
 
     /// Service-specific status, returned in the `status` reply under `details`.
     func status() async -> JSONValue
-
-    /// Ops that change nothing (queries) or that the handler audits itself; every other op is
-    /// appended to the service's audit chain by the bus server after it is answered.
-    var unauditedOps: Set<String> { get }
 }
 
 extension RequestHandler {
     public func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk? { nil }
     public func status() async -> JSONValue { .object([:]) }
-    public var unauditedOps: Set<String> { [] }
+
+    /// Runs one op through the command table with its access rule, as the bus server does but
+    /// without auditing or counting it: for callers in the same process (tests, tools).
+    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
+        try await commands.perform(op, body: body, context: context)
+    }
 }
 
 extension JSONValue {

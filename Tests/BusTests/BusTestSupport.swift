@@ -25,9 +25,10 @@ func followerDatabase() throws -> DatabaseQueue {
 }
 
 struct NoOps: RequestHandler {
-    func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        if op == "echo" { return body }
-        throw ReplyError(.unknownOp, "test server has no op \(op)")
+    var commands: CommandTable {
+        var commands = CommandTable(service: "test")
+        commands.on("echo", access: .anyone, audit: .query, body: JSONValue.self) { body, _ in body }
+        return commands
     }
 }
 

@@ -62,10 +62,9 @@ public enum DisclosureService {
         let dispatch = try topology.endpoints(of: .dispatch)
         let http = try topology.disclosureHTTP()
         let queries = DisclosureQueries(reader: database, today: { FieldDates.isoDate(Date()) })
+        // The public reads disclosure over HTTP; on the bus it answers only the common ops.
         struct NoOps: RequestHandler {
-            func handle(op: String, body: JSONValue, context: Bus.RequestContext) async throws -> JSONValue {
-                throw ReplyError(.unknownOp, "disclosure has no op \(op); the public reads it over HTTP")
-            }
+            var commands: CommandTable { CommandTable(service: "disclosure") }
         }
         return [
             BusServer(

@@ -76,23 +76,21 @@ struct GradingApplier: StreamApplier {
 public struct GradingHandler: RequestHandler {
     let reader: any DatabaseReader
 
-    public var unauditedOps: Set<String> { ["grade.get"] }
-
-    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        guard op == "grade.get" else {
-            throw ReplyError(.unknownOp, "grading has no op \(op); it offers grade.get, ping, status, replay")
-        }
-        struct Body: Decodable { var subject: String }
-        let subject = try body.decodeBody(Body.self, op: op).subject.trimmingCharacters(in: .whitespaces).uppercased()
-        if let grade = try await reader.read({ try GradingSchema.grade(of: subject, in: $0) }) {
-            return try JSONValue(encoding: grade)
-        }
-        // No record yet: the baseline grade.
-        let result = GradingRules.grade([])
-        return try JSONValue(
-            encoding: SubjectGrade(
+    public var commands: CommandTable {
+        struct Query: Decodable, Sendable { var subject: String }
+        var commands = CommandTable(service: "grading")
+        commands.on("grade.get", access: .anyone, audit: .query, body: Query.self) { query, _ in
+            let subject = query.subject.trimmingCharacters(in: .whitespaces).uppercased()
+            if let grade = try await reader.read({ try GradingSchema.grade(of: subject, in: $0) }) {
+                return grade
+            }
+            // No record yet: the baseline grade.
+            let result = GradingRules.grade([])
+            return SubjectGrade(
                 subjectID: subject, subjectName: "", score: result.score, grade: result.grade, supervision: result.supervision,
-                records: 0))
+                records: 0)
+        }
+        return commands
     }
 }
 

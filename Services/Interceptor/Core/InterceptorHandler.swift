@@ -9,42 +9,40 @@ struct InterceptorHandler: RequestHandler {
     let replicaState: @Sendable () -> ReplicaState
     let pendingFeedback: @Sendable () -> Int64
 
-    /// Checks are audited by the checker, in the transaction that logs them.
-    var unauditedOps: Set<String> { ["check", "check.batch", "health", "replica.ids", "checks.stats"] }
-
     /// A check acts for this department (its block becomes the department's feedback), so over CURVE
     /// only the department's own keys and the credit office's operators may ask; other departments
     /// ask their own interceptors.
-    func mayCheck(_ op: String, context: RequestContext) throws(ReplyError) {
-        guard let role = context.role, role != .operator else { return }
-        guard role == .department, context.department == checker.department.rawValue else {
-            throw ReplyError(
-                .forbidden,
-                "\(op): this is \(checker.department)'s interceptor; \(context.department ?? "?") asks its own (or the credit office asks with an operator key)")
+    var mayCheck: Access {
+        let department = checker.department.rawValue
+        return Access("\(department) or an operator") { op, context throws(ReplyError) in
+            guard let role = context.role, role != .operator else { return }
+            guard role == .department, context.department == department else {
+                throw ReplyError(
+                    .forbidden,
+                    "\(op): this is \(department)'s interceptor; \(context.department ?? "?") asks its own (or the credit office asks with an operator key)")
+            }
         }
     }
 
-    func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        if op == "check" || op == "check.batch" { try mayCheck(op, context: context) }
-        switch op {
-        case "check":
-            return try JSONValue(encoding: try await checker.check(try body.decodeBody(CheckRequest.self, op: op)))
-        case "check.batch":
-            struct Body: Decodable { var checks: [CheckRequest] }
-            return .object(["answers": .array(try await checker.checkBatch(try body.decodeBody(Body.self, op: op).checks))])
-        case "health":
-            return try JSONValue(encoding: health())
-        case "replica.ids":
-            struct Body: Decodable { var after: String?; var limit: Int? }
-            let request = try body.decodeBody(Body.self, op: op)
+    var commands: CommandTable {
+        struct Batch: Decodable, Sendable { var checks: [CheckRequest] }
+        struct Page: Decodable, Sendable { var after: String?; var limit: Int? }
+        var commands = CommandTable(service: "interceptor")
+        // Checks are audited by the checker, in the transaction that logs them.
+        commands.on("check", access: mayCheck, audit: .byHandler, body: CheckRequest.self) { request, _ in
+            try await checker.check(request)
+        }
+        commands.on("check.batch", access: mayCheck, audit: .byHandler, body: Batch.self) { request, _ -> JSONValue in
+            .object(["answers": .array(try await checker.checkBatch(request.checks))])
+        }
+        commands.on("health", access: .anyone, audit: .query) { _ in health() }
+        commands.on("replica.ids", access: .anyone, audit: .query, body: Page.self) { request, _ -> JSONValue in
             let limit = min(max(request.limit ?? 1_000, 1), 10_000)
             let ids = try await checker.replicaIDs(after: request.after ?? "", limit: limit)
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
-        case "checks.stats":
-            return try await checker.stats()
-        default:
-            throw ReplyError(.unknownOp, "interceptor has no op \(op); it offers check, check.batch, health, replica.ids, checks.stats, ping, status, replay")
         }
+        commands.on("checks.stats", access: .anyone, audit: .query) { _ in try await checker.stats() }
+        return commands
     }
 
     func health() -> Health {

@@ -46,38 +46,32 @@ public struct RegistryHandler: RequestHandler {
         log.expandStored("record.stored", with: RegistrySchema.expandStoredEvent)
     }
 
-    public var unauditedOps: Set<String> {
-        ["subject.get", "subject.profile", "subject.search", "relations.of", "subject.represented", "record.history"]
-    }
-
-    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        switch op {
-        case "records.import":
-            let department = try context.requireDepartment(for: op)
-            return try JSONValue(encoding: try await importBody(body, from: department))
-        case "relations.register":
-            let department = try context.requireDepartment(for: op)
-            return try await registerRelation(body, from: department)
-        case "subject.get", "subject.profile":
-            struct Query: Decodable { var id: String }
-            return try await profile(try body.decodeBody(Query.self, op: op).id)
-        case "subject.search":
-            return try await search(body)
-        case "relations.of":
-            struct Query: Decodable { var subject: String }
-            return try await relations(of: try body.decodeBody(Query.self, op: op).subject)
-        case "subject.represented":
-            struct Query: Decodable { var person: String }
-            return try await represented(by: try body.decodeBody(Query.self, op: op).person)
-        case "record.history":
-            struct Query: Decodable { var id: String }
-            return try await history(of: try body.decodeBody(Query.self, op: op).id)
-        default:
-            throw ReplyError(
-                .unknownOp,
-                "registry has no op \(op); it offers records.import, relations.register, subject.get, subject.search, relations.of, "
-                    + "subject.represented, record.history, ping, status, replay")
+    public var commands: CommandTable {
+        struct IDQuery: Decodable, Sendable { var id: String }
+        struct RelationsQuery: Decodable, Sendable { var subject: String }
+        struct PersonQuery: Decodable, Sendable { var person: String }
+        var commands = CommandTable(service: "registry")
+        // The body is read by hand: the bulk form's CSV text is megabytes, not worth a typed copy.
+        commands.on("records.import", access: .department, audit: .audited, body: JSONValue.self) { body, caller in
+            try await importBody(body, from: caller.department)
         }
+        commands.on("relations.register", access: .department, audit: .audited, body: JSONValue.self) { body, caller in
+            try await registerRelation(body, from: caller.department)
+        }
+        for name in ["subject.get", "subject.profile"] {
+            commands.on(name, access: .anyone, audit: .query, body: IDQuery.self) { query, _ in try await profile(query.id) }
+        }
+        commands.on("subject.search", access: .anyone, audit: .query, body: JSONValue.self) { body, _ in try await search(body) }
+        commands.on("relations.of", access: .anyone, audit: .query, body: RelationsQuery.self) { query, _ in
+            try await relations(of: query.subject)
+        }
+        commands.on("subject.represented", access: .anyone, audit: .query, body: PersonQuery.self) { query, _ in
+            try await represented(by: query.person)
+        }
+        commands.on("record.history", access: .anyone, audit: .query, body: IDQuery.self) { query, _ in
+            try await history(of: query.id)
+        }
+        return commands
     }
 
     // MARK: - Import

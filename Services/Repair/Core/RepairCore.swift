@@ -55,48 +55,41 @@ public struct RepairHandler: RequestHandler {
         self.authority = authority
     }
 
-    public var unauditedOps: Set<String> { ["repair.get"] }
-
     /// Who may file an application for a subject: the credit office's operators (who take them from
     /// subjects, seed 004 信用修复), or a department with authority over the listing. Without CURVE
     /// (`--insecure`) anyone, as before.
     func mayFile(for initiator: String, context: RequestContext) throws(ReplyError) {
-        guard let role = context.role else { return }
-        switch role {
-        case .operator: return
-        case .service:
-            throw ReplyError(.forbidden, "repair.apply: \(context.department ?? "?") holds a service key; applications come from the credit office or a department")
-        case .department:
-            let department = context.department ?? ""
-            try authority.enforce("repair.apply") { try $0.mayDecide(forInitiator: initiator, department: department) }
-        }
+        // A service's key is refused by the command's access rule.
+        guard context.role == .department else { return }
+        let department = context.department ?? ""
+        try authority.enforce("repair.apply") { try $0.mayDecide(forInitiator: initiator, department: department) }
     }
 
-    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        switch op {
-        case "repair.apply":
-            struct Body: Decodable { var listing: String; var commitment: String?; var reason: String?; var applicant: String? }
-            let request = try body.decodeBody(Body.self, op: op)
-            return try JSONValue(
-                encoding: try await apply(
-                    listing: request.listing, commitment: request.commitment, reason: request.reason, applicant: request.applicant,
-                    context: context))
-        case "repair.approve", "repair.reject":
-            struct Body: Decodable { var application: String; var note: String? }
-            let department = try context.requireDepartment(for: op)
-            let request = try body.decodeBody(Body.self, op: op)
-            return try JSONValue(
-                encoding: try await decide(request.application, approve: op == "repair.approve", by: department, note: request.note))
-        case "repair.get":
-            struct Body: Decodable { var application: String }
-            let id = try body.decodeBody(Body.self, op: op).application
-            guard let application = try await writer.read({ try Self.application(id, in: $0) }) else {
-                throw ReplyError(.notFound, "repair.get: no application \(id)")
-            }
-            return try JSONValue(encoding: application)
-        default:
-            throw ReplyError(.unknownOp, "repair has no op \(op); it offers repair.apply, repair.approve, repair.reject, repair.get")
+    public var commands: CommandTable {
+        struct Application: Decodable, Sendable { var listing: String; var commitment: String?; var reason: String?; var applicant: String? }
+        struct Decision: Decodable, Sendable { var application: String; var note: String? }
+        struct ApplicationRef: Decodable, Sendable { var application: String }
+        var commands = CommandTable(service: "repair")
+        commands.on(
+            "repair.apply", access: .except(.service, because: "applications come from the credit office or a department"),
+            audit: .audited, body: Application.self
+        ) { request, caller in
+            try await apply(
+                listing: request.listing, commitment: request.commitment, reason: request.reason, applicant: request.applicant,
+                context: caller.context)
         }
+        for (name, approve) in [("repair.approve", true), ("repair.reject", false)] {
+            commands.on(name, access: .department, audit: .audited, body: Decision.self) { request, caller in
+                try await decide(request.application, approve: approve, by: caller.department, note: request.note)
+            }
+        }
+        commands.on("repair.get", access: .anyone, audit: .query, body: ApplicationRef.self) { request, _ in
+            guard let application = try await writer.read({ try Self.application(request.application, in: $0) }) else {
+                throw ReplyError(.notFound, "repair.get: no application \(request.application)")
+            }
+            return application
+        }
+        return commands
     }
 
     func apply(listing id: String, commitment: String?, reason: String?, applicant: String?, context: RequestContext = RequestContext(department: nil, authenticated: false)) async throws -> RepairApplication {

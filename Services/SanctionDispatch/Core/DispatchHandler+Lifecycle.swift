@@ -6,22 +6,20 @@ import MeshProtocol
 
 /// A listing's life after initiation: objection window, extension, expiry (seeds 001, 004 §17).
 extension DispatchHandler {
-    func lifecycle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        switch op {
-        case "list.object":
-            struct Body: Decodable { var listing: String; var reason: String }
-            let request = try body.decodeBody(Body.self, op: op)
-            return try JSONValue(encoding: try await object(request.listing, reason: request.reason))
-        case "list.confirm":
-            struct Body: Decodable { var listing: String; var note: String? }
-            let department = try context.requireDepartment(for: op)
-            let request = try body.decodeBody(Body.self, op: op)
-            return try JSONValue(encoding: try await confirm(request.listing, by: department))
-        default:
-            struct Body: Decodable { var listing: String; var until: String; var reason: String }
-            let department = try context.requireDepartment(for: op)
-            let request = try body.decodeBody(Body.self, op: op)
-            return try JSONValue(encoding: try await extend(request.listing, until: request.until, reason: request.reason, by: department))
+    /// `list.object`, `list.confirm` and `list.extend`.
+    func declareLifecycle(in commands: inout CommandTable) {
+        struct Objection: Decodable, Sendable { var listing: String; var reason: String }
+        struct Confirmation: Decodable, Sendable { var listing: String; var note: String? }
+        struct Extension: Decodable, Sendable { var listing: String; var until: String; var reason: String }
+        // The subject objects, through whoever carries its objection (the credit office, a department).
+        commands.on("list.object", access: .anyone, audit: .audited, body: Objection.self) { request, _ in
+            try await object(request.listing, reason: request.reason)
+        }
+        commands.on("list.confirm", access: .department, audit: .audited, body: Confirmation.self) { request, caller in
+            try await confirm(request.listing, by: caller.department)
+        }
+        commands.on("list.extend", access: .department, audit: .audited, body: Extension.self) { request, caller in
+            try await extend(request.listing, until: request.until, reason: request.reason, by: caller.department)
         }
     }
 

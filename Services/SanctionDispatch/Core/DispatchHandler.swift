@@ -74,34 +74,31 @@ public struct DispatchHandler: RequestHandler {
         self.policy = policy
     }
 
-    public var unauditedOps: Set<String> {
-        ["list.get", "list.query", "list.active", "feedback.stats", "compliance.report", "catalogue.get"]
-    }
-
-    public func handle(op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
-        switch op {
-        case "list.initiate":
-            let department = try context.requireDepartment(for: op)
-            return try JSONValue(encoding: try await initiate(try body.decodeBody(InitiateRequest.self, op: op), by: department))
-        case "list.remove":
-            struct Body: Decodable { var listing: String; var reason: String }
-            let department = try context.requireDepartment(for: op)
-            let request = try body.decodeBody(Body.self, op: op)
-            return try JSONValue(encoding: try await remove(request.listing, reason: request.reason, by: department))
-        case "list.get":
-            struct Body: Decodable { var listing: String }
-            let id = try body.decodeBody(Body.self, op: op).listing
-            guard let listing = try await writer.read({ try store.get(id, in: $0) }) else {
-                throw ReplyError(.notFound, "list.get: no listing \(id)")
+    public var commands: CommandTable {
+        struct ListingRef: Decodable, Sendable { var listing: String }
+        struct Removal: Decodable, Sendable { var listing: String; var reason: String }
+        struct SubjectRef: Decodable, Sendable { var subject: String }
+        struct Page: Decodable, Sendable { var after: String?; var limit: Int? }
+        struct EventBody: Decodable, Sendable { var event: Event }
+        var commands = CommandTable(service: "sanction-dispatch")
+        commands.on("list.initiate", access: .department, audit: .audited, body: InitiateRequest.self) { request, caller in
+            try await initiate(request, by: caller.department)
+        }
+        commands.on("list.remove", access: .department, audit: .audited, body: Removal.self) { request, caller in
+            try await remove(request.listing, reason: request.reason, by: caller.department)
+        }
+        declareLifecycle(in: &commands)
+        commands.on("list.get", access: .anyone, audit: .query, body: ListingRef.self) { request, _ in
+            guard let listing = try await writer.read({ try store.get(request.listing, in: $0) }) else {
+                throw ReplyError(.notFound, "list.get: no listing \(request.listing)")
             }
-            return try JSONValue(encoding: listing)
-        case "list.query":
-            struct Body: Decodable { var subject: String }
-            let subject = try body.decodeBody(Body.self, op: op).subject.trimmingCharacters(in: .whitespaces).uppercased()
-            return try JSONValue(encoding: try await writer.read { try store.active(subject: subject, in: $0) })
-        case "list.active":
-            struct Body: Decodable { var after: String?; var limit: Int? }
-            let request = try body.decodeBody(Body.self, op: op)
+            return listing
+        }
+        commands.on("list.query", access: .anyone, audit: .query, body: SubjectRef.self) { request, _ in
+            let subject = request.subject.trimmingCharacters(in: .whitespaces).uppercased()
+            return try await writer.read { try store.active(subject: subject, in: $0) }
+        }
+        commands.on("list.active", access: .anyone, audit: .query, body: Page.self) { request, _ -> JSONValue in
             let limit = min(max(request.limit ?? 1_000, 1), 10_000)
             let ids = try await writer.read { db in
                 try String.fetchAll(
@@ -109,30 +106,22 @@ public struct DispatchHandler: RequestHandler {
                     arguments: [request.after ?? "", limit])
             }
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
-        case "feedback.submit":
-            let department = try context.requireDepartment(for: op)
-            struct Body: Decodable { var event: Event }
-            return try await recordFeedback(try body.decodeBody(Body.self, op: op).event, from: department)
-        case "feedback.stats":
-            return try await feedbackStats()
-        case "list.object", "list.confirm", "list.extend":
-            return try await lifecycle(op: op, body: body, context: context)
-        case "ack.submit":
-            let department = try context.requireDepartment(for: op)
-            struct Body: Decodable { var event: Event }
-            return try await recordAck(try body.decodeBody(Body.self, op: op).event, from: department)
-        case "compliance.report":
-            return try JSONValue(encoding: try await complianceReport())
-        case "catalogue.get":
+        }
+        commands.on("feedback.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
+            try await recordFeedback(request.event, from: caller.department)
+        }
+        commands.on("feedback.stats", access: .anyone, audit: .query) { _ in try await feedbackStats() }
+        commands.on("ack.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
+            try await recordAck(request.event, from: caller.department)
+        }
+        commands.on("compliance.report", access: .anyone, audit: .query) { _ in try await complianceReport() }
+        commands.on("catalogue.get", access: .anyone, audit: .query) { _ in
             guard let catalogue = try await writer.read({ try CatalogueStore.current(in: $0) }) else {
                 throw ReplyError(.notFound, "catalogue.get: no catalogue loaded")
             }
-            return try JSONValue(encoding: catalogue)
-        default:
-            throw ReplyError(
-                .unknownOp,
-                "sanction-dispatch has no op \(op); it offers list.initiate, list.remove, list.object, list.confirm, list.extend, list.get, list.query, list.active, feedback.submit, feedback.stats, ack.submit, compliance.report, catalogue.get")
+            return catalogue
         }
+        return commands
     }
 
     func initiate(_ request: InitiateRequest, by department: String) async throws -> Listing {
