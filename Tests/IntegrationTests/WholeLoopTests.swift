@@ -106,6 +106,24 @@ struct WholeLoopTests {
         #expect(try ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
             .contains(#""decision":"block""#))
 
+        // The operator pages through the black list: the person's listing is active, the company's removed.
+        let active = try ctl("listings", "--list", "black", "--initiator", "court", "--json")
+        #expect(active.status == 0, "\(active.stderr)")
+        #expect(active.stdout.contains(Self.person) && !active.stdout.contains(listing), "\(active.stdout)")
+        let pages = try ctl("listings", "--list", "black", "--status", "any", "--limit", "1")
+        #expect(pages.stdout.contains("more: add --after L-"), "\(pages.stdout)")
+        let everything = try ctl("listings", "--list", "black", "--status", "any", "--limit", "1", "--all", "--json").stdout
+        #expect(everything.contains(listing) && everything.contains(Self.person) && everything.contains(#""next":null"#), "\(everything)")
+        // Each service lists its ops with access, audit kind and counts, from its command table.
+        let opsTable = try ctl("status", "--ops").stdout
+        let findRow = opsTable.split(separator: "\n").first { $0.hasPrefix("dispatch ") && $0.contains(" list.find ") }
+        #expect(findRow?.contains("anyone") == true && findRow?.contains("query") == true, "\(opsTable)")
+        #expect(findRow.map { Int($0.split(separator: " ", omittingEmptySubsequences: true)[4]) ?? 0 } ?? 0 >= 3, "\(opsTable)")
+        let importRow = opsTable.split(separator: "\n").first { $0.hasPrefix("registry ") && $0.contains(" records.import ") }
+        #expect(importRow?.contains("department") == true && importRow?.contains("audited") == true, "\(opsTable)")
+        let refused = try ctl("listings", "--status", "live")
+        #expect(refused.status != 0 && refused.stderr.contains("--status must be pending, active, removed or any"), "\(refused.stderr)")
+
         // 5. Disclosure: the black list shows the person masked, the repaired company gone.
         var portal = ""
         #expect(try await eventually {

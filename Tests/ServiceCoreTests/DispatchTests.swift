@@ -162,3 +162,71 @@ import Testing
         #expect(second.items.count == 1 && second.next == nil)
     }
 }
+
+/// `list.find`: an operator pages through listings by list, initiator, status, subject and date.
+@Suite struct ListingFindTests {
+    let database: DatabaseQueue
+    let handler: DispatchHandler
+    static let subjects = ["91330500MA2D7E8F2D", "91330500MA2B1C3D43", "91330500MA2C4K5L1Q", "91330500MA2E6H7J2B"]
+
+    init() throws {
+        database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
+        handler = DispatchHandler(
+            writer: database, log: EventLog(stream: "dispatch"), policy: DispatchPolicy(objectionWorkingDays: 0),
+            today: { "2026-11-23" })
+    }
+
+    /// Four listings: three black (two by market, one by court), one red by market; the first removed.
+    func populate() async throws -> [Listing] {
+        var made: [Listing] = []
+        for (index, (list, initiator)) in [("black", "market"), ("black", "market"), ("black", "court"), ("red", "market")].enumerated() {
+            made.append(
+                try await handler.initiate(
+                    InitiateRequest(
+                        list: list, subject: Self.subjects[index], basis: "《某条例》第十条", document: "某〔2026〕\(index)号",
+                        until: "2028-01-01"), by: initiator))
+        }
+        _ = try await handler.remove(made[0].id, reason: "revoked", by: "market")
+        return made
+    }
+
+    @Test func filtersByListInitiatorStatusAndSubject() async throws {
+        let made = try await populate()
+        #expect(try await handler.find(ListingFilter(list: "black")).listings.map(\.id) == [made[1].id, made[2].id])
+        #expect(try await handler.find(ListingFilter(list: "black", status: "any")).listings.count == 3)
+        #expect(try await handler.find(ListingFilter(status: "removed")).listings.map(\.id) == [made[0].id])
+        #expect(try await handler.find(ListingFilter(initiator: "market")).listings.map(\.id) == [made[1].id, made[3].id])
+        #expect(try await handler.find(ListingFilter(subject: Self.subjects[2].lowercased())).listings.map(\.id) == [made[2].id])
+        #expect(try await handler.find(ListingFilter(from: "2026-11-23", to: "2026-11-23")).listings.count == 3)
+        #expect(try await handler.find(ListingFilter(from: "2026-11-24")).listings.isEmpty)
+    }
+
+    @Test func pagesFollowOneAnotherToTheEnd() async throws {
+        let made = try await populate()
+        let first = try await handler.find(ListingFilter(status: "any", limit: 3))
+        #expect(first.listings.map(\.id) == made.prefix(3).map(\.id))
+        #expect(first.next == made[2].id)
+        let second = try await handler.find(ListingFilter(status: "any", after: first.next, limit: 3))
+        #expect(second.listings.map(\.id) == [made[3].id])
+        #expect(second.next == nil)
+        // A page that ends exactly at the last listing says there is no next one.
+        #expect(try await handler.find(ListingFilter(status: "any", limit: 4)).next == nil)
+    }
+
+    @Test(arguments: [
+        (ListingFilter(list: "grey"), "list \"grey\" is not one of black"),
+        (ListingFilter(status: "live"), "status \"live\" is not one of pending, active, removed, any"),
+        (ListingFilter(from: "2026-13-01"), "from"),
+        (ListingFilter(after: "L-999999"), "after \"L-999999\" is no listing"),
+        (ListingFilter(limit: 0), "limit must be 1–1000, got 0"),
+        (ListingFilter(limit: 5_000), "limit must be 1–1000, got 5000"),
+    ])
+    func refusesBadFiltersNamingThem(filter: ListingFilter, expected: String) async throws {
+        await #expect {
+            _ = try await handler.find(filter)
+        } throws: { error in
+            guard let reply = error as? ReplyError else { return false }
+            return reply.code == .invalid && reply.message.contains(expected)
+        }
+    }
+}

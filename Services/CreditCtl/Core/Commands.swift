@@ -60,23 +60,59 @@ struct Remove: AsyncParsableCommand {
 }
 
 struct Listings: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a subject's active listings as sanction-dispatch holds them.")
+    static let configuration = CommandConfiguration(
+        abstract: "Page through listings as sanction-dispatch holds them: by subject, list, initiator, status and start date.",
+        discussion: """
+            Shows active listings unless --status says otherwise, 50 a page in listing order; the last line names the \
+            --after that gives the next page. --all follows every page. With --json: {"listings": [...], "next": id or null}.
+            Examples: creditctl listings --list black; creditctl listings --initiator court --status any --from 2026-01-01
+            """)
 
     @OptionGroup var global: GlobalOptions
-    @Option var subject: String
+    @Option(help: "A subject's unified social credit code or resident ID.") var subject: String?
+    @Option(help: "black, key-attention or red.") var list: String?
+    @Option(help: "The initiating department, e.g. court.") var initiator: String?
+    @Option(help: "pending, active, removed or any.") var status = "active"
+    @Option(help: "Listings that started on or after this date (yyyy-MM-dd).") var from: String?
+    @Option(help: "Listings that started on or before this date (yyyy-MM-dd).") var to: String?
+    @Option(help: "Start after this listing id (the previous page's next).") var after: String?
+    @Option(help: "Listings per page, 1–1000.") var limit = 50
+    @Flag(help: "Follow every page to the end.") var all = false
     @Flag var json = false
 
-    func run() async throws {
-        let result = try await global.call("dispatch", "list.query", body: .object(["subject": .string(subject)]))
-        try output(result, json: json) { value in
-            let listings = value.arrayValue ?? []
-            if listings.isEmpty { say("\(subject): on no list") }
-            for listing in listings {
-                say(
-                    "\(listing["id"]?.textValue ?? "?")  \(listing["list"]?.textValue ?? "")  by \(listing["initiator"]?.textValue ?? "")  until \(listing["until"]?.textValue ?? "")  \(listing["document"]?.textValue ?? "")"
-                )
-            }
+    func validate() throws {
+        guard ["pending", "active", "removed", "any"].contains(status) else {
+            throw ValidationError("--status must be pending, active, removed or any, not \(status)")
         }
+        guard (1...1_000).contains(limit) else { throw ValidationError("--limit must be 1–1000, not \(limit)") }
+    }
+
+    func run() async throws {
+        var filter: [String: JSONValue] = ["status": .string(status), "limit": .int(Int64(limit))]
+        for (key, value) in [("subject", subject), ("list", list), ("initiator", initiator), ("from", from), ("to", to)] {
+            if let value { filter[key] = .string(value) }
+        }
+        var cursor = after
+        var shown: [JSONValue] = []
+        var next: String?
+        repeat {
+            var body = filter
+            if let cursor { body["after"] = .string(cursor) }
+            let page = try await global.call("dispatch", "list.find", body: .object(body))
+            let listings = page["listings"]?.arrayValue ?? []
+            next = page["next"]?.textValue
+            if json { shown += listings } else { listings.forEach(Self.print) }
+            cursor = next
+        } while all && next != nil
+        if json { return try printJSON(JSONValue.object(["listings": .array(shown), "next": next.map(JSONValue.string) ?? .null])) }
+        if let next { say("more: add --after \(next) (or --all)") }
+    }
+
+    static func print(_ listing: JSONValue) {
+        let text = { (key: String) in listing[key]?.textValue ?? "" }
+        say(
+            "\(text("id"))  \(text("list").padding(13))\(text("status").padding(8))\(text("subjectID"))  \(text("subjectName"))  "
+                + "by \(text("initiator"))  \(text("start"))…\(text("until"))  \(text("document"))")
     }
 }
 

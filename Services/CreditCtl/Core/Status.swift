@@ -7,10 +7,16 @@ import ServiceKit
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show every service's stream head and each follower's applied seq and lag.",
-        discussion: "With --wait N, polls until every service answers and every follower is live (exit 1 after N seconds otherwise).")
+        discussion: """
+            With --wait N, polls until every service answers and every follower is live (exit 1 after N seconds otherwise). \
+            With --ops, lists each service's ops: who may call each, whether it is audited, and the requests answered, refused \
+            and failed since the service started.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Flag var json = false
+    @Flag(help: "List every op of every service with its access rule, audit kind and request counts.")
+    var ops = false
     @Option(help: "Wait up to this many seconds for the whole suite to be up and in sync.")
     var wait: Int?
 
@@ -24,6 +30,8 @@ struct Status: AsyncParsableCommand {
         var applied: [String: Int64]
         var lag: [String: Int64]
         var details: JSONValue?
+        /// Every op the service declares, with access, audit and counts (PROTOCOL.md §5, `status`).
+        var ops: JSONValue?
         var deadLetters: Int64?
         var error: String?
     }
@@ -46,6 +54,18 @@ struct Status: AsyncParsableCommand {
         }
         if json {
             try printJSON(rows)
+        } else if ops {
+            say("SERVICE".padding(22) + "OP".padding(22) + "ACCESS".padding(24) + "AUDIT".padding(11) + "OK".padding(8) + "REFUSED".padding(9) + "FAILED")
+            for row in rows {
+                for (op, entry) in (row.ops?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    let count = { (key: String) in entry[key]?.intValue.map(String.init) ?? "-" }
+                    say(
+                        row.name.padding(22) + op.padding(22) + (entry["access"]?.textValue ?? "-").padding(24)
+                            + (entry["audit"]?.textValue ?? "-").padding(11) + count("ok").padding(8) + count("refused").padding(9)
+                            + count("failed"))
+                }
+                if !row.up { say(row.name.padding(22) + "NOT UP: " + (row.error ?? "")) }
+            }
         } else {
             say("SERVICE".padding(24) + "UP   " + "HEAD".padding(8) + "FOLLOWS (applied/lag)")
             for row in rows {
@@ -82,7 +102,7 @@ struct Status: AsyncParsableCommand {
                         return (
                             index,
                             Row(name: name, endpoint: endpoint, up: true, security: status["security"]?.stringValue,
-                                head: status["head"]?.intValue, applied: applied, lag: [:], details: status["details"],
+                                head: status["head"]?.intValue, applied: applied, lag: [:], details: status["details"], ops: status["ops"],
                                 deadLetters: status["deadLetters"]?.intValue)
                         )
                     } catch {

@@ -107,6 +107,7 @@ public struct DispatchHandler: RequestHandler {
             }
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
         }
+        commands.on("list.find", access: .anyone, audit: .query, body: ListingFilter.self) { filter, _ in try await find(filter) }
         commands.on("feedback.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
             try await recordFeedback(request.event, from: caller.department)
         }

@@ -64,6 +64,11 @@ public enum DispatchSchema {
             try db.create(index: "acks_by_department", on: "acks", columns: ["department", "kind", "dispatch_seq"])
             try db.create(index: "events_by_type", on: "bus_events", columns: ["type", "seq"])
         }
+        // An operator pages through a list or an initiator's listings (list.find).
+        migrator.registerMigration("dispatch-v3-listing-pages") { db in
+            try db.create(index: "listings_by_list", on: "listings", columns: ["list", "status", "number"])
+            try db.create(index: "listings_by_initiator", on: "listings", columns: ["initiator", "status", "number"])
+        }
     }
 }
 
