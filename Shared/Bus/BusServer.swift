@@ -195,7 +195,11 @@ public final class BusServer: Service {
             stats.record(command == nil ? "(unknown)" : request.op, outcome, seconds: seconds)
         }
         do {
-            let result = try await commands.perform(request.op, body: request.body, context: context)
+            var requestLogger = logger
+            requestLogger[metadataKey: "request.id"] = "\(request.id)"
+            requestLogger[metadataKey: "request.op"] = "\(request.op)"
+            if let department = context.department { requestLogger[metadataKey: "request.department"] = "\(department)" }
+            let result = try await commands.perform(request.op, body: request.body, context: context, logger: requestLogger)
             count(.ok)
             await audit(request, command: command, context: context, error: nil)
             return Reply(id: request.id, result: result)

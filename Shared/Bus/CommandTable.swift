@@ -1,3 +1,4 @@
+import Logging
 import MeshProtocol
 import Synchronization
 
@@ -48,6 +49,10 @@ public struct Access: Sendable {
 /// Who sent a request, as the handler of a command sees it.
 public struct Caller: Sendable {
     public let context: RequestContext
+    /// The service's logger with `request.id`, `request.op` and, when known, `request.department`
+    /// in its metadata: what a handler logs is tied to the request (and to its reply, which carries
+    /// the same id).
+    public let logger: Logger
     /// The department the request acts for: with `.department` access the authenticated (or, in
     /// insecure mode, claimed) department, never empty; otherwise what the request named, or "".
     public var department: String { context.department ?? "" }
@@ -138,10 +143,12 @@ public struct CommandTable: Sendable {
     }
 
     /// Checks access and runs the named command. Throws `unknown-op` for an undeclared name.
-    public func perform(_ op: String, body: JSONValue, context: RequestContext) async throws -> JSONValue {
+    public func perform(
+        _ op: String, body: JSONValue, context: RequestContext, logger: Logger = Logger(label: "command")
+    ) async throws -> JSONValue {
         guard let command = self[op] else { throw unknown(op) }
         try command.access.verify(op, context)
-        return try await command.run(body, Caller(context: context))
+        return try await command.run(body, Caller(context: context, logger: logger))
     }
 }
 

@@ -5,13 +5,39 @@ import ServiceLifecycle
 /// What every executable's `main` does: bootstrap logging once, run services in a `ServiceGroup`
 /// that shuts down gracefully on SIGTERM/SIGINT, and turn a start-up error into one clear line.
 public enum ServiceMain {
-    /// Bootstraps swift-log to standard error at the level of `logLevel` (`CREDIT_LOG_LEVEL`).
-    public static func bootstrapLogging(_ config: SuiteConfig) -> Logger.Level {
+    /// How log entries are written (`log.format`, `CREDIT_LOG_FORMAT`).
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// swift-log's text lines: time, level, label, metadata, message.
+        case text
+        /// One JSON object per line (`JSONLogHandler`), for log collectors.
+        case json
+    }
+
+    /// The level (`logLevel`, `CREDIT_LOG_LEVEL`) and format (`log.format`) of the configuration; a
+    /// format it does not know stops start-up naming the key.
+    public static func logSettings(_ config: SuiteConfig) throws(ConfigError) -> (Logger.Level, LogFormat) {
         let level = Logger.Level(rawValue: config.string("logLevel", default: "info").lowercased()) ?? .info
+        guard let (text, source) = config.lookup("log.format") else { return (level, .text) }
+        guard let format = LogFormat(rawValue: text.lowercased()) else {
+            throw ConfigError(key: "log.format", source: source, reason: "\"\(text)\" is not one of text, json")
+        }
+        return (level, format)
+    }
+
+    /// Bootstraps swift-log to standard error at the configured level and format.
+    public static func bootstrapLogging(_ config: SuiteConfig) throws(ConfigError) -> Logger.Level {
+        let (level, format) = try logSettings(config)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         return level
     }
@@ -31,7 +57,7 @@ public enum ServiceMain {
     public static func main(service name: String, make: (Topology, Logger) throws -> [any Service]) async {
         do {
             let config = try SuiteConfig(file: CommandLine.arguments.configFileArgument)
-            _ = bootstrapLogging(config)
+            _ = try bootstrapLogging(config)
             let logger = Logger(label: name)
             var topology = Topology(config: config)
             topology.insecure = CommandLine.arguments.dropFirst().contains("--insecure")

@@ -82,10 +82,16 @@ public struct DispatchHandler: RequestHandler {
         struct EventBody: Decodable, Sendable { var event: Event }
         var commands = CommandTable(service: "sanction-dispatch")
         commands.on("list.initiate", access: .department, audit: .audited, body: InitiateRequest.self) { request, caller in
-            try await initiate(request, by: caller.department)
+            let listing = try await initiate(request, by: caller.department)
+            caller.logger.info(
+                "Listing initiated",
+                metadata: ["listing.id": "\(listing.id)", "listing.list": "\(listing.list.rawValue)", "listing.status": "\(listing.status.rawValue)"])
+            return listing
         }
         commands.on("list.remove", access: .department, audit: .audited, body: Removal.self) { request, caller in
-            try await remove(request.listing, reason: request.reason, by: caller.department)
+            let listing = try await remove(request.listing, reason: request.reason, by: caller.department)
+            caller.logger.info("Listing removed", metadata: ["listing.id": "\(listing.id)"])
+            return listing
         }
         declareLifecycle(in: &commands)
         commands.on("list.get", access: .anyone, audit: .query, body: ListingRef.self) { request, _ in
