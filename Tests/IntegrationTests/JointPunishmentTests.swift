@@ -12,7 +12,7 @@ import FoundationNetworking
 /// checks, responses (acknowledgements) and lifts confirmed by every department.
 @Suite(.serialized)
 struct JointPunishmentTests {
-    static let company = "91330500MA2D7E8F93"
+    static let company = "91330500MA2D7E8F2D"
     static let legalRepresentative = "330502198505051237"
 
     @Test func legalRepresentativeIsBlockedWhereTheCatalogueSaysAndARevocationIsConfirmedByEveryDepartment() async throws {

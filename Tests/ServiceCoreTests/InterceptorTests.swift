@@ -17,7 +17,7 @@ import Testing
     let checker: Checker
 
     static let listing = Listing(
-        id: "L-000001", list: .black, subjectID: "91330500MA2D7E8F93", subjectName: "湖州示例建设工程有限公司", subjectKind: .enterprise,
+        id: "L-000001", list: .black, subjectID: "91330500MA2D7E8F2D", subjectName: "湖州示例建设工程有限公司", subjectKind: .enterprise,
         initiator: .court, basis: "court list", document: "(2026)浙0502执1号", start: "2026-01-01", until: "2028-01-01")
 
     init() throws {
@@ -40,7 +40,7 @@ import Testing
     @Test func blocksAListedSubjectLogsTheCheckAndWritesFeedback() async throws {
         try loadCatalogue()
         try apply("list.added", Self.listing)
-        let answer = try await checker.check(CheckRequest(subject: "91330500ma2d7e8f93", action: "government-procurement", reference: "PO-1"))
+        let answer = try await checker.check(CheckRequest(subject: "91330500ma2d7e8f2d", action: "government-procurement", reference: "PO-1"))
         #expect(answer.decision == .block && answer.listing == "L-000001" && answer.initiator == "court")
         #expect(answer.measure == "finance.procurement-ban")
         let feedback = try await database.read { try log.events($0, after: 0, limit: 10) }
@@ -67,7 +67,7 @@ import Testing
         let health = Health(department: "finance", replica: ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live"), pendingFeedback: 0)
         let app = Application(router: InterceptorRoutes.router(checker: checker, health: { health }))
         try await app.test(.router) { client in
-            let body = #"{"subject":"91330500MA2D7E8F93","action":"government-procurement"}"#
+            let body = #"{"subject":"91330500MA2D7E8F2D","action":"government-procurement"}"#
             try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains(#""decision":"block""#))

@@ -35,7 +35,7 @@ final class TestClock: Sendable {
 
     func initiate(_ list: String = "black", until: String = "2027-12-31") async throws -> Listing {
         try await handler.initiate(
-            InitiateRequest(list: list, subject: "91330500MA2D7E8F93", basis: "b", document: "d", until: until), by: "market")
+            InitiateRequest(list: list, subject: "91330500MA2D7E8F2D", basis: "b", document: "d", until: until), by: "market")
     }
 
     func types() async throws -> [String] {
