@@ -53,7 +53,10 @@ public enum DispatchService {
             ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800),
             authority: try topology.authority())
         let store = ListingStore(log: log)
-        let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today)
+        let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today, logger: logger)
+        if let warning = handler.calendarWatch.startupWarning(today: today()) {
+            logger.warning("Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
+        }
         let endpoints = try topology.endpoints(of: .dispatch)
         let server = BusServer(
             service: "sanction-dispatch",
