@@ -23,7 +23,10 @@ struct WholeLoopTests {
             try SuiteProcess("disclosure", layout: layout),
         ]
         for department in layout.departments {
-            processes.append(try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout))
+            // Finance declares an action of its own that no measure restricts (checked below).
+            let environment = department == "finance" ? ["CREDIT_INTERCEPTORS_FINANCE_ACTIONS": "issue-invoice"] : [:]
+            processes.append(
+                try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout, environment: environment))
         }
         defer { processes.forEach { $0.stop() } }
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
@@ -59,7 +62,7 @@ struct WholeLoopTests {
         #expect(check["initiator"] as? String == "court")
         #expect((check["basis"] as? String)?.contains("政府采购") == true)
         let listing = try #require(check["listing"] as? String)
-        // Other actions of finance are not restricted by this catalogue.
+        // An action finance declares (interceptors.finance.actions) that no measure restricts is allowed.
         let other = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "issue-invoice", "--json").stdout
         #expect(other.contains(#""decision":"allow""#), "\(other)")
 
