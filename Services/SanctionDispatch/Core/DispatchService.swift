@@ -32,7 +32,12 @@ public enum DispatchService {
         } catch {
             throw ConfigError(key: "dispatch.catalogue", source: cataloguePath, reason: "\(error)")
         }
-        let changed = try database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        let changed: Bool
+        do {
+            changed = try database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        } catch let conflict as CatalogueVersionConflict {
+            throw ConfigError(key: "dispatch.catalogue", source: cataloguePath, reason: "\(conflict)")
+        }
         logger.info(
             "Measure catalogue in force",
             metadata: ["catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)", "catalogue.changed": "\(changed)"])
