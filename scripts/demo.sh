@@ -8,7 +8,7 @@ BIN=${BIN:-.build/debug}
 export CREDIT_CONFIG=${CREDIT_CONFIG:-config/suite.yaml}
 # INSECURE=1 (as for make up) talks to services started with --insecure.
 ctl() { if [[ ${INSECURE:-0} == 1 ]]; then "$BIN/creditctl" "$@" --insecure; else "$BIN/creditctl" "$@"; fi; }
-SUBJECT=91330500MA2D7E8F93            # 湖州示例建设工程有限公司, on the court's list in demo/court-shixin.json
+SUBJECT=91330500MA2D7E8F2D            # 湖州示例建设工程有限公司, on the court's list in demo/court-shixin.json
 PERSON=330502198001011231             # 李四, a natural person on the same list
 step() { echo; echo "── $*"; }
 fail() { echo "DEMO FAILED: $*" >&2; exit 1; }

@@ -28,8 +28,9 @@ public enum Identifiers {
     /// The text is trimmed and upper-cased; it must be 18 characters of
     /// `0123456789ABCDEFGHJKLMNPQRTUWXY` whose 18th is the check character
     /// (31 − Σ value×weight mod 31) mod 31 over the weights `1 3 9 27 19 26 16 17 20 29 25 13 8 24 10
-    /// 30 28`. The implied subject kind comes from position 1 (registration authority) and
-    /// position 2 (organisation type):
+    /// 30 28`. Positions 9–17 are the subject's organisation code (GB 11714-1997), whose own check
+    /// character, position 17, must fit positions 9–16. The implied subject kind comes from
+    /// position 1 (registration authority) and position 2 (organisation type):
     ///
     /// `USCCRegistration` holds the table of every registration authority and organisation type
     /// of the standard; a pair it does not define (`94`, `B1`, `17`) is refused by name.
@@ -37,47 +38,62 @@ public enum Identifiers {
     /// - Throws: `DomainError.invalid` naming `field`, e.g. "check character should be B, found A".
     public static func unifiedSocialCreditCode(_ text: String, field: String) throws(DomainError) -> SubjectID {
         let code = normalised(text)
-        // The common case, 18 characters of the alphabet, is checked on bytes.
+        if let kind = validUSCCKind(code) {
+            return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: kind)
+        }
+        if let (refusal, _) = usccReading(code, field: field) { throw refusal }
+        // The rules one by one found nothing the byte check refused: they disagree, which a test guards.
+        throw .invalid(field: field, value: code, reason: "is no valid unified social credit code")
+    }
+
+    /// The implied subject kind when a normalised text passes every unified social credit code rule,
+    /// checked on its bytes (the common case of a bulk import); nil otherwise.
+    static func validUSCCKind(_ code: String) -> SubjectKind? {
         let bytes = Array(code.utf8)
-        if bytes.count == 18, bytes.allSatisfy({ $0 < 128 && usccValues[Int($0)] >= 0 }) {
-            let authority = Character(Unicode.Scalar(bytes[0]))
-            let type = Character(Unicode.Scalar(bytes[1]))
-            guard let registration = USCCRegistration.lookup(authority: authority, type: type) else {
-                throw .invalid(field: field, value: code, reason: USCCRegistration.refusal(authority: authority, type: type))
-            }
-            var sum = 0
-            for index in 0..<17 { sum += Int(usccValues[Int(bytes[index])]) * usccWeights[index] }
-            let expected = usccAlphabet[(31 - sum % 31) % 31]
-            guard Character(Unicode.Scalar(bytes[17])) == expected else {
-                throw .invalid(field: field, value: code, reason: "check character should be \(expected), found \(Character(Unicode.Scalar(bytes[17])))")
-            }
-            return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: registration.kind)
+        guard bytes.count == 18, bytes.allSatisfy({ $0 < 128 && usccValues[Int($0)] >= 0 }) else { return nil }
+        var sum = 0
+        for index in 0..<17 { sum += Int(usccValues[Int(bytes[index])]) * usccWeights[index] }
+        guard bytes[17] == usccAlphabet[(31 - sum % 31) % 31].asciiValue else { return nil }
+        // The organisation code counts letters from A = 10 to Z = 35, its own alphabet's values.
+        var organisationSum = 0
+        for index in 8..<16 {
+            let byte = Int(bytes[index])
+            organisationSum += (byte <= 0x39 ? byte - 0x30 : byte - 55) * organisationCodeWeights[index - 8]
+        }
+        let check = 11 - organisationSum % 11
+        let expected = check == 10 ? UInt8(ascii: "X") : check == 11 ? UInt8(ascii: "0") : UInt8(0x30 + check)
+        guard bytes[16] == expected else { return nil }
+        let authority = Character(Unicode.Scalar(bytes[0]))
+        return USCCRegistration.lookup(authority: authority, type: Character(Unicode.Scalar(bytes[1])))?.kind
+    }
+
+    /// Why a normalised text is no unified social credit code, the rules one by one, and how far it
+    /// got through them; nil when it passes them all.
+    static func usccReading(_ code: String, field: String) -> (DomainError, ReadingFit)? {
+        func refuse(_ reason: String, _ fit: ReadingFit) -> (DomainError, ReadingFit) {
+            (.invalid(field: field, value: code, reason: reason), fit)
         }
         let characters = Array(code)
         guard characters.count == 18 else {
-            throw .invalid(
-                field: field, value: code,
-                reason: "a unified social credit code must be 18 characters, found \(characters.count)")
+            return refuse("a unified social credit code must be 18 characters, found \(characters.count)", .length)
         }
         for (index, character) in characters.enumerated() where !usccAlphabet.contains(character) {
             let rule =
                 "IOZSV".contains(character) ? "no I, O, Z, S, V" : "only digits and letters other than I, O, Z, S, V"
-            throw .invalid(
-                field: field, value: code,
-                reason: "character '\(character)' at position \(index + 1) is not allowed (\(rule))")
+            return refuse("character '\(character)' at position \(index + 1) is not allowed (\(rule))", .characters)
         }
-        guard let registration = USCCRegistration.lookup(authority: characters[0], type: characters[1]) else {
-            throw .invalid(field: field, value: code, reason: USCCRegistration.refusal(authority: characters[0], type: characters[1]))
+        guard USCCRegistration.lookup(authority: characters[0], type: characters[1]) != nil else {
+            return refuse(USCCRegistration.refusal(authority: characters[0], type: characters[1]), .prefix)
         }
-        guard let expected = usccCheckCharacter(for: String(characters[0..<17])) else {
-            throw .invalid(field: field, value: code, reason: "has characters outside the code's alphabet")
+        if let expected = organisationCodeCheckCharacter(for: String(characters[8..<16])), characters[16] != expected {
+            return refuse(
+                "organisation code \(String(characters[8..<17])) in positions 9–17 fails its GB 11714-1997 check: "
+                    + "position 17 should be \(expected), found \(characters[16])", .parts)
         }
-        guard characters[17] == expected else {
-            throw .invalid(
-                field: field, value: code,
-                reason: "check character should be \(expected), found \(characters[17])")
+        if let expected = usccCheckCharacter(for: String(characters[0..<17])), characters[17] != expected {
+            return refuse("check character should be \(expected), found \(characters[17])", .checkCharacter)
         }
-        return SubjectID(value: code, scheme: .unifiedSocialCreditCode, impliedKind: registration.kind)
+        return nil
     }
 
     /// Validates a resident ID (居民身份证号码, GB 11643-1999): 17 digits and a check character
@@ -98,45 +114,48 @@ public enum Identifiers {
 
     /// Why a normalised text is no resident ID, the rules one by one; nil when it passes them all.
     static func residentIDRefusal(_ id: String, field: String, today: String) -> DomainError? {
+        residentIDReading(id, field: field, today: today)?.0
+    }
+
+    /// `residentIDRefusal` with how far the text got through the rules.
+    static func residentIDReading(_ id: String, field: String, today: String) -> (DomainError, ReadingFit)? {
+        func refuse(_ reason: String, _ fit: ReadingFit) -> (DomainError, ReadingFit) {
+            (.invalid(field: field, value: id, reason: reason), fit)
+        }
         let characters = Array(id)
         guard characters.count == 18 else {
-            return .invalid(
-                field: field, value: id, reason: "a resident ID must be 18 characters, found \(characters.count)")
+            return refuse("a resident ID must be 18 characters, found \(characters.count)", .length)
         }
         for (index, character) in characters[0..<17].enumerated() where !character.isASCIIDigit {
-            return .invalid(
-                field: field, value: id,
-                reason: "character '\(character)' at position \(index + 1) is not allowed (the first 17 are digits)")
+            return refuse(
+                "character '\(character)' at position \(index + 1) is not allowed (the first 17 are digits)", .characters)
         }
         guard characters[17].isASCIIDigit || characters[17] == "X" else {
-            return .invalid(
-                field: field, value: id,
-                reason:
-                    "character '\(characters[17])' at position 18 is not allowed (the check character is a digit or X)")
+            return refuse(
+                "character '\(characters[17])' at position 18 is not allowed (the check character is a digit or X)",
+                .characters)
         }
         let region = String(characters[0..<2])
         guard residentIDRegions.contains(region) else {
-            return .invalid(
-                field: field, value: id,
-                reason: "region code \(region) in positions 1–2 is no province-level division (11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81–83)")
+            return refuse(
+                "region code \(region) in positions 1–2 is no province-level division "
+                    + "(11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81–83)", .prefix)
         }
         let birth = String(characters[6..<14])
         guard let birthISO = try? FieldDates.isoDate(birth, field: field, years: 0...9999) else {
-            return .invalid(
-                field: field, value: id, reason: "birth date \(birth) in positions 7–14 is not a calendar date")
+            return refuse("birth date \(birth) in positions 7–14 is not a calendar date", .parts)
         }
         guard birthISO >= "1900-01-01" else {
-            return .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is before 1900")
+            return refuse("birth date \(birth) in positions 7–14 is before 1900", .parts)
         }
         guard birthISO <= today else {
-            return .invalid(field: field, value: id, reason: "birth date \(birth) in positions 7–14 is in the future")
+            return refuse("birth date \(birth) in positions 7–14 is in the future", .parts)
         }
         guard let expected = residentIDCheckCharacter(for: String(characters[0..<17])) else {
-            return .invalid(field: field, value: id, reason: "the first 17 characters must be digits")
+            return refuse("the first 17 characters must be digits", .characters)
         }
         guard characters[17] == expected else {
-            return .invalid(
-                field: field, value: id, reason: "check character should be \(expected), found \(characters[17])")
+            return refuse("check character should be \(expected), found \(characters[17])", .checkCharacter)
         }
         return nil
     }
@@ -168,10 +187,18 @@ public enum Identifiers {
     ///
     /// An all-digit unified social credit code is possible (its check character may be a digit), so
     /// a resident-ID-shaped text that fails the resident ID rules is tried as a code before being
-    /// refused. When both fail, the error of the likelier scheme is thrown: the resident ID's for
-    /// digit-only text (whatever its length), the code's otherwise. A masked identifier (with `*`, as
-    /// published lists print them) is refused as such.
+    /// refused. When both fail, the refusal names the reading that fits best, the one that gets
+    /// further through its rules (`ReadingFit`): `913305007954220540` is refused as a unified social
+    /// credit code whose check character should be Q, not as a resident ID of a region 91 that does
+    /// not exist. When each reading fails only its final check character, the refusal names both.
+    /// Otherwise the resident ID's reason is given, the likelier reading of digits (whatever their
+    /// length). A masked identifier (with `*`, as published lists print them) is refused as such.
     public static func subjectID(_ text: String, field: String) throws(DomainError) -> SubjectID {
+        try subjectID(text, field: field, today: FieldDates.isoDate(Date()))
+    }
+
+    /// `subjectID(_:field:)` against a given today (yyyy-MM-dd), for tests and replays.
+    static func subjectID(_ text: String, field: String, today: String) throws(DomainError) -> SubjectID {
         let id = normalised(text)
         if id.utf8.contains(UInt8(ascii: "*")) {
             // Published lists mask personal identifiers; a masked one cannot key a record.
@@ -180,12 +207,30 @@ public enum Identifiers {
         guard looksLikeResidentID(id) else {
             return try unifiedSocialCreditCode(id, field: field)
         }
-        do {
-            return try residentID(id, field: field)
-        } catch let residentError {
-            if let code = try? unifiedSocialCreditCode(id, field: field) { return code }
-            throw residentError
+        if isValidResidentID(id, today: today) {
+            return SubjectID(value: id, scheme: .residentID, impliedKind: .naturalPerson)
         }
+        if let kind = validUSCCKind(id) {
+            return SubjectID(value: id, scheme: .unifiedSocialCreditCode, impliedKind: kind)
+        }
+        guard let (asResident, residentFit) = residentIDReading(id, field: field, today: today) else {
+            return SubjectID(value: id, scheme: .residentID, impliedKind: .naturalPerson)
+        }
+        guard let (asCode, codeFit) = usccReading(id, field: field) else {
+            return try unifiedSocialCreditCode(id, field: field)
+        }
+        if codeFit > residentFit {
+            throw .invalid(
+                field: field, value: id,
+                reason: "as a unified social credit code, \(asCode.reason) (it is no resident ID: \(asResident.reason))")
+        }
+        if codeFit == .checkCharacter && residentFit == .checkCharacter {
+            throw .invalid(
+                field: field, value: id,
+                reason: "neither reading checks: as a resident ID, \(asResident.reason); "
+                    + "as a unified social credit code, \(asCode.reason)")
+        }
+        throw asResident
     }
 
     /// The check character of a unified social credit code whose first 17 characters are given, or
@@ -199,6 +244,18 @@ public enum Identifiers {
             sum += value * weight
         }
         return usccAlphabet[(31 - sum % 31) % 31]
+    }
+
+    /// The unified social credit code whose first 16 characters are given, completed with the
+    /// organisation code's check character (position 17, GB 11714-1997) and the code's own (position
+    /// 18); nil when they are not 16 characters of the code's alphabet.
+    public static func usccCompleting(_ first16: String) -> String? {
+        let first16 = first16.uppercased()
+        guard first16.count == 16, first16.allSatisfy(usccAlphabet.contains),
+            let organisationCheck = organisationCodeCheckCharacter(for: String(first16.suffix(8)))
+        else { return nil }
+        let first17 = first16 + String(organisationCheck)
+        return usccCheckCharacter(for: first17).map { first17 + String($0) }
     }
 
     /// The check character of a resident ID whose first 17 digits are given, or nil when they are not
@@ -264,6 +321,16 @@ public enum Identifiers {
         }
         return regions
     }()
+}
+
+/// How far a text gets through the rules of one identifier scheme, checked in this order: length,
+/// characters, the prefix (resident ID region; registration authority and organisation type), the
+/// parts (birth date; the organisation code with its own check character), the final check
+/// character. Of two readings of one text, the one that gets further fits best.
+enum ReadingFit: Int, Comparable, Sendable {
+    case length, characters, prefix, parts, checkCharacter
+
+    static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 extension Character {

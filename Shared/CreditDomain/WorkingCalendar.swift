@@ -19,11 +19,30 @@ public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
     public var holidays: Set<String>
     /// Make-up working days (调休上班) that fall on a Saturday or Sunday, `yyyy-MM-dd`.
     public var workdays: Set<String>
+    /// The years whose holidays the calendar lists in full (the State Council notice entered). Past
+    /// them every Monday to Friday counts as a working day, which is wrong for a week of Spring
+    /// Festival: a deadline counted there must be flagged (`yearsNotCovered`), never trusted silently.
+    public var years: Set<Int>
 
     /// A calendar with the given holidays and make-up working days; with none, Monday to Friday.
-    public init(holidays: Set<String> = [], workdays: Set<String> = []) {
+    /// `years` defaults to the years of the dates given.
+    public init(holidays: Set<String> = [], workdays: Set<String> = [], years: Set<Int>? = nil) {
         self.holidays = holidays
         self.workdays = workdays
+        self.years = years ?? Set(holidays.union(workdays).compactMap { Int($0.prefix(4)) })
+    }
+
+    /// The last year the calendar lists in full, or nil when it lists none.
+    public var lastYear: Int? { years.max() }
+
+    /// The years between `from` and `through` (`yyyy-MM-dd`, either order, both included) whose
+    /// holidays the calendar does not list: a working-day count over them took every Monday to Friday
+    /// for a working day. Empty when the calendar covers the span (or a date is not a calendar date).
+    public func yearsNotCovered(from: String, through: String) -> [Int] {
+        guard Self.dayNumber(from) != nil, Self.dayNumber(through) != nil, let first = Int(from.prefix(4)),
+            let last = Int(through.prefix(4))
+        else { return [] }
+        return (min(first, last)...max(first, last)).filter { !years.contains($0) }
     }
 
     /// Whether `iso` (`yyyy-MM-dd`) is a working day: a make-up working day, or a Monday to Friday
@@ -64,11 +83,13 @@ public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
     /// Loads a calendar from YAML (or JSON):
     ///
     /// ```yaml
+    /// years: [2026]                        # the years listed in full
     /// holidays: [2026-10-01, 2026-10-02]   # public holidays, yyyy-MM-dd
     /// workdays: [2026-10-10]               # make-up working days on a weekend
     /// ```
     ///
-    /// Both keys are optional; any other key is refused (a misspelt `holiday:` would otherwise
+    /// The keys are optional (without `years`, the years of the dates listed count as covered); any
+    /// other key is refused (a misspelt `holiday:` would otherwise
     /// silently leave every holiday a working day). Each date is read by `FieldDates.isoDate` (so
     /// `2026/10/1` is accepted and stored as `2026-10-01`). Errors name the entry by key and position,
     /// e.g. `holidays[3] "2026-02-30": 2026-02-30 is not a calendar date`; refused as well are a
@@ -90,14 +111,16 @@ public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
         }
         var holidays: [String] = []
         var workdays: [String] = []
+        var years: Set<Int>?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             switch key {
             case "holidays": holidays = try dates(value, key: key)
             case "workdays": workdays = try dates(value, key: key)
+            case "years": years = try Self.years(value)
             default:
                 throw .invalid(
-                    field: "calendar", value: key, reason: "is not a key of the calendar; use holidays and workdays")
+                    field: "calendar", value: key, reason: "is not a key of the calendar; use years, holidays and workdays")
             }
         }
         for (index, date) in workdays.enumerated() {
@@ -110,7 +133,22 @@ public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
                 throw .invalid(field: "workdays[\(index)]", value: date, reason: "is listed under holidays as well")
             }
         }
-        return WorkingCalendar(holidays: Set(holidays), workdays: Set(workdays))
+        return WorkingCalendar(holidays: Set(holidays), workdays: Set(workdays), years: years)
+    }
+
+    private static func years(_ node: Node) throws(DomainError) -> Set<Int> {
+        if node.scalar != nil, ["", "~", "null"].contains(node.string ?? "") { return [] }
+        guard let sequence = node.sequence else {
+            throw .invalid(field: "years", value: node.string ?? "", reason: "must be a list of years, e.g. [2026, 2027]")
+        }
+        var years: Set<Int> = []
+        for (index, entry) in sequence.enumerated() {
+            guard let text = entry.scalar?.string, let year = Int(text), (1900...9999).contains(year) else {
+                throw .invalid(field: "years[\(index)]", value: entry.string ?? "", reason: "must be a year such as 2027")
+            }
+            years.insert(year)
+        }
+        return years
     }
 
     /// Loads a calendar file (`config/calendar.yaml`).

@@ -69,19 +69,29 @@ public struct SuiteClient: Sendable {
     }
 }
 
-/// Valid, distinct unified social credit codes for generated subjects (GB 32100-2015 check character).
+/// Valid, distinct unified social credit codes for generated subjects: positions 9–16 count in base 31,
+/// position 17 is their organisation code's check character (GB 11714-1997), position 18 the code's
+/// own (GB 32100-2015).
 public enum GeneratedSubjects {
     static let alphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
     static let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    static let organisationCodeWeights = [3, 7, 9, 10, 5, 8, 4, 2]
 
     public static func uscc(_ number: Int) -> String {
         var digits: [Character] = []
         var value = number
-        for _ in 0..<9 {
+        for _ in 0..<8 {
             digits.append(alphabet[value % 31])
             value /= 31
         }
-        let body = Array("91330100") + digits.reversed()
+        let organisation = Array(digits.reversed())
+        // The organisation code values letters from A = 10 to Z = 35.
+        let organisationSum = zip(organisation, organisationCodeWeights).reduce(0) { sum, pair in
+            let ascii = Int(pair.0.asciiValue!)
+            return sum + (ascii <= 0x39 ? ascii - 0x30 : ascii - 55) * pair.1
+        }
+        let check = 11 - organisationSum % 11
+        let body = Array("91330100") + organisation + [check == 10 ? "X" : check == 11 ? "0" : Character(String(check))]
         let sum = zip(body, weights).reduce(0) { $0 + alphabet.firstIndex(of: $1.0)! * $1.1 }
         return String(body) + String(alphabet[(31 - sum % 31) % 31])
     }

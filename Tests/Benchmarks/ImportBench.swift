@@ -242,8 +242,8 @@ enum ImportBench {
             text += "\(person),\(residentID(number)),\(act),"
             text += "经查，当事人于2025年\(month)月在其经营场所\(act)，货值金额\(number % 9000 + 100)元，违法所得\(number % 500)元,"
             text += "\(basis),\"\(category)\",依据\(basis)的规定，决定对当事人\(act)的行为处以\(category)，罚款人民币\(fine)万元，并责令改正违法行为。,"
-            text += "\(fine),\(date),2026-\(date.dropFirst(5)),2028-\(date.dropFirst(5)),\(city)市市场监督管理局,11330100002482061Q,"
-            text += "\(city)市市场监督管理局,11330100002482061Q,\n"
+            text += "\(fine),\(date),2026-\(date.dropFirst(5)),2028-\(date.dropFirst(5)),\(city)市市场监督管理局,11330100002482066D,"
+            text += "\(city)市市场监督管理局,11330100002482066D,\n"
             if text.utf8.count > 4 << 20 {
                 total += text.utf8.count
                 handle.write(Data(text.utf8))

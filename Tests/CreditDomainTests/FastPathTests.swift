@@ -45,6 +45,34 @@ import Testing
         #expect(accepted >= 5)  // the valid ones, and the changes that happen to keep a valid check digit
     }
 
+    /// Valid unified social credit codes and every single-character change of them: the changes
+    /// break the organisation code's check character, the code's own, the registration pair or the
+    /// alphabet.
+    @Test func unifiedSocialCreditCodesFastPathAgreesWithTheRules() {
+        var candidates: [String] = ["", "91330100799655058", "91330100799655058BB", "９１330100799655058B"]
+        for first16 in ["9133010079965505", "91350100M000100Y", "1233000047000000", "92330102MA2AB000", "N2330100MA2AB000"] {
+            let valid = Identifiers.usccCompleting(first16)!
+            candidates.append(valid)
+            let characters = Array(valid)
+            for position in characters.indices {
+                for replacement in ["0", "1", "5", "9", "X", "A", "I", "一", " "] {
+                    var changed = characters
+                    changed[position] = Character(replacement)
+                    candidates.append(String(changed))
+                }
+            }
+        }
+        var accepted = 0
+        for candidate in candidates {
+            let code = Identifiers.normalised(candidate)
+            let fast = Identifiers.validUSCCKind(code) != nil
+            let rules = Identifiers.usccReading(code, field: "code") == nil
+            #expect(fast == rules, "\(candidate): fast \(fast), rules \(rules)")
+            if fast { accepted += 1 }
+        }
+        #expect(accepted >= 5)
+    }
+
     @Test func todayIsTheUTCCalendarsDate() throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = try #require(TimeZone(identifier: "UTC"))

@@ -4,17 +4,18 @@ import Testing
 @Suite struct IdentifiersTests {
     // MARK: - Unified social credit code
 
-    /// Codes whose check characters were computed with the GB 32100-2015 weights; 91350100M000100Y43
-    /// is the standard's published example, 91440300708461136T a well-known enterprise's code.
+    /// Codes whose check characters were computed with the GB 32100-2015 weights and whose positions
+    /// 9–17 are organisation codes with their GB 11714-1997 check character; 91350100M000100Y43 is the
+    /// standard's published example, 91440300708461136T a well-known enterprise's code.
     @Test(arguments: [
         ("91330100799655058B", SubjectKind.enterprise),
         ("91350100M000100Y43", .enterprise),
         ("91440300708461136T", .enterprise),
-        ("93330521MA28C00006", .enterprise),
-        ("92330102MA2AB0000H", .individualBusiness),
-        ("11330000002482061Q", .governmentAgency),
-        ("123300004700000005", .publicInstitution),
-        ("51330000MJ88000002", .socialOrganisation),
+        ("93330521MA28C0003F", .enterprise),
+        ("92330102MA2AB000XB", .individualBusiness),
+        ("113300000024820668", .governmentAgency),
+        ("123300004700000482", .publicInstitution),
+        ("51330000MJ88000015", .socialOrganisation),
     ])
     func acceptsValidUnifiedSocialCreditCodes(code: String, kind: SubjectKind) throws {
         let id = try Identifiers.unifiedSocialCreditCode(code, field: "code")
@@ -38,6 +39,15 @@ import Testing
             "91330100-99655058B",
             "character '-' at position 9 is not allowed (only digits and letters other than I, O, Z, S, V)"
         ),
+        // Position 17 is the organisation code's check character: 79965505 wants 8.
+        (
+            "91330100799655059U",
+            "organisation code 799655059 in positions 9–17 fails its GB 11714-1997 check: position 17 should be 8, found 9"
+        ),
+        (
+            "92330102MA2AB00003",
+            "organisation code MA2AB0000 in positions 9–17 fails its GB 11714-1997 check: position 17 should be X, found 0"
+        ),
         ("91330100799655058", "a unified social credit code must be 18 characters, found 17"),
         ("91330100799655058BB", "a unified social credit code must be 18 characters, found 19"),
         ("", "a unified social credit code must be 18 characters, found 0"),
@@ -55,9 +65,20 @@ import Testing
         #expect(Identifiers.usccCheckCharacter(for: "91350100M000100Y4") == "3")
         #expect(Identifiers.usccCheckCharacter(for: "9133010079965505") == nil)
         #expect(Identifiers.usccCheckCharacter(for: "9133I100799655058") == nil)
+        #expect(Identifiers.organisationCodeCheckCharacter(for: "79542205") == "4")
+        #expect(Identifiers.organisationCodeCheckCharacter(for: "MA2AB000") == "X")
+        #expect(Identifiers.organisationCodeCheckCharacter(for: "00248206") == "6")
         #expect(Identifiers.residentIDCheckCharacter(for: "11010519491231002") == "X")
         #expect(Identifiers.residentIDCheckCharacter(for: "33010219850716123") == "5")
         #expect(Identifiers.residentIDCheckCharacter(for: "3301021985071612A") == nil)
+    }
+
+    @Test func completesCodesFromTheirFirstSixteenCharacters() {
+        #expect(Identifiers.usccCompleting("9133010079965505") == "91330100799655058B")
+        #expect(Identifiers.usccCompleting("91350100m000100y") == "91350100M000100Y43")
+        #expect(Identifiers.usccCompleting("92330102MA2AB000") == "92330102MA2AB000XB")
+        #expect(Identifiers.usccCompleting("913301007996550") == nil)
+        #expect(Identifiers.usccCompleting("9133I10079965505") == nil)
     }
 
     // MARK: - Resident ID
@@ -99,7 +120,7 @@ import Testing
         ("330102198507161235", .residentID),
         ("91330100799655058B", .unifiedSocialCreditCode),
         // All digits, so resident-ID-shaped, but 00470000 is no birth date: a valid code instead.
-        ("123300004700000005", .unifiedSocialCreditCode),
+        ("123300004700000482", .unifiedSocialCreditCode),
     ])
     func choosesTheSchemeByShape(text: String, scheme: IdentifierScheme) throws {
         #expect(try Identifiers.subjectID(text, field: "id").scheme == scheme)
@@ -114,6 +135,28 @@ import Testing
         // Digits only: read as a resident ID missing digits.
         ("9133010079965505", "a resident ID must be 18 characters, found 16"),
         ("3301021985****1235", "is masked; the full identifier is required"),
+        // Digits, but no region 91: a unified social credit code that fits but for its check character.
+        (
+            "913305007954220540",
+            "as a unified social credit code, check character should be Q, found 0 (it is no resident ID: "
+                + "region code 91 in positions 1–2 is no province-level division "
+                + "(11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81–83))"
+        ),
+        // No birth date either: the code reading gets further.
+        (
+            "123300004700000481",
+            "as a unified social credit code, check character should be 2, found 1 (it is no resident ID: "
+                + "birth date 00470000 in positions 7–14 is not a calendar date)"
+        ),
+        // A fine resident ID but for its check character, and a code whose organisation code fails too:
+        // the resident ID fits better.
+        ("110105194912310029", "check character should be X, found 9"),
+        // Both readings fit but for their final check character: both are named.
+        (
+            "110105194912310050",
+            "neither reading checks: as a resident ID, check character should be 4, found 0; "
+                + "as a unified social credit code, check character should be L, found 0"
+        ),
     ])
     func reportsTheLikelierSchemesError(text: String, reason: String) {
         let error = domainError { () throws(DomainError) in try Identifiers.subjectID(text, field: "cardNum") }
@@ -129,7 +172,7 @@ import Testing
         // A resident-ID-shaped text that is no valid identifier is still masked: privacy first.
         ("330102198507161234", "330102********1234"),
         ("91330100799655058B", "91330100799655058B"),
-        ("123300004700000005", "123300004700000005"),
+        ("123300004700000482", "123300004700000482"),
         ("E12345678", "E1*****78"),
         ("1234567", "*******"),
         ("", ""),

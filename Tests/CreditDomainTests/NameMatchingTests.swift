@@ -74,7 +74,7 @@ import Testing
     @Test func reviewsInsteadOfBlockingANameSharedBySeveralSubjects() {
         let listings = [
             CheckDeciderTests.listing("L-1", .black),
-            CheckDeciderTests.listing("L-2", .black, subject: "91330100MA2B3C4D5N"),
+            CheckDeciderTests.listing("L-2", .black, subject: "91330100MA2B3C4D1A"),
         ]
         let outcome = Self.decide(.finance, "government-procurement", listings)
         #expect(outcome.decision == .review)

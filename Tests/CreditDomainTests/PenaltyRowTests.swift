@@ -19,7 +19,7 @@ import Testing
         "CF_YXQ": "2025-01-05",
         "CF_GSJZQ": "2027年1月5日",
         "CF_CFJG": "杭州市上城区市场监督管理局",
-        "CF_CFJGDM": "11330102MB1234567X",
+        "CF_CFJGDM": "11330102MB1234562U",
         "CF_SJLY": "杭州市上城区市场监督管理局",
         "CF_BZ": "",
     ]

@@ -4,10 +4,9 @@ import Testing
 /// Identifier rules of the credit archive: every GB 32100 registration authority and organisation
 /// type, resident ID regions, other certificates of persons, legacy codes.
 @Suite struct RegistryIdentifiersTests {
-    /// A code of the given authority and type with a correct check character.
-    static func code(_ prefix: String, body: String = "330100MA2AB0000") -> String {
-        let first17 = prefix + body
-        return first17 + String(Identifiers.usccCheckCharacter(for: first17)!)
+    /// A code of the given authority and type with correct check characters (organisation code and code).
+    static func code(_ prefix: String, body: String = "330100MA2AB000") -> String {
+        Identifiers.usccCompleting(prefix + body)!
     }
 
     static func residentID(_ first17: String) -> String {

@@ -91,6 +91,35 @@ let calendarURL: URL = catalogueURL.deletingLastPathComponent().appendingPathCom
         }
     }
 
+    // MARK: - Reach
+
+    @Test func theShippedCalendarListsTwentyTwentySixInFull() {
+        let calendar = Self.shipped
+        #expect(calendar.years == [2026] && calendar.lastYear == 2026)
+        // 2027-01-01 is listed, but the year is not: its Spring Festival is not.
+        #expect(calendar.yearsNotCovered(from: "2026-12-28", through: "2027-01-05") == [2027])
+        #expect(calendar.yearsNotCovered(from: "2026-09-28", through: "2026-10-10").isEmpty)
+    }
+
+    @Test func namesTheYearsADeadlineRanIntoThatTheCalendarDoesNotList() {
+        let calendar = WorkingCalendar(holidays: ["2026-10-01"], years: [2026, 2028])
+        #expect(calendar.yearsNotCovered(from: "2026-12-01", through: "2028-02-01") == [2027])
+        #expect(calendar.yearsNotCovered(from: "2029-01-02", through: "2028-12-29") == [2029], "either order")
+        #expect(calendar.yearsNotCovered(from: "not a date", through: "2031-01-01").isEmpty)
+        // Without years, the years of the dates listed count; with no dates, no year does.
+        #expect(WorkingCalendar(holidays: ["2026-10-01"], workdays: ["2027-01-09"]).years == [2026, 2027])
+        #expect(WorkingCalendar().yearsNotCovered(from: "2026-01-05", through: "2026-01-06") == [2026])
+    }
+
+    @Test func loadsTheYearsListedInFull() throws {
+        let calendar = try WorkingCalendar.load(yaml: "years: [2026, 2027]\nholidays: [2026-10-01, 2027-01-01]")
+        #expect(calendar.years == [2026, 2027])
+        #expect(try WorkingCalendar.load(yaml: "holidays: [2026-10-01, 2027-01-01]").years == [2026, 2027])
+        #expect(try WorkingCalendar.load(yaml: "years:\nholidays: [2026-10-01]").years.isEmpty)
+        #expect(domainError { () throws(DomainError) in try WorkingCalendar.load(yaml: "years: [2026, next]") }?.field == "years[1]")
+        #expect(domainError { () throws(DomainError) in try WorkingCalendar.load(yaml: "years: 2026") }?.field == "years")
+    }
+
     // MARK: - Loading
 
     @Test func loadsAndNormalisesDates() throws {

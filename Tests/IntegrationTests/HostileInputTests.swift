@@ -29,15 +29,15 @@ struct HostileInputTests {
     }
 
     static let seeds: [String] = [
-        #"{"v":1,"id":"a","op":"list.initiate","as":"market","body":{"list":"black","subject":"91330500MA2D7E8F93","basis":"b","document":"d","until":"2030-01-01"}}"#,
-        #"{"v":1,"id":"b","op":"records.import","as":"court","body":{"format":"shixin","rows":[{"row":1,"fields":{"iname":"x","cardNum":"91330500MA2D7E8F93"}}]}}"#,
-        #"{"v":1,"id":"c","op":"check","body":{"subject":"91330500MA2D7E8F93","action":"government-procurement"}}"#,
+        #"{"v":1,"id":"a","op":"list.initiate","as":"market","body":{"list":"black","subject":"91330500MA2D7E8F2D","basis":"b","document":"d","until":"2030-01-01"}}"#,
+        #"{"v":1,"id":"b","op":"records.import","as":"court","body":{"format":"shixin","rows":[{"row":1,"fields":{"iname":"x","cardNum":"91330500MA2D7E8F2D"}}]}}"#,
+        #"{"v":1,"id":"c","op":"check","body":{"subject":"91330500MA2D7E8F2D","action":"government-procurement"}}"#,
         #"{"v":1,"id":"d","op":"replay","body":{"from":0,"limit":5}}"#,
         #"{"v":1,"id":"e","op":"feedback.submit","as":"finance","body":{"event":{"stream":"s","seq":1,"id":"x","type":"feedback.block","at":"","data":{}}}}"#,
         #"{"v":1,"id":"f","op":"repair.apply","body":{"listing":"L-000001"}}"#,
         // Valid requests the fuzzer's key has no authority for: refused, whatever the mutation.
         #"{"v":1,"id":"g","op":"list.remove","body":{"listing":"L-000001","reason":"fuzz"}}"#,
-        #"{"v":1,"id":"h","op":"list.initiate","body":{"list":"red","subject":"91330500MA2D7E8F93","basis":"b","document":"d","until":"2030-01-01"}}"#,
+        #"{"v":1,"id":"h","op":"list.initiate","body":{"list":"red","subject":"91330500MA2D7E8F2D","basis":"b","document":"d","until":"2030-01-01"}}"#,
         #"{"v":1,"id":"i","op":"repair.approve","body":{"application":"A-000001"}}"#,
     ]
 
@@ -139,7 +139,7 @@ struct HostileInputTests {
             _ = try? await URLSession.shared.data(for: request)
         }
         let (answer, status) = try await postRaw(
-            layout.http("interceptors.finance.http") + "/v1/checks", #"{"subject":"91330500MA2D7E8F93","action":"government-procurement"}"#)
+            layout.http("interceptors.finance.http") + "/v1/checks", #"{"subject":"91330500MA2D7E8F2D","action":"government-procurement"}"#)
         #expect(status == 200 && answer.contains(#""decision":"block""#), "\(answer)")
         #expect(try await getRaw(layout.http("disclosure.http") + "/api/v1/blacklist").1 == 200)
         for process in processes { #expect(process.isRunning, "\(process.name) died") }

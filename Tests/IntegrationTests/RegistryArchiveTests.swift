@@ -26,7 +26,7 @@ import TestSupport
 
         // Four rows, the third with a wrong check character.
         let file = layout.directory.appendingPathComponent("penalties.csv")
-        let bad = "91330100MA2AB00007"
+        let bad = "91330100MA2AB000X7"
         try ([Self.header] + [Self.line(1), Self.line(2), Self.line(3, code: bad), Self.line(4)]).joined(separator: "\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let first = try ctl("import", "--as", "market", "--format", "xzcf", "--batch", "2", file.path)

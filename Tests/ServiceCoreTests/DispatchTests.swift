@@ -19,7 +19,7 @@ import Testing
         handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), today: { "2026-11-23" })
     }
 
-    func initiate(list: String = "black", subject: String = "91330500MA2D7E8F93", until: String = "2028-01-01") async throws -> Listing {
+    func initiate(list: String = "black", subject: String = "91330500MA2D7E8F2D", until: String = "2028-01-01") async throws -> Listing {
         try await handler.initiate(
             InitiateRequest(list: list, subject: subject, basis: "《某条例》第十条", document: "某罚〔2026〕1号", until: until), by: "market")
     }
@@ -33,10 +33,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("grey", "91330500MA2D7E8F93", "2028-01-01", "not one of black"),
-        ("black", "91330500MA2D7E8F9X", "2028-01-01", "subject"),
-        ("black", "91330500MA2D7E8F93", "2026-01-01", "must be after today"),
-        ("black", "91330500MA2D7E8F93", "2026-02-30", "until"),
+        ("grey", "91330500MA2D7E8F2D", "2028-01-01", "not one of black"),
+        ("black", "91330500MA2D7E8F2X", "2028-01-01", "subject"),
+        ("black", "91330500MA2D7E8F2D", "2026-01-01", "must be after today"),
+        ("black", "91330500MA2D7E8F2D", "2026-02-30", "until"),
     ])
     func initiateRefusesBadInputNamingIt(list: String, subject: String, until: String, expected: String) async throws {
         await #expect {
@@ -63,7 +63,7 @@ import Testing
 
     static func courtRecordEvent(recordID: String = "R-00000001") throws -> Event {
         let record = CreditRecord(
-            kind: .courtDishonestDebtor, subjectID: "91330500MA2D7E8F93", subjectScheme: .unifiedSocialCreditCode,
+            kind: .courtDishonestDebtor, subjectID: "91330500MA2D7E8F2D", subjectScheme: .unifiedSocialCreditCode,
             subjectKind: .enterprise, subjectName: "湖州示例建设工程有限公司", documentNumber: "(2026)浙0502执1号",
             authority: "吴兴区人民法院", summary: "支付工程款", decisionDate: "2026-03-02", severity: .severe)
         let data = try JSONValue(encoding: ["id": recordID, "source": "court", "storedAt": "2026-11-23T00:00:00.000Z"])
@@ -79,7 +79,7 @@ import Testing
             try applier.apply(event, in: db)
             try applier.apply(event, in: db)  // redelivered: nothing more
         }
-        let listings = try await database.read { try ListingStore(log: log).active(subject: "91330500MA2D7E8F93", in: $0) }
+        let listings = try await database.read { try ListingStore(log: log).active(subject: "91330500MA2D7E8F2D", in: $0) }
         #expect(listings.count == 1)
         #expect(listings.first?.initiator == .court && listings.first?.until == "2028-11-23" && listings.first?.list == .black)
     }
@@ -138,7 +138,7 @@ import Testing
 
     @Test func feedbackIsCountedOncePerEventID() async throws {
         let feedback = CheckFeedback(
-            checkID: "finance-C-1", department: .finance, subjectID: "91330500MA2D7E8F93", action: "government-procurement",
+            checkID: "finance-C-1", department: .finance, subjectID: "91330500MA2D7E8F2D", action: "government-procurement",
             decision: "block", listingID: "L-000001", measureID: "finance.procurement-ban", decidedAt: "", reference: nil)
         let event = Event(stream: "interceptor.finance", seq: 1, id: "feedback-finance-C-1", type: "feedback.block", at: "", data: try JSONValue(encoding: feedback))
         let first = try await handler.recordFeedback(event, from: "finance")
@@ -153,7 +153,7 @@ import Testing
         _ = try await database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
         for index in 0..<3 {
             _ = try await handler.initiate(
-                InitiateRequest(list: "black", subject: ["91330500MA2D7E8F93", "91330502MA28K6XY14", "330502198001011231"][index], basis: "b", document: "d", until: "2028-01-01"),
+                InitiateRequest(list: "black", subject: ["91330500MA2D7E8F2D", "91330502MA28K6XY14", "330502198001011231"][index], basis: "b", document: "d", until: "2028-01-01"),
                 by: "market")
         }
         let first = try #require(try await handler.snapshot(cursor: nil, limit: 2))

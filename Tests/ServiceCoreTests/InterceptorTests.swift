@@ -17,7 +17,7 @@ import Testing
     let checker: Checker
 
     static let listing = Listing(
-        id: "L-000001", list: .black, subjectID: "91330500MA2D7E8F93", subjectName: "湖州示例建设工程有限公司", subjectKind: .enterprise,
+        id: "L-000001", list: .black, subjectID: "91330500MA2D7E8F2D", subjectName: "湖州示例建设工程有限公司", subjectKind: .enterprise,
         initiator: .court, basis: "court list", document: "(2026)浙0502执1号", start: "2026-01-01", until: "2028-01-01")
 
     init() throws {
@@ -40,7 +40,7 @@ import Testing
     @Test func blocksAListedSubjectLogsTheCheckAndWritesFeedback() async throws {
         try loadCatalogue()
         try apply("list.added", Self.listing)
-        let answer = try await checker.check(CheckRequest(subject: "91330500ma2d7e8f93", action: "government-procurement", reference: "PO-1"))
+        let answer = try await checker.check(CheckRequest(subject: "91330500ma2d7e8f2d", action: "government-procurement", reference: "PO-1"))
         #expect(answer.decision == .block && answer.listing == "L-000001" && answer.initiator == "court")
         #expect(answer.measure == "finance.procurement-ban")
         let feedback = try await database.read { try log.events($0, after: 0, limit: 10) }
@@ -67,7 +67,7 @@ import Testing
         let health = Health(department: "finance", replica: ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live"), pendingFeedback: 0)
         let app = Application(router: InterceptorRoutes.router(checker: checker, health: { health }))
         try await app.test(.router) { client in
-            let body = #"{"subject":"91330500MA2D7E8F93","action":"government-procurement"}"#
+            let body = #"{"subject":"91330500MA2D7E8F2D","action":"government-procurement"}"#
             try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains(#""decision":"block""#))
@@ -80,7 +80,13 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("not valid JSON"))
             }
-            let bad = #"{"subject":"91330500MA2D7E8F9X","action":"government-procurement"}"#
+            let unknown = #"{"subject":"91330500MA2D7E8F2D","action":"goverment-procurement"}"#
+            try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: unknown)) { response in
+                #expect(response.status == .badRequest)
+                let body = String(buffer: response.body)
+                #expect(body.contains(#""code":"invalid""#) && body.contains("is unknown to finance"), "\(body)")
+            }
+            let bad = #"{"subject":"91330500MA2D7E8F2X","action":"government-procurement"}"#
             try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: bad)) { response in
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("check character"))
@@ -95,6 +101,51 @@ import Testing
         await #expect {
             _ = try await checker.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement"))
         } throws: { ($0 as? ReplyError)?.code == .unavailable }
+    }
+
+    @Test func refusesAnActionNoMeasureAndNoDeclarationKnows() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        await #expect {
+            _ = try await checker.check(CheckRequest(subject: Self.listing.subjectID, action: "goverment-procurement"))
+        } throws: { error in
+            guard let reply = error as? ReplyError else { return false }
+            return reply.code == .invalid && reply.message.hasPrefix(#"check: action "goverment-procurement" is unknown to finance"#)
+                && reply.message.contains("did you mean government-procurement?")
+        }
+        #expect(try await checker.recentChecks(limit: 5).isEmpty, "a refused check is not logged")
+        // The batch answers the known action and refuses only the unknown one.
+        let answers = try await checker.checkBatch([
+            CheckRequest(subject: Self.listing.subjectID, action: "government-procurement"),
+            CheckRequest(subject: Self.listing.subjectID, action: "issue-invoice"),
+        ])
+        #expect(answers[0]["decision"] == "block")
+        #expect(answers[1]["error"]?["code"] == "invalid")
+        #expect(answers[1]["error"]?["message"]?.stringValue?.contains(#"action "issue-invoice" is unknown"#) == true)
+    }
+
+    @Test func allowsAnActionTheDepartmentDeclaresUnrestricted() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        let state = ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live")
+        let declaring = Checker(
+            department: .finance, writer: database, log: log, index: index, replicaState: { state },
+            declaredActions: ["issue-invoice"], today: { "2026-11-23" })
+        let answer = try await declaring.check(CheckRequest(subject: Self.listing.subjectID, action: "issue-invoice"))
+        #expect(answer.decision == .allow && answer.matched.isEmpty)
+        #expect(try await declaring.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement")).decision == .block)
+    }
+
+    @Test func declaredActionsAreReadFromTheConfigAndABadOneStopsStartUp() throws {
+        let config = SuiteConfig(values: ["interceptors.finance.actions": "issue-invoice, fiscal-receipt"])
+        #expect(try InterceptorService.declaredActions(of: .finance, config: config) == ["issue-invoice", "fiscal-receipt"])
+        #expect(try InterceptorService.declaredActions(of: .commerce, config: config).isEmpty)
+        let bad = SuiteConfig(values: ["interceptors.finance.actions": "issue-invoice,,"])
+        #expect {
+            _ = try InterceptorService.declaredActions(of: .finance, config: bad)
+        } throws: { ($0 as? ConfigError)?.key == "interceptors.finance.actions" }
+        let environment = SuiteConfig(values: [:], environment: ["CREDIT_INTERCEPTORS_FINANCE_ACTIONS": "issue-invoice"])
+        #expect(try InterceptorService.declaredActions(of: .finance, config: environment) == ["issue-invoice"])
     }
 
     @Test(arguments: [(StalePolicy.answer, Decision.allow), (.review, .review), (.block, .block)])

@@ -35,7 +35,7 @@ final class TestClock: Sendable {
 
     func initiate(_ list: String = "black", until: String = "2027-12-31") async throws -> Listing {
         try await handler.initiate(
-            InitiateRequest(list: list, subject: "91330500MA2D7E8F93", basis: "b", document: "d", until: until), by: "market")
+            InitiateRequest(list: list, subject: "91330500MA2D7E8F2D", basis: "b", document: "d", until: until), by: "market")
     }
 
     func types() async throws -> [String] {
@@ -54,6 +54,26 @@ final class TestClock: Sendable {
         #expect(try await handler.runDue().activated == [listing.id])
         #expect(try await types() == ["list.pending", "list.added"])
         #expect(try await handler.runDue().activated.isEmpty, "running again changes nothing")
+    }
+
+    @Test func aDeadlineCountedPastTheCalendarIsSetButFlaggedInStatus() async throws {
+        #expect(await handler.status()["calendar"]?["warning"] == nil, "2026 is listed in full")
+        #expect(await handler.status()["calendar"]?["lastYear"] == .int(2026))
+        // Monday 28 December 2026: five working days run into 2027, whose holidays are not listed.
+        clock.set("2026-12-28")
+        let listing = try await initiate()
+        #expect(listing.objectionDeadline == "2027-01-05", "29, 30, 31 Dec, (1 Jan listed), 4, 5 Jan")
+        let calendar = try #require(await handler.status()["calendar"])
+        #expect(calendar["deadlinesBeyond"] == .int(1))
+        #expect(calendar["lastBeyond"]?["deadline"] == "2027-01-05" && calendar["lastBeyond"]?["uncoveredYears"] == .array([.int(2027)]))
+        let warning = try #require(calendar["warning"]?.stringValue)
+        #expect(warning.contains("1 deadline(s) counted into 2027") && warning.contains("dispatch.calendar"), "\(warning)")
+        // Once the year itself is past the calendar, status says so even before any deadline.
+        clock.set("2027-01-06")
+        let fresh = DispatchHandler(
+            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 5, calendar: handler.policy.calendar),
+            today: { [clock] in clock.today })
+        #expect(await fresh.status()["calendar"]?["warning"]?.stringValue?.contains("lists no holidays for 2027") == true)
     }
 
     @Test func anObjectionHoldsTheListingUntilTheInitiatorConfirmsIt() async throws {

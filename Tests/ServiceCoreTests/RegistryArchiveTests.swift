@@ -372,8 +372,7 @@ import Testing
 
     @Test func searchesByNamePrefixAndIdentifierPrefixInPages() async throws {
         let lines = (0..<5).map { number in
-            let first17 = "91330100799650\(number)05"
-            let code = first17 + String(Identifiers.usccCheckCharacter(for: first17)!)
+            let code = Identifiers.usccCompleting("91330100799650\(number)0")!
             return "罚\(number),湖州示例\(number)有限公司,\(code),,,,罚款,1,2026-03-01,湖州市市场监督管理局,警告"
         }
         let stored = try await bulk(lines)
@@ -407,8 +406,7 @@ import Testing
     /// Rows n of distinct subjects 湖州示例n有限公司 (n < 10), each with 张三 as legal representative.
     static func subjectLines(_ numbers: some Sequence<Int>) -> [String] {
         numbers.map { number in
-            let first17 = "91330100799650\(number)05"
-            let code = first17 + String(Identifiers.usccCheckCharacter(for: first17)!)
+            let code = Identifiers.usccCompleting("91330100799650\(number)0")!
             return "罚\(number),湖州示例\(number)有限公司,\(code),,张三,11010519491231002X,罚款,1,2026-03-01,湖州市市场监督管理局,警告"
         }
     }

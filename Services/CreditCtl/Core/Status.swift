@@ -76,11 +76,25 @@ struct Status: AsyncParsableCommand {
                         + ((row.deadLetters ?? 0) > 0 ? "  DEAD LETTERS: \(row.deadLetters!)" : "")
                         + (row.security == "insecure" ? "  INSECURE" : ""))
             }
+            for row in rows {
+                for warning in Self.warnings(in: row.details) { say("WARNING \(row.name): \(warning)") }
+            }
         }
         if wait != nil, !rows.allSatisfy({ $0.up }) {
             let down = rows.filter { !$0.up }.map(\.name).joined(separator: ", ")
             throw CtlError("not up after \(wait!)s: \(down)")
         }
+    }
+
+    /// The `warning` texts a service puts in its status details, at the top or one level down
+    /// (sanction-dispatch's `calendar.warning` when deadlines run past the working-day calendar).
+    static func warnings(in details: JSONValue?) -> [String] {
+        guard let object = details?.objectValue else { return [] }
+        var warnings: [String] = object["warning"]?.stringValue.map { [$0] } ?? []
+        for key in object.keys.sorted() {
+            if let warning = object[key]?["warning"]?.stringValue { warnings.append(warning) }
+        }
+        return warnings
     }
 
     static func followersLive(_ row: Row) -> Bool {

@@ -77,15 +77,21 @@ public struct Checker: Sendable {
     let replicaState: @Sendable () -> ReplicaState
     let today: @Sendable () -> String
     let stalePolicy: StalePolicy
+    /// Actions the department declares that no measure restricts (`interceptors.<dept>.actions`).
+    public let declaredActions: Set<String>
     /// The database's instance id, read on the first check (it never changes for a database).
     private let instance = InstanceCache()
+    /// The known actions of the catalogue in force, computed once per catalogue version.
+    private let knownActions = KnownActionsCache()
 
     public init(
         department: Department, writer: any DatabaseWriter, log: EventLog, index: ReplicaIndex,
         replicaState: @escaping @Sendable () -> ReplicaState, stalePolicy: StalePolicy = .answer,
+        declaredActions: Set<String> = [],
         today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
     ) {
         self.stalePolicy = stalePolicy
+        self.declaredActions = declaredActions
         self.department = department
         self.writer = writer
         self.log = log
@@ -119,6 +125,7 @@ public struct Checker: Sendable {
         guard let catalogue = index.catalogue else {
             throw ReplyError(.unavailable, "check: the replica has no measure catalogue yet; is sanction-dispatch reachable?")
         }
+        try requireKnown(action, catalogue: catalogue)
         var outcome: CheckOutcome
         if let subject {
             // The subject's own listings, and those of organisations it is a related person of.
@@ -190,6 +197,17 @@ public struct Checker: Sendable {
         return answer
     }
 
+    /// Refuses an action that neither the catalogue in force nor the department's declaration knows,
+    /// so that a misspelt action is an error, not an `allow`.
+    func requireKnown(_ action: String, catalogue: MeasureCatalogue) throws(ReplyError) {
+        let known = knownActions.value(for: catalogue) {
+            KnownActions(department: department, catalogue: catalogue, declared: declaredActions)
+        }
+        if let refusal = known.refusal(of: action, catalogueVersion: catalogue.version) {
+            throw ReplyError(.invalid, "check: \(refusal)")
+        }
+    }
+
     /// Many checks in one call (nightly screening): each answered as by `check`, or with its error.
     public func checkBatch(_ requests: [CheckRequest]) async throws(ReplyError) -> [JSONValue] {
         guard requests.count <= 1_000 else {
@@ -243,6 +261,18 @@ public struct Checker: Sendable {
                 return object
             }
         }
+    }
+}
+
+/// The known actions of the last catalogue version seen, so that a check does not gather them again.
+final class KnownActionsCache: Sendable {
+    private let cached = Mutex<(version: String, actions: KnownActions)?>(nil)
+
+    func value(for catalogue: MeasureCatalogue, make: () -> KnownActions) -> KnownActions {
+        if let cached = cached.withLock({ $0 }), cached.version == catalogue.version { return cached.actions }
+        let actions = make()
+        cached.withLock { $0 = (catalogue.version, actions) }
+        return actions
     }
 }
 

@@ -11,7 +11,9 @@ import ServiceLifecycle
 /// Assembles one department's interceptor: replica database, follower of dispatch's stream, check
 /// API over HTTP and ZeroMQ, feedback outbox forwarded to dispatch.
 ///
-/// Config keys: `interceptors.<dept>.pub`, `.router`, `.http`; `interceptor.staleAfter` (seconds
+/// Config keys: `interceptors.<dept>.pub`, `.router`, `.http`; `interceptors.<dept>.actions` (the
+/// department's business actions that no measure restricts, answered `allow` rather than refused as
+/// unknown; default none); `interceptor.staleAfter` (seconds
 /// without hearing dispatch before answers say the replica is stale, default 30);
 /// `interceptor.stalePolicy` (what a stale replica does to answers: `answer`, `review`, `block`;
 /// default `answer`); the endpoints of
@@ -32,6 +34,7 @@ public enum InterceptorService {
                 key: "interceptor.stalePolicy", source: config.lookup("interceptor.stalePolicy")?.source ?? "config",
                 reason: "\"\(policyText)\" is not one of answer, review, block")
         }
+        let declaredActions = try Self.declaredActions(of: department, config: config)
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "interceptor-\(department)")) {
             InterceptorSchema.register(in: &$0)
         }
@@ -55,7 +58,8 @@ public enum InterceptorService {
                 stale: age.map { $0 > staleAfter } ?? true, state: status.state.rawValue)
         }
         let checker = Checker(
-            department: department, writer: database, log: log, index: index, replicaState: replicaState, stalePolicy: stalePolicy)
+            department: department, writer: database, log: log, index: index, replicaState: replicaState, stalePolicy: stalePolicy,
+            declaredActions: declaredActions)
         let forwarder = OutboxForwarder(
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
@@ -76,5 +80,23 @@ public enum InterceptorService {
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "interceptor-\(department)"),
             logger: logger)
         return [server, follower, forwarder, acknowledgements, app]
+    }
+
+    /// `interceptors.<dept>.actions`: a list (or comma-separated text) of actions of 1–100 characters
+    /// without spaces or commas, such as `issue-invoice`.
+    static func declaredActions(of department: Department, config: SuiteConfig) throws(ConfigError) -> Set<String> {
+        let key = "interceptors.\(department.rawValue).actions"
+        guard let (text, source) = config.lookup(key), !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        var actions: Set<String> = []
+        for raw in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let action = raw.trimmingCharacters(in: .whitespaces)
+            guard !action.isEmpty, action.count <= 100, !action.contains(where: \.isWhitespace), action != "*" else {
+                throw ConfigError(
+                    key: key, source: source,
+                    reason: "\"\(action)\" is not an action; list the department's actions such as issue-invoice, 1–100 characters without spaces")
+            }
+            actions.insert(action)
+        }
+        return actions
     }
 }

@@ -2,6 +2,7 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import Logging
 import MeshProtocol
 
 /// Body of `list.initiate`: a department puts a subject on a list (发起, seed 004 §14).
@@ -60,11 +61,14 @@ public struct DispatchHandler: RequestHandler {
     let today: @Sendable () -> String
     let now: @Sendable () -> Date
     let policy: DispatchPolicy
+    /// Objection deadlines, flagged when counted past the calendar's last year.
+    let calendarWatch: CalendarWatch
 
     public init(
         writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(),
         today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "sanction-dispatch")
     ) {
         self.writer = writer
         self.log = log
@@ -72,6 +76,7 @@ public struct DispatchHandler: RequestHandler {
         self.today = today
         self.now = now
         self.policy = policy
+        self.calendarWatch = CalendarWatch(calendar: policy.calendar, logger: logger)
     }
 
     public var commands: CommandTable {
@@ -158,7 +163,8 @@ public struct DispatchHandler: RequestHandler {
             }
         }
         let pending = list == .black && policy.objectionWorkingDays > 0
-        let deadline = pending ? policy.calendar.adding(workingDays: policy.objectionWorkingDays, to: start) : nil
+        let deadline =
+            pending ? calendarWatch.deadline(workingDays: policy.objectionWorkingDays, from: start, for: "objection window") : nil
         return try await writer.write { [store] db in
             if let existing = try store.current(subject: subject.value, in: db).first(where: { $0.list == list && $0.initiator == initiator }) {
                 throw ReplyError(
@@ -280,6 +286,7 @@ public struct DispatchHandler: RequestHandler {
         return .object([
             "activeListings": .int(Int64(counts?.0 ?? 0)), "feedback": .int(Int64(counts?.1 ?? 0)),
             "catalogueVersion": counts?.2.map(JSONValue.string) ?? .null,
+            "calendar": calendarWatch.status(today: today()),
         ])
     }
 }

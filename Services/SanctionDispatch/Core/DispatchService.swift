@@ -32,7 +32,12 @@ public enum DispatchService {
         } catch {
             throw ConfigError(key: "dispatch.catalogue", source: cataloguePath, reason: "\(error)")
         }
-        let changed = try database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        let changed: Bool
+        do {
+            changed = try database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        } catch let conflict as CatalogueVersionConflict {
+            throw ConfigError(key: "dispatch.catalogue", source: cataloguePath, reason: "\(conflict)")
+        }
         logger.info(
             "Measure catalogue in force",
             metadata: ["catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)", "catalogue.changed": "\(changed)"])
@@ -53,7 +58,10 @@ public enum DispatchService {
             ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800),
             authority: try topology.authority())
         let store = ListingStore(log: log)
-        let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today)
+        let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today, logger: logger)
+        if let warning = handler.calendarWatch.startupWarning(today: today()) {
+            logger.warning("Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
+        }
         let endpoints = try topology.endpoints(of: .dispatch)
         let server = BusServer(
             service: "sanction-dispatch",

@@ -187,21 +187,58 @@ public struct ListingStore: Sendable {
     }
 }
 
-/// Catalogue versions: the one in force is the last loaded.
+/// Catalogue versions: the one in force is the last loaded. A version names one content for good:
+/// interceptors, feedback and the audit trail cite measures by catalogue version, so a changed
+/// catalogue must carry a new version.
 public enum CatalogueStore {
     public static func current(in db: Database) throws -> MeasureCatalogue? {
         try String.fetchOne(db, sql: "SELECT data FROM catalogue_versions ORDER BY loaded_at DESC, rowid DESC LIMIT 1")
             .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
     }
 
-    /// Stores and announces `catalogue` unless the same content is already in force. Returns whether it changed.
+    /// Stores and announces `catalogue` unless the same content is already in force. Returns whether
+    /// it changed. Loading an earlier version again with its same content puts it back in force.
+    ///
+    /// - Throws: `CatalogueVersionConflict` when the version was loaded before with other content
+    ///   (nothing is stored or announced).
     public static func install(_ catalogue: MeasureCatalogue, in db: Database, log: EventLog) throws -> Bool {
-        if let current = try current(in: db), current == catalogue { return false }
+        let current = try current(in: db)
+        if let current, current == catalogue { return false }
+        if let stored = try Row.fetchOne(
+            db, sql: "SELECT data, loaded_at FROM catalogue_versions WHERE version = ?", arguments: [catalogue.version])
+        {
+            let data: String = stored["data"]
+            if try WireCoding.decode(MeasureCatalogue.self, from: Array(data.utf8)) != catalogue {
+                throw CatalogueVersionConflict(
+                    version: catalogue.version, loadedAt: stored["loaded_at"], inForce: current?.version == catalogue.version)
+            }
+        }
         let data = String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)
         try db.execute(
             sql: "INSERT OR REPLACE INTO catalogue_versions(version, data, loaded_at) VALUES (?, ?, ?)",
             arguments: [catalogue.version, data, WireTime.now])
         try log.append(db, type: "catalogue.loaded", data: catalogue)
         return true
+    }
+}
+
+/// A catalogue whose version was loaded before with different content.
+public struct CatalogueVersionConflict: Error, Sendable, Equatable, CustomStringConvertible {
+    public var version: String
+    public var loadedAt: String
+    /// Whether the version with the other content is the one in force.
+    public var inForce: Bool
+
+    public var description: String {
+        let when = inForce ? "is in force (loaded \(loadedAt))" : "was loaded before (\(loadedAt))"
+        return "catalogue version \(version) \(when) with different measures; a changed catalogue needs a new "
+            + "version: raise version: in the catalogue file (e.g. \(Self.suggestedNext(after: version))) and load it again"
+    }
+
+    /// The version after `version` when it ends in a number (`2026.2` → `2026.3`), else `version` + `.1`.
+    static func suggestedNext(after version: String) -> String {
+        let digits = version.reversed().prefix(while: \.isASCII).prefix(while: \.isNumber)
+        guard !digits.isEmpty, let number = Int(String(digits.reversed())) else { return version + ".1" }
+        return String(version.dropLast(digits.count)) + String(number + 1)
     }
 }
