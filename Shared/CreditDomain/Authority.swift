@@ -4,10 +4,11 @@ import MeshProtocol
 /// the registry, which lists it may initiate, whose listings it may decide repair and objections
 /// for. Every refusal names the rule (`authority.market.lists`) and where the rules came from.
 ///
-/// The standard table follows the seeds: the court alone publishes the dishonest judgment-debtor
-/// list and initiates from it (004_3dfb1395f1f453ed.txt §14); tax authorities own tax arrears; the
-/// credit office (`ndrc`, 发改委 as the 社会信用体系建设牵头单位 of 000_e414fe3f42ed7aea.txt) may decide
-/// repair for any listing; every other initiator only for its own (谁认定、谁修复).
+/// The standard table follows the rules (README.md, "The rules it implements"): the court alone publishes
+/// the dishonest judgment-debtor list and initiates from it (Huzhou Judgment-Debtor Opinions 二(一) and 三,
+/// 市中级法院; initiating departments: Huzhou Joint Reward and Punishment Opinions item 14); tax authorities own
+/// tax arrears; the credit office (`ndrc`, 市发改委 as 社会信用建设牵头部门, Huzhou Joint Reward and Punishment Opinions
+/// 三(二)) may decide repair for any listing; every other initiator only for its own (谁认定、谁修复).
 public struct AuthorityRules: Sendable, Equatable {
     /// One department's grants.
     public struct Grant: Sendable, Equatable {

@@ -2,12 +2,12 @@ import Foundation
 import Yams
 
 /// Reads the measure catalogue (`config/catalogue.yaml`): the cooperation memoranda (合作备忘录) as
-/// data, versioned, never hard-coded (DOMAIN.md). The seeds insist on measures taken "依法依规" and
-/// warn against abuse (防止滥用、泛用信用手段, seed 001_39879157d47ddbdf.txt), so a measure without a
-/// basis, without actions or without lists is refused rather than loaded.
+/// data, versioned, never hard-coded (DOMAIN.md). The rules insist on measures taken "依法依规" and
+/// warn against abuse (防止滥用、泛用信用手段, Shaanxi Plan 四(二)), so a measure without a basis,
+/// without actions or without lists is refused rather than loaded.
 ///
 /// ```yaml
-/// version: "2026.2"
+/// version: "2026.3"
 /// measures:
 ///   - id: finance.procurement-ban
 ///     department: finance
@@ -17,13 +17,13 @@ import Yams
 ///     targets: [subject]        # optional, defaults to [subject]
 ///     effect: block             # block | review | fast-track | notify
 ///     basis: 《…合作备忘录的通知》 …
-///     source: 004_3dfb1395f1f453ed.txt   # optional
+///     source: Huzhou Judgment-Debtor Opinions, 三 (市财政局)   # optional: document and section
 /// ```
 ///
 /// `department: "*"` (quoted: a bare `*` is YAML alias syntax) makes a generic measure that every
-/// department applies (`Department.anyDepartment`): the measures by severity of seeds
-/// 000_e414fe3f42ed7aea.txt §18 and 001_39879157d47ddbdf.txt, the red-list incentives of seed
-/// 004_3dfb1395f1f453ed.txt §7.
+/// department applies (`Department.anyDepartment`): the measures by severity of the Siyang Measures Art. 18
+/// and the Shaanxi Plan 三(三)1 and 3, the administrative punishment of the Huzhou Joint Reward and
+/// Punishment Opinions item 10, and its red-list incentives, item 7.
 ///
 /// JSON, being YAML, is read as well. Rules checked, each error naming the measure id and field
 /// (`measures[finance.procurement-ban].effect`): a non-empty version; at least one measure; ids of

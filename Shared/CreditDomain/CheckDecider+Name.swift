@@ -1,9 +1,9 @@
-/// Checks by name when the business system has no identifier: one-stop query is "by name or code"
-/// (seeds 000_e414fe3f42ed7aea.txt §17, 003_7ff829019d3c8b6b.txt, 004_3dfb1395f1f453ed.txt), but
-/// every record is keyed by the identifier ("以统一社会信用代码为标识", seeds 000, 001). A name is
-/// therefore matched only *exactly*, after `normalisedName(_:)`; fuzzy matching (edit distance,
-/// pinyin, substrings, abbreviations) is never used, because a near miss would punish a subject that
-/// was never listed and the seeds insist on measures taken "依法依规" (001_39879157d47ddbdf.txt).
+/// Checks by name when the business system has no identifier: one-stop query is "by name or code" (Siyang
+/// Measures Art. 17, Otog Front Banner Plan 四(二), Huzhou Joint Reward and Punishment Opinions item 3), but
+/// every record is keyed by the identifier ("以统一社会信用代码为标识", Siyang Measures Art. 9, Shaanxi Plan 三(二)1). A
+/// name is therefore matched only *exactly*, after `normalisedName(_:)`; fuzzy matching (edit distance,
+/// pinyin, substrings, abbreviations) is never used, because a near miss would punish a subject that was
+/// never listed and the rules insist on measures taken "依法依规" (Shaanxi Plan 四(二)).
 extension CheckDecider {
     /// The form in which names are compared: surrounding and inner whitespace removed (including
     /// the ideographic space U+3000), full-width ASCII turned half-width (`（` → `(`, `ＡＢＣ１` →

@@ -72,10 +72,10 @@ public struct CheckOutcome: Codable, Sendable {
     }
 }
 
-/// The mandatory pre-check each department embeds in its business system: automatic compare,
-/// automatic block (自动比对、自动拦截, seed 004_3dfb1395f1f453ed.txt, 失信信息管理 3). "One place
-/// dishonest, restricted everywhere" (一处失信，处处受限): a listing by any initiator reaches every
-/// department whose catalogue measures name that list.
+/// The mandatory pre-check each department embeds in its business system: automatic compare, automatic
+/// block (自动比对、自动拦截, Huzhou Judgment-Debtor Opinions 二(三)3; Huzhou Joint Reward and Punishment Opinions
+/// item 15). "One place dishonest, restricted everywhere" (一处失信，处处受限): a listing by any initiator reaches
+/// every department whose catalogue measures name that list.
 public enum CheckDecider {
     /// Decides a transaction of `department` of kind `action` (e.g. `government-procurement`) for a
     /// subject on `today` (yyyy-MM-dd).
@@ -83,7 +83,8 @@ public enum CheckDecider {
     /// - Parameters:
     ///   - listings: active listings of the subject itself.
     ///   - relatedListings: active listings of organisations the subject is a related person of
-    ///     (legal representative, principal, actual controller — seeds 001 §三(三)5, 004), with its role.
+    ///     (legal representative, principal, actual controller — Shaanxi Plan 三(三)5, Huzhou
+    ///     Judgment-Debtor Opinions 三), with its role.
     ///
     /// Listings that are removed, pending, that end before `today` or that start after it are
     /// ignored. A measure applies when its department is `department` or `*` (a generic measure,

@@ -17,7 +17,7 @@ import MeshProtocol
 /// | `areaName`, `publishDate`, others | province, publication date … | kept in `sourceFields` only |
 ///
 /// Values may be JSON strings or numbers. Every debtor on the list is a joint-punishment target
-/// (seed 004_3dfb1395f1f453ed.txt), hence severity `.severe`. Errors name the court's field.
+/// (Huzhou Judgment-Debtor Opinions 三), hence severity `.severe`. Errors name the court's field.
 public enum CourtDebtorRow {
     /// Builds the record for one list entry.
     ///

@@ -32,7 +32,7 @@ public enum Performance: String, Codable, Sendable, CaseIterable, Hashable {
     case breached
 }
 
-/// Severity of dishonest conduct, seed 000 §15: general (一般), serious (较重), severe (严重).
+/// Severity of dishonest conduct, Siyang Measures Art. 15: general (一般), serious (较重), severe (严重).
 public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
     case general
     case serious

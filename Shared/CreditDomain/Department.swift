@@ -31,9 +31,9 @@ public struct Department: RawRepresentable, Codable, Sendable, Hashable, Compara
     public static let ndrc: Department = "ndrc"
     public static let tax: Department = "tax"
 
-    /// `*`: every department. Used only as the department of a generic catalogue measure (seeds
-    /// 000_e414fe3f42ed7aea.txt §18, 001_39879157d47ddbdf.txt, 004_3dfb1395f1f453ed.txt §7), which
-    /// `MeasureCatalogue.measures(for:action:)` gives to any department. It is not a department code:
+    /// `*`: every department. Used only as the department of a generic catalogue measure (Siyang Measures
+    /// Art. 18, Shaanxi Plan 三(三)1 and 3, Huzhou Joint Reward and Punishment Opinions items 7 and 10),
+    /// which `MeasureCatalogue.measures(for:action:)` gives to any department. It is not a department code:
     /// `init(validating:)` refuses it, so no interceptor, key or CLI argument can be `*`.
     public static let anyDepartment: Department = "*"
 

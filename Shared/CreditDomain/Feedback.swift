@@ -1,6 +1,7 @@
-/// What an interceptor reports to sanction-dispatch for a check that matched a listing (执行反馈,
-/// seed 004): which department did what to whom, under which listing and measure. Sent as the
-/// `feedback.block` event of the interceptor's stream and forwarded until dispatch acknowledges it.
+/// What an interceptor reports to sanction-dispatch for a check that matched a listing (执行反馈, Huzhou Joint
+/// Reward and Punishment Opinions item 1, Huzhou Judgment-Debtor Opinions 二(三)3): which department did what
+/// to whom, under which listing and measure. Sent as the `feedback.block` event of the interceptor's stream
+/// and forwarded until dispatch acknowledges it.
 public struct CheckFeedback: Codable, Sendable, Hashable {
     public var checkID: String
     public var department: Department
@@ -31,7 +32,7 @@ public struct CheckFeedback: Codable, Sendable, Hashable {
 }
 
 /// A repair application (信用修复) for one listing and its decision by the initiating department
-/// (seed 001 §三(三)6: after repair, stop disclosure and terminate joint punishment).
+/// (Shaanxi Plan 三(三)6: after repair, stop disclosure and terminate joint punishment).
 public struct RepairApplication: Codable, Sendable, Hashable {
     public enum Status: String, Codable, Sendable {
         case pending, approved, rejected
@@ -40,10 +41,10 @@ public struct RepairApplication: Codable, Sendable, Hashable {
     public var id: String
     public var listingID: String
     public var subjectID: String
-    /// The department that initiated the listing: only it may decide (seed 004, 失信信息管理).
+    /// The department that initiated the listing: only it may decide (Huzhou Judgment-Debtor Opinions 二(三)2).
     public var initiator: Department
     public var applicant: String?
-    /// The credit commitment the subject makes (seed 001 requires one).
+    /// The credit commitment the subject makes (the Shaanxi Plan 三(一)1 requires one).
     public var commitment: String
     public var reason: String
     public var status: Status

@@ -1,4 +1,5 @@
-/// The grade of the public credit comprehensive evaluation (公共信用综合评价, seed 002).
+/// The grade of the public credit comprehensive evaluation (公共信用综合评价, Haitang Plan (五), Shaanxi Plan
+/// 三(二)3).
 public enum CreditGrade: String, Codable, Sendable, CaseIterable, Comparable {
     case A, B, C, D
 
@@ -7,7 +8,7 @@ public enum CreditGrade: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// The class of "double random, one public" (双随机、一公开) supervision a grade leads to: good credit
 /// and low risk → a lower sampling ratio and frequency; ordinary → the normal ratio; dishonest and
-/// high risk → a higher ratio (seeds 001_39879157d47ddbdf.txt §4, 002_10269c086428049a.txt (六)).
+/// high risk → a higher ratio (Shaanxi Plan 三(二)4, Haitang Plan (六)).
 public enum SupervisionClass: String, Codable, Sendable, CaseIterable {
     case reduced
     case normal
@@ -53,7 +54,8 @@ public struct GradeResult: Codable, Sendable, Equatable {
 /// | any other kind | 0 |
 ///
 /// The total is then held within 0…100 (so commendations cannot lift a score above 100, and the order
-/// of records does not matter). Grades and supervision classes (seeds 001, 002):
+/// of records does not matter). Grades and supervision classes (Shaanxi Plan 三(二)4,
+/// Haitang Plan (六)):
 ///
 /// | score | grade | supervision |
 /// |---|---|---|
@@ -62,7 +64,7 @@ public struct GradeResult: Codable, Sendable, Equatable {
 /// | ≥ 60 | C | increased |
 /// | < 60 | D | increased |
 ///
-/// Departments may add industry models (行业信用评价模型, seed 002); this is the public baseline.
+/// Departments may add industry models (行业信用评价模型, Haitang Plan (五)); this is the public baseline.
 public enum GradingRules {
     public static let baseScore = 100
 

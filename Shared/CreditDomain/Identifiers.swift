@@ -1,8 +1,8 @@
 import Foundation
 
 /// Validation of the two subject identifier schemes (DOMAIN.md, "Identifiers"). Every record,
-/// listing and disclosure is keyed by the identifier (seeds 000, 001), so a bad one is refused with
-/// a reason naming the field, never stored.
+/// listing and disclosure is keyed by the identifier (Siyang Measures Art. 9, Shaanxi Plan 三(二)1),
+/// so a bad one is refused with a reason naming the field, never stored.
 public enum Identifiers {
     // MARK: - Unified social credit code (GB 32100-2015)
 
@@ -271,7 +271,8 @@ public enum Identifiers {
         return residentIDCheckCharacters[sum % 11]
     }
 
-    /// Masks a personal identifier for public output (seeds 000 §13, 001 §(四)5: privacy is protected).
+    /// Masks a personal identifier for public output (Siyang Measures Art. 13, Shaanxi Plan 三(四)5: privacy
+    /// is protected).
     ///
     /// - A resident ID keeps its first 6 and last 4 characters: `330102********123X`.
     /// - A unified social credit code (an organisation) is returned unchanged. An all-digit text that

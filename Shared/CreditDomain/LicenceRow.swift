@@ -1,6 +1,6 @@
 /// One administrative licence (行政许可) in the national double-publicity (双公示) field codes, as a
 /// CSV row or JSON object, turned into a `CreditRecord` of kind `.licence`. Licences are published
-/// within 7 working days of the decision (seeds 001_39879157d47ddbdf.txt, 003_7ff829019d3c8b6b.txt).
+/// within 7 working days of the decision (Shaanxi Plan 三(四)3, Otog Front Banner Plan 四(一)).
 ///
 /// Field codes may come in upper or lower case; empty values count as absent.
 ///

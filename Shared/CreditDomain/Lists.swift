@@ -1,10 +1,10 @@
 /// The three lists (名单) of DOMAIN.md.
 public enum ListType: String, Codable, Sendable, CaseIterable, Hashable {
-    /// 失信联合惩戒对象名单 / 严重失信主体名单 (seeds 001, 002).
+    /// 失信联合惩戒对象名单 / 严重失信主体名单 (Shaanxi Plan 三(三)1, Haitang Plan (七)).
     case black
-    /// 重点关注对象名单 (seeds 001, 002).
+    /// 重点关注对象名单 (Shaanxi Plan 三(三)1, Haitang Plan (七)).
     case keyAttention = "key-attention"
-    /// 红名单, 诚信典型 (seed 004 §7).
+    /// 红名单, 诚信典型 (Huzhou Joint Reward and Punishment Opinions items 6, 7 and 16).
     case red
 }
 
@@ -36,9 +36,9 @@ public struct Listing: Codable, Sendable, Hashable, Identifiable {
     public var sourceRecord: String?
     public var status: Status
     public var removalReason: String?
-    /// The related persons of the listed organisation the registry knew when the listing was made
-    /// (legal representative, principal, actual controller — seeds 001 §三(三)5, 004); measures
-    /// whose targets name their role reach them too.
+    /// The related persons of the listed organisation the registry knew when the listing was made (legal
+    /// representative, principal, actual controller — Shaanxi Plan 三(三)5, Huzhou Judgment-Debtor Opinions
+    /// 三); measures whose targets name their role reach them too.
     public var relatedPersons: [RelatedPerson]?
     /// Last day (yyyy-MM-dd) on which the subject may object before a pending listing takes effect.
     public var objectionDeadline: String?

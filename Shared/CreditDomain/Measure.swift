@@ -27,7 +27,7 @@ public enum MeasureTarget: String, Codable, Sendable, CaseIterable {
     case principal
     case actualController = "actual-controller"
     /// The children of the listed subject and of its legal representative, principal and actual
-    /// controller: seed 004_3dfb1395f1f453ed.txt, 市教育局, "限制失信被执行人及失信被执行人的法定代表人、
+    /// controller: Huzhou Judgment-Debtor Opinions 三 (市教育局), "限制失信被执行人及失信被执行人的法定代表人、
     /// 主要负责人、影响债务履行的直接责任人员、实际控制人子女就读高收费私立学校".
     ///
     /// A child has no listing of its own and the school knows the child by the parent, so the
@@ -51,7 +51,9 @@ public struct Measure: Codable, Sendable, Hashable, Identifiable {
     public var targets: [MeasureTarget]
     public var effect: MeasureEffect
     public var basis: String
-    /// The seed document the measure is taken from (e.g. `004_3dfb1395f1f453ed.txt`).
+    /// Where the measure is stated: the document's short name (README.md, "The rules it implements")
+    /// and its section, article or item, e.g. `Huzhou Judgment-Debtor Opinions, 三 (市财政局)` or
+    /// `Siyang Measures, Art. 18`. Optional; carried as given.
     public var source: String?
 
     /// Applied by every department: `department` is `*` (`Department.anyDepartment`).
@@ -85,9 +87,10 @@ public struct MeasureCatalogue: Codable, Sendable, Hashable {
 
     /// Measures a department applies to one of its actions: its own measures and the generic ones of
     /// department `*` (`Department.anyDepartment`), which every department applies — the measures by
-    /// severity of seed 000_e414fe3f42ed7aea.txt §18 and 001_39879157d47ddbdf.txt, the red-list
-    /// incentives of seed 004_3dfb1395f1f453ed.txt §7. Generic and own measures add up; the
-    /// department's own come first, then the generic ones, each in catalogue order.
+    /// severity of the Siyang Measures Art. 18 and the Shaanxi Plan 三(三)1 and 3, the administrative
+    /// punishment of the Huzhou Joint Reward and Punishment Opinions item 10 and its red-list incentives,
+    /// item 7. Generic and own measures add up; the department's own come first, then the generic ones,
+    /// each in catalogue order.
     public func measures(for department: Department, action: String) -> [Measure] {
         let applicable = measures.filter {
             ($0.department == department || $0.department == .anyDepartment) && $0.actions.contains(action)

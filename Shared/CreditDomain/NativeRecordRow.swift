@@ -22,10 +22,10 @@ import MeshProtocol
 /// | `relatedPersons` | | array of `{role, name, personID, from, until}`; in CSV the columns `legalRepresentative`, `legalRepresentativeID` |
 /// | `aliases` | | array of `{scheme, value}`; in CSV the columns `businessRegistrationNumber`, `organisationCode` |
 ///
-/// `category` of an other-administrative-act must be one of seed 001's acts (001_39879157d47ddbdf.txt):
+/// `category` of an other-administrative-act must be one of the acts of the Shaanxi Plan 三(四)3:
 /// 行政强制, 行政确认, 行政征收, 行政给付, 行政裁决, 行政补偿, 行政奖励, 行政监督检查 (with or without 行政).
 public enum NativeRecordRow {
-    /// The kinds of other administrative acts (seed 001), by their short name.
+    /// The kinds of other administrative acts (Shaanxi Plan 三(四)3), by their short name.
     public static let administrativeActs = ["强制", "确认", "征收", "给付", "裁决", "补偿", "奖励", "监督检查"]
 
     /// The kind a row claims, read first so authority can be checked before anything else.

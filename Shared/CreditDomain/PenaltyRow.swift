@@ -1,8 +1,9 @@
 import Foundation
 
-/// One administrative penalty (行政处罚) in the national double-publicity (双公示) field codes, as a
-/// CSV row or JSON object, turned into a `CreditRecord` of kind `.penalty`. Penalties are published
-/// within 7 working days of the decision (seeds 001, 003), so every department exports these fields.
+/// One administrative penalty (行政处罚) in the national double-publicity (双公示) field codes, as a CSV row or
+/// JSON object, turned into a `CreditRecord` of kind `.penalty`. Penalties are published within 7 working
+/// days of the decision (Shaanxi Plan 三(四)3, Otog Front Banner Plan 四(一)), so every department exports
+/// these fields.
 ///
 /// Field codes may come in upper or lower case (they are upper-cased); empty values count as absent.
 ///

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Grades an administrative penalty as general (一般), serious (较重) or severe (严重), the three
-/// degrees of dishonest conduct of seed 000 §15 (000_e414fe3f42ed7aea.txt), from the penalty
-/// categories (处罚类别, `CF_CFLB`) and the fine (`CF_NR_FK`, in 万元).
+/// Grades an administrative penalty as general (一般), serious (较重) or severe (严重), the three degrees of
+/// dishonest conduct of the Siyang Measures Art. 15, from the penalty categories (处罚类别, `CF_CFLB`) and the
+/// fine (`CF_NR_FK`, in 万元).
 ///
 /// | rule | severity |
 /// |---|---|
@@ -12,13 +12,13 @@ import Foundation
 /// | fine ≥ `seriousFineThreshold` (default 5 万元) | serious |
 /// | anything else (警告, 通报批评, a small fine) | general |
 ///
-/// The highest severity any rule gives wins. The old statutory category 暂扣或者吊销许可证 (or 执照)
-/// names both a suspension and a revocation; read alone it counts as the milder suspension (serious),
-/// since seed 001 warns against stretching credit measures (防止滥用、泛用信用手段) — a revocation
-/// spelled out in another category (吊销营业执照) is still severe.
-/// The thresholds and keywords are configuration (`registry.severity.*`, docs/CONFIG.md): the seeds
-/// leave the amounts to each department's standards. Tax arrears, breached commitments and
-/// contracts have rules of their own (`severity(of:)`); a severity the source states wins over all.
+/// The highest severity any rule gives wins. The old statutory category 暂扣或者吊销许可证 (or 执照) names both a
+/// suspension and a revocation; read alone it counts as the milder suspension (serious), since the Shaanxi
+/// Plan 四(二) warns against stretching credit measures (防止滥用、泛用信用手段) — a revocation spelled out in another
+/// category (吊销营业执照) is still severe. The thresholds and keywords are configuration (`registry.severity.*`,
+/// docs/CONFIG.md): the rules leave the amounts to each department's standards (Siyang Measures Art. 15).
+/// Tax arrears, breached commitments and contracts have rules of their own (`severity(of:)`); a severity
+/// the source states wins over all.
 public struct SeverityRules: Sendable, Hashable {
     /// Fine in 万元 from which a penalty is at least serious (`registry.severity.seriousFine`).
     public var seriousFineThreshold: Double
@@ -34,9 +34,10 @@ public struct SeverityRules: Sendable, Hashable {
     public var taxArrearsSeriousAmount: Double
     /// Arrears in 元 from which they are severe (`registry.severity.taxArrearsSevere`, default 1 000 000).
     public var taxArrearsSevereAmount: Double
-    /// A breached credit commitment (`registry.severity.breachedCommitment`, default serious: seed
-    /// 000_e414fe3f42ed7aea.txt §12 puts breaches of commitments on the credit record, and a commitment
-    /// let the subject skip checks, so breaking it weighs more than a plain lapse).
+    /// A breached credit commitment (`registry.severity.breachedCommitment`, default serious: the Shaanxi
+    /// Plan 三(一)1 puts breaches of commitments on the credit record and punishes them (so does the Haitang
+    /// Plan (一)), and a commitment let the subject skip checks, so breaking it weighs more than a plain
+    /// lapse).
     public var breachedCommitment: Severity
     /// A breached contract (`registry.severity.breachedContract`, default general).
     public var breachedContract: Severity
@@ -94,10 +95,10 @@ public struct SeverityRules: Sendable, Hashable {
         return .general
     }
 
-    /// The severity a record gets when its source gave none: penalties by category and fine, court
-    /// debtors severe (004_3dfb1395f1f453ed.txt: every listed debtor is a joint-punishment target), tax
-    /// arrears by amount, breached commitments and contracts by their rule; nil for a record that is
-    /// not negative.
+    /// The severity a record gets when its source gave none: penalties by category and fine, court debtors
+    /// severe (Huzhou Judgment-Debtor Opinions 三: every listed debtor is a joint-punishment target), tax
+    /// arrears by amount, breached commitments and contracts by their rule; nil for a record that is not
+    /// negative.
     public func severity(of record: CreditRecord) -> Severity? {
         guard record.isNegative else { return nil }
         switch record.kind {

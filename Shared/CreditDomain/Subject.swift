@@ -1,4 +1,5 @@
-/// The five subject kinds of seed 004 (五类主体), plus individual businesses (个体工商户).
+/// The five subject kinds (五类主体) of the Huzhou Joint Reward and Punishment Opinions 一(二) and item 2, plus
+/// individual businesses (个体工商户).
 public enum SubjectKind: String, Codable, Sendable, CaseIterable, Hashable {
     /// 法人 and other enterprises.
     case enterprise
@@ -71,8 +72,8 @@ public struct SubjectID: Codable, Sendable, Hashable, CustomStringConvertible {
     public var description: String { value }
 }
 
-/// A related person of an organisation (seeds 001 §三(三)5, 004): legal representative, principal
-/// responsible person, actual controller.
+/// A related person of an organisation (Shaanxi Plan 三(三)5, Huzhou Judgment-Debtor Opinions 三): legal
+/// representative, principal responsible person, actual controller.
 public struct RelatedPerson: Codable, Sendable, Hashable {
     public enum Role: String, Codable, Sendable, CaseIterable {
         case legalRepresentative = "legal-representative"

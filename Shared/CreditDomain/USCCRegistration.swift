@@ -17,8 +17,8 @@
 /// | `N` 农业 | `1` 组级 · `2` 村级 · `3` 乡镇级集体经济组织 · `9` 其他 | enterprise |
 /// | `Y` 其他 | `1` | enterprise |
 ///
-/// The five subject kinds are seed 004's (004_3dfb1395f1f453ed.txt, 五类主体) plus individual
-/// businesses; an explicit subject category in a record (`CF_XDR_LB`) refines this.
+/// The five subject kinds are those of the Huzhou Joint Reward and Punishment Opinions 一(二) (五类主体) plus
+/// individual businesses; an explicit subject category in a record (`CF_XDR_LB`) refines this.
 public struct USCCRegistration: Sendable, Hashable {
     public var authority: Character
     public var type: Character

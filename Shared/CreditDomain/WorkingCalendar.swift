@@ -8,8 +8,8 @@ import Yams
 /// year.
 ///
 /// The deadlines it serves: licences and penalties published within 7 working days of the decision
-/// (seeds 001_39879157d47ddbdf.txt, 003_7ff829019d3c8b6b.txt; 5 + 2 working days in
-/// 000_e414fe3f42ed7aea.txt §16), credit commitments within 3 working days (000 §12).
+/// (Shaanxi Plan 三(四)3, Otog Front Banner Plan 四(一); 5 + 2 working days in Siyang Measures
+/// Art. 16), credit commitments within 3 working days (Siyang Measures Art. 12).
 ///
 /// Dates are ISO `yyyy-MM-dd` strings in the proleptic Gregorian calendar; weekdays are computed
 /// arithmetically, never from the host's zone or locale.

@@ -7,12 +7,12 @@ import Testing
 
     @Test func loadsTheShippedCatalogue() throws {
         let catalogue = try CatalogueLoader.load(contentsOf: catalogueURL)
-        #expect(catalogue.version == "2026.2")
+        #expect(catalogue.version == "2026.3")
         #expect(catalogue.measures.count >= 30)
         #expect(catalogue.measures.allSatisfy { !$0.basis.isEmpty && $0.source != nil })
     }
 
-    /// The actions the demo and the interceptors rely on (seed 004_3dfb1395f1f453ed.txt, section 三).
+    /// The actions the demo and the interceptors rely on (Huzhou Judgment-Debtor Opinions, section 三).
     @Test(arguments: [
         ("finance", "government-procurement", ListType.black, MeasureEffect.block, MeasureTarget.subject),
         ("finance", "public-bidding", .black, .block, .subject),
@@ -65,10 +65,10 @@ import Testing
         }
     }
 
-    /// Every incentive sits on an action that also has a black-list measure, so one check can show
-    /// both and that the punishment wins. Exception: the generic green channel for public services
-    /// (seed 004_3dfb1395f1f453ed.txt §7) has no punishment counterpart, because no seed restricts
-    /// public services as such (防止滥用、泛用信用手段, seed 001_39879157d47ddbdf.txt).
+    /// Every incentive sits on an action that also has a black-list measure, so one check can show both and
+    /// that the punishment wins. Exception: the generic green channel for public services (Huzhou Joint
+    /// Reward and Punishment Opinions, item 7) has no punishment counterpart, because none of the rules
+    /// restricts public services as such (防止滥用、泛用信用手段, Shaanxi Plan 四(二)).
     @Test func everyFastTrackActionAlsoHasABlackListMeasure() {
         let incentiveOnly: Set<String> = ["public-service-application"]
         for incentive in shippedCatalogue.measures where incentive.effect == .fastTrack {
@@ -113,11 +113,11 @@ import Testing
         let json = """
             {"version": "2026.1", "measures": [{"id": "market.x", "department": "market", "title": "T",
              "actions": ["license-approval"], "lists": ["red"], "targets": ["subject"], "effect": "fast-track",
-             "basis": "seed 004 §7", "source": "004_3dfb1395f1f453ed.txt"}]}
+             "basis": "绿色通道", "source": "Huzhou Joint Reward and Punishment Opinions, item 7"}]}
             """
         let catalogue = try CatalogueLoader.load(yaml: json)
         #expect(catalogue.measures.first?.effect == .fastTrack)
-        #expect(catalogue.measures.first?.source == "004_3dfb1395f1f453ed.txt")
+        #expect(catalogue.measures.first?.source == "Huzhou Joint Reward and Punishment Opinions, item 7")
     }
 
     @Test func refusesADuplicateID() {

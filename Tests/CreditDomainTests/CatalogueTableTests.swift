@@ -12,7 +12,7 @@ import Testing
             listings: [CheckDeciderTests.listing("L-1", list)], catalogue: shippedCatalogue)
     }
 
-    /// Seed 004_3dfb1395f1f453ed.txt, section 三 "联合惩戒实施单位和职责要求": every department with
+    /// Huzhou Judgment-Debtor Opinions, section 三 "联合惩戒实施单位和职责要求": every department with
     /// measures against dishonest judgment debtors, one of its actions, and the decision for a
     /// black-listed subject. (市委政法委, 市中级法院 and 市检察院 are listed there too, but coordinate,
     /// initiate or prosecute: no transaction of theirs is checked.)
@@ -46,13 +46,17 @@ import Testing
         ("housing-fund", "housing-fund-withdrawal", .review),  // 市公积金中心
         ("human-resources", "pension-payment", .review),  // 市人力社保局
     ])
-    func decidesSeed004SectionThree(department: String, action: String, decision: Decision) {
+    func decidesJudgmentDebtorSectionThree(department: String, action: String, decision: Decision) {
         let outcome = Self.decide(Department(rawValue: department), action, .black)
         #expect(outcome.decision == decision, "\(department) \(action): \(outcome.reason)")
         let first = outcome.matched.first
         #expect(first?.measureID.hasPrefix(department + ".") == true, "the department's own measure is named first")
         let measure = shippedCatalogue.measures.first { $0.id == first?.measureID }
-        #expect(measure?.source == "004_3dfb1395f1f453ed.txt")
+        // The source names the department's paragraph of section 三, and the basis quotes it.
+        let source = measure?.source ?? ""
+        #expect(source.hasPrefix("Huzhou Judgment-Debtor Opinions, 三 ("), "\(source)")
+        let paragraph = String(source.drop(while: { $0 != "(" }).dropFirst().prefix(while: { $0 != ")" }))
+        #expect(!paragraph.isEmpty && measure?.basis.contains(paragraph + "：") == true, "\(source)")
         #expect(measure?.basis.contains("合作备忘录") == true)
     }
 
@@ -85,11 +89,13 @@ import Testing
         #expect(outcome.matched.first?.measureID == measureID, "\(outcome.matched.map(\.measureID))")
     }
 
-    @Test func genericMeasuresCiteTheirSeeds() {
+    @Test func genericMeasuresCiteTheirSources() {
         let generic = shippedCatalogue.measures.filter(\.isGeneric)
         #expect(generic.count >= 10)
-        let sources = Set(generic.compactMap(\.source))
-        #expect(sources == ["000_e414fe3f42ed7aea.txt", "001_39879157d47ddbdf.txt", "004_3dfb1395f1f453ed.txt"])
+        // Each source is "document, section"; the generic measures come from three documents.
+        let documents = Set(generic.compactMap { $0.source?.split(separator: ",").first.map(String.init) })
+        #expect(documents == ["Siyang Measures", "Shaanxi Plan", "Huzhou Joint Reward and Punishment Opinions"])
+        #expect(generic.allSatisfy { $0.source?.contains(", ") == true })
         #expect(generic.allSatisfy { $0.department == .anyDepartment && $0.id.hasPrefix("general.") })
     }
 

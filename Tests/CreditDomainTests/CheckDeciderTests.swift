@@ -76,7 +76,8 @@ import Testing
     @Test func reviewsAKeyAttentionSubject() {
         let outcome = Self.decide(.market, "license-approval", [Self.listing("K-1", .keyAttention, initiator: .market)])
         #expect(outcome.decision == .review)
-        // The market's own measure first, then the generic one of seed 001 that every department applies.
+        // The market's own measure first, then the generic one (Shaanxi Plan 三(三)1) that every department
+        // applies.
         #expect(outcome.matched.map(\.measureID) == ["market.key-attention-inspection", "general.key-attention-supervision"])
         #expect(
             outcome.reason.hasPrefix(

@@ -60,7 +60,7 @@ let calendarURL: URL = catalogueURL.deletingLastPathComponent().appendingPathCom
         #expect(calendar.adding(workingDays: 2, to: "2026-09-30") == "2026-10-09")
         #expect(calendar.adding(workingDays: 3, to: "2026-09-30") == "2026-10-10")
         #expect(calendar.adding(workingDays: 4, to: "2026-09-30") == "2026-10-12")
-        // Seven working days (双公示, seed 001) from the decision.
+        // Seven working days (双公示, Shaanxi Plan 三(四)3) from the decision.
         #expect(calendar.adding(workingDays: 7, to: "2026-09-30") == "2026-10-15")
         #expect(calendar.isWorkingDay("2026-10-10"))
         #expect(!calendar.isWorkingDay("2026-10-01"))
@@ -76,7 +76,7 @@ let calendarURL: URL = catalogueURL.deletingLastPathComponent().appendingPathCom
         // Friday 13 February + 1: the make-up Saturday; + 2: after the nine-day holiday.
         #expect(calendar.adding(workingDays: 1, to: "2026-02-13") == "2026-02-14")
         #expect(calendar.adding(workingDays: 2, to: "2026-02-13") == "2026-02-24")
-        // Commitments within 3 working days (seed 000 §12) from Thursday 2026-04-02 over 清明.
+        // Commitments within 3 working days (Siyang Measures Art. 12) from Thursday 2026-04-02 over 清明.
         #expect(calendar.adding(workingDays: 3, to: "2026-04-02") == "2026-04-08")
         #expect(calendar.adding(workingDays: -1, to: "2026-02-24") == "2026-02-14")
     }

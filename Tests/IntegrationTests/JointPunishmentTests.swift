@@ -42,7 +42,8 @@ struct JointPunishmentTests {
         let shixin = BuiltProducts.packageRoot.appendingPathComponent("demo/court-shixin.json").path
         #expect(try ctl("import", "--as", "court", "--format", "shixin", shixin).status == 0)
 
-        // The company is blocked at commerce, and so is its legal representative (seed 004: 失信被执行人的法定代表人 …).
+        // The company is blocked at commerce, and so is its legal representative (Huzhou Judgment-Debtor
+        // Opinions 三, 市商务局: 失信被执行人的法定代表人 …).
         #expect(try await eventually { try check("commerce", Self.company, "hotel-booking-4star")["decision"] == "block" }, "\(logs())")
         let representative = try check("commerce", Self.legalRepresentative, "hotel-booking-4star")
         #expect(representative["decision"] == "block", "\(representative)")

@@ -80,7 +80,9 @@ final class TestClock: Sendable {
         let listing = try await initiate()
         _ = try await handler.object(listing.id, reason: "已履行完毕")
         clock.set("2026-10-20")
-        #expect(try await handler.runDue().activated.isEmpty, "suspended while the objection is verified (seed 004)")
+        #expect(
+            try await handler.runDue().activated.isEmpty,
+            "suspended while the objection is verified (Huzhou Joint Reward and Punishment Opinions, item 18)")
         await #expect { _ = try await handler.confirm(listing.id, by: "finance") } throws: { ($0 as? ReplyError)?.code == .forbidden }
         let confirmed = try await handler.confirm(listing.id, by: "market")
         #expect(confirmed.status == .active && confirmed.objection == nil && confirmed.start == "2026-10-20")

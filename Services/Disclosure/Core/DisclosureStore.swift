@@ -4,7 +4,8 @@ import Foundation
 import GRDB
 import MeshProtocol
 
-/// A penalty as the public sees it (双公示, seeds 001, 003): personal identifiers masked.
+/// A penalty as the public sees it (双公示, Shaanxi Plan 三(四)3, Otog Front Banner Plan 四(一)): personal
+/// identifiers masked.
 public struct PublicPenalty: Codable, Sendable, Equatable {
     public var recordID: String
     public var subject: String
@@ -17,7 +18,8 @@ public struct PublicPenalty: Codable, Sendable, Equatable {
     public var publicityEnd: String?
 }
 
-/// A black-list entry as the public sees it (seeds 000 §17, 004): personal identifiers masked.
+/// A black-list entry as the public sees it (Siyang Measures Art. 17, Huzhou Joint Reward and Punishment
+/// Opinions item 16): personal identifiers masked.
 public struct PublicListing: Codable, Sendable, Equatable {
     public var listingID: String
     public var list: String
@@ -73,7 +75,7 @@ struct PenaltyDisclosureApplier: StreamApplier {
 }
 
 /// Follows dispatch: black and red listings are published while active; a removal (repair,
-/// revocation) takes them out of public view at once (seed 001 §三(三)6: stop disclosing).
+/// revocation) takes them out of public view at once (Shaanxi Plan 三(三)6: stop disclosing).
 struct ListingDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
         guard ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }

@@ -174,7 +174,8 @@ public struct Checker: Sendable {
                         outcome.matched.map(\.measureID).joined(separator: ","), replica.seq, replica.stale,
                         request.requester, request.reference,
                     ])
-                // Who asked, what, the answer and the replica seq it rested on (seed 004: 完整记录用户的访问、操作).
+                // Who asked, what, the answer and the replica seq it rested on (Huzhou Judgment-Debtor
+                // Opinions 二(三)4: 完整记录用户的访问、操作).
                 try AuditLog.append(
                     db, actor: BusServer.auditText(request.requester ?? "anonymous"), action: "check", subject: subjectKey,
                     detail: .object([

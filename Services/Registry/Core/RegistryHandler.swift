@@ -161,10 +161,10 @@ public struct RegistryHandler: RequestHandler {
         return result
     }
 
-    /// A department submits only the record kinds of its authority (`authority.<dept>.records`); the
-    /// court list is the courts' to publish (seed 004_3dfb1395f1f453ed.txt: 市中级法院 pushes 失信被执行人
-    /// to the platform). A single-kind format outside the authority refuses the whole request
-    /// (`forbidden`); native rows are checked one by one (`RowRefusal`).
+    /// A department submits only the record kinds of its authority (`authority.<dept>.records`); the court
+    /// list is the courts' to publish (Huzhou Judgment-Debtor Opinions 三, 市中级法院: pushes 失信被执行人 to the
+    /// platform). A single-kind format outside the authority refuses the whole request (`forbidden`);
+    /// native rows are checked one by one (`RowRefusal`).
     func checkAuthority(_ format: RecordFormat, department: String) throws(ReplyError) {
         guard let kind = format.recordKind else { return }
         try authority.enforce("records.import") { try $0.mayImport(kind, department: department) }

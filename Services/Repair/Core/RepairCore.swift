@@ -40,10 +40,10 @@ struct ListingsApplier: StreamApplier {
     }
 }
 
-/// repair's ops: `repair.apply` (a subject applies for one listing with a credit commitment, seed 001),
-/// `repair.approve` and `repair.reject` (only by the listing's initiating department), `repair.get`.
-/// An approval is announced as `repair.approved`; sanction-dispatch follows this stream and removes
-/// the listing, and every interceptor lifts it.
+/// repair's ops: `repair.apply` (a subject applies for one listing with a credit commitment, Shaanxi Plan
+/// 三(一)1), `repair.approve` and `repair.reject` (only by the listing's initiating department),
+/// `repair.get`. An approval is announced as `repair.approved`; sanction-dispatch follows this stream and
+/// removes the listing, and every interceptor lifts it.
 public struct RepairHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
@@ -56,8 +56,8 @@ public struct RepairHandler: RequestHandler {
     }
 
     /// Who may file an application for a subject: the credit office's operators (who take them from
-    /// subjects, seed 004 信用修复), or a department with authority over the listing. Without CURVE
-    /// (`--insecure`) anyone, as before.
+    /// subjects; the platform handles 信用修复, Huzhou Joint Reward and Punishment Opinions item 1), or a
+    /// department with authority over the listing. Without CURVE (`--insecure`) anyone, as before.
     func mayFile(for initiator: String, context: RequestContext) throws(ReplyError) {
         // A service's key is refused by the command's access rule.
         guard context.role == .department else { return }
@@ -130,8 +130,9 @@ public struct RepairHandler: RequestHandler {
             guard var application = try Self.application(id, in: db) else {
                 throw ReplyError(.notFound, "\(op): no application \(id)")
             }
-            // The initiating department decides on its listing (谁认定、谁修复; seed 004, 失信信息管理 2),
-            // or a department whose authority approves for that initiator (authority.<dept>.approves).
+            // The initiating department decides on its listing (谁认定、谁修复; Huzhou Judgment-Debtor Opinions
+            // 二(三)2), or a department whose authority approves for that initiator
+            // (authority.<dept>.approves).
             let initiator = application.initiator.rawValue
             try authority.enforce("\(op): \(application.listingID) was initiated by \(initiator)") {
                 try $0.mayDecide(forInitiator: initiator, department: department)

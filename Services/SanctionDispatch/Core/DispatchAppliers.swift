@@ -5,9 +5,9 @@ import GRDB
 import Logging
 import MeshProtocol
 
-/// Follows the registry: remembers subjects' names, and puts every court dishonest-debtor on the
-/// black list with the court as initiator (seed 004_3dfb1395f1f453ed.txt: 市中级法院 pushes the
-/// 失信被执行人 to the platform; every department then restricts them). Idempotent by source record.
+/// Follows the registry: remembers subjects' names, and puts every court dishonest-debtor on the black list
+/// with the court as initiator (Huzhou Judgment-Debtor Opinions 三: 市中级法院 pushes the 失信被执行人 to the platform;
+/// every department then restricts them). Idempotent by source record.
 struct RegistryApplier: StreamApplier {
     let store: ListingStore
     /// Term of an automatic court listing, in years (`dispatch.courtListingYears`, default 2).
@@ -77,7 +77,7 @@ extension RegistryApplier {
     }
 }
 
-/// Follows repair: an approved repair removes its listing (seed 001 §三(三)6: terminate joint
+/// Follows repair: an approved repair removes its listing (Shaanxi Plan 三(三)6: terminate joint
 /// punishment after repair), which the `list.removed` event then lifts at every interceptor.
 struct RepairApplier: StreamApplier {
     let store: ListingStore

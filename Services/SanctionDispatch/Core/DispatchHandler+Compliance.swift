@@ -15,7 +15,8 @@ public struct DepartmentCompliance: Codable, Sendable, Equatable {
     public var liftsConfirmed: Int
     /// Pushes older than the deadline with no acknowledgement yet.
     public var overdue: Int
-    /// True when `overdue` > 0: the department is lagging (seed 004 §15: 跟踪、监测、统计、评估).
+    /// True when `overdue` > 0: the department is lagging (Huzhou Joint Reward and Punishment Opinions
+    /// 三(三): 跟踪、监测、统计、评估, 通报并督促整改).
     public var flagged: Bool
     public var ackLatencyP50Seconds: Double?
     public var ackLatencyMaxSeconds: Double?

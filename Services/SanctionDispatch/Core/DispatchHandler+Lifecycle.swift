@@ -4,7 +4,8 @@ import Foundation
 import GRDB
 import MeshProtocol
 
-/// A listing's life after initiation: objection window, extension, expiry (seeds 001, 004 §17).
+/// A listing's life after initiation: objection window, extension, expiry (Shaanxi Plan 三(四)5, Huzhou Joint
+/// Reward and Punishment Opinions item 17).
 extension DispatchHandler {
     /// `list.object`, `list.confirm` and `list.extend`.
     func declareLifecycle(in commands: inout CommandTable) {
@@ -88,9 +89,9 @@ extension DispatchHandler {
         }
     }
 
-    /// What changes by the calendar alone: pending listings whose objection window has closed (and
-    /// carry no open objection) take effect; listings whose term has ended are removed (seed 004 §17).
-    /// Returns the listings changed. Run by `DispatchScheduler`; idempotent.
+    /// What changes by the calendar alone: pending listings whose objection window has closed (and carry no
+    /// open objection) take effect; listings whose term has ended are removed (Huzhou Joint Reward and
+    /// Punishment Opinions, item 17). Returns the listings changed. Run by `DispatchScheduler`; idempotent.
     @discardableResult
     public func runDue() async throws -> (activated: [String], expired: [String]) {
         let day = today()

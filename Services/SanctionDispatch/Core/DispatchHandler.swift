@@ -5,7 +5,8 @@ import GRDB
 import Logging
 import MeshProtocol
 
-/// Body of `list.initiate`: a department puts a subject on a list (发起, seed 004 §14).
+/// Body of `list.initiate`: a department puts a subject on a list (发起, Huzhou Joint Reward and Punishment
+/// Opinions, item 14).
 public struct InitiateRequest: Codable, Sendable {
     public var list: String
     public var subject: String
@@ -177,7 +178,7 @@ public struct DispatchHandler: RequestHandler {
             let kind = knownKind.flatMap(SubjectKind.init(rawValue:)) ?? subject.impliedKind
             let related = try store.relatedPersons(of: subject.value, in: db)
             // A black listing is notified first and takes effect after the objection window
-            // (seed 001: 依法依规, the subject's right to object; 异议处理).
+            // (Shaanxi Plan 四(二) 依法依规 and 三(四)5 异议投诉: the subject's right to object).
             return try store.add(
                 Listing(
                     id: "", list: list, subjectID: subject.value, subjectName: name, subjectKind: kind, initiator: initiator,
