@@ -2,7 +2,7 @@
 /// name, those the generic (`*`) measures name, and those the department declares as unrestricted
 /// (`interceptors.<dept>.actions`). An action outside them is refused, never allowed: a typo such as
 /// `goverment-procurement` would otherwise be answered `allow` exactly like a real action that
-/// nothing restricts, and the subject would escape the mandatory pre-check (逢办必查, seed 004).
+/// nothing restricts, and the subject would escape the mandatory pre-check (逢办必查, Shaanxi Plan 二(三)).
 public struct KnownActions: Sendable, Hashable {
     public let department: Department
     /// Every known action, sorted.
