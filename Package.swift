@@ -25,7 +25,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // MARK: - Shared libraries
@@ -72,7 +71,6 @@ let package = Package(
             dependencies: [
                 "Bus",
                 "CreditDomain",
-                "MeshProtocol",
                 "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,7 +103,12 @@ let package = Package(
         // MARK: - Services
         .target(
             name: "RegistryCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Registry/Core",
             swiftSettings: swiftSettings
         ),
@@ -117,7 +120,12 @@ let package = Package(
         ),
         .target(
             name: "GradingCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Grading/Core",
             swiftSettings: swiftSettings
         ),
@@ -130,8 +138,10 @@ let package = Package(
         .target(
             name: "DispatchCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/SanctionDispatch/Core",
@@ -145,7 +155,12 @@ let package = Package(
         ),
         .target(
             name: "RepairCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Repair/Core",
             swiftSettings: swiftSettings
         ),
@@ -158,8 +173,10 @@ let package = Package(
         .target(
             name: "DisclosureCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Disclosure/Core",
@@ -174,8 +191,10 @@ let package = Package(
         .target(
             name: "InterceptorCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Interceptor/Core",
@@ -190,9 +209,9 @@ let package = Package(
         .target(
             name: "CreditCtlCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryCore",
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryCore", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/CreditCtl/Core",
             swiftSettings: swiftSettings
@@ -208,7 +227,8 @@ let package = Package(
         .executableTarget(
             name: "CreditBench",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "InterceptorCore", "RegistryCore", "TestSupport", "ZeroMQ",
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "DispatchCore", "InterceptorCore", "RegistryCore",
+                "TestSupport", "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/Benchmarks",
@@ -224,29 +244,39 @@ let package = Package(
         ),
         .testTarget(
             name: "CreditDomainTests",
-            dependencies: ["CreditDomain"],
+            dependencies: ["CreditDomain", "MeshProtocol"],
             path: "Tests/CreditDomainTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BusTests",
-            dependencies: ["Bus", "ServiceKit", "TestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "MeshProtocol", "ServiceKit", "TestSupport", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/BusTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServiceCoreTests",
             dependencies: [
-                "RegistryCore", "DispatchCore", "InterceptorCore", "GradingCore", "RepairCore", "DisclosureCore",
-                "CreditCtlCore", "TestSupport",
+                "RegistryCore", "DispatchCore", "InterceptorCore", "CreditCtlCore",
+                "Bus", "CreditDomain", "MeshProtocol", "ServiceKit", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ServiceCoreTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "MeshProtocol", "Bus", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TestSupport", "MeshProtocol", "Bus", "ServiceKit", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings
         ),
