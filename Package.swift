@@ -70,7 +70,6 @@ let package = Package(
             name: "ServiceKit",
             dependencies: [
                 "Bus",
-                "CreditDomain",
                 "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
