@@ -90,6 +90,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RegistryProtocol",
+            dependencies: ["CreditDomain", "MeshProtocol"],
+            path: "Shared/RegistryProtocol",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TestSupport",
             dependencies: [
                 "ServiceKit", "MeshProtocol", "Bus", "ZeroMQ",
@@ -103,7 +109,7 @@ let package = Package(
         .target(
             name: "RegistryCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -208,7 +214,9 @@ let package = Package(
         .target(
             name: "CreditCtlCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryCore", "ZeroMQ",
+                // The operator's tool links no service's core: what it shares with the registry is
+                // in RegistryProtocol.
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryProtocol", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -261,7 +269,7 @@ let package = Package(
             name: "ServiceCoreTests",
             dependencies: [
                 "RegistryCore", "DispatchCore", "InterceptorCore", "CreditCtlCore",
-                "Bus", "CreditDomain", "MeshProtocol", "ServiceKit", "TestSupport",
+                "Bus", "CreditDomain", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
