@@ -82,6 +82,8 @@ let package = Package(
         .target(
             name: "HTTPSupport",
             dependencies: [
+                // Bus for `DecodingError.fieldDescription` (request bodies' errors name the field),
+                // which lives in Bus/RequestHandling.swift.
                 "Bus",
                 "MeshProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -268,8 +270,8 @@ let package = Package(
         .testTarget(
             name: "ServiceCoreTests",
             dependencies: [
-                "RegistryCore", "DispatchCore", "InterceptorCore", "CreditCtlCore",
-                "Bus", "CreditDomain", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
+                "RegistryCore", "DispatchCore", "DisclosureCore", "InterceptorCore", "CreditCtlCore",
+                "Bus", "CreditDomain", "HTTPSupport", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
