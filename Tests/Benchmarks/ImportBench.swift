@@ -52,7 +52,7 @@ enum ImportBench {
         let extra = ProcessInfo.processInfo.environment["CREDIT_IMPORT_ARGS"].map { $0.split(separator: " ").map(String.init) } ?? []
         let registryCPUBefore = cpuSeconds(pid: registry.pid)
         let childrenCPUBefore = childrenCPUSeconds()
-        let result = try Commands.run(
+        let result = try await Commands.run(
             "creditctl", ["import", "--as", "market", "--format", "xzcf", "--no-report", "--no-progress"] + extra + [csv], layout: layout)
         let seconds = (monotonicMicros() - start) / 1e6
         let creditctlCPU = childrenCPUSeconds() - childrenCPUBefore
