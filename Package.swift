@@ -245,6 +245,7 @@ let package = Package(
             dependencies: [
                 "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "DispatchCore", "InterceptorCore", "RegistryCore",
                 "TestSupport", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/Benchmarks",
