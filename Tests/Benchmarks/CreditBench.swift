@@ -162,7 +162,7 @@ struct ImportPart: AsyncParsableCommand {
 struct ImportStagesPart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-stages",
-        abstract: "The registry's import path in this process, one stage at a time.")
+        abstract: "The registry's import path in this process, one stage at a time, and its JSON beside Foundation's coders.")
 
     @Option(name: [.customLong("rows"), .customLong("import-rows")], help: "Penalty rows.")
     var rows = 200_000
