@@ -32,6 +32,7 @@ demo: up
 
 ## Propagation (1, 10, 50 interceptors), 1M-listing catch-up and checks, beside raw libzmq, SQLite and HTTP.
 ## One part: make bench BENCH=propagation|catch-up|checks|import|import-stages
+## Sizes: .build/release/credit-bench <part> --help (e.g. credit-bench catch-up --listings=200000).
 bench: deps
 	$(SWIFT) build -c release
 	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)

@@ -25,7 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // MARK: - Shared libraries
@@ -60,6 +62,8 @@ let package = Package(
             dependencies: [
                 "ZeroMQ",
                 "MeshProtocol",
+                // SHA-256 of the audit chain.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -71,8 +75,6 @@ let package = Package(
             name: "ServiceKit",
             dependencies: [
                 "Bus",
-                "CreditDomain",
-                "MeshProtocol",
                 "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +87,8 @@ let package = Package(
         .target(
             name: "HTTPSupport",
             dependencies: [
+                // Bus for `DecodingError.fieldDescription` (request bodies' errors name the field),
+                // which lives in Bus/RequestHandling.swift.
                 "Bus",
                 "MeshProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -93,10 +97,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RegistryProtocol",
+            dependencies: ["CreditDomain", "MeshProtocol"],
+            path: "Shared/RegistryProtocol",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TestSupport",
             dependencies: [
                 "ServiceKit", "MeshProtocol", "Bus", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Shared/TestSupport",
             swiftSettings: swiftSettings
@@ -105,7 +117,12 @@ let package = Package(
         // MARK: - Services
         .target(
             name: "RegistryCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Registry/Core",
             swiftSettings: swiftSettings
         ),
@@ -117,7 +134,12 @@ let package = Package(
         ),
         .target(
             name: "GradingCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Grading/Core",
             swiftSettings: swiftSettings
         ),
@@ -130,8 +152,10 @@ let package = Package(
         .target(
             name: "DispatchCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/SanctionDispatch/Core",
@@ -145,7 +169,12 @@ let package = Package(
         ),
         .target(
             name: "RepairCore",
-            dependencies: ["Bus", "ServiceKit", "CreditDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Repair/Core",
             swiftSettings: swiftSettings
         ),
@@ -158,8 +187,10 @@ let package = Package(
         .target(
             name: "DisclosureCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Disclosure/Core",
@@ -174,8 +205,10 @@ let package = Package(
         .target(
             name: "InterceptorCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Interceptor/Core",
@@ -190,9 +223,11 @@ let package = Package(
         .target(
             name: "CreditCtlCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryCore",
+                // The operator's tool links no service's core: what it shares with the registry is
+                // in RegistryProtocol.
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryProtocol", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/CreditCtl/Core",
             swiftSettings: swiftSettings
@@ -208,7 +243,9 @@ let package = Package(
         .executableTarget(
             name: "CreditBench",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "DispatchCore", "InterceptorCore", "RegistryCore", "TestSupport", "ZeroMQ",
+                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "DispatchCore", "InterceptorCore", "RegistryCore",
+                "TestSupport", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/Benchmarks",
@@ -224,29 +261,45 @@ let package = Package(
         ),
         .testTarget(
             name: "CreditDomainTests",
-            dependencies: ["CreditDomain"],
+            dependencies: ["CreditDomain", "MeshProtocol"],
             path: "Tests/CreditDomainTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BusTests",
-            dependencies: ["Bus", "ServiceKit", "TestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Bus", "MeshProtocol", "ServiceKit", "TestSupport", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/BusTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServiceCoreTests",
             dependencies: [
-                "RegistryCore", "DispatchCore", "InterceptorCore", "GradingCore", "RepairCore", "DisclosureCore",
-                "CreditCtlCore", "TestSupport",
+                "RegistryCore", "DispatchCore", "DisclosureCore", "InterceptorCore", "CreditCtlCore",
+                "Bus", "CreditDomain", "HTTPSupport", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ServiceCoreTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TestSupportTests",
+            dependencies: ["TestSupport"],
+            path: "Tests/TestSupportTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "MeshProtocol", "Bus", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TestSupport", "MeshProtocol", "Bus", "ServiceKit", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import MeshProtocol
@@ -203,7 +204,24 @@ public enum AuditLog {
         seq: Int64, at: String, actor: String, action: String, subject: String?, detailText: String,
         previousHash: String
     ) -> String {
-        SHA256.hex([String(seq), at, actor, action, subject ?? "", detailText, previousHash].joined(separator: "\n"))
+        sha256Hex([String(seq), at, actor, action, subject ?? "", detailText, previousHash].joined(separator: "\n"))
+    }
+
+    /// The SHA-256 digest (swift-crypto) of the UTF-8 bytes of `text` as 64 lowercase hex digits:
+    /// the chain's format since its first entry.
+    static func sha256Hex(_ text: String) -> String {
+        sha256Hex(Array(text.utf8))
+    }
+
+    static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(bytes)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }
 

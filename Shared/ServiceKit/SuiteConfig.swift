@@ -132,6 +132,28 @@ public struct SuiteConfig: Sendable {
         return text
     }
 
+    /// The values of the file's keys that start with `prefix` (`authority.`, `registry.severity.`),
+    /// environment overrides applied, by key.
+    public func values(under prefix: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for key in fileValues.keys where key.hasPrefix(prefix) { values[key] = lookup(key)?.value }
+        return values
+    }
+
+    /// A section of keys (`authority.<dept>.records` …) read by `parse` with the file's name as its
+    /// source, or `fallback` when the file has no key in it; a failure names the section.
+    public func section<T>(
+        _ name: String, default fallback: T, parse: ([String: String], _ source: String) throws -> T
+    ) throws(ConfigError) -> T {
+        let values = values(under: name + ".")
+        guard !values.isEmpty else { return fallback }
+        do {
+            return try parse(values, file ?? "config")
+        } catch {
+            throw ConfigError(key: name, source: file ?? "config", reason: "\(error)")
+        }
+    }
+
     /// An HTTP listen address `host:port`.
     public func hostPort(_ key: String, default fallback: HostPort) throws(ConfigError) -> HostPort {
         guard let (text, source) = lookup(key) else { return fallback }

@@ -2,28 +2,53 @@ import Bus
 import Foundation
 import MeshProtocol
 import ServiceKit
-import ZeroMQ
+import Subprocess
 import Synchronization
+import SystemPackage
+import ZeroMQ
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Finds the built executables: `$CREDIT_BIN`, else `.build/debug` of the package.
+/// Finds the built executables and the repository they were built from.
 public enum BuiltProducts {
-    public static func directory(file: StaticString = #filePath) -> URL {
+    /// `$CREDIT_BIN`, else `.build/debug` of the package.
+    public static func directory() -> URL {
         if let bin = ProcessInfo.processInfo.environment["CREDIT_BIN"] { return URL(fileURLWithPath: bin) }
-        var url = URL(fileURLWithPath: "\(file)")
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                return url.appendingPathComponent(".build/debug")
-            }
-        }
-        return URL(fileURLWithPath: ".build/debug")
+        return (findPackageRoot() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).appendingPathComponent(".build/debug")
     }
 
-    public static var packageRoot: URL { directory().deletingLastPathComponent().deletingLastPathComponent() }
+    /// The repository's root: `findPackageRoot()`, else the current directory.
+    public static var packageRoot: URL {
+        findPackageRoot() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+
+    /// The first directory holding `Package.swift` and `config/catalogue.yaml`, looking up from the
+    /// current directory, then from the running executable (symbolic links resolved: SwiftPM's
+    /// `.build/release` is one), then from this source file; nil when none is found (a copied
+    /// binary run outside the repository).
+    public static func findPackageRoot(file: StaticString = #filePath) -> URL? {
+        var starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        if let executable = Bundle.main.executableURL { starts.append(executable.resolvingSymlinksInPath().deletingLastPathComponent()) }
+        starts.append(URL(fileURLWithPath: "\(file)").deletingLastPathComponent())
+        for start in starts {
+            var url = start.standardizedFileURL
+            while true {
+                if isPackageRoot(url) { return url }
+                let parent = url.deletingLastPathComponent()
+                if parent.path == url.path { break }
+                url = parent
+            }
+        }
+        return nil
+    }
+
+    private static func isPackageRoot(_ url: URL) -> Bool {
+        let manager = FileManager.default
+        return manager.fileExists(atPath: url.appendingPathComponent("Package.swift").path)
+            && manager.fileExists(atPath: url.appendingPathComponent("config/catalogue.yaml").path)
+    }
 }
 
 /// Free TCP ports on loopback for services a test starts.
@@ -226,7 +251,8 @@ public final class SuiteProcess: Sendable {
     deinit { stop(signal: SIGKILL) }
 }
 
-/// Runs a command to completion and returns its exit status and output.
+/// What a command that ran to completion left: its exit status (128 + the signal's number when a
+/// signal ended it, as shells report it) and its output.
 public struct CommandResult: Sendable {
     public var status: Int32
     public var stdout: String
@@ -234,22 +260,33 @@ public struct CommandResult: Sendable {
 }
 
 public enum Commands {
-    public static func run(_ executable: String, _ arguments: [String], layout: TestSuiteLayout) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = BuiltProducts.directory().appendingPathComponent(executable)
-        process.arguments = arguments
-        process.environment = layout.environment
-        process.currentDirectoryURL = BuiltProducts.packageRoot
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs a built executable of the suite to completion with the layout's environment, in the
+    /// repository's root.
+    public static func run(_ executable: String, _ arguments: [String], layout: TestSuiteLayout) async throws -> CommandResult {
+        try await run(
+            path: BuiltProducts.directory().appendingPathComponent(executable).path, arguments, environment: layout.environment,
+            in: BuiltProducts.packageRoot.path)
+    }
+
+    /// Runs the executable at `path` to completion. Standard output and error are read at the same
+    /// time (swift-subprocess), so a child that fills one pipe while the other is being read does
+    /// not block; each is kept up to `limit` bytes (more fails the run).
+    public static func run(
+        path: String, _ arguments: [String], environment: [String: String], in directory: String? = nil, limit: Int = 64 << 20
+    ) async throws -> CommandResult {
+        var variables: [Environment.Key: String] = [:]
+        for (name, value) in environment {
+            if let key = Environment.Key(rawValue: name) { variables[key] = value }
+        }
+        let result = try await Subprocess.run(
+            .path(FilePath(path)), arguments: Arguments(arguments), environment: .custom(variables),
+            workingDirectory: directory.map { FilePath($0) }, output: .string(limit: limit), error: .string(limit: limit))
+        let status: Int32 =
+            switch result.terminationStatus {
+            case .exited(let code): code
+            case .signaled(let signal): 128 + signal
+            }
+        return CommandResult(status: status, stdout: result.standardOutput, stderr: result.standardError)
     }
 }
 

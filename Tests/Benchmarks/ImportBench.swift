@@ -1,5 +1,6 @@
-import Foundation
 import Bus
+import CreditDomain
+import Foundation
 import GRDB
 import GRDBSQLite
 import MeshProtocol
@@ -52,7 +53,7 @@ enum ImportBench {
         let extra = ProcessInfo.processInfo.environment["CREDIT_IMPORT_ARGS"].map { $0.split(separator: " ").map(String.init) } ?? []
         let registryCPUBefore = cpuSeconds(pid: registry.pid)
         let childrenCPUBefore = childrenCPUSeconds()
-        let result = try Commands.run(
+        let result = try await Commands.run(
             "creditctl", ["import", "--as", "market", "--format", "xzcf", "--no-report", "--no-progress"] + extra + [csv], layout: layout)
         let seconds = (monotonicMicros() - start) / 1e6
         let creditctlCPU = childrenCPUSeconds() - childrenCPUBefore
@@ -106,7 +107,8 @@ enum ImportBench {
     // MARK: - Stages
 
     /// `credit-bench import-stages`: the registry's import path in this process, one stage at a time
-    /// on one thread (CSV and validation, JSON, the writer's transaction), beside the raw insert.
+    /// on one thread (CSV and validation, JSON, the writer's transaction), beside the raw insert;
+    /// then the JSON reader and writer beside Foundation's `JSONDecoder` and `JSONEncoder`.
     static func stages(rows: Int) throws {
         let layout = try TestSuiteLayout()
         defer { layout.remove() }
@@ -154,6 +156,29 @@ enum ImportBench {
         precondition(replayed == rows, "replayed \(replayed) events, expected \(rows)")
         let payloads = published.withLock { $0 }
         let (_, decodeMicros) = try fastestOfThree { try payloads.map { try WireCoding.decoder.decode(Event.self, from: Data($0)) }.count }
+        // The hand-written JSON beside Foundation's coders used as they are meant to be: JSONReader
+        // reads an event into its tree (`Event(payload:)`, what followers do), JSONDecoder the same
+        // bytes straight into typed structs (the event with its `CreditRecord`); JSONWriter writes a
+        // record's two texts (the JSON stage), JSONEncoder the same two from the struct (sorted keys,
+        // as the wire's encoder; its archive text repeats what RecordJSON leaves to the source fields).
+        let (_, readerMicros) = try fastestOfThree { try payloads.map { try Event(payload: $0) }.count }
+        // What a follower does with a record event today: the tree, then `decodeData` (JSONEncoder
+        // writes the tree's data, JSONDecoder reads it into the typed struct).
+        let (_, followerMicros) = try fastestOfThree {
+            try payloads.map { try Event(payload: $0).decodeData(TypedStoredEvent.Stored.self) }.count
+        }
+        let (typed, typedMicros) = try fastestOfThree { try payloads.map { try WireCoding.decoder.decode(TypedStoredEvent.self, from: Data($0)) } }
+        var first = parsed.first?.first
+        first?.sourceFields = [:]  // events carry none
+        guard typed.count == rows, typed.first?.data.record == first else { throw BenchFailure("typed decoding read other records") }
+        let records = parsed.flatMap { $0 }
+        let (_, encoderMicros) = try fastestOfThree {
+            try records.reduce(0) { total, record in
+                var event = record
+                event.sourceFields = [:]
+                return total + (try WireCoding.encoder.encode(record).count) + (try WireCoding.encoder.encode(event).count)
+            }
+        }
         start = monotonicMicros()
         _ = try rawInsert(csv: csv, database: layout.directory.appendingPathComponent("raw.sqlite").path)
         let rawMicros = monotonicMicros() - start
@@ -163,6 +188,29 @@ enum ImportBench {
                 format: "import stages, %d rows on one thread: CSV + validation %.1f µs/row, JSON %.1f µs/row (fastest of 3), writer %.1f µs/row (%.0f rows/s, %.1f KB/row written to WAL and database); raw insert %.1f µs/row (writer at %.2f of raw); replaying the record.stored events %.1f µs/event (read back from the archive); decoding the events as published with JSONDecoder, as followers did before JSONReader, %.1f µs/event (fastest of 3)",
                 rows, perRow(parseMicros), perRow(prepareMicros), perRow(storeMicros), Double(rows) / storeMicros * 1e6, writtenPerRow / 1_000,
                 perRow(rawMicros), rawMicros / storeMicros, perRow(replayMicros), perRow(decodeMicros)))
+        report(
+            String(
+                format: "JSON beside Foundation's coders, %d records (fastest of 3): reading a published record.stored event, JSONReader into the event's tree %.1f µs (then decodeData into the typed record, as followers do, %.1f µs in all), JSONDecoder into the tree %.1f µs, JSONDecoder straight into typed structs %.1f µs; writing a record's two texts, JSONWriter %.1f µs, JSONEncoder from the struct %.1f µs",
+                rows, perRow(readerMicros), perRow(followerMicros), perRow(decodeMicros), perRow(typedMicros), perRow(prepareMicros),
+                perRow(encoderMicros)))
+    }
+
+    /// A published `record.stored` event as typed structs (docs/PROTOCOL.md, "Registry").
+    struct TypedStoredEvent: Decodable {
+        var stream: String
+        var seq: Int64
+        var id: String
+        var type: String
+        var at: String
+        var data: Stored
+
+        struct Stored: Decodable {
+            var id: String
+            var source: String
+            var storedAt: String
+            var version: Int?
+            var record: CreditRecord
+        }
     }
 
     /// Runs `body` three times; its last result and the fastest run's time in µs.

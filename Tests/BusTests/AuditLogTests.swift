@@ -5,7 +5,8 @@ import MeshProtocol
 import ServiceKit
 import Testing
 
-/// The hash-chained audit log: SHA-256 against FIPS 180-4 vectors, and `verify` naming the first
+/// The hash-chained audit log: SHA-256 (swift-crypto) against FIPS 180-4 vectors, the digest of a
+/// canonical line as chains written before swift-crypto have it, and `verify` naming the first
 /// entry that was altered, removed or re-hashed.
 @Suite struct AuditLogTests {
     /// An in-memory database with `count` audit entries appended, one transaction each.
@@ -23,22 +24,22 @@ import Testing
     }
 
     @Test func sha256MatchesTheStandardVectors() {
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(AuditLog.sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(AuditLog.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(
-            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+            AuditLog.sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         #expect(
-            SHA256.hex(
+            AuditLog.sha256Hex(
                 "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu")
                 == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1")
         #expect(
-            SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+            AuditLog.sha256Hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // Lengths around the padding boundary (55, 56, 64 bytes) take one or two final blocks.
-        #expect(SHA256.hex(String(repeating: "a", count: 55)) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
-        #expect(SHA256.hex(String(repeating: "a", count: 56)) == "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
-        #expect(SHA256.hex(String(repeating: "a", count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
+        #expect(AuditLog.sha256Hex(String(repeating: "a", count: 55)) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
+        #expect(AuditLog.sha256Hex(String(repeating: "a", count: 56)) == "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
+        #expect(AuditLog.sha256Hex(String(repeating: "a", count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
     }
 
     @Test func anIntactChainOfAHundredVerifies() throws {
@@ -63,7 +64,10 @@ import Testing
                 at: "2026-03-01T10:00:00.000Z")
         }
         let line = "1\n2026-03-01T10:00:00.000Z\nops\nlisting.changed\n\n{\"a\":\"x\",\"z\":1}\n" + AuditLog.genesisHash
-        #expect(entry.hash == SHA256.hex(line))
+        #expect(entry.hash == AuditLog.sha256Hex(line))
+        // The digest the hand-written SHA-256 gave this line (and `sha256sum` gives): chains written
+        // before the move to swift-crypto verify unchanged.
+        #expect(entry.hash == "45c69abf379cbe58b8e11417f34500cfbfeb2d7a205119fdba3f9170ccf23748")
         #expect(try database.read { try String.fetchOne($0, sql: "SELECT detail FROM audit_log") } == "{\"a\":\"x\",\"z\":1}")
         #expect(try database.read { try AuditLog.entries($0, after: 0, limit: 10) } == [entry])
     }

@@ -73,7 +73,7 @@ struct HostileInputTests {
         processes.append(try SuiteProcess("interceptor", ["--dept", "finance"], name: "interceptor-finance", layout: layout))
         defer { processes.forEach { $0.stop() } }
         let shixin = BuiltProducts.packageRoot.appendingPathComponent("demo/court-shixin.json").path
-        #expect(try Commands.run("creditctl", ["import", "--as", "court", "--format", "shixin", shixin], layout: layout).status == 0)
+        #expect(try await Commands.run("creditctl", ["import", "--as", "court", "--format", "shixin", shixin], layout: layout).status == 0)
         func listings() async throws -> [String] { try await suite.allIDs("dispatch", op: "list.active") }
         #expect(try await eventually { try await listings().count == 2 })
         let before = try await listings()
@@ -124,7 +124,7 @@ struct HostileInputTests {
         #expect(headsBefore == headsAfter, "a stream changed under fuzzing: \(headsBefore) → \(headsAfter)")
         #expect(try await registryCount(suite) == registryRecords)
         for service in ["registry", "dispatch", "repair", "grading", "disclosure", "interceptor.finance"] {
-            let verified = try Commands.run("creditctl", ["audit", "verify", service], layout: layout)
+            let verified = try await Commands.run("creditctl", ["audit", "verify", service], layout: layout)
             #expect(verified.status == 0, "\(service): \(verified.stdout)\(verified.stderr)")
         }
 

@@ -33,7 +33,7 @@ struct SecurityTests {
         let dispatch = try SuiteProcess("sanction-dispatch", layout: layout)
         defer { [registry, dispatch].forEach { $0.stop() } }
         let shixin = BuiltProducts.packageRoot.appendingPathComponent("demo/court-shixin.json").path
-        let imported = try Commands.run("creditctl", ["import", "--as", "court", "--format", "shixin", shixin], layout: layout)
+        let imported = try await Commands.run("creditctl", ["import", "--as", "court", "--format", "shixin", shixin], layout: layout)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(try await eventually { try await suite.allIDs("dispatch", op: "list.active").count == 2 })
         let courtListing = try #require(try await suite.allIDs("dispatch", op: "list.active").first)
@@ -69,7 +69,7 @@ struct SecurityTests {
         }
         #expect(lift.contains("authority.market.approves"), "\(lift)")
         // The registry refuses records outside a department's authority the same way.
-        let records = try Commands.run("creditctl", ["import", "--as", "market", "--format", "shixin", shixin], layout: layout)
+        let records = try await Commands.run("creditctl", ["import", "--as", "market", "--format", "shixin", shixin], layout: layout)
         #expect(records.status != 0 && records.stderr.contains("authority.market.records"), "\(records.stderr)")
 
         // What market may do, it does, under its own name.
@@ -92,7 +92,7 @@ struct SecurityTests {
         loop.start()
         defer { loop.stop() }
         #expect(try await eventually { beats.value >= 2 }, "the subscriber heard nothing before the revocation")
-        let revoked = try Commands.run("creditctl", ["keys", "revoke", "--dept", "market", "--reason", "test"], layout: layout)
+        let revoked = try await Commands.run("creditctl", ["keys", "revoke", "--dept", "market", "--reason", "test"], layout: layout)
         #expect(revoked.status == 0, "\(revoked.stderr)")
         var afterRevocation = ""
         #expect(try await eventually(timeout: .seconds(10)) {
@@ -127,27 +127,27 @@ struct SecurityTests {
         let dispatch = try SuiteProcess("sanction-dispatch", layout: layout)
         defer { dispatch.stop() }
         let directory = layout.directory.appendingPathComponent("ndrc-host").path
-        let generated = try Commands.run("creditctl", ["keys", "generate", "--dept", "education", "--dir", directory, "--replace"], layout: layout)
+        let generated = try await Commands.run("creditctl", ["keys", "generate", "--dept", "education", "--dir", directory, "--replace"], layout: layout)
         #expect(generated.status == 0, "\(generated.stderr)")
         let secret = directory + "/education.key"
         let mode = try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
         // Not yet registered: the new key is refused; registered, it works at once.
-        let before = try Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
+        let before = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
         #expect(before.status != 0, "\(before.stdout)")
-        let registered = try Commands.run("creditctl", ["keys", "register", directory + "/education.pub"], layout: layout)
+        let registered = try await Commands.run("creditctl", ["keys", "register", directory + "/education.pub"], layout: layout)
         #expect(registered.status == 0, "\(registered.stderr)")
-        var after = try Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
+        var after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
         for _ in 0..<20 where after.status != 0 {
             try await Task.sleep(for: .milliseconds(200))
-            after = try Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
+            after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
         }
         #expect(after.status == 0, "\(after.stderr)")
         // A secret key others can read is refused before it is used.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret)
-        let loose = try Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
+        let loose = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
         #expect(loose.status != 0 && loose.stderr.contains("chmod 600"), "\(loose.stderr)")
-        let listed = try Commands.run("creditctl", ["keys", "list"], layout: layout)
+        let listed = try await Commands.run("creditctl", ["keys", "list"], layout: layout)
         #expect(listed.stdout.contains("education") && listed.stdout.contains("revoked: education"), "\(listed.stdout)")
     }
 
@@ -156,9 +156,9 @@ struct SecurityTests {
         defer { layout.remove() }
         let dispatch = try SuiteProcess("sanction-dispatch", ["--insecure"], layout: layout)
         defer { dispatch.stop() }
-        var status = try Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
+        var status = try await Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
         #expect(try await eventually {
-            status = try Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
+            status = try await Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
             return status.stdout.contains(#""security":"insecure""#)
         }, "\(status.stdout)")
         #expect(dispatch.log.contains("INSECURE MODE"), "\(dispatch.log.prefix(2_000))")

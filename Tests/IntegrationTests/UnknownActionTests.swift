@@ -20,7 +20,7 @@ struct UnknownActionTests {
             environment: ["CREDIT_INTERCEPTORS_FINANCE_ACTIONS": "issue-invoice"])
         defer { interceptor.stop() }
         func logs() -> String { [dispatch, interceptor].map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
-        func ctl(_ arguments: String...) throws -> CommandResult { try Commands.run("creditctl", arguments, layout: layout) }
+        func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
         let suite = SuiteClient(layout: layout)
 
         // A black listing the finance interceptor has received.
@@ -74,10 +74,10 @@ struct UnknownActionTests {
         #expect(answers[2]["decision"] == "allow", "a declared action nothing restricts is answered")
 
         // creditctl: the message, and a failing exit status.
-        let typo = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "goverment-procurement")
+        let typo = try await ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "goverment-procurement")
         #expect(typo.status != 0)
         #expect(typo.stderr.contains("is unknown to finance"), "\(typo.stdout) \(typo.stderr)")
-        let declared = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "issue-invoice", "--json")
+        let declared = try await ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "issue-invoice", "--json")
         #expect(declared.status == 0 && declared.stdout.contains(#""decision":"allow""#), "\(declared.stdout) \(declared.stderr)")
 
         // The refused checks were not logged; the answered ones were.

@@ -30,21 +30,21 @@ struct WholeLoopTests {
         }
         defer { processes.forEach { $0.stop() } }
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
-        func ctl(_ arguments: String...) throws -> CommandResult { try Commands.run("creditctl", arguments, layout: layout) }
+        func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
 
-        let status = try ctl("status", "--wait", "60")
+        let status = try await ctl("status", "--wait", "60")
         try #require(status.status == 0, "suite did not come up:\n\(status.stdout)\(status.stderr)\n\(logs())")
 
         // 1. The court's list: both rows stored; importing again adds nothing.
         let shixin = BuiltProducts.packageRoot.appendingPathComponent("demo/court-shixin.json").path
-        let first = try ctl("import", "--as", "court", "--format", "shixin", shixin)
+        let first = try await ctl("import", "--as", "court", "--format", "shixin", shixin)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("2 rows read, 2 stored, 0 already present, 0 refused"), "\(first.stdout)")
-        let again = try ctl("import", "--as", "court", "--format", "shixin", shixin)
+        let again = try await ctl("import", "--as", "court", "--format", "shixin", shixin)
         #expect(again.stdout.contains("2 rows read, 0 stored, 2 already present, 0 refused"), "\(again.stdout)")
 
         // A penalty file with one bad row: the good rows are stored, the bad one named by spreadsheet row.
-        let penalties = try ctl(
+        let penalties = try await ctl(
             "import", "--as", "market", "--format", "xzcf", BuiltProducts.packageRoot.appendingPathComponent("demo/penalties.csv").path)
         #expect(penalties.status == 3)
         #expect(penalties.stdout.contains("3 rows read, 2 stored, 0 already present, 1 refused"), "\(penalties.stdout)")
@@ -53,7 +53,7 @@ struct WholeLoopTests {
         // 2. Broadcast reaches finance: blocked from procurement, with measure, basis, listing, initiator.
         var answer = ""
         let blocked = try await eventually {
-            answer = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "government-procurement", "--json").stdout
+            answer = try await ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "government-procurement", "--json").stdout
             return answer.contains(#""decision":"block""#)
         }
         try #require(blocked, "finance never blocked: \(answer)\n\(logs())")
@@ -63,12 +63,12 @@ struct WholeLoopTests {
         #expect((check["basis"] as? String)?.contains("政府采购") == true)
         let listing = try #require(check["listing"] as? String)
         // An action finance declares (interceptors.finance.actions) that no measure restricts is allowed.
-        let other = try ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "issue-invoice", "--json").stdout
+        let other = try await ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "issue-invoice", "--json").stdout
         #expect(other.contains(#""decision":"allow""#), "\(other)")
 
         // The same listing restricts at commerce and market regulation, over HTTP as well.
         #expect(try await eventually {
-            try ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
+            try await ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
                 .contains(#""decision":"block""#)
         })
         let (marketBody, marketStatus) = try await postRaw(
@@ -82,49 +82,49 @@ struct WholeLoopTests {
 
         // 3. Feedback for finance's block reaches dispatch and is counted once per check.
         #expect(try await eventually {
-            let stats = try ctl("feedback", "--json").stdout
+            let stats = try await ctl("feedback", "--json").stdout
             return stats.contains(#""finance":{"block":1}"#) && stats.contains("\"\(listing)\"")
         }, "feedback not counted")
 
         // 4. Repair: only the initiator (court) may approve; approval lifts the listing everywhere.
         var application = ""
         #expect(try await eventually {
-            application = try ctl("repair", "apply", "--listing", listing, "--json").stdout
+            application = try await ctl("repair", "apply", "--listing", listing, "--json").stdout
             return application.contains(#""status":"pending""#)
         }, "repair apply: \(application)")
         let applicationID = try #require(
             (try JSONSerialization.jsonObject(with: Data(application.utf8)) as? [String: Any])?["id"] as? String)
-        let wrong = try ctl("repair", "approve", applicationID, "--as", "finance")
+        let wrong = try await ctl("repair", "approve", applicationID, "--as", "finance")
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("forbidden"), "\(wrong.stderr)")
-        let approved = try ctl("repair", "approve", applicationID, "--as", "court")
+        let approved = try await ctl("repair", "approve", applicationID, "--as", "court")
         #expect(approved.status == 0, "\(approved.stderr)")
         for (department, action) in [("finance", "government-procurement"), ("market", "change-legal-representative")] {
             #expect(try await eventually {
-                try ctl("check", "--dept", department, "--subject", Self.company, "--action", action, "--json").stdout
+                try await ctl("check", "--dept", department, "--subject", Self.company, "--action", action, "--json").stdout
                     .contains(#""decision":"allow""#)
             }, "\(department) still blocks after repair")
         }
         // The person's own listing is untouched by the company's repair.
-        #expect(try ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
+        #expect(try await ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
             .contains(#""decision":"block""#))
 
         // The operator pages through the black list: the person's listing is active, the company's removed.
-        let active = try ctl("listings", "--list", "black", "--initiator", "court", "--json")
+        let active = try await ctl("listings", "--list", "black", "--initiator", "court", "--json")
         #expect(active.status == 0, "\(active.stderr)")
         #expect(active.stdout.contains(Self.person) && !active.stdout.contains(listing), "\(active.stdout)")
-        let pages = try ctl("listings", "--list", "black", "--status", "any", "--limit", "1")
+        let pages = try await ctl("listings", "--list", "black", "--status", "any", "--limit", "1")
         #expect(pages.stdout.contains("more: add --after L-"), "\(pages.stdout)")
-        let everything = try ctl("listings", "--list", "black", "--status", "any", "--limit", "1", "--all", "--json").stdout
+        let everything = try await ctl("listings", "--list", "black", "--status", "any", "--limit", "1", "--all", "--json").stdout
         #expect(everything.contains(listing) && everything.contains(Self.person) && everything.contains(#""next":null"#), "\(everything)")
         // Each service lists its ops with access, audit kind and counts, from its command table.
-        let opsTable = try ctl("status", "--ops").stdout
+        let opsTable = try await ctl("status", "--ops").stdout
         let findRow = opsTable.split(separator: "\n").first { $0.hasPrefix("dispatch ") && $0.contains(" list.find ") }
         #expect(findRow?.contains("anyone") == true && findRow?.contains("query") == true, "\(opsTable)")
         #expect(findRow.map { Int($0.split(separator: " ", omittingEmptySubsequences: true)[4]) ?? 0 } ?? 0 >= 3, "\(opsTable)")
         let importRow = opsTable.split(separator: "\n").first { $0.hasPrefix("registry ") && $0.contains(" records.import ") }
         #expect(importRow?.contains("department") == true && importRow?.contains("audited") == true, "\(opsTable)")
-        let refused = try ctl("listings", "--status", "live")
+        let refused = try await ctl("listings", "--status", "live")
         #expect(refused.status != 0 && refused.stderr.contains("--status must be pending, active, removed or any"), "\(refused.stderr)")
 
         // 5. Disclosure: the black list shows the person masked, the repaired company gone.
@@ -139,11 +139,11 @@ struct WholeLoopTests {
 
         // 6. Grading follows the registry: the court debtor's grade fell.
         #expect(try await eventually {
-            try ctl("grade", "--subject", Self.company, "--json").stdout.contains(#""score":60"#)
+            try await ctl("grade", "--subject", Self.company, "--json").stdout.contains(#""score":60"#)
         })
 
         // 7. tail replays the dispatch stream from seq 1: catalogue, then the two listings.
-        let tail = try ctl("tail", "dispatch", "--from", "1", "--count", "3", "--json")
+        let tail = try await ctl("tail", "dispatch", "--from", "1", "--count", "3", "--json")
         let types = tail.stdout.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String
         }

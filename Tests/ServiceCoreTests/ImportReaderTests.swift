@@ -1,6 +1,6 @@
 import Foundation
 import MeshProtocol
-import RegistryCore
+import RegistryProtocol
 import Testing
 
 @testable import CreditCtlCore

@@ -3,6 +3,7 @@ import CreditDomain
 import Foundation
 import GRDB
 import MeshProtocol
+import RegistryProtocol
 import ServiceKit
 import Synchronization
 import TestSupport

@@ -2,6 +2,7 @@ import Bus
 import Foundation
 import GRDB
 import MeshProtocol
+import RegistryProtocol
 import ServiceKit
 import Testing
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Bus
 import Foundation
 import MeshProtocol
-import RegistryCore
+import RegistryProtocol
 import ServiceKit
 
 struct Initiate: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Bus
 import Foundation
 import MeshProtocol
-import RegistryCore
+import RegistryProtocol
 import Synchronization
 
 struct Import: AsyncParsableCommand {
@@ -44,8 +44,8 @@ struct Import: AsyncParsableCommand {
     var file: String
 
     func validate() throws {
-        guard (1...RegistryHandler.maxRowsPerBatch).contains(batch) else {
-            throw ValidationError("--batch must be 1…\(RegistryHandler.maxRowsPerBatch)")
+        guard (1...ImportRequest.maxRows).contains(batch) else {
+            throw ValidationError("--batch must be 1…\(ImportRequest.maxRows)")
         }
         guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight must be 1…64") }
     }

@@ -1,6 +1,6 @@
 import Foundation
 import MeshProtocol
-import RegistryCore
+import RegistryProtocol
 
 /// Reads an operator's import file in batches, never the whole file at once: CSV records are
 /// passed on as their text (the registry parses them; `records.import`'s bulk form), JSON arrays are
@@ -262,14 +262,6 @@ public final class ImportReader {
     }
 }
 
-extension CSVText {
-    /// The fields of one record given as text.
-    static func fields(_ text: String) -> Record {
-        var text = text
-        return text.withUTF8 { fields($0) }
-    }
-}
-
 /// Reads a whole import file at once: the convenience for small files and tests.
 public enum ImportFiles {
     public struct Parsed: Sendable {
@@ -284,22 +276,15 @@ public enum ImportFiles {
         while let batch = try reader.next(rows: 10_000) {
             parsed.refused += batch.refused
             if let csv = batch.request.csv, let first = batch.request.firstRow {
-                var row = first - 1
-                CSVText.forEachRecord(in: csv) { values in
-                    row += 1
-                    guard let values else {
-                        parsed.refused.append(RefusedRow(row: row, field: "row", value: nil, reason: "has a quote that is never closed"))
-                        return
+                CSVText.forEachRow(in: csv, firstRow: first, columnCount: reader.header.count) { row, record in
+                    switch record {
+                    case .refused(let refusal):
+                        parsed.refused.append(refusal)
+                    case .values(let values):
+                        var fields: [String: JSONValue] = [:]
+                        for (key, value) in zip(reader.header, values) where !value.isEmpty { fields[key] = .string(value) }
+                        parsed.rows.append(ImportRow(row: row, fields: fields))
                     }
-                    if values.count == 1, values[0].isEmpty { return }
-                    guard values.count == reader.header.count else {
-                        parsed.refused.append(
-                            RefusedRow(row: row, field: "row", value: nil, reason: "has \(values.count) columns; the header has \(reader.header.count)"))
-                        return
-                    }
-                    var fields: [String: JSONValue] = [:]
-                    for (key, value) in zip(reader.header, values) where !value.isEmpty { fields[key] = .string(value) }
-                    parsed.rows.append(ImportRow(row: row, fields: fields))
                 }
             } else {
                 parsed.rows += batch.request.rows

@@ -1,10 +1,9 @@
+import HTTPSupport
+
 /// The public portal's one page: search box, penalties, black list, red list. Values are escaped.
 enum PortalPage {
     static func render(query: String?, penalties: [PublicPenalty], black: [PublicListing], red: [PublicListing]) -> String {
-        func e(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let e = HTML.escape
         func table(_ headers: [String], _ rows: [[String]]) -> String {
             guard !rows.isEmpty else { return "<p class=\"none\">No entries.</p>" }
             let head = headers.map { "<th>\(e($0))</th>" }.joined()

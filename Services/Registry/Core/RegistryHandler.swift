@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Logging
 import MeshProtocol
+import RegistryProtocol
 
 /// The registry's ops (docs/PROTOCOL.md, "Registry"):
 ///
@@ -13,7 +14,7 @@ import MeshProtocol
 /// - queries: `subject.get` (the profile), `subject.search`, `relations.of`, `subject.represented`,
 ///   `record.history`.
 public struct RegistryHandler: RequestHandler {
-    public static let maxRowsPerBatch = 10_000
+    public static let maxRowsPerBatch = ImportRequest.maxRows
     let writer: any DatabaseWriter
     let log: EventLog
     let authority: AuthorityRules
@@ -105,7 +106,6 @@ public struct RegistryHandler: RequestHandler {
         var result = ImportResult()
         var valid: [(Int, CreditRecord)] = []
         valid.reserveCapacity(4_096)
-        var row = firstRow - 1
         var fields: [String: String] = [:]
         // Columns named _… are an operator's notes (creditctl's report adds _row, _field, _reason).
         // Double-publicity codes are upper-cased and trimmed once per batch, not once per row.
@@ -113,31 +113,24 @@ public struct RegistryHandler: RequestHandler {
             if column.hasPrefix("_") { return nil }
             return format == .xzcf || format == .xzxk ? doublePublicityCode(column) : column
         }
-        try CSVText.forEachRecord(in: text) { values in
-            row += 1
+        try CSVText.forEachRow(in: text, firstRow: firstRow, columnCount: columns.count) { row, record in
             guard row - firstRow < Self.maxRowsPerBatch else {
                 throw ReplyError(.invalid, "records.import: more than \(Self.maxRowsPerBatch) rows in one batch")
             }
-            guard let values else {
-                result.read += 1
-                result.refused.append(RefusedRow(row: row, field: "row", value: nil, reason: "has a quote that is never closed"))
-                return
-            }
-            if values.count == 1, values[0].isEmpty { return }  // a blank line, as spreadsheets leave them
             result.read += 1
-            guard values.count == columns.count else {
-                result.refused.append(
-                    RefusedRow(row: row, field: "row", value: nil, reason: "has \(values.count) columns; the header has \(columns.count)"))
-                return
-            }
-            fields.removeAll(keepingCapacity: true)
-            for (key, value) in zip(keys, values) where !value.isEmpty {
-                if let key { fields[key] = value }
-            }
-            do {
-                valid.append((row, try parse(fields: fields, format: format, department: department)))
-            } catch {
-                result.refused.append(Self.refusal(error, row: row))
+            switch record {
+            case .refused(let refusal):
+                result.refused.append(refusal)
+            case .values(let values):
+                fields.removeAll(keepingCapacity: true)
+                for (key, value) in zip(keys, values) where !value.isEmpty {
+                    if let key { fields[key] = value }
+                }
+                do {
+                    valid.append((row, try parse(fields: fields, format: format, department: department)))
+                } catch {
+                    result.refused.append(Self.refusal(error, row: row))
+                }
             }
         }
         return (valid, result)

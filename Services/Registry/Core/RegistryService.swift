@@ -18,7 +18,7 @@ public enum RegistryService {
         let security = try topology.serviceSecurity(as: CentralService.registry.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .registry)
         let handler = RegistryHandler(
-            writer: database, log: log, authority: try topology.authority(), severity: try severityRules(topology.config), logger: logger)
+            writer: database, log: log, authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse), severity: try severityRules(topology.config), logger: logger)
         let server = BusServer(
             service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)
@@ -28,11 +28,8 @@ public enum RegistryService {
     /// The severity rules from `registry.severity.*` (docs/CONFIG.md); a bad value stops start-up
     /// naming its key.
     public static func severityRules(_ config: SuiteConfig) throws(ConfigError) -> SeverityRules {
-        let keys = config.fileValues.keys.filter { $0.hasPrefix("registry.severity.") }
-        var values: [String: String] = [:]
-        for key in keys { values[key] = config.lookup(key)?.value }
         do {
-            return try SeverityRules.parse(values)
+            return try SeverityRules.parse(config.values(under: "registry.severity."))
         } catch {
             throw ConfigError(key: error.field, source: config.file ?? "config", reason: error.reason)
         }

@@ -178,7 +178,7 @@ public enum RepairService {
         return [
             BusServer(
                 service: "repair", options: security.secure(try topology.serverOptions(section: "repair", endpoints: endpoints)),
-                log: log, reader: database, handler: RepairHandler(writer: database, log: log, authority: try topology.authority()), logger: logger),
+                log: log, reader: database, handler: RepairHandler(writer: database, log: log, authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse)), logger: logger),
             StreamSubscriber(
                 stream: "dispatch", options: try security.subscriber(toward: dispatch),
                 sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingsApplier(), logger: logger),

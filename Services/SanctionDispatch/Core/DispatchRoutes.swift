@@ -29,9 +29,7 @@ enum DispatchRoutes {
 /// The compliance table as a page. Values are escaped.
 enum CompliancePage {
     static func render(_ report: ComplianceReport) -> String {
-        func e(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let e = HTML.escape
         func seconds(_ value: Double?) -> String { value.map { String(format: "%.2f s", $0) } ?? "–" }
         let rows = report.departments.map { row in
             let feedback = row.feedback.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -56,7 +56,7 @@ public enum DispatchService {
             objectionWorkingDays: try config.int("dispatch.objectionWorkingDays", default: 5, range: 0...60), calendar: calendar,
             departments: departments,
             ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800),
-            authority: try topology.authority())
+            authority: try config.section("authority", default: .standard, parse: AuthorityRules.parse))
         let store = ListingStore(log: log)
         let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today, logger: logger)
         if let warning = handler.calendarWatch.startupWarning(today: today()) {

@@ -39,6 +39,9 @@ public struct ImportRow: Codable, Sendable {
 /// files — the CSV records of a batch as text (`csv`, one record per line as the file had it, blank
 /// ones included) with the header's `columns` and the row number of the first (`firstRow`).
 public struct ImportRequest: Codable, Sendable {
+    /// The most rows one request may carry; the registry refuses a larger batch.
+    public static let maxRows = 10_000
+
     public var format: RecordFormat
     public var rows: [ImportRow]
     public var columns: [String]?
