@@ -171,6 +171,7 @@ let package = Package(
             name: "RepairCore",
             dependencies: [
                 "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -278,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "ServiceCoreTests",
             dependencies: [
-                "RegistryCore", "DispatchCore", "DisclosureCore", "InterceptorCore", "CreditCtlCore",
+                "RegistryCore", "DispatchCore", "DisclosureCore", "InterceptorCore", "RepairCore", "CreditCtlCore",
                 "Bus", "CreditDomain", "HTTPSupport", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -25,6 +25,38 @@ public enum RepairSchema {
                 t.column("data", .text).notNull()
             }
         }
+        // Objections (异议) to records and listings, and what repair knows of the registry's records.
+        migrator.registerMigration("repair-v2-objections") { db in
+            try db.create(table: "known_records") { t in
+                t.primaryKey("id", .text)
+                t.column("subject_id", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("status", .text).notNull()
+            }
+            try db.alter(table: "known_listings") { t in t.add(column: "source_record", .text) }
+            try db.create(table: "objections") { t in
+                t.primaryKey("id", .text)
+                t.column("number", .integer).notNull().unique()
+                t.column("target_kind", .text).notNull()
+                t.column("target_id", .text).notNull()
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("decider", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+            try db.create(index: "objections_by_target", on: "objections", columns: ["target_kind", "target_id", "status"])
+            try db.create(table: "objection_evidence") { t in
+                t.column("objection_id", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("name", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("content", .blob).notNull()
+                t.primaryKey(["objection_id", "position"])
+            }
+        }
     }
 }
 
@@ -35,8 +67,8 @@ struct ListingsApplier: StreamApplier {
         guard listingEvents.contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
         try db.execute(
-            sql: "INSERT OR REPLACE INTO known_listings(id, subject_id, initiator, status) VALUES (?, ?, ?, ?)",
-            arguments: [listing.id, listing.subjectID, listing.initiator.rawValue, listing.status.rawValue])
+            sql: "INSERT OR REPLACE INTO known_listings(id, subject_id, initiator, status, source_record) VALUES (?, ?, ?, ?, ?)",
+            arguments: [listing.id, listing.subjectID, listing.initiator.rawValue, listing.status.rawValue, listing.sourceRecord])
     }
 }
 
@@ -48,11 +80,18 @@ public struct RepairHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
     let authority: AuthorityRules
+    let objectionPolicy: ObjectionPolicy
+    let today: @Sendable () -> String
 
-    public init(writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard) {
+    public init(
+        writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, objectionPolicy: ObjectionPolicy = ObjectionPolicy(),
+        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
+    ) {
         self.writer = writer
         self.log = log
         self.authority = authority
+        self.objectionPolicy = objectionPolicy
+        self.today = today
     }
 
     /// Who may file an application for a subject: the credit office's operators (who take them from
@@ -89,6 +128,7 @@ public struct RepairHandler: RequestHandler {
             }
             return application
         }
+        declareObjections(in: &commands)
         return commands
     }
 
@@ -163,11 +203,17 @@ public struct RepairHandler: RequestHandler {
 
     public func status() async -> JSONValue {
         let pending = try? await writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM applications WHERE status = 'pending'") }
-        return .object(["pendingApplications": .int(Int64(pending.flatMap { $0 } ?? 0))])
+        let objections = await objectionCounts()
+        return .object([
+            "pendingApplications": .int(Int64(pending.flatMap { $0 } ?? 0)), "openObjections": .int(Int64(objections.open)),
+            "overdueObjections": .int(Int64(objections.overdue)),
+        ])
     }
 }
 
-/// Assembles repair. Config keys: `repair.pub`, `repair.router`, and dispatch's endpoints.
+/// Assembles repair. Config keys: `repair.pub`, `repair.router`, the endpoints of dispatch and the
+/// registry (it follows both), `objection.*` (docs/CONFIG.md) and the suite's working-day calendar
+/// (`dispatch.calendar`).
 public enum RepairService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "repair")) { RepairSchema.register(in: &$0) }
@@ -175,14 +221,56 @@ public enum RepairService {
         let security = try topology.serviceSecurity(as: CentralService.repair.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .repair)
         let dispatch = try topology.endpoints(of: .dispatch)
+        let registry = try topology.endpoints(of: .registry)
+        let handler = RepairHandler(
+            writer: database, log: log, authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
+            objectionPolicy: try objectionPolicy(topology.config))
         return [
             BusServer(
                 service: "repair", options: security.secure(try topology.serverOptions(section: "repair", endpoints: endpoints)),
-                log: log, reader: database, handler: RepairHandler(writer: database, log: log, authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse)), logger: logger),
+                log: log, reader: database, handler: handler, logger: logger),
             StreamSubscriber(
                 stream: "dispatch", options: try security.subscriber(toward: dispatch),
                 sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingsApplier(), logger: logger),
                 logger: logger),
+            StreamSubscriber(
+                stream: "registry", options: try security.subscriber(toward: registry),
+                sink: DatabaseStreamSink(stream: "registry", writer: database, applier: RecordsApplier(), logger: logger),
+                logger: logger),
         ]
+    }
+
+    /// `objection.*`, each checked against its range; a bad value stops start-up naming the key.
+    static func objectionPolicy(_ config: SuiteConfig) throws -> ObjectionPolicy {
+        let calendarPath = config.string("dispatch.calendar", default: "config/calendar.yaml")
+        let calendar: WorkingCalendar
+        do {
+            calendar = try WorkingCalendar.load(contentsOf: URL(fileURLWithPath: calendarPath))
+        } catch {
+            throw ConfigError(key: "dispatch.calendar", source: calendarPath, reason: "\(error)")
+        }
+        let suspensionText = config.string("objection.suspendPolicy", default: "review")
+        guard let suspension = Objection.Suspension(rawValue: suspensionText) else {
+            throw ConfigError(
+                key: "objection.suspendPolicy", source: config.lookup("objection.suspendPolicy")?.source ?? "config",
+                reason: "\"\(suspensionText)\" is not one of review, allow, none")
+        }
+        var keepInForce: Set<RecordKind> = []
+        for name in config.string("objection.keepInForce", default: RecordKind.courtDishonestDebtor.rawValue).split(separator: ",") {
+            let text = name.trimmingCharacters(in: .whitespaces)
+            guard let kind = RecordKind(rawValue: text) else {
+                throw ConfigError(
+                    key: "objection.keepInForce", source: config.lookup("objection.keepInForce")?.source ?? "config",
+                    reason: "\"\(text)\" is not a record kind (\(RecordKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            keepInForce.insert(kind)
+        }
+        return ObjectionPolicy(
+            acknowledgeWorkingDays: try config.int("objection.acknowledgeWorkingDays", default: 2, range: 1...30),
+            decideWorkingDays: try config.int("objection.decideWorkingDays", default: 5, range: 1...90),
+            suspension: suspension, keepInForce: keepInForce,
+            maxEvidenceFiles: try config.int("objection.maxEvidenceFiles", default: 5, range: 0...50),
+            maxEvidenceBytes: try config.int("objection.maxEvidenceBytes", default: 2 << 20, range: 1_024...(8 << 20)),
+            calendar: calendar)
     }
 }
