@@ -57,22 +57,22 @@ public struct DispatchHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
     let store: ListingStore
-    let today: @Sendable () -> String
-    let now: @Sendable () -> Date
+    /// The days of objection windows and terms, and the time of acknowledgement deadlines.
+    let clock: ServiceClock
     let policy: DispatchPolicy
 
-    public init(
-        writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(),
-        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
+    public init(writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(), clock: ServiceClock = .system) {
         self.writer = writer
         self.log = log
         self.store = ListingStore(log: log)
-        self.today = today
-        self.now = now
+        self.clock = clock
         self.policy = policy
     }
+
+    /// Today's date (UTC) by the clock, `yyyy-MM-dd`.
+    func today() -> String { FieldDates.isoDate(clock.date) }
+
+    func now() -> Date { clock.date }
 
     public var commands: CommandTable {
         struct ListingRef: Decodable, Sendable { var listing: String }
