@@ -153,8 +153,10 @@ public final class StreamSubscriber: Service {
             } catch {
                 return
             }
-            if let last = heardAt.withLock({ $0 }), last.duration(to: clock.now) > options.silenceAfter {
-                markSilent()
+            // Decided under `heardAt`'s lock: a message heard meanwhile either comes first (and
+            // counts) or marks the follower heard again after this.
+            heardAt.withLock { last in
+                if let last, last.duration(to: clock.now) > options.silenceAfter { markSilent() }
             }
         }
     }
