@@ -38,6 +38,8 @@ public final class BusServer: Service {
     private let reader: any DatabaseWriter
     private let handler: any RequestHandler
     private let logger: Logger
+    /// Paces heartbeats and dates them.
+    private let clock: ServiceClock
     /// The server's own ops and the handler's, one table.
     public let commands: CommandTable
     /// Per-op counts and time, reported by `status`.
@@ -45,8 +47,9 @@ public final class BusServer: Service {
 
     public init(
         service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseWriter,
-        handler: any RequestHandler, logger: Logger
+        handler: any RequestHandler, clock: ServiceClock = .system, logger: Logger
     ) {
+        self.clock = clock
         self.service = service
         self.options = options
         self.log = log
@@ -98,7 +101,7 @@ public final class BusServer: Service {
             group.addTask { [self] in
                 var revocations = options.peers?.revocations ?? 0
                 while !Task.isCancelled {
-                    let beat = Heartbeat(stream: log.stream, head: log.lastCommittedHead, at: WireTimeNow.text())
+                    let beat = Heartbeat(stream: log.stream, head: log.lastCommittedHead, at: WireTime.format(clock.date))
                     if let payload = try? WireCoding.encode(beat) {
                         loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
                     }
@@ -106,7 +109,7 @@ public final class BusServer: Service {
                         revocations = now
                         rebind(pubHandle, endpoint: boundPub, on: loop)
                     }
-                    try? await Task.sleep(for: options.heartbeatInterval)
+                    try? await clock.sleep(for: options.heartbeatInterval)
                 }
             }
             for await message in requests.cancelOnGracefulShutdown() {

@@ -20,6 +20,10 @@ public final class OutboxForwarder: Service {
     private let department: String?
     private let security: SocketSecurity
     private let logger: Logger
+    private let clock: ServiceClock
+    /// How often the log is looked at without a commit to wake the forwarder (a commit by another
+    /// process, or a delivery to retry).
+    private let pollInterval: Duration
     private let pendingCount = Atomic<Int64>(0)
 
     /// - Parameters:
@@ -28,8 +32,11 @@ public final class OutboxForwarder: Service {
     ///   - op: the request op; its body is `{"event": <the event>}`.
     public init(
         target: String, log: EventLog, writer: any DatabaseWriter, types: Set<String>, endpoint: String, op: String,
-        department: String?, security: SocketSecurity = .none, logger: Logger
+        department: String?, security: SocketSecurity = .none, pollInterval: Duration = .seconds(1), clock: ServiceClock = .system,
+        logger: Logger
     ) {
+        self.clock = clock
+        self.pollInterval = pollInterval
         self.security = security
         self.target = target
         self.log = log
@@ -47,34 +54,35 @@ public final class OutboxForwarder: Service {
     public func run() async throws {
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         log.onCommit { _ in wake.yield(()) }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                wake.yield(())
-            }
-        }
-        defer { ticker.cancel() }
         let client = try BusClient(endpoint: endpoint, security: security)
         defer { client.close() }
-        var backoff: Duration = .milliseconds(200)
-        var failing = false
-        for await _ in wakes.cancelOnGracefulShutdown() {
-            do {
-                while try await forwardBatch(client) {}
-                if failing { logger.info("Outbox delivering again", metadata: ["outbox.target": "\(target)"]) }
-                failing = false
-                backoff = .milliseconds(200)
-            } catch {
-                if !failing {
-                    logger.warning(
-                        "Outbox delivery failed; will retry",
-                        metadata: ["outbox.target": "\(target)", "bus.endpoint": "\(endpoint)", "error": "\(error)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { [clock, pollInterval] in
+                while (try? await clock.sleep(for: pollInterval)) != nil {
+                    wake.yield(())
                 }
-                failing = true
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
-                wake.yield(())
             }
+            var backoff: Duration = .milliseconds(200)
+            var failing = false
+            for await _ in wakes.cancelOnGracefulShutdown() {
+                do {
+                    while try await forwardBatch(client) {}
+                    if failing { logger.info("Outbox delivering again", metadata: ["outbox.target": "\(target)"]) }
+                    failing = false
+                    backoff = .milliseconds(200)
+                } catch {
+                    if !failing {
+                        logger.warning(
+                            "Outbox delivery failed; will retry",
+                            metadata: ["outbox.target": "\(target)", "bus.endpoint": "\(endpoint)", "error": "\(error)"])
+                    }
+                    failing = true
+                    try? await cancelWhenGracefulShutdown { [clock, backoff] in try await clock.sleep(for: backoff) }
+                    backoff = min(backoff * 2, .seconds(5))
+                    wake.yield(())
+                }
+            }
+            group.cancelAll()
         }
     }
 

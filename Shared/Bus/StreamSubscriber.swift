@@ -43,6 +43,8 @@ public final class StreamSubscriber: Service {
         public var routerEndpoint: String
         /// A publisher unheard for longer than this is reported `silent`.
         public var silenceAfter: Duration = .seconds(5)
+        /// How often silence is looked for.
+        public var silenceCheckInterval: Duration = .seconds(1)
         public var replayBatch: Int = 2_000
         public var snapshotChunk: Int = 2_000
         public var requestTimeout: Duration = .seconds(10)
@@ -56,21 +58,20 @@ public final class StreamSubscriber: Service {
         }
     }
 
-    private enum Input {
-        case message(ZMQMessage)
-        case tick
-    }
-
     public let stream: String
     public let options: Options
     private let sink: any StreamSink
     private let logger: Logger
+    private let clock: ServiceClock
     private let state: Mutex<SubscriberStatus>
+    /// When the publisher was last heard, by `clock`.
+    private let heardAt = Mutex<ServiceClock.Instant?>(nil)
 
-    public init(stream: String, options: Options, sink: any StreamSink, logger: Logger) {
+    public init(stream: String, options: Options, sink: any StreamSink, clock: ServiceClock = .system, logger: Logger) {
         self.stream = stream
         self.options = options
         self.sink = sink
+        self.clock = clock
         self.logger = logger
         self.state = Mutex(SubscriberStatus(stream: stream, applied: 0, state: .connecting))
     }
@@ -90,37 +91,24 @@ public final class StreamSubscriber: Service {
         try sub.setReconnect(interval: 100, maximum: 2_000)
         try sub.subscribe("")
         try sub.connect(options.pubEndpoint)
-        let (inputs, input) = AsyncStream<Input>.makeStream()
-        loop.add(sub) { input.yield(.message($0)) }
+        let (messages, input) = AsyncStream<ZMQMessage>.makeStream()
+        loop.add(sub) { input.yield($0) }
         loop.start()
         defer { loop.stop() }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                input.yield(.tick)
-            }
-        }
-        defer { ticker.cancel() }
         logger.info(
             "Following stream",
             metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "bus.pub": "\(options.pubEndpoint)"])
 
-        var synced = false
-        var lastHeard: ContinuousClock.Instant?
-        for await item in inputs.cancelOnGracefulShutdown() {
-            switch item {
-            case .tick:
-                if let lastHeard, ContinuousClock.now - lastHeard > options.silenceAfter {
-                    markSilent()
-                }
-            case .message(let message):
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.watchForSilence() }
+            var synced = false
+            for await message in messages.cancelOnGracefulShutdown() {
                 guard message.frames.count == 2 else { continue }
                 let topic = String(decoding: message.frames[0], as: UTF8.self)
                 if topic == Heartbeat.topic {
                     guard let beat = try? WireCoding.decode(Heartbeat.self, from: message.frames[1]),
                         beat.stream == stream
                     else { continue }
-                    lastHeard = .now
                     heard(head: beat.head)
                     if !synced || beat.head > applied {
                         synced = await catchUp(client, applied: &applied)
@@ -131,7 +119,6 @@ public final class StreamSubscriber: Service {
                     guard let event = try? Event(payload: message.frames[1]),
                         event.stream == stream
                     else { continue }
-                    lastHeard = .now
                     heard(head: event.seq)
                     if !synced {
                         // The log already holds this event (it is published after commit).
@@ -152,6 +139,24 @@ public final class StreamSubscriber: Service {
                         synced = await catchUp(client, applied: &applied)
                     }
                 }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Every `silenceCheckInterval`, reports the publisher `silent` when it has been unheard for
+    /// longer than `silenceAfter`. A child of `run()`: it ends with it.
+    private func watchForSilence() async {
+        while true {
+            do {
+                try await clock.sleep(for: options.silenceCheckInterval)
+            } catch {
+                return
+            }
+            // Decided under `heardAt`'s lock: a message heard meanwhile either comes first (and
+            // counts) or marks the follower heard again after this.
+            heardAt.withLock { last in
+                if let last, last.duration(to: clock.now) > options.silenceAfter { markSilent() }
             }
         }
     }
@@ -225,6 +230,7 @@ public final class StreamSubscriber: Service {
     }
 
     private func heard(head: Int64) {
+        heardAt.withLock { $0 = clock.now }
         state.withLock {
             $0.publisherHead = max($0.publisherHead ?? 0, head)
             $0.lastHeard = WireTimeNow.text()

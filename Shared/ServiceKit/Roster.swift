@@ -83,10 +83,13 @@ public struct Roster: Codable, Sendable, Equatable {
 }
 
 /// The roster file as the services see it: reloaded when the file changes (checked at most every
-/// 200 ms, on use), so registrations and revocations take effect without a restart. A file that
-/// cannot be read keeps the last good roster in force and is logged.
+/// `reloadInterval`, 200 ms by default, on use), so registrations and revocations take effect
+/// without a restart. A file that cannot be read keeps the last good roster in force and is logged.
 public final class RosterStore: PeerDirectory {
     public let path: String
+    /// The least time between two looks at the file.
+    public let reloadInterval: Duration
+    private let clock: ServiceClock
     private let logger: Logger
     private struct State {
         var roster: Roster {
@@ -95,10 +98,10 @@ public final class RosterStore: PeerDirectory {
         /// Valid keys → party, so a lookup per request is one dictionary access.
         var peers: [String: Peer]
         var stamp: FileStamp?
-        var checked: ContinuousClock.Instant
+        var checked: ServiceClock.Instant
         var revocations: Int
 
-        init(roster: Roster, stamp: FileStamp?, checked: ContinuousClock.Instant, revocations: Int) {
+        init(roster: Roster, stamp: FileStamp?, checked: ServiceClock.Instant, revocations: Int) {
             self.roster = roster
             self.peers = Self.index(roster)
             self.stamp = stamp
@@ -117,11 +120,13 @@ public final class RosterStore: PeerDirectory {
     }
     private let state: Mutex<State>
 
-    public init(path: String, logger: Logger) throws {
+    public init(path: String, reloadInterval: Duration = .milliseconds(200), clock: ServiceClock = .system, logger: Logger) throws {
         self.path = path
+        self.reloadInterval = reloadInterval
+        self.clock = clock
         self.logger = logger
         let roster = try Roster.load(path: path)
-        state = Mutex(State(roster: roster, stamp: FileStamp(path: path), checked: .now, revocations: 0))
+        state = Mutex(State(roster: roster, stamp: FileStamp(path: path), checked: clock.now, revocations: 0))
     }
 
     public var roster: Roster { refreshed().roster }
@@ -132,8 +137,8 @@ public final class RosterStore: PeerDirectory {
 
     private func refreshed() -> State {
         state.withLock { state in
-            let now = ContinuousClock.now
-            guard now - state.checked >= .milliseconds(200) else { return state }
+            let now = clock.now
+            guard state.checked.duration(to: now) >= reloadInterval else { return state }
             state.checked = now
             let stamp = FileStamp(path: path)
             guard stamp != state.stamp else { return state }

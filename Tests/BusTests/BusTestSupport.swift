@@ -39,7 +39,7 @@ struct TestPublisher {
     let server: BusServer
     let endpoints: BusEndpoints
 
-    init(stream: String = "test", pubHighWaterMark: Int32 = 100_000) throws {
+    init(stream: String = "test", pubHighWaterMark: Int32 = 100_000, clock: ServiceClock = .system) throws {
         database = try ServiceDatabase.inMemory { _ in }
         log = EventLog(stream: stream)
         let ports = FreePorts.take(2)
@@ -47,7 +47,8 @@ struct TestPublisher {
         var options = BusServerOptions(pubEndpoint: endpoints.pub, routerEndpoint: endpoints.router)
         options.pubHighWaterMark = pubHighWaterMark
         options.heartbeatInterval = .milliseconds(200)
-        server = BusServer(service: "test", options: options, log: log, reader: database, handler: NoOps(), logger: Logger(label: "test"))
+        server = BusServer(
+            service: "test", options: options, log: log, reader: database, handler: NoOps(), clock: clock, logger: Logger(label: "test"))
     }
 
     func append(_ count: Int, type: String = "thing.happened") throws {

@@ -89,9 +89,18 @@ struct HostileInputTests {
         // The fuzzer holds a registered key with no authority at all: everything it sends is either
         // malformed, a query, or refused — so no business data may change.
         try layout.addParty("fuzzer")
-        try await Task.sleep(for: .milliseconds(400))  // the services' roster reload interval is 200 ms
+        let sections = ["registry", "dispatch", "repair", "grading", "disclosure", "interceptors.finance"]
+        // Each service knows the key once it answers a request sent with it (it reloads its roster
+        // at most every 200 ms; until then the handshake is refused).
+        for section in sections {
+            #expect(try await eventually {
+                let client = try suite.client(section, as: "fuzzer")
+                defer { client.close() }
+                return (try? await client.request("ping", timeout: .seconds(2))) != nil
+            }, "\(section) never accepted the fuzzer's key")
+        }
         let perService = Int(ProcessInfo.processInfo.environment["CREDIT_FUZZ_MESSAGES"] ?? "") ?? 100_000
-        for (index, section) in ["registry", "dispatch", "repair", "grading", "disclosure", "interceptors.finance"].enumerated() {
+        for (index, section) in sections.enumerated() {
             let loop = try SocketLoop(name: "fuzz")
             let dealer = try ZMQSocket(type: .dealer)
             try dealer.setHighWaterMarks(send: 0, receive: 0)

@@ -79,19 +79,21 @@ struct SecurityTests {
 
         // Revocation takes effect without a restart: the open connection is refused on its next
         // request, new connections fail the handshake, and a subscriber is cut off.
-        let beats = Locked(0)
-        let otherBeats = Locked(0)
+        let marketHeard = Heard()
+        let courtHeard = Heard()
         let loop = try SocketLoop(name: "revoked-sub")
-        for (party, counter) in [("market", beats), ("court", otherBeats)] {
+        for (party, heard) in [("market", marketHeard), ("court", courtHeard)] {
             let sub = try ZMQSocket(type: .sub)
             try suite.security(toward: "dispatch", as: party).apply(to: sub)
             try sub.subscribe("")
+            let monitor = try sub.monitorHandshakeFailures()
             try sub.connect("tcp://127.0.0.1:\(layout.ports["dispatch.pub"]!)")
-            loop.add(sub) { _ in counter.withLock { $0 += 1 } }
+            loop.add(sub) { heard.note($0) }
+            loop.add(monitor) { heard.noteHandshakeFailure($0) }
         }
         loop.start()
         defer { loop.stop() }
-        #expect(try await eventually { beats.value >= 2 }, "the subscriber heard nothing before the revocation")
+        #expect(try await eventually { marketHeard.beats.count >= 2 }, "the subscriber heard nothing before the revocation")
         let revoked = try await Commands.run("creditctl", ["keys", "revoke", "--dept", "market", "--reason", "test"], layout: layout)
         #expect(revoked.status == 0, "\(revoked.stderr)")
         var afterRevocation = ""
@@ -111,13 +113,17 @@ struct SecurityTests {
         defer { marketAgain.close() }
         let reconnect = await Self.refusal { try await marketAgain.request("ping", timeout: .seconds(5)) }
         #expect(reconnect.contains("refused this key"), "\(reconnect)")
-        // The PUB socket dropped its subscribers; the revoked one cannot come back.
-        try await Task.sleep(for: .seconds(3))
-        let (heard, otherHeard) = (beats.value, otherBeats.value)
-        try await Task.sleep(for: .seconds(3))
-        #expect(beats.value == heard, "a revoked subscriber still receives: \(heard) → \(beats.value)")
-        #expect(otherBeats.value > otherHeard, "a subscriber with a valid key did not reconnect after the rebind")
-        #expect(dispatch.log.contains("subscriber connections dropped"), "\(dispatch.log.suffix(1_000))")
+        // The PUB socket dropped its subscribers; the revoked one cannot come back. What was sent
+        // after the rebind is told by the head it carries: a listing made once the rebind is logged
+        // raises the head, and every heartbeat announcing that head or a later one left afterwards.
+        #expect(try await eventually { dispatch.log.contains("subscriber connections dropped") }, "\(dispatch.log.suffix(1_000))")
+        _ = try await court.request("list.initiate", body: Self.initiateBody(subject: GeneratedSubjects.uscc(78)))
+        let marker = try #require(try await fresh.request("ping")["head"]?.intValue)
+        #expect(try await eventually { courtHeard.beats.filter { $0 >= marker }.count >= 2 },
+            "a subscriber with a valid key did not reconnect after the rebind: \(courtHeard.beats.suffix(5))")
+        #expect(try await eventually { marketHeard.refusals >= 1 }, "the revoked subscriber's reconnection was not refused")
+        #expect(marketHeard.beats.filter { $0 >= marker }.isEmpty && marketHeard.events.filter { $0 >= marker }.isEmpty,
+            "a revoked subscriber still receives: beats \(marketHeard.beats.suffix(5)), events \(marketHeard.events.suffix(5)), marker \(marker)")
         #expect(dispatch.isRunning && registry.isRunning)
     }
 
@@ -138,11 +144,10 @@ struct SecurityTests {
         let registered = try await Commands.run("creditctl", ["keys", "register", directory + "/education.pub"], layout: layout)
         #expect(registered.status == 0, "\(registered.stderr)")
         var after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
-        for _ in 0..<20 where after.status != 0 {
-            try await Task.sleep(for: .milliseconds(200))
+        #expect(try await eventually(timeout: .seconds(10), every: .milliseconds(200)) {
             after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
-        }
-        #expect(after.status == 0, "\(after.stderr)")
+            return after.status == 0
+        }, "\(after.stderr)")
         // A secret key others can read is refused before it is used.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret)
         let loose = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
@@ -167,5 +172,31 @@ struct SecurityTests {
         // Without keys the claimed department is believed — which is why the mode is explicit.
         let listing = try await plain.request("list.initiate", as: "market", body: Self.initiateBody())
         #expect(listing["initiator"]?.stringValue == "market")
+    }
+}
+
+/// What one subscriber received: the head each heartbeat announced and each event's seq, in order,
+/// and how many of its handshakes the server refused.
+final class Heard: Sendable {
+    private let state = Locked<(beats: [Int64], events: [Int64], refusals: Int)>(([], [], 0))
+
+    var beats: [Int64] { state.value.beats }
+    var events: [Int64] { state.value.events }
+    var refusals: Int { state.value.refusals }
+
+    func note(_ message: ZMQMessage) {
+        guard message.frames.count == 2 else { return }
+        if message.frames[0] == Array(Heartbeat.topic.utf8) {
+            guard let beat = try? WireCoding.decode(Heartbeat.self, from: message.frames[1]) else { return }
+            state.withLock { $0.beats.append(beat.head) }
+        } else if let event = try? Event(payload: message.frames[1]) {
+            state.withLock { $0.events.append(event.seq) }
+        }
+    }
+
+    func noteHandshakeFailure(_ event: ZMQMessage) {
+        guard let frame = event.frames.first, frame.count >= 2 else { return }
+        // 0x4000 is ZMQ_EVENT_HANDSHAKE_FAILED_AUTH (zmq.h): the server's ZAP handler refused the key.
+        if Int32(frame[0]) | Int32(frame[1]) << 8 == 0x4000 { state.withLock { $0.refusals += 1 } }
     }
 }

@@ -6,6 +6,7 @@ import Logging
 import MeshProtocol
 import ServiceKit
 import Testing
+import TestSupport
 
 @testable import DispatchCore
 
@@ -16,7 +17,7 @@ import Testing
 
     init() throws {
         database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
-        handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), today: { "2026-11-23" })
+        handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), clock: TestClock(day: "2026-11-23").service)
     }
 
     func initiate(list: String = "black", subject: String = "91330500MA2D7E8F2D", until: String = "2028-01-01") async throws -> Listing {
@@ -173,7 +174,7 @@ import Testing
         database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
         handler = DispatchHandler(
             writer: database, log: EventLog(stream: "dispatch"), policy: DispatchPolicy(objectionWorkingDays: 0),
-            today: { "2026-11-23" })
+            clock: TestClock(day: "2026-11-23").service)
     }
 
     /// Four listings: three black (two by market, one by court), one red by market; the first removed.

@@ -2,35 +2,27 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import Logging
 import MeshProtocol
 import ServiceKit
-import Synchronization
 import Testing
+import TestSupport
 
 @testable import DispatchCore
-
-/// A clock the test moves.
-final class TestClock: Sendable {
-    private let day = Mutex("2026-09-28")
-    var today: String { day.withLock { $0 } }
-    func set(_ value: String) { day.withLock { $0 = value } }
-}
 
 /// Objection window, expiry and extension of listings, with a controlled clock and the shipped calendar.
 @Suite struct ListingLifeTests {
     let database: DatabaseQueue
     let log = EventLog(stream: "dispatch")
-    let clock = TestClock()
+    let clock = TestClock(day: "2026-09-28")
     let handler: DispatchHandler
 
     init() throws {
         database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
         let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/calendar.yaml")
         let calendar = try WorkingCalendar.load(contentsOf: url)
-        let clock = self.clock
         handler = DispatchHandler(
-            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 5, calendar: calendar),
-            today: { clock.today })
+            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 5, calendar: calendar), clock: clock.service)
     }
 
     func initiate(_ list: String = "black", until: String = "2027-12-31") async throws -> Listing {
@@ -48,9 +40,9 @@ final class TestClock: Sendable {
         #expect(listing.status == .pending)
         #expect(listing.objectionDeadline == "2026-10-10", "29, 30 Sep, 8, 9, 10 Oct are the working days")
         #expect(try await types() == ["list.pending"], "notified, not pushed for enforcement")
-        clock.set("2026-10-10")
+        clock.advance(toDay: "2026-10-10")
         #expect(try await handler.runDue().activated.isEmpty, "the deadline day still belongs to the subject")
-        clock.set("2026-10-11")
+        clock.advance(toDay: "2026-10-11")
         #expect(try await handler.runDue().activated == [listing.id])
         #expect(try await types() == ["list.pending", "list.added"])
         #expect(try await handler.runDue().activated.isEmpty, "running again changes nothing")
@@ -60,7 +52,7 @@ final class TestClock: Sendable {
         #expect(await handler.status()["calendar"]?["warning"] == nil, "2026 is listed in full")
         #expect(await handler.status()["calendar"]?["lastYear"] == .int(2026))
         // Monday 28 December 2026: five working days run into 2027, whose holidays are not listed.
-        clock.set("2026-12-28")
+        clock.advance(toDay: "2026-12-28")
         let listing = try await initiate()
         #expect(listing.objectionDeadline == "2027-01-05", "29, 30, 31 Dec, (1 Jan listed), 4, 5 Jan")
         let calendar = try #require(await handler.status()["calendar"])
@@ -69,17 +61,17 @@ final class TestClock: Sendable {
         let warning = try #require(calendar["warning"]?.stringValue)
         #expect(warning.contains("1 deadline(s) counted into 2027") && warning.contains("dispatch.calendar"), "\(warning)")
         // Once the year itself is past the calendar, status says so even before any deadline.
-        clock.set("2027-01-06")
+        clock.advance(toDay: "2027-01-06")
         let fresh = DispatchHandler(
             writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 5, calendar: handler.policy.calendar),
-            today: { [clock] in clock.today })
+            clock: clock.service)
         #expect(await fresh.status()["calendar"]?["warning"]?.stringValue?.contains("lists no holidays for 2027") == true)
     }
 
     @Test func anObjectionHoldsTheListingUntilTheInitiatorConfirmsIt() async throws {
         let listing = try await initiate()
         _ = try await handler.object(listing.id, reason: "已履行完毕")
-        clock.set("2026-10-20")
+        clock.advance(toDay: "2026-10-20")
         #expect(
             try await handler.runDue().activated.isEmpty,
             "suspended while the objection is verified (Huzhou Joint Reward and Punishment Opinions, item 18)")
@@ -91,7 +83,7 @@ final class TestClock: Sendable {
 
     @Test func objectionsAfterTheWindowAreRefused() async throws {
         let listing = try await initiate()
-        clock.set("2026-10-11")
+        clock.advance(toDay: "2026-10-11")
         await #expect { _ = try await handler.object(listing.id, reason: "too late") } throws: {
             ($0 as? ReplyError)?.message.contains("closed on 2026-10-10") == true
         }
@@ -104,13 +96,49 @@ final class TestClock: Sendable {
 
     @Test func listingsEndOnTheirEndDateByThemselves() async throws {
         let listing = try await initiate("red", until: "2026-10-31")
-        clock.set("2026-10-31")
+        clock.advance(toDay: "2026-10-31")
         #expect(try await handler.runDue().expired.isEmpty)
-        clock.set("2026-11-01")
+        clock.advance(toDay: "2026-11-01")
         #expect(try await handler.runDue().expired == [listing.id])
         let removed = try await database.read { try ListingStore(log: log).get(listing.id, in: $0) }
         #expect(removed?.status == .removed && removed?.removalReason == "term ended on 2026-10-31")
         #expect(try await types().last == "list.removed")
+    }
+
+    @Test func theSchedulerActivatesAndExpiresListingsWhenItsClockPassesTheirDates() async throws {
+        let pending = try await initiate("black", until: "2026-10-31")
+        let red = try await initiate("red", until: "2026-10-20")
+        var logger = Logger(label: "scheduler")
+        logger.logLevel = .critical
+        let scheduler = DispatchScheduler(handler: handler, interval: .seconds(60), logger: logger)
+        func status(_ id: String) async throws -> Listing.Status? {
+            try await database.read { try ListingStore(log: log).get(id, in: $0) }?.status
+        }
+        try await whileRunning([scheduler]) { () async throws -> Void in
+            await clock.waitForSleepers()  // its first pass is done
+            #expect(try await status(pending.id) == .pending)
+            #expect(try await status(red.id) == .active)
+            clock.advance(toDay: "2026-10-10")
+            await clock.waitForSleepers()
+            #expect(try await status(pending.id) == .pending, "the deadline day still belongs to the subject")
+            // A pass at 23:59:30; the next is due at 00:00:30 on the 11th.
+            await clock.advance(by: .seconds(11 * 3_600 + 59 * 60 + 30), thenWaitForSleepers: 1)
+            let passes = clock.sleepsStarted
+            await clock.advance(by: .seconds(30), thenWaitForSleepers: 1)
+            #expect(FieldDates.isoDate(clock.date) == "2026-10-11")
+            #expect(clock.sleepsStarted == passes, "no pass before its interval is up")
+            #expect(try await status(pending.id) == .pending, "the window has closed, but no pass has run since")
+            await clock.advance(by: .seconds(30), thenWaitForSleepers: 1)
+            #expect(clock.sleepsStarted == passes + 1)
+            #expect(try await status(pending.id) == .active)
+            clock.advance(toDay: "2026-10-20")
+            await clock.waitForSleepers()
+            #expect(try await status(red.id) == .active, "the end day still belongs to the listing")
+            clock.advance(toDay: "2026-10-21")
+            await clock.waitForSleepers()
+            #expect(try await status(red.id) == .removed)
+        }
+        #expect(try await types() == ["list.pending", "list.added", "list.added", "list.removed"])
     }
 
     @Test func onlyTheInitiatorExtendsAndOnlyForward() async throws {
@@ -147,7 +175,7 @@ final class TestClock: Sendable {
         }
         let late = DispatchHandler(
             writer: database, log: log, policy: DispatchPolicy(departments: ["finance", "commerce"], ackDeadlineSeconds: 1),
-            today: { "2026-09-28" }, now: { Date().addingTimeInterval(5) })
+            clock: ServiceClock(ContinuousClock(), wallTime: { Date().addingTimeInterval(5) }))
         let report = try await late.complianceReport()
         let finance = try #require(report.departments.first { $0.department == "finance" })
         let commerce = try #require(report.departments.first { $0.department == "commerce" })

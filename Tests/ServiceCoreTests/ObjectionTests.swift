@@ -5,6 +5,7 @@ import GRDB
 import MeshProtocol
 import ServiceKit
 import Testing
+import TestSupport
 
 @testable import RepairCore
 
@@ -13,18 +14,17 @@ import Testing
 @Suite struct ObjectionTests {
     let database: DatabaseQueue
     let log = EventLog(stream: "repair")
-    let clock = TestClock()
+    let clock = TestClock(day: "2026-09-30")
     let handler: RepairHandler
     static let company = "91330500MA2D7E8F2D"
 
     init() throws {
         database = try ServiceDatabase.inMemory { RepairSchema.register(in: &$0) }
         let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/calendar.yaml")
-        let clock = self.clock
-        clock.set("2026-09-30")
         handler = RepairHandler(
-            writer: database, log: log, objectionPolicy: ObjectionPolicy(maxEvidenceFiles: 2, maxEvidenceBytes: 1_024, calendar: try WorkingCalendar.load(contentsOf: url)),
-            today: { clock.today })
+            writer: database, log: log,
+            objectionPolicy: ObjectionPolicy(maxEvidenceFiles: 2, maxEvidenceBytes: 1_024, calendar: try WorkingCalendar.load(contentsOf: url)),
+            clock: clock.service)
         // What repair learns from the registry and dispatch: a penalty by market, a court record and
         // the court's listing made from it.
         try database.write { db in
@@ -69,9 +69,9 @@ import Testing
         #expect(objection.suspension == .review && objection.status == .open)
         #expect(try await events() == ["objection.filed"])
 
-        clock.set("2026-10-09")
-        #expect(!objection.overdue(on: clock.today))
-        clock.set("2026-10-12")
+        clock.advance(toDay: "2026-10-09")
+        #expect(await handler.objectionCounts() == (open: 1, overdue: 0))
+        clock.advance(toDay: "2026-10-12")
         #expect(try await handler.listObjections(status: nil, decider: nil, subject: nil, overdueOnly: true).map(\.objection.id) == [objection.id])
         let acknowledged = try await handler.acknowledgeObjection(objection.id, by: "market")
         #expect(!acknowledged.overdue(on: "2026-10-13") && acknowledged.overdue(on: "2026-10-14"))

@@ -2,9 +2,11 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import Logging
 import MeshProtocol
 import RegistryProtocol
 import ServiceKit
+import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
@@ -13,16 +15,24 @@ import Testing
 
 /// The registry as a credit archive: bulk CSV batches, every format, authority per row, versions,
 /// aliases, related persons both ways, search.
-@Suite struct RegistryArchiveTests {
+///
+/// A class, so that each test's import writer runs from `init` to `deinit` (as in the registry's
+/// service group); tests that make handlers of their own run theirs with `whileRunning`.
+@Suite final class RegistryArchiveTests: Sendable {
     let database: DatabaseQueue
     let log = EventLog(stream: "registry")
     let handler: RegistryHandler
     let context = RequestContext(department: nil, authenticated: false)
+    private let writer: Task<Void, Never>
 
     init() throws {
         database = try ServiceDatabase.inMemory { RegistrySchema.register(in: &$0) }
-        handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" })
+        let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" })
+        self.handler = handler
+        writer = Task { await handler.importWriter.run() }
     }
+
+    deinit { writer.cancel() }
 
     static let header = ["CF_WSH", "CF_XDR_MC", "CF_XDR_SHXYM", "CF_XDR_ZZJG", "CF_FRDB", "CF_FR_ZJHM", "CF_CFLB", "CF_NR_FK", "CF_JDRQ", "CF_CFJG", "CF_NR"]
     static let code = "91330100799655058B"
@@ -166,6 +176,35 @@ import Testing
         }
         #expect(await eventually(every: .milliseconds(5)) { started.load(ordering: .acquiring) }, "the writer held")
         return ({ gate.signal() }, done)
+    }
+
+    @Test func aGracefulShutdownStoresEveryBatchAcceptedBeforeItAndRefusesLaterOnes() async throws {
+        let own = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let services = ServiceGroup(services: own.services, logger: logger)
+        let (release, held) = try await holdWriter()
+        let results = try await withThrowingTaskGroup(of: ImportResult?.self) { group in
+            group.addTask {
+                try await services.run()
+                return nil
+            }
+            for batch in 0..<3 {
+                group.addTask { try await own.bulk(Self.subjectLines((batch * 3)..<(batch * 3 + 3))) }
+                if batch == 0 {
+                    #expect(await eventually(every: .milliseconds(5)) { own.importWriter.transactionCount == 1 }, "the first batch taken")
+                }
+            }
+            #expect(await eventually(every: .milliseconds(5)) { own.importWriter.waiting == 2 }, "2 batches waiting")
+            await services.triggerGracefulShutdown()
+            release()
+            return try await group.reduce(into: []) { results, result in result.map { results.append($0) } }
+        }
+        try await held.value
+        #expect(results.map(\.stored) == [3, 3, 3], "the writer stopped only once every accepted batch was stored")
+        await #expect {
+            _ = try await own.bulk(Self.subjectLines([9]))
+        } throws: { ($0 as? ReplyError)?.code == .unavailable }
     }
 
     @Test func batchesWaitingForTheWriterCommitInOneTransaction() async throws {
@@ -416,9 +455,12 @@ import Testing
 
     @Test func searchesAndRelationsFindIndexedAndPendingRowsAlike() async throws {
         let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
-        #expect(try await handler.bulk(Self.subjectLines([0, 2, 4, 6])).stored == 4)
-        try await database.write { try RegistrySchema.indexPending($0) }
-        #expect(try await handler.bulk(Self.subjectLines([1, 3, 5, 7])).stored == 4)
+        let stored = try await whileRunning(handler.services) { [database] in
+            let even = try await handler.bulk(Self.subjectLines([0, 2, 4, 6])).stored
+            _ = try await database.write { try RegistrySchema.indexPending($0) }
+            return (even, try await handler.bulk(Self.subjectLines([1, 3, 5, 7])).stored)
+        }
+        #expect(stored == (4, 4))
         #expect(await pendingRows(handler) == 8, "4 subjects and their 4 related persons wait for a pass")
 
         // Pages of three, in name order, across the indexed (even) and the pending (odd) subjects.
@@ -440,22 +482,38 @@ import Testing
 
     @Test func aPassIndexesPendingRowsEveryRowsPerPassAndWhenImportsStop() async throws {
         let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 6, idleDelay: .seconds(3_600)))
-        _ = try await handler.bulk(Self.subjectLines(0..<4))
-        let pending = await pendingRows(handler)
-        #expect(handler.importWriter.indexPassCount == 0 && pending == 8)
-        _ = try await handler.bulk(Self.subjectLines(4..<8))
-        #expect(await eventually { handler.importWriter.indexPassCount == 1 }, "8 rows stored: one pass")
-        #expect(await pendingRows(handler) == 0)
+        try await whileRunning(handler.services) {
+            _ = try await handler.bulk(Self.subjectLines(0..<4))
+            let pending = await pendingRows(handler)
+            #expect(handler.importWriter.indexPassCount == 0 && pending == 8)
+            _ = try await handler.bulk(Self.subjectLines(4..<8))
+            #expect(await eventually { handler.importWriter.indexPassCount == 1 }, "8 rows stored: one pass")
+            #expect(await pendingRows(handler) == 0)
+        }
         let plan = try await database.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM subjects WHERE pending IS NULL AND name >= '湖州' AND name < '湖州\u{10FFFF}'")
                 .map { $0["detail"] as String }
         }
         #expect(plan.joined().contains("subjects_name"), "\(plan)")
 
-        let idle = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .milliseconds(200)))
-        _ = try await idle.bulk(Self.subjectLines([8, 9]))
-        #expect(await eventually { idle.importWriter.indexPassCount == 1 }, "a pass when no batch came for the idle delay")
-        #expect(await pendingRows(idle) == 0)
+        let clock = TestClock()
+        let idle = RegistryHandler(
+            writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(1)), clock: clock.service)
+        try await whileRunning(idle.services) {
+            _ = try await idle.bulk(Self.subjectLines([8]))
+            await clock.waitForSleepers()  // the idle pass waits
+            clock.advance(by: .milliseconds(600))
+            // Another batch within the delay: the pass waits a whole delay after it.
+            _ = try await idle.bulk(Self.subjectLines([9]))
+            await clock.advance(by: .milliseconds(400), thenWaitForSleepers: 1)
+            #expect(idle.importWriter.indexPassCount == 0, "a batch came 400 ms ago")
+            await clock.advance(by: .milliseconds(599), thenWaitForSleepers: 1)
+            #expect(idle.importWriter.indexPassCount == 0 && clock.sleeperCount == 1, "999 ms without a batch")
+            #expect(await pendingRows(idle) == 4)
+            clock.advance(by: .milliseconds(1))
+            #expect(await eventually { idle.importWriter.indexPassCount == 1 }, "a pass when no batch came for the idle delay")
+            #expect(await pendingRows(idle) == 0)
+        }
     }
 
     @Test func aFailedPassIsReportedKeepsItsRowsFoundAndIsTriedAgainLater() async throws {
@@ -464,22 +522,26 @@ import Testing
                 sql: "CREATE TRIGGER refuse_pass BEFORE UPDATE OF pending ON subjects BEGIN SELECT RAISE(ABORT, 'pass refused by the test trigger'); END")
         }
         let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 4, idleDelay: .seconds(3_600)))
-        _ = try await handler.bulk(Self.subjectLines(0..<4))
-        #expect(await eventually { handler.importWriter.indexPassFailures.count == 1 }, "4 records stored: a pass, refused")
-        var status = await handler.status()
-        #expect(status["indexPassFailures"] == 1 && status["indexPasses"] == 0 && status["pendingIndexRows"] == 8)
-        #expect(status["lastIndexPassError"]?.stringValue?.contains("pass refused by the test trigger") == true, "\(status)")
-        #expect(try await handler.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.count == 4)
+        try await whileRunning(handler.services) { [database] in
+            _ = try await handler.bulk(Self.subjectLines(0..<4))
+            #expect(await eventually { handler.importWriter.indexPassFailures.count == 1 }, "4 records stored: a pass, refused")
+            var status = await handler.status()
+            #expect(status["indexPassFailures"] == 1 && status["indexPasses"] == 0 && status["pendingIndexRows"] == 8)
+            #expect(status["lastIndexPassError"]?.stringValue?.contains("pass refused by the test trigger") == true, "\(status)")
+            #expect(try await handler.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.count == 4)
 
-        // Not tried again with the next batch, but once another rowsPerPass records are stored.
-        _ = try await handler.bulk(Self.subjectLines([4]))
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(handler.importWriter.indexPassFailures.count == 1)
-        try await database.write { db in try db.execute(sql: "DROP TRIGGER refuse_pass") }
-        _ = try await handler.bulk(Self.subjectLines(5..<8))
-        #expect(await eventually { handler.importWriter.indexPassCount == 1 })
-        status = await handler.status()
-        #expect(status["pendingIndexRows"] == 0 && status["indexPassFailures"] == 1)
+            // Not tried again with the next batch, but once another rowsPerPass records are stored.
+            _ = try await handler.bulk(Self.subjectLines([4]))
+            // The writer takes batches in turn: once this one (already present, so it changes nothing
+            // but the count) is stored, whatever pass was due after the one before has run.
+            _ = try await handler.bulk(Self.subjectLines([4]))
+            #expect(handler.importWriter.indexPassFailures.count == 1 && handler.importWriter.batchCount == 3)
+            try await database.write { db in try db.execute(sql: "DROP TRIGGER refuse_pass") }
+            _ = try await handler.bulk(Self.subjectLines(5..<8))
+            #expect(await eventually { handler.importWriter.indexPassCount == 1 })
+            status = await handler.status()
+            #expect(status["pendingIndexRows"] == 0 && status["indexPassFailures"] == 1)
+        }
     }
 
     /// A database whose pending rows were found through the `…_pending` indexes (before
@@ -528,10 +590,18 @@ import Testing
 
     @Test func rowsAnEarlierRunLeftPendingAreIndexedAtStart() async throws {
         let first = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
-        _ = try await first.bulk(Self.subjectLines(0..<3))
+        _ = try await whileRunning(first.services) { try await first.bulk(Self.subjectLines(0..<3)) }
         #expect(await pendingRows(first) == 6)
-        let next = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .milliseconds(100)))
-        #expect(await eventually { next.importWriter.indexPassCount == 1 })
+        let clock = TestClock()
+        let next = RegistryHandler(
+            writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(idleDelay: .milliseconds(100)), clock: clock.service)
+        try await whileRunning(next.services) {
+            await clock.waitForSleepers()
+            await clock.advance(by: .milliseconds(99), thenWaitForSleepers: 1)
+            #expect(next.importWriter.indexPassCount == 0, "not before the idle delay")
+            clock.advance(by: .milliseconds(1))
+            #expect(await eventually { next.importWriter.indexPassCount == 1 })
+        }
         #expect(await pendingRows(next) == 0)
         #expect(try await next.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.count == 3)
     }

@@ -5,6 +5,7 @@ import MeshProtocol
 import RegistryProtocol
 import ServiceKit
 import Testing
+import TestSupport
 
 @testable import RegistryCore
 
@@ -34,10 +35,11 @@ import Testing
                 ImportRow(row: 3, fields: Self.penalty("罚〔2026〕2号", code: "91330502MA28K6XY1A")),
                 ImportRow(row: 4, fields: Self.penalty("罚〔2026〕3号", code: "91330502MA28K6XY14")),
             ])
-        let first = try await handler.importRows(request, from: "market")
+        let (first, again) = try await whileRunning(handler.services) { [handler] in
+            (try await handler.importRows(request, from: "market"), try await handler.importRows(request, from: "market"))
+        }
         #expect(first.read == 3 && first.stored == 2 && first.alreadyPresent == 0)
         #expect(first.refused == [RefusedRow(row: 3, field: "CF_XDR_SHXYM", value: "91330502MA28K6XY1A", reason: "check character should be 4, found A")])
-        let again = try await handler.importRows(request, from: "market")
         #expect(again.stored == 0 && again.alreadyPresent == 2 && again.refused.count == 1)
         let events = try await database.read { try log.events($0, after: 0, limit: 10) }
         #expect(events.map(\.type) == ["record.stored", "record.stored"])
@@ -53,9 +55,11 @@ import Testing
     }
 
     @Test func subjectProfileListsItsRecords() async throws {
-        _ = try await handler.importRows(
-            ImportRequest(format: .xzcf, rows: [ImportRow(row: 2, fields: Self.penalty("罚〔2026〕9号", code: "91330502MA28K6XY14"))]),
-            from: "market")
+        _ = try await whileRunning(handler.services) { [handler] in
+            try await handler.importRows(
+                ImportRequest(format: .xzcf, rows: [ImportRow(row: 2, fields: Self.penalty("罚〔2026〕9号", code: "91330502MA28K6XY14"))]),
+                from: "market")
+        }
         let profile = try await handler.handle(
             op: "subject.get", body: .object(["id": .string("91330502ma28k6xy14")]), context: RequestContext(department: nil, authenticated: false))
         #expect(profile["name"] == .string("湖州示例食品有限公司"))

@@ -1,6 +1,8 @@
 import Bus
 import GRDB
 import Logging
+import MeshProtocol
+import ServiceLifecycle
 import Synchronization
 
 /// Group commit for imports: the batches that wait for the registry's single writer while it
@@ -21,7 +23,11 @@ import Synchronization
 /// one after every `rowsPerPass` rows stored, and one when no batch has come for `idleDelay`
 /// (`RegistrySchema.IndexPasses`) — at the end of an import, or at start when the last run stopped
 /// before its pass.
-final class ImportWriter: Sendable {
+///
+/// A `Service` in the registry's group: `run()` stores what `store` queues and runs the idle
+/// passes, as child tasks, so a graceful shutdown stores every batch accepted before it. Batches
+/// offered after it ends are refused.
+final class ImportWriter: Service, Sendable {
     /// About four of creditctl's batches; a batch larger than this is a transaction of its own.
     static let maxRowsPerTransaction = 8_000
 
@@ -34,6 +40,8 @@ final class ImportWriter: Sendable {
     private struct State {
         var queue: [Job] = []
         var draining = false
+        /// Set when `run()` has stored its last batch.
+        var stopped = false
         /// Rows stored since the last pass began (an upper bound of what is pending).
         var pendingRows = 0
         /// Counts batches received, so that a waiting idle pass sees that another came.
@@ -53,21 +61,46 @@ final class ImportWriter: Sendable {
     private let batches = Atomic<Int>(0)
     private let passes = Atomic<Int>(0)
     private let policy: RegistrySchema.IndexPasses
+    private let clock: ServiceClock
     private let logger: Logger
+    /// Wakes `run()` when a batch is queued.
+    private let wakes: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    /// Asks for an idle pass: the `received` count it is for (nil: whatever came since) and when
+    /// the delay began.
+    private let idlePasses: AsyncStream<(received: Int?, since: ServiceClock.Instant)>
+    private let idlePass: AsyncStream<(received: Int?, since: ServiceClock.Instant)>.Continuation
 
     /// `pendingAtStart`: rows a previous run left pending; when there are any, a pass runs after
     /// the idle delay unless an import comes first.
     init(
         writer: any DatabaseWriter, log: EventLog, pendingAtStart: Int = 0, passes: RegistrySchema.IndexPasses = .init(),
-        logger: Logger = Logger(label: "registry")
+        clock: ServiceClock = .system, logger: Logger = Logger(label: "registry")
     ) {
         self.writer = writer
         self.log = log
+        self.clock = clock
         self.logger = logger
         policy = passes
+        (wakes, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (idlePasses, idlePass) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         if pendingAtStart > 0 {
             state.withLock { $0.pendingRows = pendingAtStart }
-            scheduleIdlePass()
+            idlePass.yield((nil, clock.now))
+        }
+    }
+
+    /// Stores queued batches until a graceful shutdown (then stores what was queued before it) or
+    /// cancellation, and runs the idle passes beside.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runIdlePasses() }
+            for await _ in wakes.cancelOnGracefulShutdown() {
+                await drain()
+            }
+            state.withLock { $0.stopped = true }
+            await drain()
+            group.cancelAll()
         }
     }
 
@@ -75,14 +108,18 @@ final class ImportWriter: Sendable {
     /// became of each record.
     func store(_ records: [RegistrySchema.PreparedRecord], source: String) async throws -> [StoreOutcome] {
         try await withCheckedThrowingContinuation { continuation in
-            let startDrain = state.withLock { state -> Bool in
+            let accepted = state.withLock { state -> Bool in
+                guard !state.stopped else { return false }
                 state.queue.append(Job(records: records, source: source, continuation: continuation))
                 state.received += 1
-                guard !state.draining else { return false }
-                state.draining = true
                 return true
             }
-            if startDrain { Task { await drain() } }
+            if accepted {
+                wake.yield(())
+            } else {
+                continuation.resume(
+                    throwing: ReplyError(.unavailable, "records.import: the registry is shutting down; send this batch again once it is back"))
+            }
         }
     }
 
@@ -104,6 +141,7 @@ final class ImportWriter: Sendable {
     }
 
     private func drain() async {
+        state.withLock { $0.draining = true }
         while let group = nextGroup() {
             do {
                 let outcomes = try await write(group)
@@ -137,7 +175,7 @@ final class ImportWriter: Sendable {
         state.withLock { state -> [Job]? in
             guard !state.queue.isEmpty else {
                 state.draining = false
-                if state.pendingRows > 0 { scheduleIdlePass(after: state.received) }
+                if state.pendingRows > 0, !state.stopped { idlePass.yield((state.received, clock.now)) }
                 return nil
             }
             var rows = state.queue[0].records.count
@@ -151,13 +189,18 @@ final class ImportWriter: Sendable {
         }
     }
 
-    /// A pass after the idle delay, unless another batch has come by then (`received` changed):
-    /// the drain that stores it schedules the next one.
-    private func scheduleIdlePass(after received: Int? = nil) {
-        Task { [self] in
-            try? await Task.sleep(for: policy.idleDelay)
+    /// For each request, a pass after the idle delay unless another batch has come by then
+    /// (`received` changed): the drain that stores it asks for the next one. A newer request
+    /// replaces one not yet taken.
+    private func runIdlePasses() async {
+        for await (received, since) in idlePasses {
+            do {
+                try await clock.sleep(until: since.advanced(by: policy.idleDelay))
+            } catch {
+                return
+            }
             let idle = state.withLock { state in
-                !state.draining && state.pendingRows > 0 && (received == nil || state.received == received)
+                !state.draining && !state.stopped && state.pendingRows > 0 && (received == nil || state.received == received)
             }
             if idle { await indexPending() }
         }

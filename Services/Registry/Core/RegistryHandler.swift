@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import MeshProtocol
 import RegistryProtocol
+import ServiceLifecycle
 
 /// The registry's ops (docs/PROTOCOL.md, "Registry"):
 ///
@@ -20,13 +21,14 @@ public struct RegistryHandler: RequestHandler {
     let authority: AuthorityRules
     let severity: SeverityRules
     let today: @Sendable () -> String
-    /// Stores import batches, those that wait together in one transaction (group commit).
+    /// Stores import batches, those that wait together in one transaction (group commit). A
+    /// service of its own (`services`): imports wait until it runs.
     let importWriter: ImportWriter
 
     public init(
         writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, severity: SeverityRules = .standard,
         today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
-        indexPasses: RegistrySchema.IndexPasses = .init(), logger: Logger = Logger(label: "registry")
+        indexPasses: RegistrySchema.IndexPasses = .init(), clock: ServiceClock = .system, logger: Logger = Logger(label: "registry")
     ) {
         self.writer = writer
         self.log = log
@@ -43,9 +45,12 @@ public struct RegistryHandler: RequestHandler {
                 "Could not count the rows a previous run left for the indexing pass; they are indexed after the next import",
                 metadata: ["error": "\(error)"])
         }
-        importWriter = ImportWriter(writer: writer, log: log, pendingAtStart: pending, passes: indexPasses, logger: logger)
+        importWriter = ImportWriter(writer: writer, log: log, pendingAtStart: pending, passes: indexPasses, clock: clock, logger: logger)
         log.expandStored("record.stored", with: RegistrySchema.expandStoredEvent)
     }
+
+    /// What must run beside the bus server for the handler to work: the import writer.
+    public var services: [any Service] { [importWriter] }
 
     public var commands: CommandTable {
         struct IDQuery: Decodable, Sendable { var id: String }

@@ -6,7 +6,7 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 
-/// Assembles the registry from configuration: its database, event log and bus server.
+/// Assembles the registry from configuration: its database, event log, import writer and bus server.
 public enum RegistryService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(
@@ -22,7 +22,8 @@ public enum RegistryService {
         let server = BusServer(
             service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)
-        return [server]
+        // The writer starts first and stops last: batches the server accepted are stored.
+        return handler.services + [server]
     }
 
     /// The severity rules from `registry.severity.*` (docs/CONFIG.md); a bad value stops start-up

@@ -81,18 +81,22 @@ public struct RepairHandler: RequestHandler {
     let log: EventLog
     let authority: AuthorityRules
     let objectionPolicy: ObjectionPolicy
-    let today: @Sendable () -> String
+    /// The days objection deadlines count from and are checked against.
+    let clock: ServiceClock
 
     public init(
         writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, objectionPolicy: ObjectionPolicy = ObjectionPolicy(),
-        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
+        clock: ServiceClock = .system
     ) {
         self.writer = writer
         self.log = log
         self.authority = authority
         self.objectionPolicy = objectionPolicy
-        self.today = today
+        self.clock = clock
     }
+
+    /// Today's date (UTC) by the clock, `yyyy-MM-dd`.
+    func today() -> String { FieldDates.isoDate(clock.date) }
 
     /// Who may file an application for a subject: the credit office's operators (who take them from
     /// subjects; the platform handles 信用修复, Huzhou Joint Reward and Punishment Opinions item 1), or a

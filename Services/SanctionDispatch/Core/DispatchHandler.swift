@@ -59,26 +59,28 @@ public struct DispatchHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
     let store: ListingStore
-    let today: @Sendable () -> String
-    let now: @Sendable () -> Date
+    /// The days of objection windows and terms, and the time of acknowledgement deadlines.
+    let clock: ServiceClock
     let policy: DispatchPolicy
     /// Objection deadlines, flagged when counted past the calendar's last year.
     let calendarWatch: CalendarWatch
 
     public init(
-        writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(),
-        today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
-        now: @escaping @Sendable () -> Date = { Date() },
+        writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(), clock: ServiceClock = .system,
         logger: Logger = Logger(label: "sanction-dispatch")
     ) {
         self.writer = writer
         self.log = log
         self.store = ListingStore(log: log)
-        self.today = today
-        self.now = now
+        self.clock = clock
         self.policy = policy
         self.calendarWatch = CalendarWatch(calendar: policy.calendar, logger: logger)
     }
+
+    /// Today's date (UTC) by the clock, `yyyy-MM-dd`.
+    func today() -> String { FieldDates.isoDate(clock.date) }
+
+    func now() -> Date { clock.date }
 
     public var commands: CommandTable {
         struct ListingRef: Decodable, Sendable { var listing: String }

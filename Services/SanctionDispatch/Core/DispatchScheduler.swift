@@ -9,6 +9,13 @@ public struct DispatchScheduler: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Sleeps on the handler's clock, whose days decide what is due.
+    public init(handler: DispatchHandler, interval: Duration, logger: Logger) {
+        self.handler = handler
+        self.interval = interval
+        self.logger = logger
+    }
+
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -21,7 +28,7 @@ public struct DispatchScheduler: Service {
             } catch {
                 logger.error("Scheduled listing changes failed; retrying", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { [clock = handler.clock, interval] in try await clock.sleep(for: interval) }
         }
     }
 }

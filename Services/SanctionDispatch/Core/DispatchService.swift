@@ -42,7 +42,8 @@ public enum DispatchService {
             "Measure catalogue in force",
             metadata: ["catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)", "catalogue.changed": "\(changed)"])
         let years = try config.int("dispatch.courtListingYears", default: 2, range: 1...10)
-        let today: @Sendable () -> String = { FieldDates.isoDate(Date()) }
+        let clock = ServiceClock.system
+        let today: @Sendable () -> String = { FieldDates.isoDate(clock.date) }
         let calendarPath = config.string("dispatch.calendar", default: "config/calendar.yaml")
         let calendar: WorkingCalendar
         do {
@@ -58,7 +59,7 @@ public enum DispatchService {
             ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800),
             authority: try config.section("authority", default: .standard, parse: AuthorityRules.parse))
         let store = ListingStore(log: log)
-        let handler = DispatchHandler(writer: database, log: log, policy: policy, today: today, logger: logger)
+        let handler = DispatchHandler(writer: database, log: log, policy: policy, clock: clock, logger: logger)
         if let warning = handler.calendarWatch.startupWarning(today: today()) {
             logger.warning("Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
         }
