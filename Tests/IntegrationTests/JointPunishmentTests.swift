@@ -101,7 +101,7 @@ struct JointPunishmentTests {
             #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(service): \(verified.stdout)\(verified.stderr)")
         }
         let dispatchDB = layout.directory.appendingPathComponent("data/dispatch.sqlite").path
-        try await tamper(dispatchDB, "UPDATE audit_log SET actor = 'finance' WHERE seq = 2")
+        try await tamper(dispatchDB, "UPDATE audit_log SET actor = actor || '-forged' WHERE seq = 2")  // whoever it was
         let broken = try await ctl("audit", "verify", "dispatch")
         #expect(broken.status == 1 && broken.stdout.contains("entry 2 was altered"), "\(broken.stdout)\(broken.stderr)")
     }

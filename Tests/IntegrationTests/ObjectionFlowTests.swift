@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// An objection to a penalty record, filed and decided through creditctl against the real registry
+/// and repair: repair learns the record from the registry's stream, keeps the evidence, and only the
+/// department that provided the record decides.
+@Suite struct ObjectionFlowTests {
+    static let company = "91330502MA28K6XY14"
+
+    @Test func aPenaltyIsDisputedWithEvidenceAndDecidedByItsDepartment() async throws {
+        let layout = try TestSuiteLayout()
+        defer { layout.remove() }
+        let processes = [
+            try SuiteProcess("registry", layout: layout),
+            try SuiteProcess("sanction-dispatch", layout: layout),
+            try SuiteProcess("repair", layout: layout),
+        ]
+        defer { processes.forEach { $0.stop() } }
+        func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
+        func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
+        func json(_ result: CommandResult) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+        }
+
+        let penalties = BuiltProducts.packageRoot.appendingPathComponent("demo/penalties.csv").path
+        var imported = try await ctl("import", "--as", "market", "--format", "xzcf", penalties)
+        #expect(try await eventually {
+            imported = try await ctl("import", "--as", "market", "--format", "xzcf", penalties)
+            return imported.stdout.contains("3 rows read")
+        }, "\(imported.stdout)\(imported.stderr)\n\(logs())")
+        let profile = try json(try await ctl("profile", Self.company, "--json"))
+        let record = try #require((profile["records"] as? [[String: Any]])?.first?["id"] as? String)
+
+        let evidence = layout.directory.appendingPathComponent("receipt.txt")
+        try Data("缴款凭证".utf8).write(to: evidence)
+        var filed: CommandResult?
+        // Repair follows the registry: the record is known to it within moments of the import.
+        #expect(try await eventually {
+            filed = try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json")
+            return filed?.status == 0
+        }, "\(filed?.stderr ?? "")\n\(logs())")
+        let objection = try json(try #require(filed))
+        let id = try #require(objection["id"] as? String)
+        let filedObjection = try #require(objection["objection"] as? [String: Any])
+        #expect(filedObjection["decider"] as? String == "market" && filedObjection["suspension"] as? String == "review")
+        #expect(((filedObjection["evidence"] as? [[String: Any]])?.first?["sha256"] as? String)
+            == "90618b2e05235fd154a3b9eedcc95e064e4d679a899d44f4cdf394a76b8feaf1")
+        // Filed again: the same objection; another reason while it is open: refused, naming it.
+        #expect(try json(try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json"))["id"] as? String == id)
+        let second = try await ctl("objection", "file", "--record", record, "--reason", "另一个理由")
+        #expect(second.status != 0 && second.stderr.contains("already has objection \(id)"), "\(second.stderr)")
+
+        let listed = try await ctl("objection", "list", "--decider", "market")
+        #expect(listed.stdout.contains(id) && listed.stdout.contains("open"), "\(listed.stdout)")
+        let shown = try await ctl("objection", "show", id)
+        #expect(shown.stdout.contains("receipt.txt") && shown.stdout.contains("罚款已缴清"), "\(shown.stdout)")
+
+        let wrong = try await ctl("objection", "decide", id, "--as", "finance", "--outcome", "upheld", "--note", "x")
+        #expect(wrong.status != 0 && wrong.stderr.contains("forbidden"), "\(wrong.stderr)")
+        let corrected = try await ctl("objection", "decide", id, "--as", "market", "--outcome", "corrected", "--note", "更正")
+        #expect(corrected.status != 0 && corrected.stderr.contains("import the corrected row first"), "\(corrected.stderr)")
+        #expect(try await ctl("objection", "acknowledge", id, "--as", "market").status == 0)
+        let decided = try await ctl("objection", "decide", id, "--as", "market", "--outcome", "upheld", "--note", "核实无误，维持原记录")
+        #expect(decided.status == 0 && decided.stdout.contains("decided upheld by market"), "\(decided.stdout)\(decided.stderr)")
+        #expect(try await ctl("objection", "list").stdout.contains("no objections"), "pending objections remain")
+
+        // Repair's status counts open and overdue objections; the decisions are on its audit chain.
+        let status = try await ctl("status", "--json")
+        #expect(status.stdout.contains(#""openObjections":0"#), "\(status.stdout)")
+        let audit = try await ctl("audit", "verify", "repair")
+        #expect(audit.status == 0 && audit.stdout.contains("intact"), "\(audit.stdout)")
+    }
+}
