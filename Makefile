@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)
 
-.PHONY: deps build test up down demo bench format clean-data
+.PHONY: deps build test up down demo bench format format-check clean-data
 
 ## Installs what a fresh Debian machine lacks (libzmq3-dev).
 deps:
@@ -17,7 +17,7 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-test: deps
+test: deps format-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -37,8 +37,13 @@ bench: deps
 	$(SWIFT) build -c release
 	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)
 
+## .swift-format (4 spaces, 140 columns) applied to every source; make test checks it first.
 format:
 	$(SWIFT) format --in-place --recursive Shared Services Tests
+
+format-check:
+	@$(SWIFT) format lint --recursive --strict Shared Services Tests \
+		|| { echo "==> the sources differ from .swift-format: run make format"; exit 1; }
 
 clean-data: down
 	rm -rf var

@@ -140,14 +140,16 @@ public final class BusServer: Service {
                     do {
                         try pub.bind(endpoint)
                         break
-                    } catch where attempt < 200 {
+                    } catch  where attempt < 200 {
                         attempt += 1
                         usleep(10_000)
                     }
                 }
-                logger.notice("A key was revoked: subscriber connections dropped; each must authenticate again", metadata: ["bus.pub": "\(endpoint)"])
+                logger.notice(
+                    "A key was revoked: subscriber connections dropped; each must authenticate again", metadata: ["bus.pub": "\(endpoint)"])
             } catch {
-                logger.error("Could not rebind the PUB socket after a revocation", metadata: ["bus.pub": "\(endpoint)", "error": "\(error)"])
+                logger.error(
+                    "Could not rebind the PUB socket after a revocation", metadata: ["bus.pub": "\(endpoint)", "error": "\(error)"])
             }
         }
     }
@@ -187,7 +189,10 @@ public final class BusServer: Service {
             logger.warning(
                 "Request refused by authentication",
                 metadata: ["request.op": "\(request.op)", "peer.address": "\(message.peerAddress ?? "?")", "error": "\(error)"])
-            await audit(request, command: nil, context: RequestContext(department: "key:\(message.userID?.prefix(8) ?? "none")", authenticated: false), error: error, always: true)
+            await audit(
+                request, command: nil,
+                context: RequestContext(department: "key:\(message.userID?.prefix(8) ?? "none")", authenticated: false), error: error,
+                always: true)
             return Reply(id: request.id, error: error)
         }
         let started = ContinuousClock.now
@@ -237,7 +242,8 @@ public final class BusServer: Service {
         }
         if let claimed = request.as, claimed != peer.name {
             throw ReplyError(
-                .forbidden, "as: \(claimed) does not match the authenticated key, which is \(peer.name)'s; a department is who its key says")
+                .forbidden, "as: \(claimed) does not match the authenticated key, which is \(peer.name)'s; a department is who its key says"
+            )
         }
         return RequestContext(department: peer.name, authenticated: true, role: peer.role, peerAddress: message.peerAddress)
     }
@@ -294,7 +300,8 @@ public final class BusServer: Service {
             let (checkpoints, deadLetters) = try await reader.read { (try Checkpoints.all($0), try DeadLetters.count($0)) }
             let counts = stats.snapshot()
             var ops: [String: JSONValue] = [:]
-            for (name, access, audit) in commands.commands.map({ ($0.name, $0.access.summary, $0.audit) }) + [("status", "anyone", .query)] {
+            for (name, access, audit) in commands.commands.map({ ($0.name, $0.access.summary, $0.audit) }) + [("status", "anyone", .query)]
+            {
                 let seen = counts[name] ?? RequestStats.Counts()
                 ops[name] = .object([
                     "access": .string(access), "audit": .string(audit.rawValue),
@@ -318,13 +325,17 @@ public final class BusServer: Service {
     /// Appends a command to the audit chain: who (the authenticated department, or the claimed one
     /// in insecure mode), what, and whether it was accepted. Only `audited` commands are written,
     /// and every refusal by authentication (`always`); an unknown op changed nothing.
-    private func audit(_ request: Request, command: CommandTable.Command?, context: RequestContext, error: ReplyError?, always: Bool = false) async {
+    private func audit(
+        _ request: Request, command: CommandTable.Command?, context: RequestContext, error: ReplyError?, always: Bool = false
+    ) async {
         guard always || command?.audit == .audited else { return }
         var detail: [String: JSONValue] = [
             "request": .string(request.id), "ok": .bool(error == nil), "authenticated": .bool(context.authenticated),
         ]
         if let error { detail["error"] = .string(error.code.rawValue) }
-        if let listing = request.body["listing"]?.stringValue ?? request.body["application"]?.stringValue { detail["target"] = .string(listing) }
+        if let listing = request.body["listing"]?.stringValue ?? request.body["application"]?.stringValue {
+            detail["target"] = .string(listing)
+        }
         let entry = JSONValue.object(detail)
         do {
             _ = try await reader.write { db in

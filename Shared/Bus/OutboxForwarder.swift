@@ -89,8 +89,9 @@ public final class OutboxForwarder: Service {
     /// Sends the next batch; returns whether there may be more.
     private func forwardBatch(_ client: BusClient) async throws -> Bool {
         let (position, events, head) = try await writer.read { [log, target] db in
-            let position = try Int64.fetchOne(
-                db, sql: "SELECT seq FROM bus_forward_positions WHERE target = ?", arguments: [target]) ?? 0
+            let position =
+                try Int64.fetchOne(
+                    db, sql: "SELECT seq FROM bus_forward_positions WHERE target = ?", arguments: [target]) ?? 0
             return (position, try log.events(db, after: position, limit: 200), try log.head(db))
         }
         pendingCount.store(head - position, ordering: .relaxed)

@@ -10,7 +10,8 @@ public struct Department: RawRepresentable, Codable, Sendable, Hashable, Compara
 
     /// Validates a department code typed by a person or sent on the wire.
     public init(validating text: String) throws(DomainError) {
-        let isValid = !text.isEmpty && text.count <= 32
+        let isValid =
+            !text.isEmpty && text.count <= 32
             && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
         guard isValid else {
             throw DomainError.invalid(

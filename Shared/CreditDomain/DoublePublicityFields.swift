@@ -110,7 +110,8 @@ struct DoublePublicityFields {
                     value: try Identifiers.businessRegistrationNumber(number, field: "\(prefix)_XDR_GSZC")))
         }
         if let code = self["XDR_ZZJG"] {
-            aliases.append(SubjectAlias(scheme: .organisationCode, value: try Identifiers.organisationCode(code, field: "\(prefix)_XDR_ZZJG")))
+            aliases.append(
+                SubjectAlias(scheme: .organisationCode, value: try Identifiers.organisationCode(code, field: "\(prefix)_XDR_ZZJG")))
         }
         if let number = self["XDR_SWDJ"] { aliases.append(SubjectAlias(scheme: .taxRegistrationNumber, value: number.uppercased())) }
         for suffix in ["XDR_SYDW", "XDR_SHZZ"] {

@@ -139,7 +139,9 @@ public enum FieldDates {
         guard let start = time.first, start >= 0x30, start <= 0x39 else { return false }
         return time.allSatisfy { byte in
             switch byte {
-            case 0x30...0x39, UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "Z"), UInt8(ascii: " "): true
+            case 0x30...0x39, UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "Z"),
+                UInt8(ascii: " "):
+                true
             default: false
             }
         }

@@ -105,11 +105,16 @@ extension Identifiers {
             if characters.count == 18 {
                 guard characters.first == "9", characters.dropLast().allSatisfy(\.isASCIIDigit),
                     let expected = residentIDCheckCharacter(for: String(characters[0..<17]))
-                else { throw refuse("an 18-character permanent residence card number starts with 9 and has 17 digits before its check character") }
+                else {
+                    throw refuse(
+                        "an 18-character permanent residence card number starts with 9 and has 17 digits before its check character")
+                }
                 guard characters[17] == expected else { throw refuse("check character should be \(expected), found \(characters[17])") }
             } else {
-                guard characters.count == 15, characters[0..<3].allSatisfy(\.isASCIIUpper), characters[3...].allSatisfy(\.isASCIIDigit) else {
-                    throw refuse("a permanent residence card number is 18 characters starting with 9, or 3 letters and 12 digits (2004 card)")
+                guard characters.count == 15, characters[0..<3].allSatisfy(\.isASCIIUpper), characters[3...].allSatisfy(\.isASCIIDigit)
+                else {
+                    throw refuse(
+                        "a permanent residence card number is 18 characters starting with 9, or 3 letters and 12 digits (2004 card)")
                 }
             }
         }
@@ -124,7 +129,8 @@ extension Identifiers {
         let number = normalised(text)
         let digits = number.compactMap(\.wholeNumberValue)
         guard number.count == 15, digits.count == 15, number.allSatisfy(\.isASCIIDigit) else {
-            throw .invalid(field: field, value: number, reason: "a business registration number is 15 digits, found \(number.count) characters")
+            throw .invalid(
+                field: field, value: number, reason: "a business registration number is 15 digits, found \(number.count) characters")
         }
         let expected = businessRegistrationCheckDigit(for: Array(digits[0..<14]))
         guard digits[14] == expected else {
@@ -152,7 +158,8 @@ extension Identifiers {
         let code = normalised(text).replacingOccurrences(of: "-", with: "")
         let characters = Array(code)
         guard characters.count == 9 else {
-            throw .invalid(field: field, value: code, reason: "an organisation code is 8 characters and a check character, found \(characters.count)")
+            throw .invalid(
+                field: field, value: code, reason: "an organisation code is 8 characters and a check character, found \(characters.count)")
         }
         guard let expected = organisationCodeCheckCharacter(for: String(characters[0..<8])) else {
             throw .invalid(field: field, value: code, reason: "the first 8 characters must be digits or upper-case letters")

@@ -32,7 +32,9 @@ public enum NativeRecordRow {
     public static func kind(of object: [String: JSONValue]) throws(DomainError) -> RecordKind {
         guard let text = text("kind", in: object) else { throw .missing(field: "kind") }
         guard let kind = RecordKind(rawValue: text) else {
-            throw .invalid(field: "kind", value: text, reason: "is no record kind; kinds are \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw .invalid(
+                field: "kind", value: text,
+                reason: "is no record kind; kinds are \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return kind
     }
@@ -60,8 +62,10 @@ public enum NativeRecordRow {
         let subject: SubjectID
         if let typeText = text("certificateType", in: object) {
             let type = try CertificateType(source: typeText, field: "certificateType")
-            subject = type == .residentID
-                ? try Identifiers.residentID(rawID, field: "subjectID") : try Identifiers.personCertificate(rawID, type: type, field: "subjectID")
+            subject =
+                type == .residentID
+                ? try Identifiers.residentID(rawID, field: "subjectID")
+                : try Identifiers.personCertificate(rawID, type: type, field: "subjectID")
         } else {
             subject = try Identifiers.subjectID(rawID, field: "subjectID")
         }
@@ -86,7 +90,9 @@ public enum NativeRecordRow {
         let validFrom = try date("validFrom")
         let validUntil = try date("validUntil")
         if let validUntil, validUntil < (validFrom ?? decisionDate) {
-            throw .invalid(field: "validUntil", value: validUntil, reason: "is before \(validFrom == nil ? "the decision date" : "validFrom") \(validFrom ?? decisionDate)")
+            throw .invalid(
+                field: "validUntil", value: validUntil,
+                reason: "is before \(validFrom == nil ? "the decision date" : "validFrom") \(validFrom ?? decisionDate)")
         }
         let publicityEnd = try date("publicityEnd")
         let fine = try number("fineAmount", unit: "万元")
@@ -132,7 +138,9 @@ public enum NativeRecordRow {
                 throw .invalid(field: "severity", value: severityText, reason: "must be general, serious or severe (一般, 较重, 严重)")
             }
             guard record.isNegative else {
-                throw .invalid(field: "severity", value: severityText, reason: "only negative records carry a severity; a \(kind.rawValue) record is not negative")
+                throw .invalid(
+                    field: "severity", value: severityText,
+                    reason: "only negative records carry a severity; a \(kind.rawValue) record is not negative")
             }
             record.severity = stated
         } else {
@@ -166,7 +174,8 @@ public enum NativeRecordRow {
         }
         guard let value = object["relatedPersons"], value != .null else { return persons }
         guard let items = value.arrayValue else {
-            throw .invalid(field: "relatedPersons", value: value.textValue ?? "", reason: "must be an array of {role, name, personID, from, until}")
+            throw .invalid(
+                field: "relatedPersons", value: value.textValue ?? "", reason: "must be an array of {role, name, personID, from, until}")
         }
         for (index, item) in items.enumerated() {
             let field = "relatedPersons[\(index)]"
@@ -179,13 +188,19 @@ public enum NativeRecordRow {
     static func aliases(in object: [String: JSONValue]) throws(DomainError) -> [SubjectAlias]? {
         var aliases: [SubjectAlias] = []
         if let number = text("businessRegistrationNumber", in: object) {
-            aliases.append(SubjectAlias(scheme: .businessRegistrationNumber, value: try Identifiers.businessRegistrationNumber(number, field: "businessRegistrationNumber")))
+            aliases.append(
+                SubjectAlias(
+                    scheme: .businessRegistrationNumber,
+                    value: try Identifiers.businessRegistrationNumber(number, field: "businessRegistrationNumber")))
         }
         if let code = text("organisationCode", in: object) {
-            aliases.append(SubjectAlias(scheme: .organisationCode, value: try Identifiers.organisationCode(code, field: "organisationCode")))
+            aliases.append(
+                SubjectAlias(scheme: .organisationCode, value: try Identifiers.organisationCode(code, field: "organisationCode")))
         }
         if let value = object["aliases"], value != .null {
-            guard let items = value.arrayValue else { throw .invalid(field: "aliases", value: "", reason: "must be an array of {scheme, value}") }
+            guard let items = value.arrayValue else {
+                throw .invalid(field: "aliases", value: "", reason: "must be an array of {scheme, value}")
+            }
             for (index, item) in items.enumerated() {
                 let field = "aliases[\(index)]"
                 guard let alias = item.objectValue, let schemeText = text("scheme", in: alias), let text = text("value", in: alias) else {
@@ -262,7 +277,8 @@ extension SubjectAlias {
                 reason: "must be \(Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         switch scheme {
-        case .businessRegistrationNumber: self.init(scheme: scheme, value: try Identifiers.businessRegistrationNumber(text, field: "\(field).value"))
+        case .businessRegistrationNumber:
+            self.init(scheme: scheme, value: try Identifiers.businessRegistrationNumber(text, field: "\(field).value"))
         case .organisationCode: self.init(scheme: scheme, value: try Identifiers.organisationCode(text, field: "\(field).value"))
         case .taxRegistrationNumber, .registrationCertificate:
             let value = Identifiers.normalised(text)

@@ -168,11 +168,13 @@ public struct SeverityRules: Sendable, Hashable {
             }
         }
         guard rules.seriousFineThreshold <= rules.severeFineThreshold else {
-            throw .invalid(field: "\(prefix)seriousFine", value: String(rules.seriousFineThreshold), reason: "must not exceed \(prefix)severeFine")
+            throw .invalid(
+                field: "\(prefix)seriousFine", value: String(rules.seriousFineThreshold), reason: "must not exceed \(prefix)severeFine")
         }
         guard rules.taxArrearsSeriousAmount <= rules.taxArrearsSevereAmount else {
             throw .invalid(
-                field: "\(prefix)taxArrearsSerious", value: String(rules.taxArrearsSeriousAmount), reason: "must not exceed \(prefix)taxArrearsSevere")
+                field: "\(prefix)taxArrearsSerious", value: String(rules.taxArrearsSeriousAmount),
+                reason: "must not exceed \(prefix)taxArrearsSevere")
         }
         return rules
     }

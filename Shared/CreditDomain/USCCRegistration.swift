@@ -39,7 +39,8 @@ public struct USCCRegistration: Sendable, Hashable {
             return "registration authority '\(authority)' in position 1 is not defined by GB 32100-2015 (defined: \(known))"
         }
         let types = entry.types.keys.map(String.init).sorted().joined(separator: " ")
-        return "organisation type '\(type)' in position 2 is not defined for registration authority \(authority) (\(entry.name)); it defines \(types)"
+        return
+            "organisation type '\(type)' in position 2 is not defined for registration authority \(authority) (\(entry.name)); it defines \(types)"
     }
 
     /// Every defined pair, for tests and documentation.
@@ -50,32 +51,47 @@ public struct USCCRegistration: Sendable, Hashable {
     }
 
     static let table: [Character: (name: String, types: [Character: (String, SubjectKind)])] = [
-        "1": ("机构编制", [
-            "1": ("机关", .governmentAgency), "2": ("事业单位", .publicInstitution),
-            "3": ("中央编办直接管理机构编制的群众团体", .socialOrganisation), "9": ("其他", .publicInstitution),
-        ]),
+        "1": (
+            "机构编制",
+            [
+                "1": ("机关", .governmentAgency), "2": ("事业单位", .publicInstitution),
+                "3": ("中央编办直接管理机构编制的群众团体", .socialOrganisation), "9": ("其他", .publicInstitution),
+            ]
+        ),
         "2": ("外交", ["1": ("外国常驻新闻机构", .socialOrganisation), "9": ("其他", .socialOrganisation)]),
-        "3": ("司法行政", [
-            "1": ("律师执业机构", .enterprise), "2": ("公证处", .publicInstitution), "3": ("基层法律服务所", .enterprise),
-            "4": ("司法鉴定机构", .enterprise), "5": ("仲裁委员会", .publicInstitution), "9": ("其他", .enterprise),
-        ]),
+        "3": (
+            "司法行政",
+            [
+                "1": ("律师执业机构", .enterprise), "2": ("公证处", .publicInstitution), "3": ("基层法律服务所", .enterprise),
+                "4": ("司法鉴定机构", .enterprise), "5": ("仲裁委员会", .publicInstitution), "9": ("其他", .enterprise),
+            ]
+        ),
         "4": ("文化", ["1": ("外国在华文化中心", .socialOrganisation), "9": ("其他", .socialOrganisation)]),
-        "5": ("民政", [
-            "1": ("社会团体", .socialOrganisation), "2": ("民办非企业单位", .socialOrganisation),
-            "3": ("基金会", .socialOrganisation), "9": ("其他", .socialOrganisation),
-        ]),
-        "6": ("旅游", [
-            "1": ("外国旅游部门常驻代表机构", .socialOrganisation),
-            "2": ("港澳台地区旅游部门常驻内地（大陆）代表机构", .socialOrganisation), "9": ("其他", .socialOrganisation),
-        ]),
+        "5": (
+            "民政",
+            [
+                "1": ("社会团体", .socialOrganisation), "2": ("民办非企业单位", .socialOrganisation),
+                "3": ("基金会", .socialOrganisation), "9": ("其他", .socialOrganisation),
+            ]
+        ),
+        "6": (
+            "旅游",
+            [
+                "1": ("外国旅游部门常驻代表机构", .socialOrganisation),
+                "2": ("港澳台地区旅游部门常驻内地（大陆）代表机构", .socialOrganisation), "9": ("其他", .socialOrganisation),
+            ]
+        ),
         "7": ("宗教", ["1": ("宗教活动场所", .socialOrganisation), "2": ("宗教院校", .socialOrganisation), "9": ("其他", .socialOrganisation)]),
         "8": ("工会", ["1": ("基层工会", .socialOrganisation), "9": ("其他", .socialOrganisation)]),
         "9": ("工商", ["1": ("企业", .enterprise), "2": ("个体工商户", .individualBusiness), "3": ("农民专业合作社", .enterprise)]),
         "A": ("中央军委改革和编制办公室", ["1": ("军队事业单位", .publicInstitution), "9": ("其他", .publicInstitution)]),
-        "N": ("农业", [
-            "1": ("组级集体经济组织", .enterprise), "2": ("村级集体经济组织", .enterprise),
-            "3": ("乡镇级集体经济组织", .enterprise), "9": ("其他", .enterprise),
-        ]),
+        "N": (
+            "农业",
+            [
+                "1": ("组级集体经济组织", .enterprise), "2": ("村级集体经济组织", .enterprise),
+                "3": ("乡镇级集体经济组织", .enterprise), "9": ("其他", .enterprise),
+            ]
+        ),
         "Y": ("其他", ["1": ("其他", .enterprise)]),
     ]
 }

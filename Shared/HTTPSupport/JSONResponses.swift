@@ -1,6 +1,6 @@
+import Bus
 import Foundation
 import Hummingbird
-import Bus
 import MeshProtocol
 
 /// JSON in and out of Hummingbird routes with the suite's error shape:

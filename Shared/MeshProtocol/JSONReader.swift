@@ -324,7 +324,8 @@ extension ReplayResult: JSONValueReadable {
         read.reserveCapacity(events.count)
         for event in events { read.append(try Event(json: event)) }
         self.init(
-            stream: try members.string("stream", of: "a replay result"), events: read, head: try members.integer("head", of: "a replay result"))
+            stream: try members.string("stream", of: "a replay result"), events: read,
+            head: try members.integer("head", of: "a replay result"))
     }
 }
 

@@ -81,7 +81,8 @@ public enum CSVText {
 
     /// Quotes a field when it needs it (comma, quote, line break or leading/trailing space).
     public static func escape(_ field: String) -> String {
-        let needsQuotes = field.utf8.contains { $0 == comma || $0 == quote || $0 == newline || $0 == carriageReturn }
+        let needsQuotes =
+            field.utf8.contains { $0 == comma || $0 == quote || $0 == newline || $0 == carriageReturn }
             || field.first == " " || field.last == " "
         guard needsQuotes else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""

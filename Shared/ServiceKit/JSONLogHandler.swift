@@ -34,7 +34,8 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
-        write(Self.line(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged, source: event.source))
+        write(
+            Self.line(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged, source: event.source))
     }
 
     /// The bytes of one entry, ending in a newline.

@@ -36,7 +36,8 @@ public struct KeyFile: Codable, Sendable, Equatable {
         if !replace, FileManager.default.fileExists(atPath: secretPath) {
             throw KeyError("\(secretPath) exists; a key is not replaced by accident (use --replace, then register the new public key)")
         }
-        let header = "# Credit Mesh CURVE key pair of \(file.name) — SECRET: keep it 0600, on \(file.name)'s own host, and out of backups others read.\n"
+        let header =
+            "# Credit Mesh CURVE key pair of \(file.name) — SECRET: keep it 0600, on \(file.name)'s own host, and out of backups others read.\n"
         try writeAtomically(header + (try YAMLEncoder().encode(file)), to: secretPath, permissions: 0o600)
         var publicPart = file
         publicPart.secretKey = nil
@@ -48,7 +49,9 @@ public struct KeyFile: Codable, Sendable, Equatable {
     /// Reads a `.key` or `.pub` file, validating the keys. A `.key` file readable by others is refused.
     public static func read(path: String, requireSecret: Bool) throws -> KeyFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw KeyError("cannot read the key file \(path) (create keys with `creditctl keys generate --dept NAME`, or `creditctl keys init` for the local suite)")
+            throw KeyError(
+                "cannot read the key file \(path) (create keys with `creditctl keys generate --dept NAME`, or `creditctl keys init` for the local suite)"
+            )
         }
         let file: KeyFile
         do {
@@ -66,7 +69,8 @@ public struct KeyFile: Codable, Sendable, Equatable {
                 let permissions = attributes[.posixPermissions] as? NSNumber, permissions.intValue & 0o077 != 0
             {
                 throw KeyError(
-                    "\(path) is readable by others (mode \(String(permissions.intValue, radix: 8))); a secret key must be 0600: chmod 600 \(path)")
+                    "\(path) is readable by others (mode \(String(permissions.intValue, radix: 8))); a secret key must be 0600: chmod 600 \(path)"
+                )
             }
         }
         return file
@@ -76,7 +80,8 @@ public struct KeyFile: Codable, Sendable, Equatable {
         text.utf8.count == 40 && text.unicodeScalars.allSatisfy { z85Alphabet.contains($0) }
     }
 
-    private static let z85Alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".unicodeScalars)
+    private static let z85Alphabet = Set(
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".unicodeScalars)
 }
 
 /// A key or roster problem, said plainly.

@@ -77,7 +77,8 @@ public struct Roster: Codable, Sendable, Equatable {
     public func save(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let header = "# Credit Mesh roster: every party's CURVE public key. Change it with `creditctl keys`; services reload it within a second.\n"
+        let header =
+            "# Credit Mesh roster: every party's CURVE public key. Change it with `creditctl keys`; services reload it within a second.\n"
         try writeAtomically(header + (try YAMLEncoder().encode(self)), to: path, permissions: 0o644)
     }
 }
@@ -148,10 +149,16 @@ public final class RosterStore: PeerDirectory {
                 state.roster = fresh
                 if !before.subtracting(state.peers.keys).isEmpty { state.revocations += 1 }
                 state.stamp = stamp
-                logger.notice("Roster reloaded", metadata: ["roster.path": "\(path)", "roster.parties": "\(fresh.parties.count)", "roster.revoked": "\(fresh.revoked.count)"])
+                logger.notice(
+                    "Roster reloaded",
+                    metadata: [
+                        "roster.path": "\(path)", "roster.parties": "\(fresh.parties.count)", "roster.revoked": "\(fresh.revoked.count)",
+                    ])
             } catch {
                 state.stamp = stamp
-                logger.error("Roster could not be reloaded; the previous one stays in force", metadata: ["roster.path": "\(path)", "error": "\(error)"])
+                logger.error(
+                    "Roster could not be reloaded; the previous one stays in force",
+                    metadata: ["roster.path": "\(path)", "error": "\(error)"])
             }
             return state
         }

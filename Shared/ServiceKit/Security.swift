@@ -42,7 +42,9 @@ public struct Security: Sendable {
         guard let entry = roster.roster.parties[endpoints.server] else {
             throw ConfigError(
                 key: "security.roster", source: roster.path,
-                reason: "the roster has no key for \(endpoints.server), so its sockets cannot be authenticated (creditctl keys init / keys register)")
+                reason:
+                    "the roster has no key for \(endpoints.server), so its sockets cannot be authenticated (creditctl keys init / keys register)"
+            )
         }
         return .curveClient(serverKey: entry.key, keys: keys)
     }
@@ -152,7 +154,9 @@ extension Topology {
         guard let peer = roster.peer(forKey: keys.publicKey) else {
             throw ConfigError(
                 key: "security.roster", source: rosterPath,
-                reason: "the public key of \(path) is not registered (or was revoked): creditctl keys register \(path.replacingOccurrences(of: ".key", with: ".pub"))")
+                reason:
+                    "the public key of \(path) is not registered (or was revoked): creditctl keys register \(path.replacingOccurrences(of: ".key", with: ".pub"))"
+            )
         }
         if peer.name != name, keyFile == nil, config.optionalString("security.key") == nil {
             throw ConfigError(key: "security.key", source: path, reason: "this key is registered to \(peer.name), not \(name)")

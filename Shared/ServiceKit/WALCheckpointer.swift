@@ -47,7 +47,8 @@ final class WALCheckpointer: Sendable {
     /// frames the last pass left in the database.
     var diagnosis: String {
         let names = [State.idle: "idle", State.running: "pass running", State.passDone: "pass done"]
-        return "\(completedPasses) passes, \(catchUpCount.load(ordering: .relaxed)) catch-ups, \(names[state.load(ordering: .relaxed)] ?? "?"), "
+        return
+            "\(completedPasses) passes, \(catchUpCount.load(ordering: .relaxed)) catch-ups, \(names[state.load(ordering: .relaxed)] ?? "?"), "
             + "\(backfilled.load(ordering: .relaxed)) frames backfilled by the last pass"
     }
 

@@ -1,10 +1,10 @@
 import Bus
 import Foundation
 import Logging
-import ServiceKit
-import ZeroMQ
 import MeshProtocol
+import ServiceKit
 import Synchronization
+import ZeroMQ
 
 /// Requests to the processes of a `TestSuiteLayout`, with the retries a test driving a suite through
 /// kills and restarts needs.

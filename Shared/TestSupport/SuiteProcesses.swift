@@ -8,7 +8,7 @@ import SystemPackage
 import ZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds the built executables and the repository they were built from.
@@ -187,7 +187,8 @@ public struct TestSuiteLayout: Sendable {
 
     /// The key pair of a party of this layout.
     public func keys(of name: String) throws -> CurveKeyPair {
-        guard let keys = try KeyFile.read(path: keysDirectory.appendingPathComponent("\(name).key").path, requireSecret: true).keyPair else {
+        guard let keys = try KeyFile.read(path: keysDirectory.appendingPathComponent("\(name).key").path, requireSecret: true).keyPair
+        else {
             throw KeyError("no key pair for \(name)")
         }
         return keys
@@ -292,7 +293,9 @@ public enum Commands {
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. For conditions
 /// that become true asynchronously across processes (propagation), never as a speed assertion.
-public func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(
+    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

@@ -1,6 +1,6 @@
 import CLibZMQ
-import Synchronization
 import Foundation
+import Synchronization
 
 /// The socket types the suite uses.
 public enum ZMQSocketType: Sendable {

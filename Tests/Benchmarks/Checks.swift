@@ -7,7 +7,7 @@ import ServiceKit
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Interceptor checks against 1,000,000 active listings with 3,000,000 related-person links:
@@ -39,7 +39,10 @@ enum ChecksBench {
         let catalogue = try CatalogueLoader.load(contentsOf: BuiltProducts.packageRoot.appendingPathComponent("config/catalogue.yaml"))
         var started = monotonicMicros()
         let all = listings(count)
-        report(String(format: "  (setup: %d listings with %d related-person links generated in %.1f s)", count, 3 * count, (monotonicMicros() - started) / 1e6))
+        report(
+            String(
+                format: "  (setup: %d listings with %d related-person links generated in %.1f s)", count, 3 * count,
+                (monotonicMicros() - started) / 1e6))
 
         // In-process: the interceptor's index and decider.
         let index = ReplicaIndex()
@@ -101,7 +104,8 @@ enum ChecksBench {
         report(String(format: "  (replica database written in %.1f s)", (monotonicMicros() - started) / 1e6))
         started = monotonicMicros()
         let interceptor = try SuiteProcess(
-            "interceptor", ["--dept", "commerce"], name: "interceptor-commerce", layout: layout, environment: ["CREDIT_LOG_LEVEL": "warning"])
+            "interceptor", ["--dept", "commerce"], name: "interceptor-commerce", layout: layout,
+            environment: ["CREDIT_LOG_LEVEL": "warning"])
         defer { interceptor.stop() }
         let port = layout.ports["interceptors.commerce.http"]!
         while (try? HTTPLoad.request(port: port, method: "GET", path: "/v1/ping")) == nil { usleep(100_000) }
@@ -117,7 +121,8 @@ enum ChecksBench {
                 connections, hello.rate, hello.latency.p50 / 1_000, hello.latency.p99 / 1_000))
         report(
             String(
-                format: "checks over HTTP (POST /v1/checks, logged): %.0f checks/s, p50 %.2f ms, p99 %.2f ms; p50 %.1f× the hello, rate %.2f of it",
+                format:
+                    "checks over HTTP (POST /v1/checks, logged): %.0f checks/s, p50 %.2f ms, p99 %.2f ms; p50 %.1f× the hello, rate %.2f of it",
                 checks.rate, checks.latency.p50 / 1_000, checks.latency.p99 / 1_000, checks.latency.p50 / hello.latency.p50,
                 checks.rate / hello.rate))
     }
@@ -130,7 +135,9 @@ enum HTTPLoad {
         var latency: Percentiles
     }
 
-    static func run(port: Int, connections: Int, seconds: Double, request: @escaping @Sendable (Int) -> (String, String, String?)) throws -> Result {
+    static func run(
+        port: Int, connections: Int, seconds: Double, request: @escaping @Sendable (Int) -> (String, String, String?)
+    ) throws -> Result {
         let latencies = Locked<[Double]>([])
         let group = DispatchGroup()
         let deadline = monotonicMicros() + seconds * 1e6
@@ -197,7 +204,8 @@ enum HTTPLoad {
                 if let end = headerEnd() {
                     let header = String(decoding: buffer[..<end], as: UTF8.self)
                     let status = Int(header.split(separator: " ").dropFirst().first ?? "") ?? 0
-                    let length = header.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                    let length =
+                        header.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                         .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                     while buffer.count < end + 4 + length { try fill() }
                     buffer.removeFirst(end + 4 + length)

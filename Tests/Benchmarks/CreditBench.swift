@@ -77,7 +77,8 @@ struct All: AsyncParsableCommand {
     var importRandomSubjects = false
 
     func validate() throws {
-        for (name, value) in [("--listings", listings), ("--check-listings", checkListings), ("--import-rows", importRows)] where value < 1 {
+        for (name, value) in [("--listings", listings), ("--check-listings", checkListings), ("--import-rows", importRows)] where value < 1
+        {
             throw ValidationError("\(name) must be at least 1")
         }
     }

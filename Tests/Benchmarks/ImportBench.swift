@@ -4,10 +4,10 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import MeshProtocol
+@_spi(Benchmarks) import RegistryCore
 import ServiceKit
 import Synchronization
 import TestSupport
-@_spi(Benchmarks) import RegistryCore
 
 /// `credit-bench import`: a million double-publicity penalty rows as CSV, imported end to end by the
 /// real `creditctl` into a real `registry`, beside a raw SQLite reference: the same file read and
@@ -18,12 +18,19 @@ enum ImportBench {
         let layout = try TestSuiteLayout()
         defer {
             // CREDIT_BENCH_KEEP=1 keeps the databases for a look with sqlite3 (dbstat, sizes).
-            if ProcessInfo.processInfo.environment["CREDIT_BENCH_KEEP"] == nil { layout.remove() } else { report("  (kept \(layout.directory.path))") }
+            if ProcessInfo.processInfo.environment["CREDIT_BENCH_KEEP"] == nil {
+                layout.remove()
+            } else {
+                report("  (kept \(layout.directory.path))")
+            }
         }
         let csv = layout.directory.appendingPathComponent("penalties.csv").path
         var start = monotonicMicros()
         let bytes = try generate(rows: rows, path: csv, randomSubjects: randomSubjects)
-        report(String(format: "  (setup: %d penalty rows, %.0f MB of CSV, written in %.1f s)", rows, Double(bytes) / 1e6, (monotonicMicros() - start) / 1e6))
+        report(
+            String(
+                format: "  (setup: %d penalty rows, %.0f MB of CSV, written in %.1f s)", rows, Double(bytes) / 1e6,
+                (monotonicMicros() - start) / 1e6))
 
         // The reference runs three times (twice before the registry, once after) and counts by its
         // median: one raw run is a burst of a few seconds, and on a shared machine one burst swung
@@ -79,7 +86,9 @@ enum ImportBench {
                 + "\(status["details"]?["indexPasses"]?.intValue ?? -1) indexing passes, the last done "
                 + String(format: "%.1f s after the import; ", indexedAfter)
                 + String(format: "%.1f KB/row written (WAL and database)", Double(bytesWritten(pid: registry.pid)) / Double(rows) / 1_000)
-                + String(format: "; CPU, passes included: registry %.1f µs/row, creditctl %.1f µs/row", registryCPU / Double(rows) * 1e6, creditctlCPU / Double(rows) * 1e6))
+                + String(
+                    format: "; CPU, passes included: registry %.1f µs/row, creditctl %.1f µs/row", registryCPU / Double(rows) * 1e6,
+                    creditctlCPU / Double(rows) * 1e6))
         // The registry stops before the last raw run: its checkpoint thread would otherwise still
         // be copying the import's WAL into the database during it (the run after measured at
         // 38k–47k rows/s beside 110k–138k before, with the registry idle but running).
@@ -93,7 +102,8 @@ enum ImportBench {
         let rawRate = Double(rows) / rawSeconds
         report(
             String(
-                format: "import\(randomSubjects ? " (subjects in random order)" : ""): %d penalty rows creditctl → registry in %.1f s (%.0f rows/s, %lld records in the registry); raw SQLite batched insert %.1f s (%.0f rows/s, median of \(rawRates) rows/s); registry at %.2f of raw (target ≥ 0.25)",
+                format:
+                    "import\(randomSubjects ? " (subjects in random order)" : ""): %d penalty rows creditctl → registry in %.1f s (%.0f rows/s, %lld records in the registry); raw SQLite batched insert %.1f s (%.0f rows/s, median of \(rawRates) rows/s); registry at %.2f of raw (target ≥ 0.25)",
                 rows, seconds, registryRate, stored, rawSeconds, rawRate, registryRate / rawRate))
     }
 
@@ -119,7 +129,9 @@ enum ImportBench {
         let columns = lines.removeFirst().split(separator: ",").map(String.init)
         let batches = stride(from: 0, to: lines.count, by: 2_000).map { lines[$0..<min($0 + 2_000, lines.count)].joined(separator: "\n") }
         let path = layout.directory.appendingPathComponent("registry.sqlite").path
-        let database = try ServiceDatabase.open(path: path, pageSize: RegistrySchema.pageSize, writerCacheKiB: RegistrySchema.writerCacheKiB) {
+        let database = try ServiceDatabase.open(
+            path: path, pageSize: RegistrySchema.pageSize, writerCacheKiB: RegistrySchema.writerCacheKiB
+        ) {
             RegistrySchema.register(in: &$0)
         }
         defer { try? database.close() }
@@ -129,7 +141,9 @@ enum ImportBench {
 
         // Parsing and JSON run three times each and count by the fastest: they change nothing, and
         // one run on this shared machine swung by 2× between runs a minute apart.
-        let (parsed, parseMicros) = try fastestOfThree { try batches.map { try ImportStages.parse(csv: $0, columns: columns, handler: handler) } }
+        let (parsed, parseMicros) = try fastestOfThree {
+            try batches.map { try ImportStages.parse(csv: $0, columns: columns, handler: handler) }
+        }
         let (prepared, prepareMicros) = fastestOfThree { parsed.map { ImportStages.prepare($0) } }
         let published = Mutex<[[UInt8]]>([])
         log.onCommit { events in published.withLock { $0 += events.map(\.payload) } }
@@ -167,7 +181,9 @@ enum ImportBench {
         let (_, followerMicros) = try fastestOfThree {
             try payloads.map { try Event(payload: $0).decodeData(TypedStoredEvent.Stored.self) }.count
         }
-        let (typed, typedMicros) = try fastestOfThree { try payloads.map { try WireCoding.decoder.decode(TypedStoredEvent.self, from: Data($0)) } }
+        let (typed, typedMicros) = try fastestOfThree {
+            try payloads.map { try WireCoding.decoder.decode(TypedStoredEvent.self, from: Data($0)) }
+        }
         var first = parsed.first?.first
         first?.sourceFields = [:]  // events carry none
         guard typed.count == rows, typed.first?.data.record == first else { throw BenchFailure("typed decoding read other records") }
@@ -185,12 +201,15 @@ enum ImportBench {
         let perRow = { (micros: Double) in micros / Double(rows) }
         report(
             String(
-                format: "import stages, %d rows on one thread: CSV + validation %.1f µs/row, JSON %.1f µs/row (fastest of 3), writer %.1f µs/row (%.0f rows/s, %.1f KB/row written to WAL and database); raw insert %.1f µs/row (writer at %.2f of raw); replaying the record.stored events %.1f µs/event (read back from the archive); decoding the events as published with JSONDecoder, as followers did before JSONReader, %.1f µs/event (fastest of 3)",
-                rows, perRow(parseMicros), perRow(prepareMicros), perRow(storeMicros), Double(rows) / storeMicros * 1e6, writtenPerRow / 1_000,
+                format:
+                    "import stages, %d rows on one thread: CSV + validation %.1f µs/row, JSON %.1f µs/row (fastest of 3), writer %.1f µs/row (%.0f rows/s, %.1f KB/row written to WAL and database); raw insert %.1f µs/row (writer at %.2f of raw); replaying the record.stored events %.1f µs/event (read back from the archive); decoding the events as published with JSONDecoder, as followers did before JSONReader, %.1f µs/event (fastest of 3)",
+                rows, perRow(parseMicros), perRow(prepareMicros), perRow(storeMicros), Double(rows) / storeMicros * 1e6,
+                writtenPerRow / 1_000,
                 perRow(rawMicros), rawMicros / storeMicros, perRow(replayMicros), perRow(decodeMicros)))
         report(
             String(
-                format: "JSON beside Foundation's coders, %d records (fastest of 3): reading a published record.stored event, JSONReader into the event's tree %.1f µs (then decodeData into the typed record, as followers do, %.1f µs in all), JSONDecoder into the tree %.1f µs, JSONDecoder straight into typed structs %.1f µs; writing a record's two texts, JSONWriter %.1f µs, JSONEncoder from the struct %.1f µs",
+                format:
+                    "JSON beside Foundation's coders, %d records (fastest of 3): reading a published record.stored event, JSONReader into the event's tree %.1f µs (then decodeData into the typed record, as followers do, %.1f µs in all), JSONDecoder into the tree %.1f µs, JSONDecoder straight into typed structs %.1f µs; writing a record's two texts, JSONWriter %.1f µs, JSONEncoder from the struct %.1f µs",
                 rows, perRow(readerMicros), perRow(followerMicros), perRow(decodeMicros), perRow(typedMicros), perRow(prepareMicros),
                 perRow(encoderMicros)))
     }
@@ -274,7 +293,8 @@ enum ImportBench {
         FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw BenchFailure("cannot write \(path)") }
         defer { try? handle.close() }
-        var text = "CF_WSH,CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_FRDB,CF_FR_ZJHM,CF_WFXW,CF_WFSS,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,"
+        var text =
+            "CF_WSH,CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_FRDB,CF_FR_ZJHM,CF_WFXW,CF_WFSS,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,"
             + "CF_JDRQ,CF_YXQ,CF_GSJZQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM,CF_BZ\n"
         var total = 0
         for number in 0..<rows {
@@ -286,7 +306,8 @@ enum ImportBench {
             let day = 1 + number % 28
             let date = "2025-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
             let fine = Double(1 + number % 400) / 10
-            text += "\(city)市监罚处〔2025〕\(number + 1)号,\(city)市\(trade)有限公司第\(number)分公司,法人及非法人组织,\(GeneratedSubjects.uscc(randomSubjects ? (number * 104_729) % 1_000_003 : number)),"
+            text +=
+                "\(city)市监罚处〔2025〕\(number + 1)号,\(city)市\(trade)有限公司第\(number)分公司,法人及非法人组织,\(GeneratedSubjects.uscc(randomSubjects ? (number * 104_729) % 1_000_003 : number)),"
             text += "\(person),\(residentID(number)),\(act),"
             text += "经查，当事人于2025年\(month)月在其经营场所\(act)，货值金额\(number % 9000 + 100)元，违法所得\(number % 500)元,"
             text += "\(basis),\"\(category)\",依据\(basis)的规定，决定对当事人\(act)的行为处以\(category)，罚款人民币\(fine)万元，并责令改正违法行为。,"
@@ -343,7 +364,8 @@ enum ImportBench {
             guard let base = buffer.baseAddress else { return }
             while start < buffer.count {
                 try pool.write { db in
-                    let statement = try db.cachedStatement(sql: "INSERT INTO raw VALUES (NULL\(String(repeating: ", ?", count: header.count)))")
+                    let statement = try db.cachedStatement(
+                        sql: "INSERT INTO raw VALUES (NULL\(String(repeating: ", ?", count: header.count)))")
                     let handle = statement.sqliteStatement
                     var rows = 0
                     while rows < 10_000, start < buffer.count {

@@ -161,7 +161,9 @@ enum CatchUp {
         let path = data.appendingPathComponent("dispatch.sqlite").path
         let started = monotonicMicros()
         try populate(path: path, listings: listings)
-        report(String(format: "  (setup: %d listings written into dispatch's database in %.1f s)", listings, (monotonicMicros() - started) / 1e6))
+        report(
+            String(
+                format: "  (setup: %d listings written into dispatch's database in %.1f s)", listings, (monotonicMicros() - started) / 1e6))
 
         // The reference: reading and decoding the same rows straight from SQLite in this process.
         let rawStart = monotonicMicros()
@@ -188,7 +190,8 @@ enum CatchUp {
         guard case .success(let ping) = try await suite.request(client, "ping") else { throw CtlFailure("dispatch did not answer") }
         let head = ping["head"]?.intValue ?? 0
         let start = monotonicMicros()
-        let interceptor = try SuiteProcess("interceptor", ["--dept", "finance"], name: "interceptor-finance", layout: layout, environment: environment)
+        let interceptor = try SuiteProcess(
+            "interceptor", ["--dept", "finance"], name: "interceptor-finance", layout: layout, environment: environment)
         defer { interceptor.stop() }
         let health = try suite.client("interceptors.finance")
         defer { health.close() }
@@ -200,7 +203,9 @@ enum CatchUp {
             }
             if monotonicMicros() - lastReport > 10e6 {
                 lastReport = monotonicMicros()
-                report("  (waiting: dispatch head \(head), interceptor replica seq \(answer?["replica"]?["seq"]?.intValue ?? -1), \(answer?["replica"]?["activeListings"]?.intValue ?? -1) listings)")
+                report(
+                    "  (waiting: dispatch head \(head), interceptor replica seq \(answer?["replica"]?["seq"]?.intValue ?? -1), \(answer?["replica"]?["activeListings"]?.intValue ?? -1) listings)"
+                )
             }
             try await Task.sleep(for: .milliseconds(200))
         }

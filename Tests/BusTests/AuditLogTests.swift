@@ -1,9 +1,10 @@
-@testable import Bus
 import Foundation
 import GRDB
 import MeshProtocol
 import ServiceKit
 import Testing
+
+@testable import Bus
 
 /// The hash-chained audit log: SHA-256 (swift-crypto) against FIPS 180-4 vectors, the digest of a
 /// canonical line as chains written before swift-crypto have it, and `verify` naming the first

@@ -46,10 +46,11 @@ import ZeroMQ
         defer { received.stop() }
         try await whileRunning([publisher.server]) {
             // The subscription reaches the PUB socket asynchronously; until it does, beats are lost.
-            #expect(await eventually {
-                await clock.advance(by: .milliseconds(200), thenWaitForSleepers: 1)
-                return !received.beats.isEmpty
-            })
+            #expect(
+                await eventually {
+                    await clock.advance(by: .milliseconds(200), thenWaitForSleepers: 1)
+                    return !received.beats.isEmpty
+                })
             // What was sent before this marker event has arrived once the marker has.
             func settled() async throws -> Int {
                 let marker = received.events.count + 1
@@ -85,10 +86,11 @@ import ZeroMQ
             logger: logger)
         // Only the two test clocks move time here: the publisher beats when the test says so.
         try await whileRunning([publisher.server, subscriber]) {
-            #expect(await eventually {
-                await publisherClock.advance(by: .milliseconds(200), thenWaitForSleepers: 1)
-                return subscriber.status.state == .live
-            })
+            #expect(
+                await eventually {
+                    await publisherClock.advance(by: .milliseconds(200), thenWaitForSleepers: 1)
+                    return subscriber.status.state == .live
+                })
             // Every beat sent so far is in once an event published after them is applied.
             try publisher.append(1)
             #expect(try await eventually { try seen(follower).count == 4 })

@@ -4,8 +4,8 @@ import GRDB
 import Logging
 import MeshProtocol
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 /// A handler with one command of each audit kind, and one for departments only.
 private struct Ledger: RequestHandler {
@@ -32,7 +32,8 @@ private struct Ledger: RequestHandler {
 
     @Test func decodesTheBodyAndPassesTheDepartment() async throws {
         let reply = try await table.perform(
-            "entry.add", body: .object(["amount": 5]), context: RequestContext(department: "finance", authenticated: true, role: .department))
+            "entry.add", body: .object(["amount": 5]),
+            context: RequestContext(department: "finance", authenticated: true, role: .department))
         #expect(reply["amount"] == 5 && reply["by"] == "finance")
     }
 
@@ -51,7 +52,8 @@ private struct Ledger: RequestHandler {
 
     @Test func departmentAccessRefusesRequestsWithoutOneAndOtherRoles() async throws {
         await #expect {
-            try await table.perform("entry.add", body: .object(["amount": 1]), context: RequestContext(department: nil, authenticated: false))
+            try await table.perform(
+                "entry.add", body: .object(["amount": 1]), context: RequestContext(department: nil, authenticated: false))
         } throws: { ($0 as? ReplyError)?.code == .forbidden && "\($0)".contains("none was given") }
         await #expect {
             try await table.perform(

@@ -20,7 +20,9 @@ import Testing
         try queue.write { db in
             let statement = try db.cachedStatement(sql: "INSERT INTO t(id, n, note, raw) VALUES (?, ?, ?, ?)")
             for (index, text) in texts.enumerated() {
-                let changed = try statement.run([.text("k\(index)"), .int(Int64(index) - 3), .optional(index.isMultiple(of: 2) ? text : nil), .utf8(Array(text.utf8))])
+                let changed = try statement.run([
+                    .text("k\(index)"), .int(Int64(index) - 3), .optional(index.isMultiple(of: 2) ? text : nil), .utf8(Array(text.utf8)),
+                ])
                 #expect(changed == 1)
             }
         }

@@ -22,10 +22,12 @@ import Testing
         let csv = (0..<50).map { "杭市监罚〔2025〕\($0)号,\"张 \"\"三\"\"\",2.5,2026-03-01\t/x" }.joined(separator: "\r\n")
         let requests = [
             Request(id: "r-1", op: "ping"),
-            Request(id: "AB-\u{7F}", op: "records.import", as: "market", body: .object([
-                "format": "xzcf", "columns": .array(["CF_WSH", "CF_XDR_MC"]), "csv": .string(csv), "firstRow": 2,
-                "nested": .object(["fine": .double(2.5), "whole": .double(80), "flag": true, "none": .null, "list": .array([])]),
-            ])),
+            Request(
+                id: "AB-\u{7F}", op: "records.import", as: "market",
+                body: .object([
+                    "format": "xzcf", "columns": .array(["CF_WSH", "CF_XDR_MC"]), "csv": .string(csv), "firstRow": 2,
+                    "nested": .object(["fine": .double(2.5), "whole": .double(80), "flag": true, "none": .null, "list": .array([])]),
+                ])),
             Request(id: "局", op: "subject.search", as: "", body: .object(["prefix": .string(Self.strings.joined())])),
         ]
         for request in requests {
@@ -67,7 +69,8 @@ import Testing
                         var text = String(repeating: filler, count: length)
                         text.insert(character, at: text.index(text.startIndex, offsetBy: position))
                         let expected = String(decoding: try WireCoding.encode(text), as: UTF8.self)
-                        #expect(JSONText.text(.string(text)) == expected, "\(filler) × \(length), \(character.debugDescription) at \(position)")
+                        #expect(
+                            JSONText.text(.string(text)) == expected, "\(filler) × \(length), \(character.debugDescription) at \(position)")
                     }
                 }
             }
@@ -81,7 +84,10 @@ import Testing
         let values: [JSONValue] = [
             .null, .bool(true), .bool(false), .int(0), .int(-42), .int(Int64.max), .double(2.5), .double(-3), .double(0.1),
             .double(1_234_567), .array([]), .object([:]),
-            .object(["zeta": .int(1), "alpha": .array([.string("x"), .null, .double(0.25)]), "Beta": .object(["b": .bool(true), "a": .string("\"")])]),
+            .object([
+                "zeta": .int(1), "alpha": .array([.string("x"), .null, .double(0.25)]),
+                "Beta": .object(["b": .bool(true), "a": .string("\"")]),
+            ]),
         ]
         for value in values {
             let expected = String(decoding: try WireCoding.encode(value), as: UTF8.self)

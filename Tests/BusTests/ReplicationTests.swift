@@ -106,7 +106,8 @@ import ZeroMQ
     }
 
     /// A request whose one string ends in the middle of a three-byte character.
-    static let truncatedCharacterInAString: [UInt8] = Array(#"{"v":1,"id":"a","op":"ping","body":{"x":""#.utf8) + [0xE6, 0x9D] + Array(#""}}"#.utf8)
+    static let truncatedCharacterInAString: [UInt8] =
+        Array(#"{"v":1,"id":"a","op":"ping","body":{"x":""#.utf8) + [0xE6, 0x9D] + Array(#""}}"#.utf8)
 
     @Test(arguments: [
         ([Array("not json".utf8)], "not valid JSON: invalid JSON at byte 0: unexpected character"),

@@ -26,7 +26,9 @@ import Testing
                 }
             }
         }
-        for body in ["00010519491231002", "99010519491231002", "11010518991231002", "11010520260602002", "11010520230230002", "11010520231301002"] {
+        for body in [
+            "00010519491231002", "99010519491231002", "11010518991231002", "11010520260602002", "11010520230230002", "11010520231301002",
+        ] {
             candidates.append(body + String(Identifiers.residentIDCheckCharacter(for: body)!))
         }
         candidates += ["", "1101051949123100", "11010519491231002XX", "１１０１０５１９４９１２３１００２Ｘ"]
@@ -100,9 +102,12 @@ import Testing
     /// last byte), at the start, the end, both or neither of ASCII and CJK texts: the byte check in
     /// front of `trimmed` never lets a space through, and the result is Foundation's.
     @Test func trimmedAgreesWithFoundationAtEveryEdge() {
-        let spaces: [Unicode.Scalar] = (0x09...0x0D).map { Unicode.Scalar($0)! } + [" ", "\u{85}", "\u{A0}", "\u{1680}"]
+        let spaces: [Unicode.Scalar] =
+            (0x09...0x0D).map { Unicode.Scalar($0)! } + [" ", "\u{85}", "\u{A0}", "\u{1680}"]
             + (0x2000...0x200B).map { Unicode.Scalar($0)! } + ["\u{2028}", "\u{2029}", "\u{202F}", "\u{205F}", "\u{3000}"]
-        let others: [Unicode.Scalar] = ["a", "\u{84}", "\u{A1}", "\u{1681}", "\u{200C}", "\u{2030}", "\u{205E}", "\u{3001}", "罚", "。", "\u{0}", "\u{1F}"]
+        let others: [Unicode.Scalar] = [
+            "a", "\u{84}", "\u{A1}", "\u{1681}", "\u{200C}", "\u{2030}", "\u{205E}", "\u{3001}", "罚", "。", "\u{0}", "\u{1F}",
+        ]
         #expect(spaces.allSatisfy { CharacterSet.whitespacesAndNewlines.contains($0) })
         var checked = 0
         for edge in spaces + others {
@@ -121,7 +126,9 @@ import Testing
     /// recognised (other keys take the normalising path, which gives the same keys, only slower).
     @Test func codesAreRecognisedOnTheirBytes() {
         let codes = ["CF_WSH", "CF_NR_FK", "XK_XDR_SHXYM", "SEVERITY", "", "_ROW"]
-        let others = ["cf_wsh", "Cf_Wsh", " CF_WSH", "CF_WSH ", "CF_WSH\t", "\u{3000}CF_WSH", "CF_WSH\u{3000}", "CF_名称", "ＣＦ_WSH", "ß", "\u{1}CF"]
+        let others = [
+            "cf_wsh", "Cf_Wsh", " CF_WSH", "CF_WSH ", "CF_WSH\t", "\u{3000}CF_WSH", "CF_WSH\u{3000}", "CF_名称", "ＣＦ_WSH", "ß", "\u{1}CF",
+        ]
         for key in codes { #expect(DoublePublicityFields.isCode(key), "\(key)") }
         for key in codes + others where DoublePublicityFields.isCode(key) { #expect(doublePublicityCode(key) == key, "\(key)") }
         #expect(others.filter(DoublePublicityFields.isCode).isEmpty)

@@ -37,9 +37,14 @@ import Testing
         (["XK_YXQZI": "2023-12-31"], "XK_YXQZI", "is before the start of validity 2024-01-05"),
         (["XK_JDRQ": "2024-02-30"], "XK_JDRQ", "2024-02-30 is not a calendar date"),
         (["XK_XDR_ZZJG": "79965505-9"], "XK_XDR_ZZJG", "check character should be 8, found 9"),
-        (["XK_XDR_SHXYM": "", "XK_XDR_LB": "自然人", "XK_XDR_ZJLX": "护照号", "XK_XDR_ZJHM": "E1"], "XK_XDR_ZJHM",
-         "a passport number is 5–17 letters and digits"),
-        (["XK_FR_ZJLX": "驾驶证"], "XK_FR_ZJLX", "is no certificate type; use 001 身份证, 002 护照号, 003 港澳居民来往内地通行证, 004 台湾居民来往大陆通行证 or 005 外国人永久居留身份证"),
+        (
+            ["XK_XDR_SHXYM": "", "XK_XDR_LB": "自然人", "XK_XDR_ZJLX": "护照号", "XK_XDR_ZJHM": "E1"], "XK_XDR_ZJHM",
+            "a passport number is 5–17 letters and digits"
+        ),
+        (
+            ["XK_FR_ZJLX": "驾驶证"], "XK_FR_ZJLX",
+            "is no certificate type; use 001 身份证, 002 护照号, 003 港澳居民来往内地通行证, 004 台湾居民来往大陆通行证 or 005 外国人永久居留身份证"
+        ),
     ])
     func refusesABadLicenceRowNamingTheField(overrides: [String: String], field: String, reason: String) {
         let error = domainError { () throws(DomainError) in try LicenceRow.record(from: Self.licence(overrides)) }
@@ -48,9 +53,10 @@ import Testing
     }
 
     @Test func readsAPersonKnownByAPassport() throws {
-        let record = try LicenceRow.record(from: Self.licence([
-            "XK_XDR_SHXYM": "", "XK_XDR_ZZJG": "", "XK_XDR_LB": "自然人", "XK_XDR_ZJLX": "002", "XK_XDR_ZJHM": "e12345678",
-        ]))
+        let record = try LicenceRow.record(
+            from: Self.licence([
+                "XK_XDR_SHXYM": "", "XK_XDR_ZZJG": "", "XK_XDR_LB": "自然人", "XK_XDR_ZJLX": "002", "XK_XDR_ZJHM": "e12345678",
+            ]))
         #expect(record.subjectID == "E12345678" && record.subjectScheme == .passport && record.subjectKind == .naturalPerson)
     }
 
@@ -65,22 +71,23 @@ import Testing
         return object
     }
 
-    @Test(arguments: [
-        (RecordKind.licence, [:], nil as Severity?),
-        (.penalty, ["category": "罚款", "fineAmount": "60"], .severe),
-        (.otherAdministrativeAct, ["category": "强制"], nil),
-        (.courtDishonestDebtor, [:], .severe),
-        (.taxArrears, ["amount": "250000"], .serious),
-        (.taxArrears, ["amount": "2000"], .general),
-        (.commendation, ["category": "省级"], nil),
-        (.commitment, [:], nil),
-        (.commitment, ["performance": "breached"], .serious),
-        (.voluntary, [:], nil),
-        (.contractPerformance, ["performance": "kept", "amount": "100000"], nil),
-        (.contractPerformance, ["performance": "breached"], .general),
-        (.thirdPartyReport, ["summary": "信用等级 AA"], nil),
-        (.taxArrears, ["amount": "10", "severity": "严重"], .severe),
-    ] as [(RecordKind, [String: JSONValue], Severity?)])
+    @Test(
+        arguments: [
+            (RecordKind.licence, [:], nil as Severity?),
+            (.penalty, ["category": "罚款", "fineAmount": "60"], .severe),
+            (.otherAdministrativeAct, ["category": "强制"], nil),
+            (.courtDishonestDebtor, [:], .severe),
+            (.taxArrears, ["amount": "250000"], .serious),
+            (.taxArrears, ["amount": "2000"], .general),
+            (.commendation, ["category": "省级"], nil),
+            (.commitment, [:], nil),
+            (.commitment, ["performance": "breached"], .serious),
+            (.voluntary, [:], nil),
+            (.contractPerformance, ["performance": "kept", "amount": "100000"], nil),
+            (.contractPerformance, ["performance": "breached"], .general),
+            (.thirdPartyReport, ["summary": "信用等级 AA"], nil),
+            (.taxArrears, ["amount": "10", "severity": "严重"], .severe),
+        ] as [(RecordKind, [String: JSONValue], Severity?)])
     func readsEveryKindInTheNativeFormat(kind: RecordKind, extra: [String: JSONValue], severity: Severity?) throws {
         let record = try NativeRecordRow.record(from: Self.native(kind, extra))
         #expect(record.kind == kind)
@@ -90,22 +97,35 @@ import Testing
         if kind == .commitment, extra.isEmpty { #expect(record.performance == .pending) }
     }
 
-    @Test(arguments: [
-        (["kind": "fine"], "kind", "is no record kind; kinds are licence, penalty, other-administrative-act, court-dishonest-debtor, tax-arrears, commendation, commitment, voluntary, contract-performance, third-party-report"),
-        (["kind": "tax-arrears"], "amount", "is required"),
-        (["kind": "contract-performance"], "performance", "is required"),
-        (["kind": "other-administrative-act", "category": "行政许可"], "category",
-         "an other administrative act is one of 行政强制, 行政确认, 行政征收, 行政给付, 行政裁决, 行政补偿, 行政奖励, 行政监督检查"),
-        (["kind": "licence", "severity": "severe"], "severity", "only negative records carry a severity; a licence record is not negative"),
-        (["kind": "licence", "performance": "kept"], "performance", "applies to commitment and contract-performance records only"),
-        (["kind": "licence", "subjectKind": "natural-person"], "subjectKind",
-         "contradicts the identifier 91330100799655058B, whose kind is enterprise"),
-        (["kind": "licence", "subjectID": "91330100799655058A"], "subjectID", "check character should be B, found A"),
-        (["kind": "penalty", "fineAmount": "-1"], "fineAmount", "must be an amount in 万元, a decimal number ≥ 0"),
-        (["kind": "licence", "validUntil": "2020-01-01"], "validUntil", "is before the decision date 2024-03-05"),
-        (["kind": "licence", "relatedPersons": .array([.object(["role": "boss", "name": "张三"])])], "relatedPersons[0].role",
-         "must be legal-representative, principal or actual-controller (法定代表人, 主要负责人, 实际控制人)"),
-    ] as [([String: JSONValue], String, String)])
+    @Test(
+        arguments: [
+            (
+                ["kind": "fine"], "kind",
+                "is no record kind; kinds are licence, penalty, other-administrative-act, court-dishonest-debtor, tax-arrears, commendation, commitment, voluntary, contract-performance, third-party-report"
+            ),
+            (["kind": "tax-arrears"], "amount", "is required"),
+            (["kind": "contract-performance"], "performance", "is required"),
+            (
+                ["kind": "other-administrative-act", "category": "行政许可"], "category",
+                "an other administrative act is one of 行政强制, 行政确认, 行政征收, 行政给付, 行政裁决, 行政补偿, 行政奖励, 行政监督检查"
+            ),
+            (
+                ["kind": "licence", "severity": "severe"], "severity",
+                "only negative records carry a severity; a licence record is not negative"
+            ),
+            (["kind": "licence", "performance": "kept"], "performance", "applies to commitment and contract-performance records only"),
+            (
+                ["kind": "licence", "subjectKind": "natural-person"], "subjectKind",
+                "contradicts the identifier 91330100799655058B, whose kind is enterprise"
+            ),
+            (["kind": "licence", "subjectID": "91330100799655058A"], "subjectID", "check character should be B, found A"),
+            (["kind": "penalty", "fineAmount": "-1"], "fineAmount", "must be an amount in 万元, a decimal number ≥ 0"),
+            (["kind": "licence", "validUntil": "2020-01-01"], "validUntil", "is before the decision date 2024-03-05"),
+            (
+                ["kind": "licence", "relatedPersons": .array([.object(["role": "boss", "name": "张三"])])], "relatedPersons[0].role",
+                "must be legal-representative, principal or actual-controller (法定代表人, 主要负责人, 实际控制人)"
+            ),
+        ] as [([String: JSONValue], String, String)])
     func refusesABadNativeRowNamingTheField(fields: [String: JSONValue], field: String, reason: String) {
         var object = Self.native(.licence)
         for (key, value) in fields { object[key] = value }
@@ -115,20 +135,26 @@ import Testing
     }
 
     @Test func readsRelatedPersonsAndAliasesOfANativeRow() throws {
-        let record = try NativeRecordRow.record(from: Self.native(.voluntary, [
-            "relatedPersons": .array([
-                .object(["role": "实际控制人", "name": "李四", "personID": "330102198507161235", "from": "2020-01-01"]),
-            ]),
-            "legalRepresentative": "张三", "organisationCode": "79965505-8",
-            "aliases": .array([.object(["scheme": "tax-registration-number", "value": "330100799655058"])]),
-        ]))
-        #expect(record.relatedPersons == [
-            RelatedPerson(role: .legalRepresentative, name: "张三"),
-            RelatedPerson(role: .actualController, name: "李四", personID: "330102198507161235", from: "2020-01-01"),
-        ])
-        #expect(record.subjectAliases == [
-            SubjectAlias(scheme: .organisationCode, value: "799655058"), SubjectAlias(scheme: .taxRegistrationNumber, value: "330100799655058"),
-        ])
+        let record = try NativeRecordRow.record(
+            from: Self.native(
+                .voluntary,
+                [
+                    "relatedPersons": .array([
+                        .object(["role": "实际控制人", "name": "李四", "personID": "330102198507161235", "from": "2020-01-01"])
+                    ]),
+                    "legalRepresentative": "张三", "organisationCode": "79965505-8",
+                    "aliases": .array([.object(["scheme": "tax-registration-number", "value": "330100799655058"])]),
+                ]))
+        #expect(
+            record.relatedPersons == [
+                RelatedPerson(role: .legalRepresentative, name: "张三"),
+                RelatedPerson(role: .actualController, name: "李四", personID: "330102198507161235", from: "2020-01-01"),
+            ])
+        #expect(
+            record.subjectAliases == [
+                SubjectAlias(scheme: .organisationCode, value: "799655058"),
+                SubjectAlias(scheme: .taxRegistrationNumber, value: "330100799655058"),
+            ])
     }
 
     // MARK: - Severity configuration
@@ -150,8 +176,10 @@ import Testing
         (["registry.severity.seriousFine": "five"], "registry.severity.seriousFine", "must be a number ≥ 0"),
         (["registry.severity.breachedContract": "bad"], "registry.severity.breachedContract", "must be general, serious or severe"),
         (["registry.severity.seriousFine": "60"], "registry.severity.seriousFine", "must not exceed registry.severity.severeFine"),
-        (["registry.severity.colour": "red"], "registry.severity.colour",
-         "unknown severity rule; rules are seriousFine, severeFine, seriousCategories, severeCategories, taxArrearsSerious, taxArrearsSevere, breachedCommitment, breachedContract"),
+        (
+            ["registry.severity.colour": "red"], "registry.severity.colour",
+            "unknown severity rule; rules are seriousFine, severeFine, seriousCategories, severeCategories, taxArrearsSerious, taxArrearsSevere, breachedCommitment, breachedContract"
+        ),
     ])
     func refusesBadSeverityConfigNamingTheKey(values: [String: String], key: String, reason: String) {
         let error = domainError { () throws(DomainError) in try SeverityRules.parse(values) }
@@ -165,6 +193,8 @@ import Testing
             "SEVERITY": "较重",
         ]
         #expect(try PenaltyRow.record(from: row).severity == .serious)
-        #expect(domainError { () throws(DomainError) in try PenaltyRow.record(from: row.merging(["SEVERITY": "huge"]) { $1 }) }?.field == "SEVERITY")
+        #expect(
+            domainError { () throws(DomainError) in try PenaltyRow.record(from: row.merging(["SEVERITY": "huge"]) { $1 }) }?.field
+                == "SEVERITY")
     }
 }

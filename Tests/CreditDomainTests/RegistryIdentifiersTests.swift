@@ -43,7 +43,9 @@ import Testing
         ("01", "registration authority '0' in position 1 is not defined by GB 32100-2015 (defined: 1 2 3 4 5 6 7 8 9 A N Y)"),
     ])
     func refusesUndefinedAuthorityAndTypePairsByName(prefix: String, reason: String) {
-        let error = domainError { () throws(DomainError) in try Identifiers.unifiedSocialCreditCode(Self.code(prefix), field: "CF_XDR_SHXYM") }
+        let error = domainError { () throws(DomainError) in
+            try Identifiers.unifiedSocialCreditCode(Self.code(prefix), field: "CF_XDR_SHXYM")
+        }
         #expect(error?.field == "CF_XDR_SHXYM")
         #expect(error?.reason == reason)
     }
@@ -96,7 +98,9 @@ import Testing
         let number = Self.residentID("93384019850716123")
         #expect(try Identifiers.personCertificate(number, type: .foreignPermanentResident, field: "id").value == number)
         let wrong = String(number.dropLast()) + (number.last == "1" ? "2" : "1")
-        let error = domainError { () throws(DomainError) in try Identifiers.personCertificate(wrong, type: .foreignPermanentResident, field: "id") }
+        let error = domainError { () throws(DomainError) in
+            try Identifiers.personCertificate(wrong, type: .foreignPermanentResident, field: "id")
+        }
         #expect(error?.reason.hasPrefix("check character should be") == true)
     }
 
@@ -107,8 +111,10 @@ import Testing
         ("H1234567", .hongKongMacaoPermit, "a home-return permit number is H or M and 8 digits (10 on the older card)"),
         ("1234567", .taiwanPermit, "a Taiwan residents' permit number is 8 digits (10 on the older booklet)"),
         ("T1234567", .taiwanPermit, "a Taiwan residents' permit number is 8 digits (10 on the older booklet)"),
-        ("US1330102198507", .foreignPermanentResident,
-         "a permanent residence card number is 18 characters starting with 9, or 3 letters and 12 digits (2004 card)"),
+        (
+            "US1330102198507", .foreignPermanentResident,
+            "a permanent residence card number is 18 characters starting with 9, or 3 letters and 12 digits (2004 card)"
+        ),
     ])
     func refusesImplausibleCertificates(number: String, type: CertificateType, reason: String) {
         let error = domainError { () throws(DomainError) in try Identifiers.personCertificate(number, type: type, field: "CF_XDR_ZJHM") }
@@ -140,7 +146,9 @@ import Testing
         #expect(try Identifiers.organisationCode("708461136", field: "ZZJG") == "708461136")
         let error = domainError { () throws(DomainError) in try Identifiers.organisationCode("70846113-7", field: "CF_XDR_ZZJG") }
         #expect(error == .invalid(field: "CF_XDR_ZZJG", value: "708461137", reason: "check character should be 6, found 7"))
-        #expect(domainError { () throws(DomainError) in try Identifiers.organisationCode("7084611", field: "ZZJG") }?.reason.contains("found 7") == true)
+        #expect(
+            domainError { () throws(DomainError) in try Identifiers.organisationCode("7084611", field: "ZZJG") }?.reason.contains("found 7")
+                == true)
     }
 
     @Test func validatesBusinessRegistrationNumbersByMod11_10() throws {
@@ -157,9 +165,11 @@ import Testing
             if index == 14 { #expect(sum == 1) }
         }
         let wrong = first14.map(String.init).joined() + String((check + 1) % 10)
-        #expect(domainError { () throws(DomainError) in try Identifiers.businessRegistrationNumber(wrong, field: "GSZC") }?.reason
-            == "check digit should be \(check), found \((check + 1) % 10)")
-        #expect(domainError { () throws(DomainError) in try Identifiers.businessRegistrationNumber("12345", field: "GSZC") }?.reason
-            == "a business registration number is 15 digits, found 5 characters")
+        #expect(
+            domainError { () throws(DomainError) in try Identifiers.businessRegistrationNumber(wrong, field: "GSZC") }?.reason
+                == "check digit should be \(check), found \((check + 1) % 10)")
+        #expect(
+            domainError { () throws(DomainError) in try Identifiers.businessRegistrationNumber("12345", field: "GSZC") }?.reason
+                == "a business registration number is 15 digits, found 5 characters")
     }
 }

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Nothing lost, nothing doubled: catch-up, restarts, kills and PUB drops, across real processes.
@@ -142,7 +142,9 @@ struct DeliveryTests {
             }
             // Kills, in turn, while the stream runs.
             group.addTask {
-                for (threshold, name) in [(2_000, "interceptor-finance"), (4_500, "sanction-dispatch"), (7_000, "registry"), (8_500, "interceptor-commerce")] {
+                for (threshold, name) in [
+                    (2_000, "interceptor-finance"), (4_500, "sanction-dispatch"), (7_000, "registry"), (8_500, "interceptor-commerce"),
+                ] {
                     while created.withLock({ $0 }) < threshold { try await Task.sleep(for: .milliseconds(50)) }
                     let victim = processes.withLock { $0[name] }
                     victim?.stop(signal: SIGKILL)

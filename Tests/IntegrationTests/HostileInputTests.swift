@@ -6,7 +6,7 @@ import Testing
 import ZeroMQ
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Hostile input: random and mutated messages at every ROUTER, malformed HTTP at the interceptor and
@@ -47,12 +47,15 @@ struct HostileInputTests {
         switch random.below(8) {
         case 0: return [[], random.bytes(random.below(300))]
         case 1:
-            for _ in 0..<(1 + random.below(6)) where !seed.isEmpty { seed[random.below(seed.count)] = UInt8(truncatingIfNeeded: random.next()) }
+            for _ in 0..<(1 + random.below(6)) where !seed.isEmpty {
+                seed[random.below(seed.count)] = UInt8(truncatingIfNeeded: random.next())
+            }
             return [[], seed]
         case 2: return [[], Array(seed.prefix(random.below(seed.count)))]
         case 3:
             let absurd = [#""until":"99999-99-99""#, #""limit":-5"#, #""from":"zero""#, #""rows":7"#, #""v":1e99"#, #""id":[]"#]
-            let text = String(decoding: seed, as: UTF8.self).replacingOccurrences(of: #""id":"#, with: absurd[random.below(absurd.count)] + #","id":"#)
+            let text = String(decoding: seed, as: UTF8.self).replacingOccurrences(
+                of: #""id":"#, with: absurd[random.below(absurd.count)] + #","id":"#)
             return [[], Array(text.utf8)]
         case 4: return (0..<random.below(5)).map { _ in random.bytes(random.below(20)) }
         case 5: return [[], Array(String(repeating: "[", count: 5_000 + random.below(5_000)).utf8)]
@@ -79,11 +82,12 @@ struct HostileInputTests {
         let before = try await listings()
         // Followers (grading, disclosure) finish applying the import before the barrage starts.
         var headsBefore = try await heads(suite)
-        #expect(try await eventually(timeout: .seconds(30), every: .seconds(1)) {
-            let now = try await heads(suite)
-            defer { headsBefore = now }
-            return now == headsBefore
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30), every: .seconds(1)) {
+                let now = try await heads(suite)
+                defer { headsBefore = now }
+                return now == headsBefore
+            })
 
         let registryRecords = try await registryCount(suite)
         // The fuzzer holds a registered key with no authority at all: everything it sends is either
@@ -93,11 +97,12 @@ struct HostileInputTests {
         // Each service knows the key once it answers a request sent with it (it reloads its roster
         // at most every 200 ms; until then the handshake is refused).
         for section in sections {
-            #expect(try await eventually {
-                let client = try suite.client(section, as: "fuzzer")
-                defer { client.close() }
-                return (try? await client.request("ping", timeout: .seconds(2))) != nil
-            }, "\(section) never accepted the fuzzer's key")
+            #expect(
+                try await eventually {
+                    let client = try suite.client(section, as: "fuzzer")
+                    defer { client.close() }
+                    return (try? await client.request("ping", timeout: .seconds(2))) != nil
+                }, "\(section) never accepted the fuzzer's key")
         }
         let perService = Int(ProcessInfo.processInfo.environment["CREDIT_FUZZ_MESSAGES"] ?? "") ?? 100_000
         for (index, section) in sections.enumerated() {

@@ -1,7 +1,7 @@
 import Foundation
 import MeshProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// `log.format: json` as a log collector reads it from a real service.
 @Suite struct LoggingTests {

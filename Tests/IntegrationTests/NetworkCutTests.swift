@@ -115,12 +115,15 @@ struct NetworkCutTests {
         }
 
         try await initiate(0..<100)
-        #expect(try await eventually(timeout: .seconds(60)) { try await replica() == dispatchActive() }, "before the cut:\n\(interceptor.log.suffix(2_000))")
+        #expect(
+            try await eventually(timeout: .seconds(60)) { try await replica() == dispatchActive() },
+            "before the cut:\n\(interceptor.log.suffix(2_000))")
 
         try NetworkLab.ip("link", "set", centreLink, "down")
         try await initiate(100..<600)
         for id in try await dispatchActive().prefix(50) {
-            _ = try await suite.request(dispatchClient, "list.remove", as: "market", body: .object(["listing": .string(id), "reason": "cut test"]))
+            _ = try await suite.request(
+                dispatchClient, "list.remove", as: "market", body: .object(["listing": .string(id), "reason": "cut test"]))
         }
         // While cut the interceptor keeps answering from its replica, and says it is stale.
         var answer: JSONValue = .null

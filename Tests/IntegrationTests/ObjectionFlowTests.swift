@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// An objection to a penalty record, filed and decided through creditctl against the real registry
 /// and repair: repair learns the record from the registry's stream, keeps the evidence, and only the
@@ -20,15 +20,17 @@ import TestSupport
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
         func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
         func json(_ result: CommandResult) throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
         }
 
         let penalties = BuiltProducts.packageRoot.appendingPathComponent("demo/penalties.csv").path
         var imported = try await ctl("import", "--as", "market", "--format", "xzcf", penalties)
-        #expect(try await eventually {
-            imported = try await ctl("import", "--as", "market", "--format", "xzcf", penalties)
-            return imported.stdout.contains("3 rows read")
-        }, "\(imported.stdout)\(imported.stderr)\n\(logs())")
+        #expect(
+            try await eventually {
+                imported = try await ctl("import", "--as", "market", "--format", "xzcf", penalties)
+                return imported.stdout.contains("3 rows read")
+            }, "\(imported.stdout)\(imported.stderr)\n\(logs())")
         let profile = try json(try await ctl("profile", Self.company, "--json"))
         let record = try #require((profile["records"] as? [[String: Any]])?.first?["id"] as? String)
 
@@ -36,18 +38,22 @@ import TestSupport
         try Data("缴款凭证".utf8).write(to: evidence)
         var filed: CommandResult?
         // Repair follows the registry: the record is known to it within moments of the import.
-        #expect(try await eventually {
-            filed = try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json")
-            return filed?.status == 0
-        }, "\(filed?.stderr ?? "")\n\(logs())")
+        #expect(
+            try await eventually {
+                filed = try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json")
+                return filed?.status == 0
+            }, "\(filed?.stderr ?? "")\n\(logs())")
         let objection = try json(try #require(filed))
         let id = try #require(objection["id"] as? String)
         let filedObjection = try #require(objection["objection"] as? [String: Any])
         #expect(filedObjection["decider"] as? String == "market" && filedObjection["suspension"] as? String == "review")
-        #expect(((filedObjection["evidence"] as? [[String: Any]])?.first?["sha256"] as? String)
-            == "90618b2e05235fd154a3b9eedcc95e064e4d679a899d44f4cdf394a76b8feaf1")
+        #expect(
+            ((filedObjection["evidence"] as? [[String: Any]])?.first?["sha256"] as? String)
+                == "90618b2e05235fd154a3b9eedcc95e064e4d679a899d44f4cdf394a76b8feaf1")
         // Filed again: the same objection; another reason while it is open: refused, naming it.
-        #expect(try json(try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json"))["id"] as? String == id)
+        #expect(
+            try json(try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json"))[
+                "id"] as? String == id)
         let second = try await ctl("objection", "file", "--record", record, "--reason", "另一个理由")
         #expect(second.status != 0 && second.stderr.contains("already has objection \(id)"), "\(second.stderr)")
 

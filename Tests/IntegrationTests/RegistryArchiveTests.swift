@@ -1,7 +1,7 @@
 import Foundation
 import MeshProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// The archive through the real processes: creditctl imports into a running registry, writes its
 /// report, resumes, and reads the profile back.
@@ -41,7 +41,8 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: file.path + ".progress"))
 
         // The operator fixes the code in the report and imports the report itself.
-        try report.replacingOccurrences(of: bad, with: GeneratedSubjects.uscc(3)).write(toFile: reportPath, atomically: true, encoding: .utf8)
+        try report.replacingOccurrences(of: bad, with: GeneratedSubjects.uscc(3)).write(
+            toFile: reportPath, atomically: true, encoding: .utf8)
         let fixed = try await ctl("import", "--as", "market", "--format", "xzcf", "--no-report", reportPath)
         #expect(fixed.status == 0 && fixed.stdout.contains("1 rows read, 1 stored"), "\(fixed.stdout) \(fixed.stderr)")
 
@@ -72,7 +73,9 @@ import TestSupport
         #expect(profile.stdout.contains("legal-representative 张三 (11010519491231002X)"), "\(profile.stdout)")
         let search = try await ctl("search", "示例1", "--limit", "3")
         // Rows 10 and 11 of the second file were skipped by --resume; names sort by their bytes.
-        #expect(search.stdout.hasPrefix("\(GeneratedSubjects.uscc(12))  示例12有限公司") && search.stdout.contains("more: --after"), "\(search.stdout)")
+        #expect(
+            search.stdout.hasPrefix("\(GeneratedSubjects.uscc(12))  示例12有限公司") && search.stdout.contains("more: --after"),
+            "\(search.stdout)")
         let represented = try await ctl("relations", "--person", "11010519491231002X")
         #expect(represented.stdout.contains("8 roles"), "\(represented.stdout)")
     }

@@ -97,10 +97,11 @@ struct SecurityTests {
         let revoked = try await Commands.run("creditctl", ["keys", "revoke", "--dept", "market", "--reason", "test"], layout: layout)
         #expect(revoked.status == 0, "\(revoked.stderr)")
         var afterRevocation = ""
-        #expect(try await eventually(timeout: .seconds(10)) {
-            afterRevocation = await Self.refusal { try await market.request("list.query", body: .object(["subject": "X"])) }
-            return afterRevocation.contains("revoked")
-        }, "\(afterRevocation)")
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                afterRevocation = await Self.refusal { try await market.request("list.query", body: .object(["subject": "X"])) }
+                return afterRevocation.contains("revoked")
+            }, "\(afterRevocation)")
         let fresh = try suite.client("dispatch", as: "operator")
         defer { fresh.close() }
         _ = try await fresh.request("ping")  // other keys still work
@@ -119,11 +120,14 @@ struct SecurityTests {
         #expect(try await eventually { dispatch.log.contains("subscriber connections dropped") }, "\(dispatch.log.suffix(1_000))")
         _ = try await court.request("list.initiate", body: Self.initiateBody(subject: GeneratedSubjects.uscc(78)))
         let marker = try #require(try await fresh.request("ping")["head"]?.intValue)
-        #expect(try await eventually { courtHeard.beats.filter { $0 >= marker }.count >= 2 },
+        #expect(
+            try await eventually { courtHeard.beats.filter { $0 >= marker }.count >= 2 },
             "a subscriber with a valid key did not reconnect after the rebind: \(courtHeard.beats.suffix(5))")
         #expect(try await eventually { marketHeard.refusals >= 1 }, "the revoked subscriber's reconnection was not refused")
-        #expect(marketHeard.beats.filter { $0 >= marker }.isEmpty && marketHeard.events.filter { $0 >= marker }.isEmpty,
-            "a revoked subscriber still receives: beats \(marketHeard.beats.suffix(5)), events \(marketHeard.events.suffix(5)), marker \(marker)")
+        #expect(
+            marketHeard.beats.filter { $0 >= marker }.isEmpty && marketHeard.events.filter { $0 >= marker }.isEmpty,
+            "a revoked subscriber still receives: beats \(marketHeard.beats.suffix(5)), events \(marketHeard.events.suffix(5)), marker \(marker)"
+        )
         #expect(dispatch.isRunning && registry.isRunning)
     }
 
@@ -133,7 +137,8 @@ struct SecurityTests {
         let dispatch = try SuiteProcess("sanction-dispatch", layout: layout)
         defer { dispatch.stop() }
         let directory = layout.directory.appendingPathComponent("ndrc-host").path
-        let generated = try await Commands.run("creditctl", ["keys", "generate", "--dept", "education", "--dir", directory, "--replace"], layout: layout)
+        let generated = try await Commands.run(
+            "creditctl", ["keys", "generate", "--dept", "education", "--dir", directory, "--replace"], layout: layout)
         #expect(generated.status == 0, "\(generated.stderr)")
         let secret = directory + "/education.key"
         let mode = try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? NSNumber
@@ -144,10 +149,11 @@ struct SecurityTests {
         let registered = try await Commands.run("creditctl", ["keys", "register", directory + "/education.pub"], layout: layout)
         #expect(registered.status == 0, "\(registered.stderr)")
         var after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
-        #expect(try await eventually(timeout: .seconds(10), every: .milliseconds(200)) {
-            after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
-            return after.status == 0
-        }, "\(after.stderr)")
+        #expect(
+            try await eventually(timeout: .seconds(10), every: .milliseconds(200)) {
+                after = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
+                return after.status == 0
+            }, "\(after.stderr)")
         // A secret key others can read is refused before it is used.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret)
         let loose = try await Commands.run("creditctl", ["listings", "--key", secret, "--subject", "X"], layout: layout)
@@ -162,10 +168,11 @@ struct SecurityTests {
         let dispatch = try SuiteProcess("sanction-dispatch", ["--insecure"], layout: layout)
         defer { dispatch.stop() }
         var status = try await Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
-        #expect(try await eventually {
-            status = try await Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
-            return status.stdout.contains(#""security":"insecure""#)
-        }, "\(status.stdout)")
+        #expect(
+            try await eventually {
+                status = try await Commands.run("creditctl", ["status", "--insecure", "--json"], layout: layout)
+                return status.stdout.contains(#""security":"insecure""#)
+            }, "\(status.stdout)")
         #expect(dispatch.log.contains("INSECURE MODE"), "\(dispatch.log.prefix(2_000))")
         let plain = try BusClient(endpoint: SuiteClient(layout: layout).router("dispatch"))
         defer { plain.close() }

@@ -35,7 +35,8 @@ struct UnknownActionTests {
         ).get()
         let blocked = try await eventually {
             let (body, status) = try await postRaw(
-                layout.http("interceptors.finance.http") + "/v1/checks", #"{"subject":"\#(Self.company)","action":"government-procurement"}"#)
+                layout.http("interceptors.finance.http") + "/v1/checks",
+                #"{"subject":"\#(Self.company)","action":"government-procurement"}"#)
             return status == 200 && body.contains(#""decision":"block""#)
         }
         try #require(blocked, "finance never blocked\n\(logs())")
@@ -44,7 +45,9 @@ struct UnknownActionTests {
         let (body, status) = try await postRaw(
             layout.http("interceptors.finance.http") + "/v1/checks", #"{"subject":"\#(Self.company)","action":"goverment-procurement"}"#)
         #expect(status == 400, "\(body)")
-        #expect(body.hasPrefix(#"{"error":{"code":"invalid","message":"check: action \"goverment-procurement\" is unknown to finance"#), "\(body)")
+        #expect(
+            body.hasPrefix(#"{"error":{"code":"invalid","message":"check: action \"goverment-procurement\" is unknown to finance"#),
+            "\(body)")
         #expect(body.contains("did you mean government-procurement?") && body.contains("interceptors.finance.actions"), "\(body)")
 
         // ZeroMQ check: an invalid refusal. check.batch: only the unknown item is refused.

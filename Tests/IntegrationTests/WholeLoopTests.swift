@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The whole loop across the real executables on free ports with temporary data: court record →
 /// black listing → broadcast → block at finance → feedback counted → repair approved → lifted.
@@ -26,7 +27,8 @@ struct WholeLoopTests {
             // Finance declares an action of its own that no measure restricts (checked below).
             let environment = department == "finance" ? ["CREDIT_INTERCEPTORS_FINANCE_ACTIONS": "issue-invoice"] : [:]
             processes.append(
-                try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout, environment: environment))
+                try SuiteProcess(
+                    "interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout, environment: environment))
         }
         defer { processes.forEach { $0.stop() } }
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
@@ -48,12 +50,16 @@ struct WholeLoopTests {
             "import", "--as", "market", "--format", "xzcf", BuiltProducts.packageRoot.appendingPathComponent("demo/penalties.csv").path)
         #expect(penalties.status == 3)
         #expect(penalties.stdout.contains("3 rows read, 2 stored, 0 already present, 1 refused"), "\(penalties.stdout)")
-        #expect(penalties.stdout.contains("row 4: CF_XDR_SHXYM \"91330100MA2B3C4D5A\": organisation code MA2B3C4D5 in positions 9–17 fails its GB 11714-1997 check: position 17 should be 1, found 5"), "\(penalties.stdout)")
+        #expect(
+            penalties.stdout.contains(
+                "row 4: CF_XDR_SHXYM \"91330100MA2B3C4D5A\": organisation code MA2B3C4D5 in positions 9–17 fails its GB 11714-1997 check: position 17 should be 1, found 5"
+            ), "\(penalties.stdout)")
 
         // 2. Broadcast reaches finance: blocked from procurement, with measure, basis, listing, initiator.
         var answer = ""
         let blocked = try await eventually {
-            answer = try await ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "government-procurement", "--json").stdout
+            answer = try await ctl("check", "--dept", "finance", "--subject", Self.company, "--action", "government-procurement", "--json")
+                .stdout
             return answer.contains(#""decision":"block""#)
         }
         try #require(blocked, "finance never blocked: \(answer)\n\(logs())")
@@ -67,10 +73,11 @@ struct WholeLoopTests {
         #expect(other.contains(#""decision":"allow""#), "\(other)")
 
         // The same listing restricts at commerce and market regulation, over HTTP as well.
-        #expect(try await eventually {
-            try await ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
-                .contains(#""decision":"block""#)
-        })
+        #expect(
+            try await eventually {
+                try await ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
+                    .contains(#""decision":"block""#)
+            })
         let (marketBody, marketStatus) = try await postRaw(
             layout.http("interceptors.market.http") + "/v1/checks",
             #"{"subject":"\#(Self.company)","action":"change-legal-representative"}"#)
@@ -81,17 +88,19 @@ struct WholeLoopTests {
         #expect(badBody.contains("subject"), "\(badBody)")
 
         // 3. Feedback for finance's block reaches dispatch and is counted once per check.
-        #expect(try await eventually {
-            let stats = try await ctl("feedback", "--json").stdout
-            return stats.contains(#""finance":{"block":1}"#) && stats.contains("\"\(listing)\"")
-        }, "feedback not counted")
+        #expect(
+            try await eventually {
+                let stats = try await ctl("feedback", "--json").stdout
+                return stats.contains(#""finance":{"block":1}"#) && stats.contains("\"\(listing)\"")
+            }, "feedback not counted")
 
         // 4. Repair: only the initiator (court) may approve; approval lifts the listing everywhere.
         var application = ""
-        #expect(try await eventually {
-            application = try await ctl("repair", "apply", "--listing", listing, "--json").stdout
-            return application.contains(#""status":"pending""#)
-        }, "repair apply: \(application)")
+        #expect(
+            try await eventually {
+                application = try await ctl("repair", "apply", "--listing", listing, "--json").stdout
+                return application.contains(#""status":"pending""#)
+            }, "repair apply: \(application)")
         let applicationID = try #require(
             (try JSONSerialization.jsonObject(with: Data(application.utf8)) as? [String: Any])?["id"] as? String)
         let wrong = try await ctl("repair", "approve", applicationID, "--as", "finance")
@@ -100,14 +109,16 @@ struct WholeLoopTests {
         let approved = try await ctl("repair", "approve", applicationID, "--as", "court")
         #expect(approved.status == 0, "\(approved.stderr)")
         for (department, action) in [("finance", "government-procurement"), ("market", "change-legal-representative")] {
-            #expect(try await eventually {
-                try await ctl("check", "--dept", department, "--subject", Self.company, "--action", action, "--json").stdout
-                    .contains(#""decision":"allow""#)
-            }, "\(department) still blocks after repair")
+            #expect(
+                try await eventually {
+                    try await ctl("check", "--dept", department, "--subject", Self.company, "--action", action, "--json").stdout
+                        .contains(#""decision":"allow""#)
+                }, "\(department) still blocks after repair")
         }
         // The person's own listing is untouched by the company's repair.
-        #expect(try await ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
-            .contains(#""decision":"block""#))
+        #expect(
+            try await ctl("check", "--dept", "commerce", "--subject", Self.person, "--action", "hotel-booking-4star", "--json").stdout
+                .contains(#""decision":"block""#))
 
         // The operator pages through the black list: the person's listing is active, the company's removed.
         let active = try await ctl("listings", "--list", "black", "--initiator", "court", "--json")
@@ -129,18 +140,20 @@ struct WholeLoopTests {
 
         // 5. Disclosure: the black list shows the person masked, the repaired company gone.
         var portal = ""
-        #expect(try await eventually {
-            portal = try await getRaw(layout.http("disclosure.http") + "/api/v1/blacklist").0
-            return portal.contains("330502********1231") && !portal.contains(Self.company)
-        }, "portal: \(portal)")
+        #expect(
+            try await eventually {
+                portal = try await getRaw(layout.http("disclosure.http") + "/api/v1/blacklist").0
+                return portal.contains("330502********1231") && !portal.contains(Self.company)
+            }, "portal: \(portal)")
         #expect(!portal.contains(Self.person))
         let page = try await getRaw(layout.http("disclosure.http") + "/").0
         #expect(page.contains("330102********002X") && !page.contains("33010219750615002X"), "penalty of 王五 not masked on the page")
 
         // 6. Grading follows the registry: the court debtor's grade fell.
-        #expect(try await eventually {
-            try await ctl("grade", "--subject", Self.company, "--json").stdout.contains(#""score":60"#)
-        })
+        #expect(
+            try await eventually {
+                try await ctl("grade", "--subject", Self.company, "--json").stdout.contains(#""score":60"#)
+            })
 
         // 7. tail replays the dispatch stream from seq 1: catalogue, then the two listings.
         let tail = try await ctl("tail", "dispatch", "--from", "1", "--count", "3", "--json")

@@ -17,11 +17,13 @@ import Testing
     }
 
     static func catalogue(_ version: String, effect: MeasureEffect = .block) -> MeasureCatalogue {
-        MeasureCatalogue(version: version, measures: [
-            Measure(
-                id: "finance.procurement-ban", department: .finance, title: "No government procurement",
-                actions: ["government-procurement"], lists: [.black], effect: effect, basis: "《政府采购法》第二十二条"),
-        ])
+        MeasureCatalogue(
+            version: version,
+            measures: [
+                Measure(
+                    id: "finance.procurement-ban", department: .finance, title: "No government procurement",
+                    actions: ["government-procurement"], lists: [.black], effect: effect, basis: "《政府采购法》第二十二条")
+            ])
     }
 
     func install(_ catalogue: MeasureCatalogue) throws -> Bool {

@@ -5,8 +5,8 @@ import GRDB
 import Logging
 import MeshProtocol
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 @testable import DispatchCore
 
@@ -17,7 +17,8 @@ import TestSupport
 
     init() throws {
         database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
-        handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), clock: TestClock(day: "2026-11-23").service)
+        handler = DispatchHandler(
+            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), clock: TestClock(day: "2026-11-23").service)
     }
 
     func initiate(list: String = "black", subject: String = "91330500MA2D7E8F2D", until: String = "2028-01-01") async throws -> Listing {
@@ -127,7 +128,8 @@ import TestSupport
             let application = RepairApplication(
                 id: "A-000001", listingID: listing.id, subjectID: listing.subjectID, initiator: .market, applicant: nil,
                 commitment: "c", reason: "r", status: .approved, appliedAt: "", decidedBy: department)
-            return Event(stream: "repair", seq: 1, id: "repair-1", type: "repair.approved", at: "", data: try JSONValue(encoding: application))
+            return Event(
+                stream: "repair", seq: 1, id: "repair-1", type: "repair.approved", at: "", data: try JSONValue(encoding: application))
         }
         let byFinance = try approval(by: .finance)
         let byMarket = try approval(by: .market)
@@ -141,7 +143,9 @@ import TestSupport
         let feedback = CheckFeedback(
             checkID: "finance-C-1", department: .finance, subjectID: "91330500MA2D7E8F2D", action: "government-procurement",
             decision: "block", listingID: "L-000001", measureID: "finance.procurement-ban", decidedAt: "", reference: nil)
-        let event = Event(stream: "interceptor.finance", seq: 1, id: "feedback-finance-C-1", type: "feedback.block", at: "", data: try JSONValue(encoding: feedback))
+        let event = Event(
+            stream: "interceptor.finance", seq: 1, id: "feedback-finance-C-1", type: "feedback.block", at: "",
+            data: try JSONValue(encoding: feedback))
         let first = try await handler.recordFeedback(event, from: "finance")
         let second = try await handler.recordFeedback(event, from: "finance")
         #expect(first["recorded"] == .bool(true) && second["recorded"] == .bool(false))
@@ -154,7 +158,9 @@ import TestSupport
         _ = try await database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
         for index in 0..<3 {
             _ = try await handler.initiate(
-                InitiateRequest(list: "black", subject: ["91330500MA2D7E8F2D", "91330502MA28K6XY14", "330502198001011231"][index], basis: "b", document: "d", until: "2028-01-01"),
+                InitiateRequest(
+                    list: "black", subject: ["91330500MA2D7E8F2D", "91330502MA28K6XY14", "330502198001011231"][index], basis: "b",
+                    document: "d", until: "2028-01-01"),
                 by: "market")
         }
         let first = try #require(try await handler.snapshot(cursor: nil, limit: 2))

@@ -61,7 +61,10 @@ import Testing
             [RefusedRow(row: 3, field: "CF_XDR_SHXYM", value: nil, reason: "is required, or else the certificate number")], raw: batch.raw)
         try report.close()
         let text = try String(contentsOfFile: reportPath, encoding: .utf8)
-        #expect(text == "CF_WSH,CF_XDR_MC,_row,_field,_reason\n\"B,2\",\"乙\n第二行\",3,CF_XDR_SHXYM,\"is required, or else the certificate number\"\n")
+        #expect(
+            text
+                == "CF_WSH,CF_XDR_MC,_row,_field,_reason\n\"B,2\",\"乙\n第二行\",3,CF_XDR_SHXYM,\"is required, or else the certificate number\"\n"
+        )
     }
 
     @Test func theJSONReportIsAnArrayOfTheOriginalObjectsAndGrowsOnResume() throws {

@@ -40,7 +40,8 @@ import Testing
     @Test func blocksAListedSubjectLogsTheCheckAndWritesFeedback() async throws {
         try loadCatalogue()
         try apply("list.added", Self.listing)
-        let answer = try await checker.check(CheckRequest(subject: "91330500ma2d7e8f2d", action: "government-procurement", reference: "PO-1"))
+        let answer = try await checker.check(
+            CheckRequest(subject: "91330500ma2d7e8f2d", action: "government-procurement", reference: "PO-1"))
         #expect(answer.decision == .block && answer.listing == "L-000001" && answer.initiator == "court")
         #expect(answer.measure == "finance.procurement-ban")
         let feedback = try await database.read { try log.events($0, after: 0, limit: 10) }
@@ -64,7 +65,8 @@ import Testing
     @Test func httpAnswersChecksAndRefusesBadBodiesNamingTheField() async throws {
         try loadCatalogue()
         try apply("list.added", Self.listing)
-        let health = Health(department: "finance", replica: ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live"), pendingFeedback: 0)
+        let health = Health(
+            department: "finance", replica: ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live"), pendingFeedback: 0)
         let app = Application(router: InterceptorRoutes.router(checker: checker, health: { health }))
         try await app.test(.router) { client in
             let body = #"{"subject":"91330500MA2D7E8F2D","action":"government-procurement"}"#
@@ -133,7 +135,8 @@ import Testing
             declaredActions: ["issue-invoice"], today: { "2026-11-23" })
         let answer = try await declaring.check(CheckRequest(subject: Self.listing.subjectID, action: "issue-invoice"))
         #expect(answer.decision == .allow && answer.matched.isEmpty)
-        #expect(try await declaring.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement")).decision == .block)
+        #expect(
+            try await declaring.check(CheckRequest(subject: Self.listing.subjectID, action: "government-procurement")).decision == .block)
     }
 
     @Test func declaredActionsAreReadFromTheConfigAndABadOneStopsStartUp() throws {
@@ -166,8 +169,11 @@ import Testing
         var removed = Self.listing
         removed.status = .removed
         try database.write { db in
-            try applier.apply(Event(stream: "dispatch", seq: 7, id: "d-7", type: "list.added", at: "", data: try JSONValue(encoding: Self.listing)), in: db)
-            try applier.apply(Event(stream: "dispatch", seq: 8, id: "d-8", type: "list.removed", at: "", data: try JSONValue(encoding: removed)), in: db)
+            try applier.apply(
+                Event(stream: "dispatch", seq: 7, id: "d-7", type: "list.added", at: "", data: try JSONValue(encoding: Self.listing)),
+                in: db)
+            try applier.apply(
+                Event(stream: "dispatch", seq: 8, id: "d-8", type: "list.removed", at: "", data: try JSONValue(encoding: removed)), in: db)
         }
         let acks = try database.read { try log.events($0, after: 0, limit: 10) }
         #expect(acks.map(\.type) == ["listing.applied", "listing.lifted"])

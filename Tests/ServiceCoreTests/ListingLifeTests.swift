@@ -5,8 +5,8 @@ import GRDB
 import Logging
 import MeshProtocol
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 @testable import DispatchCore
 

@@ -4,8 +4,8 @@ import Foundation
 import GRDB
 import MeshProtocol
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 @testable import RepairCore
 
@@ -23,7 +23,8 @@ import TestSupport
         let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/calendar.yaml")
         handler = RepairHandler(
             writer: database, log: log,
-            objectionPolicy: ObjectionPolicy(maxEvidenceFiles: 2, maxEvidenceBytes: 1_024, calendar: try WorkingCalendar.load(contentsOf: url)),
+            objectionPolicy: ObjectionPolicy(
+                maxEvidenceFiles: 2, maxEvidenceBytes: 1_024, calendar: try WorkingCalendar.load(contentsOf: url)),
             clock: clock.service)
         // What repair learns from the registry and dispatch: a penalty by market, a court record and
         // the court's listing made from it.
@@ -31,7 +32,8 @@ import TestSupport
             try RecordsApplier().apply(Self.stored("R-00000001", kind: "penalty", source: "market"), in: db)
             try RecordsApplier().apply(Self.stored("R-00000002", kind: "court-dishonest-debtor", source: "court"), in: db)
             try db.execute(
-                sql: "INSERT INTO known_listings(id, subject_id, initiator, status, source_record) VALUES ('L-000001', ?, 'court', 'active', 'R-00000002')",
+                sql:
+                    "INSERT INTO known_listings(id, subject_id, initiator, status, source_record) VALUES ('L-000001', ?, 'court', 'active', 'R-00000002')",
                 arguments: [Self.company])
             try db.execute(
                 sql: "INSERT INTO known_listings(id, subject_id, initiator, status) VALUES ('L-000002', ?, 'market', 'removed')",
@@ -46,14 +48,18 @@ import TestSupport
         ]
         if let version { data["version"] = .int(version) }
         return Event(
-            stream: "registry", seq: 1, id: "registry-\(id)", type: version == nil ? "record.stored" : "record.corrected", at: "2026-09-01T00:00:00Z",
+            stream: "registry", seq: 1, id: "registry-\(id)", type: version == nil ? "record.stored" : "record.corrected",
+            at: "2026-09-01T00:00:00Z",
             data: .object(data))
     }
 
-    func file(record: String? = "R-00000001", listing: String? = nil, reason: String = "罚款金额有误", evidence: [ObjectionFiling.EvidenceFile]? = nil)
+    func file(
+        record: String? = "R-00000001", listing: String? = nil, reason: String = "罚款金额有误", evidence: [ObjectionFiling.EvidenceFile]? = nil
+    )
         async throws -> Objection
     {
-        try await handler.fileObjection(ObjectionFiling(record: record, listing: listing, reason: reason, evidence: evidence), by: "operator")
+        try await handler.fileObjection(
+            ObjectionFiling(record: record, listing: listing, reason: reason, evidence: evidence), by: "operator")
     }
 
     func events() async throws -> [String] {
@@ -72,7 +78,10 @@ import TestSupport
         clock.advance(toDay: "2026-10-09")
         #expect(await handler.objectionCounts() == (open: 1, overdue: 0))
         clock.advance(toDay: "2026-10-12")
-        #expect(try await handler.listObjections(status: nil, decider: nil, subject: nil, overdueOnly: true).map(\.objection.id) == [objection.id])
+        #expect(
+            try await handler.listObjections(status: nil, decider: nil, subject: nil, overdueOnly: true).map(\.objection.id) == [
+                objection.id
+            ])
         let acknowledged = try await handler.acknowledgeObjection(objection.id, by: "market")
         #expect(!acknowledged.overdue(on: "2026-10-13") && acknowledged.overdue(on: "2026-10-14"))
         #expect(await handler.objectionCounts() == (open: 1, overdue: 0))
@@ -99,9 +108,14 @@ import TestSupport
         let content = Data("缴款凭证".utf8)
         let objection = try await file(evidence: [.init(name: "receipt.txt", content: content.base64EncodedString())])
         // sha256sum of the same bytes.
-        #expect(objection.evidence == [Objection.Evidence(name: "receipt.txt", size: content.count, sha256: "90618b2e05235fd154a3b9eedcc95e064e4d679a899d44f4cdf394a76b8feaf1")])
+        #expect(
+            objection.evidence == [
+                Objection.Evidence(
+                    name: "receipt.txt", size: content.count, sha256: "90618b2e05235fd154a3b9eedcc95e064e4d679a899d44f4cdf394a76b8feaf1")
+            ])
         let stored = try await handler.handle(
-            op: "objection.evidence", body: .object(["objection": .string(objection.id), "index": 0]), context: RequestContext(department: nil, authenticated: false))
+            op: "objection.evidence", body: .object(["objection": .string(objection.id), "index": 0]),
+            context: RequestContext(department: nil, authenticated: false))
         #expect(stored["content"] == .string(content.base64EncodedString()) && stored["sha256"] == .string(objection.evidence[0].sha256))
     }
 
@@ -112,7 +126,8 @@ import TestSupport
         (ObjectionFiling(record: "R-00000001", reason: "  "), .invalid, "reason is required"),
         (ObjectionFiling(record: "R-00000001", reason: "x", evidence: [.init(name: "a", content: "!!")]), .badRequest, "is not base64"),
         (
-            ObjectionFiling(record: "R-00000001", reason: "x", evidence: [.init(name: "big.pdf", content: Data(count: 2_000).base64EncodedString())]),
+            ObjectionFiling(
+                record: "R-00000001", reason: "x", evidence: [.init(name: "big.pdf", content: Data(count: 2_000).base64EncodedString())]),
             .invalid, "big.pdf is 2000 bytes; at most 1024 (objection.maxEvidenceBytes)"
         ),
         (
@@ -120,7 +135,8 @@ import TestSupport
             .invalid, "3 evidence files; at most 2"
         ),
     ])
-    func badFilingsAreRefusedNamingTheProblemAndWriteNothing(filing: ObjectionFiling, code: ReplyError.Code, expected: String) async throws {
+    func badFilingsAreRefusedNamingTheProblemAndWriteNothing(filing: ObjectionFiling, code: ReplyError.Code, expected: String) async throws
+    {
         await #expect {
             _ = try await handler.fileObjection(filing, by: "operator")
         } throws: { error in

@@ -19,15 +19,19 @@ import Testing
 
     static let full = CreditRecord(
         kind: .penalty, subjectID: "11010519491231002X", subjectScheme: .residentID, subjectKind: .naturalPerson,
-        subjectName: "张 \"三\"\\", relatedPersons: [
+        subjectName: "张 \"三\"\\",
+        relatedPersons: [
             RelatedPerson(role: .legalRepresentative, name: "李四", personID: "330102196001010000", from: "2020-01-01", until: "2024-12-31"),
             RelatedPerson(role: .actualController, name: "王五\n"),
         ],
         documentNumber: "杭市监罚〔2025〕7号", authority: "杭州市市场监督管理局", legalBasis: "《食品安全法》第一百二十四条",
         summary: "罚款 2.5 万元\t并责令改正", decisionDate: "2025-03-01", validUntil: "2026-03-01", publicityEnd: "2028-03-01",
-        severity: .serious, fineAmount: 2.5, sourceFields: ["CF_WSH": "杭市监罚〔2025〕7号", "CF_NR_FK": "2.5", "A_FIRST": "\u{01}", "cf_lower": "x"],
+        severity: .serious, fineAmount: 2.5,
+        sourceFields: ["CF_WSH": "杭市监罚〔2025〕7号", "CF_NR_FK": "2.5", "A_FIRST": "\u{01}", "cf_lower": "x"],
         validFrom: "2025-03-02", category: "罚款;警告", amount: 25_000, performance: .breached,
-        subjectAliases: [SubjectAlias(scheme: .organisationCode, value: "79965505-8"), SubjectAlias(scheme: .taxRegistrationNumber, value: "T1")])
+        subjectAliases: [
+            SubjectAlias(scheme: .organisationCode, value: "79965505-8"), SubjectAlias(scheme: .taxRegistrationNumber, value: "T1"),
+        ])
 
     /// A penalty as the double-publicity CSV gives it: nearly every record member repeats a field.
     static func penalty() throws -> CreditRecord {
@@ -38,7 +42,12 @@ import Testing
         ])
     }
 
-    @Test(arguments: [bare, full, { var record = full; record.sourceFields = [:]; record.relatedPersons = []; return record }()])
+    @Test(arguments: [
+        bare, full,
+        {
+            var record = full; record.sourceFields = [:]; record.relatedPersons = []; return record
+        }(),
+    ])
     func theEventIsTheValuesTextAndTheArchiveReadsBackAsTheRecord(_ record: CreditRecord) throws {
         let (archive, event) = RecordJSON.bytes(record)
         #expect(String(decoding: event, as: UTF8.self) == RecordJSON.text(RecordJSON.value(record, withSourceFields: false)))
@@ -54,10 +63,13 @@ import Testing
         let record = try Self.penalty()
         let (archive, _) = RecordJSON.bytes(record)
         let stored = try JSONReader.value(archive)
-        #expect(stored["fromSource"] == .object([
-            "authority": "CF_CFJG", "category": "CF_CFLB", "documentNumber": "CF_WSH", "legalBasis": "CF_YJ", "subjectID": "CF_XDR_SHXYM",
-            "subjectName": "CF_XDR_MC", "summary": "CF_NR", "validUntil": "CF_YXQ",
-        ]))
+        #expect(
+            stored["fromSource"]
+                == .object([
+                    "authority": "CF_CFJG", "category": "CF_CFLB", "documentNumber": "CF_WSH", "legalBasis": "CF_YJ",
+                    "subjectID": "CF_XDR_SHXYM",
+                    "subjectName": "CF_XDR_MC", "summary": "CF_NR", "validUntil": "CF_YXQ",
+                ]))
         // Normalised values differ from their fields, so they stay: the date, the trimmed publicity end.
         #expect(stored["decisionDate"] == "2025-03-01" && stored["publicityEnd"] == "2028-03-01" && stored["summary"] == nil)
         let text = String(decoding: archive, as: UTF8.self)

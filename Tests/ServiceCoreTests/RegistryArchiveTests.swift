@@ -34,14 +34,18 @@ import Testing
 
     deinit { writer.cancel() }
 
-    static let header = ["CF_WSH", "CF_XDR_MC", "CF_XDR_SHXYM", "CF_XDR_ZZJG", "CF_FRDB", "CF_FR_ZJHM", "CF_CFLB", "CF_NR_FK", "CF_JDRQ", "CF_CFJG", "CF_NR"]
+    static let header = [
+        "CF_WSH", "CF_XDR_MC", "CF_XDR_SHXYM", "CF_XDR_ZZJG", "CF_FRDB", "CF_FR_ZJHM", "CF_CFLB", "CF_NR_FK", "CF_JDRQ", "CF_CFJG", "CF_NR",
+    ]
     static let code = "91330100799655058B"
 
     static func line(_ document: String, code: String = code, fine: String = "2.5", content: String = "销售过期食品") -> String {
         "\(document),\"杭州某某贸易有限公司\",\(code),79965505-8,张三,11010519491231002X,罚款,\(fine),2026-03-01,杭州市市场监督管理局,\(content)"
     }
 
-    func bulk(_ lines: [String], format: RecordFormat = .xzcf, columns: [String] = header, as department: String = "market") async throws -> ImportResult {
+    func bulk(
+        _ lines: [String], format: RecordFormat = .xzcf, columns: [String] = header, as department: String = "market"
+    ) async throws -> ImportResult {
         let request = ImportRequest(format: format, columns: columns, csv: lines.joined(separator: "\n"), firstRow: 2)
         return try await handler.importBody(request.body, from: department)
     }
@@ -63,12 +67,13 @@ import Testing
             "\"unclosed,quote",  // an open quote takes the rest of the batch with it, so it can only be last
         ])
         #expect(result.read == 6 && result.stored == 2 && result.alreadyPresent == 0)
-        #expect(result.refused == [
-            RefusedRow(row: 4, field: "CF_XDR_SHXYM", value: "91330100799655058A", reason: "check character should be B, found A"),
-            RefusedRow(row: 5, field: "row", value: nil, reason: "has 3 columns; the header has 11"),
-            RefusedRow(row: 6, field: "CF_NR_FK", value: "abc", reason: "must be a fine in 万元, a decimal number ≥ 0"),
-            RefusedRow(row: 8, field: "row", value: nil, reason: "has a quote that is never closed"),
-        ])
+        #expect(
+            result.refused == [
+                RefusedRow(row: 4, field: "CF_XDR_SHXYM", value: "91330100799655058A", reason: "check character should be B, found A"),
+                RefusedRow(row: 5, field: "row", value: nil, reason: "has 3 columns; the header has 11"),
+                RefusedRow(row: 6, field: "CF_NR_FK", value: "abc", reason: "must be a fine in 万元, a decimal number ≥ 0"),
+                RefusedRow(row: 8, field: "row", value: nil, reason: "has a quote that is never closed"),
+            ])
         #expect(result.recordIDs.isEmpty)
         let types = try await events().map(\.type)
         #expect(types == ["record.stored", "record.stored"])
@@ -97,7 +102,9 @@ import Testing
         #expect(replayed.map(\.type) == ["record.stored", "record.stored", "record.corrected"])
         #expect(replayed == live)
         #expect(replayed[0].data["record"]?["fineAmount"] == .double(2.5) && replayed[0].data["source"] == "market")
-        let kept = try await database.read { try String.fetchAll($0, sql: "SELECT data FROM bus_events WHERE type = 'record.stored' ORDER BY seq") }
+        let kept = try await database.read {
+            try String.fetchAll($0, sql: "SELECT data FROM bus_events WHERE type = 'record.stored' ORDER BY seq")
+        }
         #expect(kept == [#"{"ref":"R-00000001"}"#, #"{"ref":"R-00000002"}"#])
     }
 
@@ -105,7 +112,8 @@ import Testing
         let full = #"{"id":"R-00000009","record":{"kind":"penalty"},"source":"market","storedAt":"2026-01-02T03:04:05.000Z"}"#
         try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (1, 'registry-R-00000009', 'record.stored', '2026-01-02T03:04:05.000Z', ?)",
+                sql:
+                    "INSERT INTO bus_events(seq, id, type, at, data) VALUES (1, 'registry-R-00000009', 'record.stored', '2026-01-02T03:04:05.000Z', ?)",
                 arguments: [full])
         }
         let event = try #require(try await events().first)
@@ -113,7 +121,9 @@ import Testing
 
         try await database.write { db in
             try db.execute(
-                sql: #"INSERT INTO bus_events(seq, id, type, at, data) VALUES (2, 'registry-R-00000010', 'record.stored', '2026-01-02T03:04:05.000Z', '{"ref":"R-00000010"}')"#)
+                sql:
+                    #"INSERT INTO bus_events(seq, id, type, at, data) VALUES (2, 'registry-R-00000010', 'record.stored', '2026-01-02T03:04:05.000Z', '{"ref":"R-00000010"}')"#
+            )
         }
         let error = await #expect(throws: DatabaseError.self) { try await events() }
         #expect(error?.message?.contains("R-00000010") == true)
@@ -216,7 +226,8 @@ import Testing
                 group.addTask { [self] in try await bulk((0..<3).map { Self.line("组\(batch)-\($0)") }) }
                 // The first batch is taken and waits inside the writer; the other four queue behind it.
                 if batch == 0 {
-                    #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.transactionCount == 1 }, "the first batch taken")
+                    #expect(
+                        await eventually(every: .milliseconds(5)) { handler.importWriter.transactionCount == 1 }, "the first batch taken")
                 }
             }
             #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.waiting == 4 }, "4 batches waiting")
@@ -251,7 +262,8 @@ import Testing
                     }
                 }
                 if name == "first" {
-                    #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.transactionCount == 1 }, "the first batch taken")
+                    #expect(
+                        await eventually(every: .milliseconds(5)) { handler.importWriter.transactionCount == 1 }, "the first batch taken")
                 }
             }
             #expect(await eventually(every: .milliseconds(5)) { handler.importWriter.waiting == 3 }, "3 batches waiting")
@@ -334,18 +346,22 @@ import Testing
             format: .xzxk, columns: ["XK_WSH", "XK_XDR_MC", "XK_XDR_SHXYM", "XK_XKLB", "XK_JDRQ", "XK_YXQZI", "XK_XKJG"])
         #expect(licence.stored == 1 && licence.refused.isEmpty)
 
-        let rows = [RecordKind.taxArrears, .commitment, .thirdPartyReport, .courtDishonestDebtor, .licence].enumerated().map { index, kind in
-            ImportRow(row: index + 1, fields: [
-                "kind": .string(kind.rawValue), "subjectID": .string(Self.code), "subjectName": "杭州某某贸易有限公司",
-                "documentNumber": .string("N-\(index)"), "authority": "杭州市税务局", "decisionDate": "2026-01-02", "amount": "150000",
-            ])
+        let rows = [RecordKind.taxArrears, .commitment, .thirdPartyReport, .courtDishonestDebtor, .licence].enumerated().map {
+            index, kind in
+            ImportRow(
+                row: index + 1,
+                fields: [
+                    "kind": .string(kind.rawValue), "subjectID": .string(Self.code), "subjectName": "杭州某某贸易有限公司",
+                    "documentNumber": .string("N-\(index)"), "authority": "杭州市税务局", "decisionDate": "2026-01-02", "amount": "150000",
+                ])
         }
         let result = try await handler.importRows(ImportRequest(format: .native, rows: rows), from: "tax")
         // tax may submit tax arrears, commitments and licences, not third-party reports nor the court list.
         #expect(result.stored == 3)
         #expect(result.refused.map(\.row) == [3, 4])
         #expect(result.refused.allSatisfy { $0.field == "kind" })
-        #expect(result.refused[0].reason.hasPrefix("tax may not submit third-party-report records (authority.tax.records in built-in defaults"))
+        #expect(
+            result.refused[0].reason.hasPrefix("tax may not submit third-party-report records (authority.tax.records in built-in defaults"))
         let profile = try await handler.profile(Self.code)
         let kinds = profile["records"]?.arrayValue?.compactMap { $0["record"]?["kind"]?.stringValue }
         #expect(kinds == ["licence", "tax-arrears", "commitment", "licence"])
@@ -376,8 +392,10 @@ import Testing
         _ = try await bulk([Self.line("罚1"), Self.line("罚2")])
         let registered = try await handler.handle(
             op: "relations.register",
-            body: .object(["subject": .string(Self.code), "role": "actual-controller", "name": "李四", "personID": "330102198507161235",
-                           "from": "2020-01-01", "until": "2025-12-31"]),
+            body: .object([
+                "subject": .string(Self.code), "role": "actual-controller", "name": "李四", "personID": "330102198507161235",
+                "from": "2020-01-01", "until": "2025-12-31",
+            ]),
             context: RequestContext(department: "market", authenticated: false))
         #expect(registered["person"]?["role"] == "actual-controller")
 
@@ -430,10 +448,16 @@ import Testing
     }
 
     @Test func theProfileNamesCourtListingsInForce() async throws {
-        let court = ImportRequest(format: .shixin, rows: [
-            ImportRow(row: 1, fields: ["iname": "杭州某某贸易有限公司", "caseCode": "(2026)浙0102执1号", "cardNum": .string(Self.code),
-                                       "courtName": "杭州市上城区人民法院", "regDate": "2026-01-05", "businessEntity": "张三"]),
-        ])
+        let court = ImportRequest(
+            format: .shixin,
+            rows: [
+                ImportRow(
+                    row: 1,
+                    fields: [
+                        "iname": "杭州某某贸易有限公司", "caseCode": "(2026)浙0102执1号", "cardNum": .string(Self.code),
+                        "courtName": "杭州市上城区人民法院", "regDate": "2026-01-05", "businessEntity": "张三",
+                    ])
+            ])
         _ = try await handler.importRows(court, from: "court")
         let profile = try await handler.profile(Self.code)
         #expect(profile["knownListings"]?[0]?["list"] == "black")
@@ -481,7 +505,8 @@ import Testing
     }
 
     @Test func aPassIndexesPendingRowsEveryRowsPerPassAndWhenImportsStop() async throws {
-        let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 6, idleDelay: .seconds(3_600)))
+        let handler = RegistryHandler(
+            writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 6, idleDelay: .seconds(3_600)))
         try await whileRunning(handler.services) {
             _ = try await handler.bulk(Self.subjectLines(0..<4))
             let pending = await pendingRows(handler)
@@ -491,8 +516,10 @@ import Testing
             #expect(await pendingRows(handler) == 0)
         }
         let plan = try await database.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM subjects WHERE pending IS NULL AND name >= '湖州' AND name < '湖州\u{10FFFF}'")
-                .map { $0["detail"] as String }
+            try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN SELECT id FROM subjects WHERE pending IS NULL AND name >= '湖州' AND name < '湖州\u{10FFFF}'"
+            )
+            .map { $0["detail"] as String }
         }
         #expect(plan.joined().contains("subjects_name"), "\(plan)")
 
@@ -519,9 +546,12 @@ import Testing
     @Test func aFailedPassIsReportedKeepsItsRowsFoundAndIsTriedAgainLater() async throws {
         try await database.write { db in
             try db.execute(
-                sql: "CREATE TRIGGER refuse_pass BEFORE UPDATE OF pending ON subjects BEGIN SELECT RAISE(ABORT, 'pass refused by the test trigger'); END")
+                sql:
+                    "CREATE TRIGGER refuse_pass BEFORE UPDATE OF pending ON subjects BEGIN SELECT RAISE(ABORT, 'pass refused by the test trigger'); END"
+            )
         }
-        let handler = RegistryHandler(writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 4, idleDelay: .seconds(3_600)))
+        let handler = RegistryHandler(
+            writer: database, log: log, today: { "2026-06-01" }, indexPasses: .init(rowsPerPass: 4, idleDelay: .seconds(3_600)))
         try await whileRunning(handler.services) { [database] in
             _ = try await handler.bulk(Self.subjectLines(0..<4))
             #expect(await eventually { handler.importWriter.indexPassFailures.count == 1 }, "4 records stored: a pass, refused")
@@ -555,7 +585,8 @@ import Testing
         try await old.write { db in
             for (number, pending) in [(0, nil), (1, nil), (2, 1), (3, 1)] as [(Int, Int?)] {
                 try db.execute(
-                    sql: "INSERT INTO subjects(id, scheme, kind, name, updated_at, pending) VALUES (?, 'uscc', 'enterprise', ?, '2026-06-01', ?)",
+                    sql:
+                        "INSERT INTO subjects(id, scheme, kind, name, updated_at, pending) VALUES (?, 'uscc', 'enterprise', ?, '2026-06-01', ?)",
                     arguments: ["S\(number)", "湖州示例\(number)有限公司", pending])
                 try db.execute(
                     sql: """
@@ -567,12 +598,15 @@ import Testing
         }
         try migrator.migrate(old)
         try await old.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
-        let handler = RegistryHandler(writer: old, log: EventLog(stream: "registry"), today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
+        let handler = RegistryHandler(
+            writer: old, log: EventLog(stream: "registry"), today: { "2026-06-01" }, indexPasses: .init(idleDelay: .seconds(3_600)))
         #expect(await pendingRows(handler) == 4, "subjects 2 and 3 and their related persons")
         let everyone = (0..<4).map { "湖州示例\($0)有限公司" }
         func found() async throws -> ([String], [String]) {
             let names = try await handler.search(.object(["q": "湖州示例"]))["subjects"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
-            let represented = try await handler.represented(by: "11010519491231002X")["represents"]?.arrayValue?.compactMap { $0["subjectName"]?.stringValue }
+            let represented = try await handler.represented(by: "11010519491231002X")["represents"]?.arrayValue?.compactMap {
+                $0["subjectName"]?.stringValue
+            }
             return (names ?? [], (represented ?? []).sorted())
         }
         #expect(try await found() == (everyone, everyone))

@@ -4,8 +4,8 @@ import GRDB
 import MeshProtocol
 import RegistryProtocol
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 @testable import RegistryCore
 
@@ -39,7 +39,10 @@ import TestSupport
             (try await handler.importRows(request, from: "market"), try await handler.importRows(request, from: "market"))
         }
         #expect(first.read == 3 && first.stored == 2 && first.alreadyPresent == 0)
-        #expect(first.refused == [RefusedRow(row: 3, field: "CF_XDR_SHXYM", value: "91330502MA28K6XY1A", reason: "check character should be 4, found A")])
+        #expect(
+            first.refused == [
+                RefusedRow(row: 3, field: "CF_XDR_SHXYM", value: "91330502MA28K6XY1A", reason: "check character should be 4, found A")
+            ])
         #expect(again.stored == 0 && again.alreadyPresent == 2 && again.refused.count == 1)
         let events = try await database.read { try log.events($0, after: 0, limit: 10) }
         #expect(events.map(\.type) == ["record.stored", "record.stored"])
@@ -61,7 +64,8 @@ import TestSupport
                 from: "market")
         }
         let profile = try await handler.handle(
-            op: "subject.get", body: .object(["id": .string("91330502ma28k6xy14")]), context: RequestContext(department: nil, authenticated: false))
+            op: "subject.get", body: .object(["id": .string("91330502ma28k6xy14")]),
+            context: RequestContext(department: nil, authenticated: false))
         #expect(profile["name"] == .string("湖州示例食品有限公司"))
         #expect(profile["records"]?.arrayValue?.count == 1)
     }

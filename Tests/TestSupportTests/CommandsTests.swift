@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `Commands.run`: a child's output on both pipes is read at once, whatever their sizes and order.
 @Suite struct CommandsTests {

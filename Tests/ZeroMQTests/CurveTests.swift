@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import ZeroMQ
 
 /// CURVE with a ZAP handler: known keys get their user id on every message, unknown keys get nothing.
@@ -68,7 +69,9 @@ import Testing
     }
 
     @Test func zapRepliesFollowRFC27() {
-        let frames: [[UInt8]] = [[1], [], Array("1.0".utf8), Array("7".utf8), Array("d".utf8), Array("127.0.0.1".utf8), [], Array("NULL".utf8)]
+        let frames: [[UInt8]] = [
+            [1], [], Array("1.0".utf8), Array("7".utf8), Array("d".utf8), Array("127.0.0.1".utf8), [], Array("NULL".utf8),
+        ]
         let reply = ZAPHandler.reply(to: frames) { _ in "anyone" }
         #expect(reply?[4] == Array("200".utf8) && reply?[6] == Array("anyone".utf8) && reply?[3] == Array("7".utf8))
         #expect(ZAPHandler.reply(to: Array(frames.prefix(5))) { _ in "x" } == nil, "a short request is ignored")

@@ -28,10 +28,13 @@ struct Initiate: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let body = InitiateBody(list: list, subject: subject, subjectName: name, basis: basis, document: document, until: until, facts: facts)
+        let body = InitiateBody(
+            list: list, subject: subject, subjectName: name, basis: basis, document: document, until: until, facts: facts)
         let result = try await global.call("dispatch", "list.initiate", as: department, body: JSONValue(encoding: body))
         try output(result, json: json) { listing in
-            say("listed \(listing["id"]?.textValue ?? "?"): \(listing["subjectID"]?.textValue ?? "") on the \(listing["list"]?.textValue ?? "") list by \(listing["initiator"]?.textValue ?? "") until \(listing["until"]?.textValue ?? "")")
+            say(
+                "listed \(listing["id"]?.textValue ?? "?"): \(listing["subjectID"]?.textValue ?? "") on the \(listing["list"]?.textValue ?? "") list by \(listing["initiator"]?.textValue ?? "") until \(listing["until"]?.textValue ?? "")"
+            )
         }
     }
 
@@ -148,7 +151,9 @@ struct Check: AsyncParsableCommand {
             let decision = answer["decision"]?.textValue ?? "?"
             say("\(decision.uppercased()): \(answer["reason"]?.textValue ?? "")")
             if let measure = answer["measure"]?.textValue {
-                say("  measure \(measure) · listing \(answer["listing"]?.textValue ?? "") · initiator \(answer["initiator"]?.textValue ?? "")")
+                say(
+                    "  measure \(measure) · listing \(answer["listing"]?.textValue ?? "") · initiator \(answer["initiator"]?.textValue ?? "")"
+                )
                 say("  basis: \(answer["basis"]?.textValue ?? "")")
             }
             if answer["replica"]?["stale"] == .bool(true) { say("  warning: the interceptor's replica is stale") }
@@ -173,7 +178,11 @@ struct Repair: AsyncParsableCommand {
             if let commitment { body["commitment"] = .string(commitment) }
             if let reason { body["reason"] = .string(reason) }
             let result = try await global.call("repair", "repair.apply", body: .object(body))
-            try output(result, json: json) { say("application \($0["id"]?.textValue ?? "?") for \(listing): pending, to be decided by \($0["initiator"]?.textValue ?? "?")") }
+            try output(result, json: json) {
+                say(
+                    "application \($0["id"]?.textValue ?? "?") for \(listing): pending, to be decided by \($0["initiator"]?.textValue ?? "?")"
+                )
+            }
         }
     }
 
@@ -206,13 +215,16 @@ struct Repair: AsyncParsableCommand {
             var body: [String: JSONValue] = ["application": .string(application)]
             if let note { body["note"] = .string(note) }
             let result = try await global.call("repair", op, as: department, body: .object(body))
-            try output(result, json: json) { say("application \(application): \($0["status"]?.textValue ?? "?") (listing \($0["listingID"]?.textValue ?? "?"))") }
+            try output(result, json: json) {
+                say("application \(application): \($0["status"]?.textValue ?? "?") (listing \($0["listingID"]?.textValue ?? "?"))")
+            }
         }
     }
 }
 
 struct Feedback: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the feedback sanction-dispatch has counted, per department and listing.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the feedback sanction-dispatch has counted, per department and listing.")
     @OptionGroup var global: GlobalOptions
     @Flag var json = false
 
@@ -237,7 +249,9 @@ struct Grade: AsyncParsableCommand {
     func run() async throws {
         let result = try await global.call("grading", "grade.get", body: .object(["subject": .string(subject)]))
         try output(result, json: json) {
-            say("\(subject): score \($0["score"]?.intValue ?? 0), grade \($0["grade"]?.textValue ?? "?"), supervision \($0["supervision"]?.textValue ?? "?")")
+            say(
+                "\(subject): score \($0["score"]?.intValue ?? 0), grade \($0["grade"]?.textValue ?? "?"), supervision \($0["supervision"]?.textValue ?? "?")"
+            )
         }
     }
 }

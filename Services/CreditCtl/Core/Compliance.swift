@@ -14,8 +14,9 @@ struct Compliance: AsyncParsableCommand {
     func run() async throws {
         let report = try await global.call("dispatch", "compliance.report")
         if json { return try printJSON(report) }
-        say("DEPARTMENT".padding(16) + "PUSHED".padding(8) + "ACKED".padding(8) + "LIFTS".padding(7) + "CONFIRMED".padding(11)
-            + "OVERDUE".padding(9) + "ACK P50".padding(10) + "FEEDBACK")
+        say(
+            "DEPARTMENT".padding(16) + "PUSHED".padding(8) + "ACKED".padding(8) + "LIFTS".padding(7) + "CONFIRMED".padding(11)
+                + "OVERDUE".padding(9) + "ACK P50".padding(10) + "FEEDBACK")
         for row in report["departments"]?.arrayValue ?? [] {
             let p50 = row["ackLatencyP50Seconds"]?.textValue.flatMap(Double.init).map { String(format: "%.2fs", $0) } ?? "-"
             let feedback = (row["feedback"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.intValue ?? 0)" }
@@ -59,7 +60,8 @@ struct Object: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let result = try await global.call("dispatch", "list.object", body: .object(["listing": .string(listing), "reason": .string(reason)]))
+        let result = try await global.call(
+            "dispatch", "list.object", body: .object(["listing": .string(listing), "reason": .string(reason)]))
         try output(result, json: json) { _ in say("objection recorded; \(listing) stays pending until its initiator decides") }
     }
 }
@@ -83,7 +85,8 @@ struct Audit: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Walk a service's hash-chained audit log; name the first entry altered or removed.",
-            discussion: "Services: registry, grading, dispatch, repair, disclosure, interceptor.<dept>. Exit status 1 when the chain is broken.")
+            discussion:
+                "Services: registry, grading, dispatch, repair, disclosure, interceptor.<dept>. Exit status 1 when the chain is broken.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The service (stream name) whose chain to verify.") var service: String
         @Flag var json = false

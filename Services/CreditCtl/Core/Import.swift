@@ -89,7 +89,9 @@ struct Import: AsyncParsableCommand {
                     counted.refused = (done.refused + result.refused).sorted { $0.row < $1.row }
                     try reportFile?.write(counted.refused, raw: done.raw)
                     total.add(counted)
-                    try state.save(ImportProgressFile.State(format: format.rawValue, rowsDone: done.lastRow, offset: done.endOffset, size: reader.fileSize))
+                    try state.save(
+                        ImportProgressFile.State(
+                            format: format.rawValue, rowsDone: done.lastRow, offset: done.endOffset, size: reader.fileSize))
                     interrupted.lastRowDone.set(done.lastRow)
                     progress.update(rows: total.read, offset: done.endOffset)
                     nextToCommit += 1
@@ -210,7 +212,9 @@ final class InterruptWatch: @unchecked Sendable {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [lastRowDone] in
-            warn("\ninterrupted: every row up to \(lastRowDone.row) of \(file) is stored (\(state.path)); run the same import with --resume to continue")
+            warn(
+                "\ninterrupted: every row up to \(lastRowDone.row) of \(file) is stored (\(state.path)); run the same import with --resume to continue"
+            )
             exit(130)
         }
         source.resume()
@@ -253,7 +257,8 @@ final class ImportReport {
         for refusal in refused where seen.insert(refusal.row).inserted {
             if isCSV {
                 let original = raw[refusal.row] ?? String(repeating: ",", count: max(0, columns - 1))
-                text += original + "," + [String(refusal.row), refusal.field, refusal.reason].map(CSVText.escape).joined(separator: ",") + "\n"
+                text +=
+                    original + "," + [String(refusal.row), refusal.field, refusal.reason].map(CSVText.escape).joined(separator: ",") + "\n"
             } else {
                 var object = raw[refusal.row].flatMap { try? WireCoding.decode(JSONValue.self, from: Array($0.utf8)) }?.objectValue ?? [:]
                 if object.isEmpty, let original = raw[refusal.row] { object["_original"] = .string(original) }

@@ -76,7 +76,8 @@ public final class ImportReader {
         }
         if let resumeAt {
             guard resumeAt.offset <= fileSize else {
-                throw CtlError("\(path) is shorter than its progress file says (\(resumeAt.offset) bytes done); it changed: import without --resume")
+                throw CtlError(
+                    "\(path) is shorter than its progress file says (\(resumeAt.offset) bytes done); it changed: import without --resume")
             }
             try seek(to: resumeAt.offset)
             nextRow = resumeAt.row + 1
@@ -100,7 +101,8 @@ public final class ImportReader {
                 if row > batch.firstRow { text += "\n" }
                 guard let line = String(validating: record, as: UTF8.self) else {
                     batch.rowCount += 1
-                    batch.refused.append(RefusedRow(row: row, field: "row", value: nil, reason: "is not UTF-8 text; save the file as CSV UTF-8"))
+                    batch.refused.append(
+                        RefusedRow(row: row, field: "row", value: nil, reason: "is not UTF-8 text; save the file as CSV UTF-8"))
                     continue
                 }
                 if !line.isEmpty { batch.rowCount += 1 }
@@ -237,7 +239,13 @@ public final class ImportReader {
         var escaped = false
         while let byte = try byte(at: index) {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
             } else {
                 switch byte {
                 case UInt8(ascii: "\""): inString = true

@@ -134,7 +134,11 @@ struct Keys: AsyncParsableCommand {
                 if let departments {
                     departments.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 } else {
-                    Array(Set(try topology.config.section("authority", default: AuthorityRules.standard, parse: AuthorityRules.parse).grants.keys.map(\.rawValue) + topology.interceptorDepartments)).sorted()
+                    Array(
+                        Set(
+                            try topology.config.section("authority", default: AuthorityRules.standard, parse: AuthorityRules.parse).grants
+                                .keys.map(\.rawValue) + topology.interceptorDepartments)
+                    ).sorted()
                 }
             names += try departments.map { (try Keys.validName($0), .department) }
             let path = topology.rosterPath

@@ -12,8 +12,10 @@ struct ObjectionCommand: AsyncParsableCommand {
 
     struct File: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "File an objection for the subject: the deciding department verifies it; measures resting on it are suspended meanwhile.",
-            discussion: "Prints the objection id (O-…); with --json, the whole objection. Filing the same objection again gives the same id back.")
+            abstract:
+                "File an objection for the subject: the deciding department verifies it; measures resting on it are suspended meanwhile.",
+            discussion:
+                "Prints the objection id (O-…); with --json, the whole objection. Filing the same objection again gives the same id back.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "The disputed record (R-…).") var record: String?
         @Option(help: "The disputed listing (L-…).") var listing: String?
@@ -33,7 +35,10 @@ struct ObjectionCommand: AsyncParsableCommand {
                 guard let content = FileManager.default.contents(atPath: path) else {
                     throw ValidationError("cannot read evidence file \(path)")
                 }
-                files.append(.object(["name": .string(URL(fileURLWithPath: path).lastPathComponent), "content": .string(content.base64EncodedString())]))
+                files.append(
+                    .object([
+                        "name": .string(URL(fileURLWithPath: path).lastPathComponent), "content": .string(content.base64EncodedString()),
+                    ]))
             }
             var body: [String: JSONValue] = ["reason": .string(reason), "evidence": .array(files)]
             if let record { body["record"] = .string(record) }
@@ -44,7 +49,8 @@ struct ObjectionCommand: AsyncParsableCommand {
             say(
                 "objection \(result["id"]?.textValue ?? "?") filed against \(result["targetID"]?.textValue ?? "?"): "
                     + "\(result["decider"]?.textValue ?? "?") acknowledges by \(result["acknowledgeBy"]?.textValue ?? "?") "
-                    + "and decides by \(result["decideBy"]?.textValue ?? "?"); suspension policy: \(result["suspension"]?.textValue ?? "?")")
+                    + "and decides by \(result["decideBy"]?.textValue ?? "?"); suspension policy: \(result["suspension"]?.textValue ?? "?")"
+            )
         }
     }
 
@@ -56,7 +62,8 @@ struct ObjectionCommand: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let result = try await global.call("repair", "objection.acknowledge", as: department, body: .object(["objection": .string(objection)]))
+            let result = try await global.call(
+                "repair", "objection.acknowledge", as: department, body: .object(["objection": .string(objection)]))
             try output(result, json: json) { say("objection \(objection): acknowledged; decide by \($0["decideBy"]?.textValue ?? "?")") }
         }
     }
@@ -98,7 +105,9 @@ struct ObjectionCommand: AsyncParsableCommand {
                 List.print(value, overdue: view["overdue"] == .bool(true))
                 say("  reason: \(value["reason"]?.textValue ?? "")")
                 for file in value["evidence"]?.arrayValue ?? [] {
-                    say("  evidence: \(file["name"]?.textValue ?? "?") (\(file["size"]?.intValue ?? 0) bytes, sha256 \(file["sha256"]?.textValue ?? "?"))")
+                    say(
+                        "  evidence: \(file["name"]?.textValue ?? "?") (\(file["size"]?.intValue ?? 0) bytes, sha256 \(file["sha256"]?.textValue ?? "?"))"
+                    )
                 }
                 if let note = value["decisionNote"]?.textValue { say("  decision: \(note)") }
             }
@@ -106,7 +115,8 @@ struct ObjectionCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List objections: pending ones by default, or by status, decider, subject; --overdue for those past a deadline.")
+        static let configuration = CommandConfiguration(
+            abstract: "List objections: pending ones by default, or by status, decider, subject; --overdue for those past a deadline.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "open, acknowledged, decided, pending (not yet decided) or any.") var status = "pending"
         @Option(help: "The deciding department.") var decider: String?

@@ -18,7 +18,9 @@ struct Profile: AsyncParsableCommand {
         let profile = try await global.call("registry", "subject.get", body: .object(["id": .string(id)]))
         try output(profile, json: json) { profile in
             var heading = "\(text(profile["id"])) \(text(profile["name"])) (\(text(profile["kind"])), \(text(profile["scheme"])))"
-            if let alias = profile["matchedAlias"], alias != .null { heading += " — found by \(text(alias["scheme"])) \(text(alias["value"]))" }
+            if let alias = profile["matchedAlias"], alias != .null {
+                heading += " — found by \(text(alias["scheme"])) \(text(alias["value"]))"
+            }
             say(heading)
             for alias in profile["aliases"]?.arrayValue ?? [] {
                 say("  alias \(text(alias["scheme"])) \(text(alias["value"])) (from \(text(alias["source"])))")
@@ -27,7 +29,8 @@ struct Profile: AsyncParsableCommand {
             say("records: \(records.count)")
             for stored in records {
                 let record = stored["record"] ?? .null
-                var line = "  \(text(stored["id"])) v\(stored["version"]?.intValue ?? 1) \(text(record["kind"])) \(text(record["documentNumber"])) "
+                var line =
+                    "  \(text(stored["id"])) v\(stored["version"]?.intValue ?? 1) \(text(record["kind"])) \(text(record["documentNumber"])) "
                     + "by \(text(record["authority"])) on \(text(record["decisionDate"]))"
                 if let severity = record["severity"]?.textValue { line += " [\(severity)]" }
                 line += " from \(text(stored["source"]))"
@@ -49,7 +52,9 @@ struct Profile: AsyncParsableCommand {
             let listings = profile["knownListings"]?.arrayValue ?? []
             if !listings.isEmpty { say("listings the registry knows of:") }
             for listing in listings {
-                say("  \(text(listing["list"])) since \(text(listing["since"])): \(text(listing["document"])) by \(text(listing["authority"])) (\(text(listing["recordID"])))")
+                say(
+                    "  \(text(listing["list"])) since \(text(listing["since"])): \(text(listing["document"])) by \(text(listing["authority"])) (\(text(listing["recordID"])))"
+                )
             }
         }
     }
@@ -164,7 +169,10 @@ struct Relations: AsyncParsableCommand {
 
 /// One related-person line: role, name, id, period, where it was learnt.
 func relationLine(_ relation: JSONValue, subject: Bool) -> String {
-    var line = subject ? "\(text(relation["role"])) of \(text(relation["subjectID"])) \(text(relation["subjectName"]))" : "\(text(relation["role"])) \(text(relation["name"]))"
+    var line =
+        subject
+        ? "\(text(relation["role"])) of \(text(relation["subjectID"])) \(text(relation["subjectName"]))"
+        : "\(text(relation["role"])) \(text(relation["name"]))"
     if let id = relation["personID"]?.textValue, !subject { line += " (\(id))" }
     let from = relation["from"]?.textValue
     let until = relation["until"]?.textValue

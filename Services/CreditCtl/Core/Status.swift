@@ -55,7 +55,9 @@ struct Status: AsyncParsableCommand {
         if json {
             try printJSON(rows)
         } else if ops {
-            say("SERVICE".padding(22) + "OP".padding(22) + "ACCESS".padding(24) + "AUDIT".padding(11) + "OK".padding(8) + "REFUSED".padding(9) + "FAILED")
+            say(
+                "SERVICE".padding(22) + "OP".padding(22) + "ACCESS".padding(24) + "AUDIT".padding(11) + "OK".padding(8)
+                    + "REFUSED".padding(9) + "FAILED")
             for row in rows {
                 for (op, entry) in (row.ops?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                     let count = { (key: String) in entry[key]?.intValue.map(String.init) ?? "-" }
@@ -115,7 +117,8 @@ struct Status: AsyncParsableCommand {
                         for (stream, seq) in status["applied"]?.objectValue ?? [:] { applied[stream] = seq.intValue }
                         return (
                             index,
-                            Row(name: name, endpoint: endpoint, up: true, security: status["security"]?.stringValue,
+                            Row(
+                                name: name, endpoint: endpoint, up: true, security: status["security"]?.stringValue,
                                 head: status["head"]?.intValue, applied: applied, lag: [:], details: status["details"], ops: status["ops"],
                                 deadLetters: status["deadLetters"]?.intValue)
                         )

@@ -47,7 +47,9 @@ struct Tail: AsyncParsableCommand {
             } else {
                 let client = try security.busClient(toward: endpoints)
                 defer { client.close() }
-                start = try await client.request("ping", body: JSONValue.object([:]), decoding: PingResult.self, timeout: global.timeoutDuration).head
+                start = try await client.request(
+                    "ping", body: JSONValue.object([:]), decoding: PingResult.self, timeout: global.timeoutDuration
+                ).head
             }
             subscribers.append(
                 StreamSubscriber(

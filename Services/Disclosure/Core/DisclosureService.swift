@@ -14,7 +14,9 @@ import ServiceLifecycle
 enum DisclosureRoutes {
     static func router(queries: DisclosureQueries) -> Router<BasicRequestContext> {
         let router = Router()
-        @Sendable func limit(_ request: Request) -> Int { min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1_000) }
+        @Sendable func limit(_ request: Request) -> Int {
+            min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1_000)
+        }
         router.get("/api/v1/penalties") { request, _ -> Response in
             do {
                 return JSONResponses.ok(try await queries.penalties(matching: request.uri.queryParameters.get("q"), limit: limit(request)))

@@ -70,7 +70,10 @@ struct PenaltyDisclosureApplier: StreamApplier {
             content: record.summary, decisionDate: record.decisionDate, publicityEnd: record.publicityEnd)
         try db.execute(
             sql: "INSERT OR REPLACE INTO public_penalties(record_id, subject_name, subject, publicity_end, data) VALUES (?, ?, ?, ?, ?)",
-            arguments: [entry.recordID, entry.subjectName, entry.subject, entry.publicityEnd, String(decoding: try WireCoding.encode(entry), as: UTF8.self)])
+            arguments: [
+                entry.recordID, entry.subjectName, entry.subject, entry.publicityEnd,
+                String(decoding: try WireCoding.encode(entry), as: UTF8.self),
+            ])
     }
 }
 
@@ -90,7 +93,10 @@ struct ListingDisclosureApplier: StreamApplier {
             document: listing.document, start: listing.start, until: listing.until)
         try db.execute(
             sql: "INSERT OR REPLACE INTO public_listings(listing_id, subject_name, subject, list, until, data) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [entry.listingID, entry.subjectName, entry.subject, entry.list, entry.until, String(decoding: try WireCoding.encode(entry), as: UTF8.self)])
+            arguments: [
+                entry.listingID, entry.subjectName, entry.subject, entry.list, entry.until,
+                String(decoding: try WireCoding.encode(entry), as: UTF8.self),
+            ])
     }
 }
 
@@ -104,7 +110,8 @@ public struct DisclosureQueries: Sendable {
         return try await reader.read { [today] db in
             try String.fetchAll(
                 db,
-                sql: "SELECT data FROM public_penalties WHERE (publicity_end IS NULL OR publicity_end >= ?) \(clause) ORDER BY record_id DESC LIMIT ?",
+                sql:
+                    "SELECT data FROM public_penalties WHERE (publicity_end IS NULL OR publicity_end >= ?) \(clause) ORDER BY record_id DESC LIMIT ?",
                 arguments: StatementArguments([today()]) + arguments + [limit]
             ).map { try WireCoding.decode(PublicPenalty.self, from: Array($0.utf8)) }
         }

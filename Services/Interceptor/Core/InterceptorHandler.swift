@@ -19,7 +19,8 @@ struct InterceptorHandler: RequestHandler {
             guard role == .department, context.department == department else {
                 throw ReplyError(
                     .forbidden,
-                    "\(op): this is \(department)'s interceptor; \(context.department ?? "?") asks its own (or the credit office asks with an operator key)")
+                    "\(op): this is \(department)'s interceptor; \(context.department ?? "?") asks its own (or the credit office asks with an operator key)"
+                )
             }
         }
     }

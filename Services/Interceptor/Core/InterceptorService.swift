@@ -47,7 +47,9 @@ public enum InterceptorService {
         let toDispatch = try security.client(toward: dispatch)
         let follower = StreamSubscriber(
             stream: "dispatch", options: try security.subscriber(toward: dispatch),
-            sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: DispatchReplicaApplier(index: index, log: log, department: department.rawValue), logger: logger),
+            sink: DatabaseStreamSink(
+                stream: "dispatch", writer: database,
+                applier: DispatchReplicaApplier(index: index, log: log, department: department.rawValue), logger: logger),
             logger: logger)
         let replicaState: @Sendable () -> ReplicaState = {
             let status = follower.status
@@ -93,7 +95,9 @@ public enum InterceptorService {
             guard !action.isEmpty, action.count <= 100, !action.contains(where: \.isWhitespace), action != "*" else {
                 throw ConfigError(
                     key: key, source: source,
-                    reason: "\"\(action)\" is not an action; list the department's actions such as issue-invoice, 1–100 characters without spaces")
+                    reason:
+                        "\"\(action)\" is not an action; list the department's actions such as issue-invoice, 1–100 characters without spaces"
+                )
             }
             actions.insert(action)
         }

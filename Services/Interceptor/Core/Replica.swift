@@ -64,7 +64,9 @@ public final class ReplicaIndex: Sendable {
     public func load(from reader: any DatabaseReader) throws {
         let (listings, catalogue) = try reader.read { db in
             (
-                try String.fetchAll(db, sql: "SELECT data FROM replica_listings").map { try WireCoding.decode(Listing.self, from: Array($0.utf8)) },
+                try String.fetchAll(db, sql: "SELECT data FROM replica_listings").map {
+                    try WireCoding.decode(Listing.self, from: Array($0.utf8))
+                },
                 try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
                     .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
             )
@@ -252,4 +254,3 @@ public struct ListingAcknowledgement: Codable, Sendable, Equatable {
     public var dispatchSeq: Int64
     public var subjectID: String
 }
-

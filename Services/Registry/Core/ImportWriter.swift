@@ -118,7 +118,8 @@ final class ImportWriter: Service, Sendable {
                 wake.yield(())
             } else {
                 continuation.resume(
-                    throwing: ReplyError(.unavailable, "records.import: the registry is shutting down; send this batch again once it is back"))
+                    throwing: ReplyError(
+                        .unavailable, "records.import: the registry is shutting down; send this batch again once it is back"))
             }
         }
     }
@@ -147,7 +148,7 @@ final class ImportWriter: Service, Sendable {
                 let outcomes = try await write(group)
                 batches.add(group.count, ordering: .relaxed)
                 for (job, outcome) in zip(group, outcomes) { job.continuation.resume(returning: outcome) }
-            } catch where group.count > 1 {
+            } catch  where group.count > 1 {
                 for job in group {
                     batches.add(1, ordering: .relaxed)
                     do {

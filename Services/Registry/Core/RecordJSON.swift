@@ -74,7 +74,8 @@ enum RecordJSON {
         let sources = object["sourceFields"]
         for (member, code) in codes {
             guard let text = code.stringValue.flatMap({ sources?[$0]?.stringValue }) else {
-                throw DatabaseError(message: "archive: fromSource takes \(member) from \(code), which is not among the record's source fields")
+                throw DatabaseError(
+                    message: "archive: fromSource takes \(member) from \(code), which is not among the record's source fields")
             }
             object[member] = .string(text)
         }

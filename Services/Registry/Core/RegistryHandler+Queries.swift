@@ -18,8 +18,10 @@ extension RegistryHandler {
             var id = wanted
             var matchedAlias: JSONValue = .null
             var subject = try Row.fetchOne(db, sql: "SELECT id, scheme, kind, name, updated_at FROM subjects WHERE id = ?", arguments: [id])
-            if subject == nil, let alias = try Row.fetchOne(
-                db, sql: "SELECT scheme, value, subject_id FROM subject_aliases WHERE value = ? ORDER BY subject_id LIMIT 1", arguments: [wanted])
+            if subject == nil,
+                let alias = try Row.fetchOne(
+                    db, sql: "SELECT scheme, value, subject_id FROM subject_aliases WHERE value = ? ORDER BY subject_id LIMIT 1",
+                    arguments: [wanted])
             {
                 id = alias["subject_id"]
                 matchedAlias = .object(["scheme": .string(alias["scheme"]), "value": .string(alias["value"])])
@@ -50,16 +52,19 @@ extension RegistryHandler {
                 records.append(.object(object))
                 let record = stored.record
                 if record.kind == .courtDishonestDebtor, (record.validUntil ?? "9999-12-31") >= today {
-                    known.append(.object([
-                        "list": "black", "recordID": .string(stored.id), "document": .string(record.documentNumber),
-                        "authority": .string(record.authority), "since": .string(record.decisionDate),
-                        "basis": .string("court dishonest judgment-debtor list (失信被执行人名单)"),
-                    ]))
+                    known.append(
+                        .object([
+                            "list": "black", "recordID": .string(stored.id), "document": .string(record.documentNumber),
+                            "authority": .string(record.authority), "since": .string(record.decisionDate),
+                            "basis": .string("court dishonest judgment-debtor list (失信被执行人名单)"),
+                        ]))
                 }
             }
             let aliases = try Row.fetchAll(
                 db, sql: "SELECT scheme, value, source FROM subject_aliases WHERE subject_id = ? ORDER BY scheme, value", arguments: [id]
-            ).map { row -> JSONValue in .object(["scheme": .string(row["scheme"]), "value": .string(row["value"]), "source": .string(row["source"])]) }
+            ).map { row -> JSONValue in
+                .object(["scheme": .string(row["scheme"]), "value": .string(row["value"]), "source": .string(row["source"])])
+            }
             return .object([
                 "id": .string(subject["id"]), "scheme": .string(subject["scheme"]), "kind": .string(subject["kind"]),
                 "name": .string(subject["name"]), "updatedAt": .string(subject["updated_at"]), "matchedAlias": matchedAlias,
@@ -138,11 +143,12 @@ extension RegistryHandler {
                         JOIN subjects s ON s.id = a.subject_id WHERE a.value = ? ORDER BY s.id LIMIT 20
                         """, arguments: [text.uppercased().replacingOccurrences(of: "-", with: "")])
                 {
-                    subjects.append(.object([
-                        "id": .string(row["id"]), "name": .string(row["name"]), "kind": .string(row["kind"]),
-                        "scheme": .string(row["scheme"]),
-                        "matchedAlias": .object(["scheme": .string(row["alias_scheme"]), "value": .string(row["value"])]),
-                    ]))
+                    subjects.append(
+                        .object([
+                            "id": .string(row["id"]), "name": .string(row["name"]), "kind": .string(row["kind"]),
+                            "scheme": .string(row["scheme"]),
+                            "matchedAlias": .object(["scheme": .string(row["alias_scheme"]), "value": .string(row["value"])]),
+                        ]))
                 }
             }
             return .object(["by": .string(byID ? "id" : "name"), "subjects": .array(subjects), "next": next])
@@ -258,7 +264,8 @@ extension RegistryHandler {
             let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM subjects WHERE id = ?", arguments: [subject.value]) ?? false
             if !known {
                 guard let subjectName else {
-                    throw ReplyError(.invalid, "relations.register: registry knows no subject \(subject.value); give subjectName to register it")
+                    throw ReplyError(
+                        .invalid, "relations.register: registry knows no subject \(subject.value); give subjectName to register it")
                 }
                 try db.execute(
                     sql: "INSERT INTO subjects(id, scheme, kind, name, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -271,7 +278,9 @@ extension RegistryHandler {
                     ON CONFLICT(subject_id, role, name, record_id) DO UPDATE SET
                     person_id = IFNULL(excluded.person_id, person_id), since = excluded.since, until = excluded.until
                     """,
-                arguments: [subject.value, person.role.rawValue, person.name, person.personID, origin, person.from, person.until, department])
+                arguments: [
+                    subject.value, person.role.rawValue, person.name, person.personID, origin, person.from, person.until, department,
+                ])
             var data: [String: JSONValue] = [
                 "subject": .string(subject.value), "source": .string(department), "person": RecordJSON.value(person),
             ]
@@ -288,11 +297,14 @@ extension RegistryHandler {
     func history(of rawID: String) async throws -> JSONValue {
         let id = rawID.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
         return try await writer.read { db -> JSONValue in
-            guard let current = try Row.fetchOne(
-                db, sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE id = ?", arguments: [id])
+            guard
+                let current = try Row.fetchOne(
+                    db, sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE id = ?", arguments: [id])
             else { throw ReplyError(.notFound, "record.history: no record \(id)") }
             var versions = try Row.fetchAll(
-                db, sql: "SELECT record_id, version, source, stored_at, changed, data FROM record_versions WHERE record_id = ? ORDER BY version",
+                db,
+                sql:
+                    "SELECT record_id, version, source, stored_at, changed, data FROM record_versions WHERE record_id = ? ORDER BY version",
                 arguments: [id]
             ).map(Self.version)
             versions.append(try Self.version(current))

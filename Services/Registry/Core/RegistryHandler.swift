@@ -168,7 +168,8 @@ public struct RegistryHandler: RequestHandler {
         try authority.enforce("records.import") { try $0.mayImport(kind, department: department) }
     }
 
-    private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws {
+    private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws
+    {
         guard !valid.isEmpty else { return }
         // The records' JSON is written here, concurrently with other batches' storing; the single
         // writer then only runs SQL, for this batch and those that wait with it.

@@ -10,7 +10,8 @@ import ServiceLifecycle
 public enum RegistryService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(
-            path: try topology.databasePath(for: "registry"), pageSize: RegistrySchema.pageSize, writerCacheKiB: RegistrySchema.writerCacheKiB
+            path: try topology.databasePath(for: "registry"), pageSize: RegistrySchema.pageSize,
+            writerCacheKiB: RegistrySchema.writerCacheKiB
         ) {
             RegistrySchema.register(in: &$0)
         }
@@ -18,7 +19,9 @@ public enum RegistryService {
         let security = try topology.serviceSecurity(as: CentralService.registry.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .registry)
         let handler = RegistryHandler(
-            writer: database, log: log, authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse), severity: try severityRules(topology.config), logger: logger)
+            writer: database, log: log,
+            authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
+            severity: try severityRules(topology.config), logger: logger)
         let server = BusServer(
             service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)

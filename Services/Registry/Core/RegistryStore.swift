@@ -292,9 +292,10 @@ public enum RegistrySchema {
                 .utf8(prepared.data), .text(now),
             ])
             guard inserted > 0 else {
-                guard let existing = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
-                    arguments: [prepared.naturalKey])
+                guard
+                    let existing = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT id, version, source, stored_at, changed, data FROM records WHERE natural_key = ?"),
+                        arguments: [prepared.naturalKey])
                 else { throw DatabaseError(message: "records: natural key \(prepared.naturalKey) conflicts but is not found") }
                 return try correct(existing, with: record, data: prepared.data)
             }
@@ -333,7 +334,9 @@ public enum RegistrySchema {
             let changedText = RecordJSON.text(.array(changed.map { .string($0) }))
             try db.cachedStatement(
                 sql: "INSERT INTO record_versions(record_id, version, source, stored_at, changed, data) VALUES (?, ?, ?, ?, ?, ?)"
-            ).execute(arguments: [id, version, existing["source"] as String, existing["stored_at"] as String, existing["changed"] as String?, oldData])
+            ).execute(arguments: [
+                id, version, existing["source"] as String, existing["stored_at"] as String, existing["changed"] as String?, oldData,
+            ])
             try db.cachedStatement(
                 sql: "UPDATE records SET data = ?, version = ?, source = ?, stored_at = ?, updated_at = ?, changed = ? WHERE id = ?"
             ).run([.utf8(data), .int(Int64(version + 1)), .text(source), .text(now), .text(now), .text(changedText), .text(id)])
@@ -351,7 +354,8 @@ public enum RegistrySchema {
         /// The subject, its related persons and aliases as this record names them.
         private func noteSubject(of record: CreditRecord, recordID: String) throws {
             try upsertSubject.run([
-                .text(record.subjectID), .text(record.subjectScheme.rawValue), .text(record.subjectKind.rawValue), .text(record.subjectName), .text(now),
+                .text(record.subjectID), .text(record.subjectScheme.rawValue), .text(record.subjectKind.rawValue),
+                .text(record.subjectName), .text(now),
             ])
             for person in record.relatedPersons {
                 try insertRelatedPerson.run([
@@ -387,13 +391,18 @@ public enum RegistrySchema {
     /// are returned as stored.
     static func expandStoredEvent(_ db: Database, _ stored: JSONValue) throws -> JSONValue {
         guard stored["record"] == nil, let id = stored["ref"]?.stringValue else { return stored }
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT source, stored_at, data FROM records WHERE id = ?1 AND version = 1
-                UNION ALL SELECT source, stored_at, data FROM record_versions WHERE record_id = ?1 AND version = 1
-                """),
-            arguments: [id])
-        else { throw DatabaseError(message: "registry event log: record.stored refers to record \(id), whose first version is not in the archive") }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT source, stored_at, data FROM records WHERE id = ?1 AND version = 1
+                        UNION ALL SELECT source, stored_at, data FROM record_versions WHERE record_id = ?1 AND version = 1
+                        """),
+                arguments: [id])
+        else {
+            throw DatabaseError(
+                message: "registry event log: record.stored refers to record \(id), whose first version is not in the archive")
+        }
         let data: String = row["data"]
         let record = try RecordJSON.archived(Array(data.utf8))
         return Batch.event(id: id, source: row["source"], storedAt: row["stored_at"], record: record, version: nil)

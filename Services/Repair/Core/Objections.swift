@@ -1,6 +1,6 @@
 import Bus
-import Crypto
 import CreditDomain
+import Crypto
 import Foundation
 import GRDB
 import MeshProtocol
@@ -99,7 +99,8 @@ extension RepairHandler {
             return ObjectionView(objection: objection, overdue: objection.overdue(on: day))
         }
         commands.on("objection.list", access: .anyone, audit: .query, body: Query.self) { query, _ in
-            try await listObjections(status: query.status, decider: query.decider, subject: query.subject, overdueOnly: query.overdue ?? false)
+            try await listObjections(
+                status: query.status, decider: query.decider, subject: query.subject, overdueOnly: query.overdue ?? false)
         }
         commands.on("objection.evidence", access: .anyone, audit: .query, body: EvidenceRef.self) { ref, _ -> JSONValue in
             let row = try await writer.read { db in
@@ -140,7 +141,8 @@ extension RepairHandler {
                 if open.reason == reason && open.evidence == evidence.map(\.stored) { return open }
                 throw ReplyError(
                     .conflict,
-                    "\(op): \(target) already has objection \(open.id) being verified (decide by \(open.decideBy)); add to it with the deciding department (\(open.decider)) instead")
+                    "\(op): \(target) already has objection \(open.id) being verified (decide by \(open.decideBy)); add to it with the deciding department (\(open.decider)) instead"
+                )
             }
             let (subject, decider, version, recordKind) = try Self.target(kind, target, op: op, in: db)
             let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(number), 0) FROM objections") ?? 0) + 1
@@ -156,7 +158,10 @@ extension RepairHandler {
                     INSERT INTO objections(id, number, target_kind, target_id, subject_id, decider, status, data)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [objection.id, number, kind.rawValue, target, subject, decider.rawValue, objection.status.rawValue, try Self.text(objection)])
+                arguments: [
+                    objection.id, number, kind.rawValue, target, subject, decider.rawValue, objection.status.rawValue,
+                    try Self.text(objection),
+                ])
             for (position, file) in evidence.enumerated() {
                 try db.execute(
                     sql: "INSERT INTO objection_evidence(objection_id, position, name, size, sha256, content) VALUES (?, ?, ?, ?, ?, ?)",
@@ -172,7 +177,8 @@ extension RepairHandler {
         _ files: [ObjectionFiling.EvidenceFile], policy: ObjectionPolicy, op: String
     ) throws(ReplyError) -> [(stored: Objection.Evidence, content: Data)] {
         guard files.count <= policy.maxEvidenceFiles else {
-            throw ReplyError(.invalid, "\(op): \(files.count) evidence files; at most \(policy.maxEvidenceFiles) (objection.maxEvidenceFiles)")
+            throw ReplyError(
+                .invalid, "\(op): \(files.count) evidence files; at most \(policy.maxEvidenceFiles) (objection.maxEvidenceFiles)")
         }
         var read: [(Objection.Evidence, Data)] = []
         for (index, file) in files.enumerated() {
@@ -186,7 +192,8 @@ extension RepairHandler {
             guard content.count <= policy.maxEvidenceBytes else {
                 throw ReplyError(
                     .invalid,
-                    "\(op): evidence file \(name) is \(content.count) bytes; at most \(policy.maxEvidenceBytes) (objection.maxEvidenceBytes): send a smaller scan or a summary")
+                    "\(op): evidence file \(name) is \(content.count) bytes; at most \(policy.maxEvidenceBytes) (objection.maxEvidenceBytes): send a smaller scan or a summary"
+                )
             }
             let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
             read.append((Objection.Evidence(name: name, size: content.count, sha256: digest), content))
@@ -200,7 +207,9 @@ extension RepairHandler {
     ) throws -> (String, Department, Int?, RecordKind?) {
         switch kind {
         case .record:
-            guard let row = try Row.fetchOne(db, sql: "SELECT subject_id, kind, source, version, status FROM known_records WHERE id = ?", arguments: [id])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT subject_id, kind, source, version, status FROM known_records WHERE id = ?", arguments: [id])
             else {
                 throw ReplyError(.notFound, "\(op): record \(id) is not known to repair (yet); check the id with creditctl profile")
             }
@@ -209,7 +218,9 @@ extension RepairHandler {
             }
             return (row["subject_id"], Department(rawValue: row["source"]), row["version"], RecordKind(rawValue: row["kind"]))
         case .listing:
-            guard let row = try Row.fetchOne(db, sql: "SELECT subject_id, initiator, status, source_record FROM known_listings WHERE id = ?", arguments: [id])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT subject_id, initiator, status, source_record FROM known_listings WHERE id = ?", arguments: [id])
             else {
                 throw ReplyError(.notFound, "\(op): listing \(id) is not known to repair (yet); check the id with creditctl listings")
             }
@@ -217,7 +228,9 @@ extension RepairHandler {
                 throw ReplyError(.conflict, "\(op): listing \(id) has ended; there is nothing left to object to")
             }
             let source: String? = row["source_record"]
-            let recordKind = try source.flatMap { try String.fetchOne(db, sql: "SELECT kind FROM known_records WHERE id = ?", arguments: [$0]) }
+            let recordKind = try source.flatMap {
+                try String.fetchOne(db, sql: "SELECT kind FROM known_records WHERE id = ?", arguments: [$0])
+            }
             return (row["subject_id"], Department(rawValue: row["initiator"]), nil, recordKind.flatMap(RecordKind.init(rawValue:)))
         }
     }
@@ -243,17 +256,20 @@ extension RepairHandler {
         }
         return try await changeObjection(id, op: op, by: department) { objection, db in
             guard objection.status != .decided else {
-                throw ReplyError(.conflict, "\(op): \(id) was already decided (\(objection.outcome?.rawValue ?? "?")) on \(objection.decidedAt ?? "?")")
+                throw ReplyError(
+                    .conflict, "\(op): \(id) was already decided (\(objection.outcome?.rawValue ?? "?")) on \(objection.decidedAt ?? "?")")
             }
             if outcome == .corrected {
                 guard objection.targetKind == .record, let filed = objection.recordVersion else {
                     throw ReplyError(.invalid, "\(op): corrected is for records; a listing is upheld or revoked")
                 }
-                let current = try Int.fetchOne(db, sql: "SELECT version FROM known_records WHERE id = ?", arguments: [objection.targetID]) ?? filed
+                let current =
+                    try Int.fetchOne(db, sql: "SELECT version FROM known_records WHERE id = ?", arguments: [objection.targetID]) ?? filed
                 guard current > filed else {
                     throw ReplyError(
                         .conflict,
-                        "\(op): \(objection.targetID) is still at version \(filed), the one disputed; import the corrected row first (creditctl import), then decide corrected")
+                        "\(op): \(objection.targetID) is still at version \(filed), the one disputed; import the corrected row first (creditctl import), then decide corrected"
+                    )
                 }
             }
             if objection.acknowledgedAt == nil { objection.acknowledgedAt = WireTime.now }
@@ -308,8 +324,10 @@ extension RepairHandler {
         let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let day = today()
         let objections = try await writer.read { [arguments] db in
-            try String.fetchAll(db, sql: "SELECT data FROM objections \(clause) ORDER BY number LIMIT 1000", arguments: StatementArguments(arguments))
-                .map { try WireCoding.decode(Objection.self, from: Array($0.utf8)) }
+            try String.fetchAll(
+                db, sql: "SELECT data FROM objections \(clause) ORDER BY number LIMIT 1000", arguments: StatementArguments(arguments)
+            )
+            .map { try WireCoding.decode(Objection.self, from: Array($0.utf8)) }
         }
         return objections.map { ObjectionView(objection: $0, overdue: $0.overdue(on: day)) }.filter { !overdueOnly || $0.overdue }
     }
@@ -333,10 +351,11 @@ extension RepairHandler {
     /// Objections not yet decided, and those of them past a deadline, for `status`.
     func objectionCounts() async -> (open: Int, overdue: Int) {
         let day = today()
-        let open = (try? await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT data FROM objections WHERE status <> 'decided'")
-                .map { try WireCoding.decode(Objection.self, from: Array($0.utf8)) }
-        }) ?? []
+        let open =
+            (try? await writer.read { db in
+                try String.fetchAll(db, sql: "SELECT data FROM objections WHERE status <> 'decided'")
+                    .map { try WireCoding.decode(Objection.self, from: Array($0.utf8)) }
+            }) ?? []
         return (open.count, open.filter { $0.overdue(on: day) }.count)
     }
 }

@@ -63,7 +63,9 @@ public enum RepairSchema {
 /// Keeps what repair needs to know of dispatch's listings: subject, initiator, status.
 struct ListingsApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        let listingEvents = ["list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed", "list.updated"]
+        let listingEvents = [
+            "list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed", "list.updated",
+        ]
         guard listingEvents.contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
         try db.execute(
@@ -85,7 +87,8 @@ public struct RepairHandler: RequestHandler {
     let clock: ServiceClock
 
     public init(
-        writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, objectionPolicy: ObjectionPolicy = ObjectionPolicy(),
+        writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard,
+        objectionPolicy: ObjectionPolicy = ObjectionPolicy(),
         clock: ServiceClock = .system
     ) {
         self.writer = writer
@@ -109,7 +112,9 @@ public struct RepairHandler: RequestHandler {
     }
 
     public var commands: CommandTable {
-        struct Application: Decodable, Sendable { var listing: String; var commitment: String?; var reason: String?; var applicant: String? }
+        struct Application: Decodable, Sendable {
+            var listing: String; var commitment: String?; var reason: String?; var applicant: String?
+        }
         struct Decision: Decodable, Sendable { var application: String; var note: String? }
         struct ApplicationRef: Decodable, Sendable { var application: String }
         var commands = CommandTable(service: "repair")
@@ -136,14 +141,20 @@ public struct RepairHandler: RequestHandler {
         return commands
     }
 
-    func apply(listing id: String, commitment: String?, reason: String?, applicant: String?, context: RequestContext = RequestContext(department: nil, authenticated: false)) async throws -> RepairApplication {
+    func apply(
+        listing id: String, commitment: String?, reason: String?, applicant: String?,
+        context: RequestContext = RequestContext(department: nil, authenticated: false)
+    ) async throws -> RepairApplication {
         let commitment = commitment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let text = commitment.isEmpty ? "The subject commits to keep its obligations (信用承诺)." : commitment
         guard text.count <= 4_000, (reason ?? "").count <= 4_000 else {
             throw ReplyError(.invalid, "repair.apply: commitment and reason are limited to 4000 characters")
         }
         return try await writer.write { [log] db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT subject_id, initiator, status FROM known_listings WHERE id = ?", arguments: [id]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT subject_id, initiator, status FROM known_listings WHERE id = ?", arguments: [id])
+            else {
                 throw ReplyError(.notFound, "repair.apply: listing \(id) is not known to repair (yet); check the id with creditctl")
             }
             try mayFile(for: row["initiator"], context: context)
@@ -227,7 +238,8 @@ public enum RepairService {
         let dispatch = try topology.endpoints(of: .dispatch)
         let registry = try topology.endpoints(of: .registry)
         let handler = RepairHandler(
-            writer: database, log: log, authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
+            writer: database, log: log,
+            authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
             objectionPolicy: try objectionPolicy(topology.config))
         return [
             BusServer(

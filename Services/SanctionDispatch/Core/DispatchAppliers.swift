@@ -99,7 +99,10 @@ struct RepairApplier: StreamApplier {
         else {
             logger.warning(
                 "Repair approved by a department without authority over the listing; ignored",
-                metadata: ["listing.id": "\(listing.id)", "repair.id": "\(application.id)", "repair.decidedBy": "\(application.decidedBy?.rawValue ?? "-")"])
+                metadata: [
+                    "listing.id": "\(listing.id)", "repair.id": "\(application.id)",
+                    "repair.decidedBy": "\(application.decidedBy?.rawValue ?? "-")",
+                ])
             return
         }
         _ = try store.remove(

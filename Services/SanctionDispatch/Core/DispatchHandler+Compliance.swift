@@ -91,12 +91,15 @@ extension DispatchHandler {
                     try Int.fetchOne(
                         db, sql: "SELECT COUNT(*) FROM bus_events e WHERE e.type = ?2 AND \(covered)", arguments: [department, type]) ?? 0
                 }
-                let overdue = try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(*) FROM bus_events e WHERE e.type IN ('list.added', 'list.removed') AND e.at < ?2 AND NOT \(covered)",
-                    arguments: [department, deadline]) ?? 0
+                let overdue =
+                    try Int.fetchOne(
+                        db,
+                        sql:
+                            "SELECT COUNT(*) FROM bus_events e WHERE e.type IN ('list.added', 'list.removed') AND e.at < ?2 AND NOT \(covered)",
+                        arguments: [department, deadline]) ?? 0
                 let latencies = try Double.fetchAll(
-                    db, sql: "SELECT latency_seconds FROM acks WHERE department = ? AND latency_seconds IS NOT NULL ORDER BY latency_seconds",
+                    db,
+                    sql: "SELECT latency_seconds FROM acks WHERE department = ? AND latency_seconds IS NOT NULL ORDER BY latency_seconds",
                     arguments: [department])
                 var feedback: [String: Int] = [:]
                 for row in try Row.fetchAll(
@@ -106,25 +109,32 @@ extension DispatchHandler {
                 }
                 rows.append(
                     DepartmentCompliance(
-                        department: department, listingsPushed: try pushed("list.added"), listingsAcknowledged: try acknowledged("list.added"),
+                        department: department, listingsPushed: try pushed("list.added"),
+                        listingsAcknowledged: try acknowledged("list.added"),
                         liftsPushed: try pushed("list.removed"), liftsConfirmed: try acknowledged("list.removed"), overdue: overdue,
                         flagged: overdue > 0, ackLatencyP50Seconds: latencies.isEmpty ? nil : latencies[latencies.count / 2],
                         ackLatencyMaxSeconds: latencies.last, feedback: feedback))
             }
             var byList: [String: Int] = [:]
             var byInitiator: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT list, initiator, COUNT(*) AS n FROM listings WHERE status = 'active' GROUP BY list, initiator") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT list, initiator, COUNT(*) AS n FROM listings WHERE status = 'active' GROUP BY list, initiator")
+            {
                 byList[row["list"], default: 0] += row["n"] as Int
                 byInitiator[row["initiator"], default: 0] += row["n"] as Int
             }
-            let subjects = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM (SELECT id FROM known_subjects UNION SELECT subject_id FROM listings)") ?? 0
-            let black = try Int.fetchOne(
-                db, sql: "SELECT COUNT(DISTINCT subject_id) FROM listings WHERE status = 'active' AND list = 'black'") ?? 0
+            let subjects =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM (SELECT id FROM known_subjects UNION SELECT subject_id FROM listings)") ?? 0
+            let black =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(DISTINCT subject_id) FROM listings WHERE status = 'active' AND list = 'black'") ?? 0
             var blocks: [String: [String: Int]] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT IFNULL(measure_id, '') AS measure, department, COUNT(*) AS n FROM feedback WHERE decision = 'block' GROUP BY measure, department")
-            {
+                db,
+                sql:
+                    "SELECT IFNULL(measure_id, '') AS measure, department, COUNT(*) AS n FROM feedback WHERE decision = 'block' GROUP BY measure, department"
+            ) {
                 blocks[row["measure"], default: [:]][row["department"]] = row["n"]
             }
             return ComplianceReport(

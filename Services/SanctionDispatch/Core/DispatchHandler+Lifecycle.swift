@@ -35,7 +35,8 @@ extension DispatchHandler {
         return try await writer.write { [store] db in
             guard var listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.object: no listing \(id)") }
             guard listing.status == .pending, let deadline = listing.objectionDeadline else {
-                throw ReplyError(.conflict, "list.object: \(id) is \(listing.status.rawValue); objections are taken while a listing is pending")
+                throw ReplyError(
+                    .conflict, "list.object: \(id) is \(listing.status.rawValue); objections are taken while a listing is pending")
             }
             guard day <= deadline else {
                 throw ReplyError(.conflict, "list.object: the objection window of \(id) closed on \(deadline)")
@@ -51,7 +52,9 @@ extension DispatchHandler {
         let day = today()
         return try await writer.write { [store] db in
             guard var listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.confirm: no listing \(id)") }
-            try policy.authority.enforce("list.confirm") { try $0.mayDecide(forInitiator: listing.initiator.rawValue, department: department) }
+            try policy.authority.enforce("list.confirm") {
+                try $0.mayDecide(forInitiator: listing.initiator.rawValue, department: department)
+            }
             guard listing.status == .pending else {
                 throw ReplyError(.conflict, "list.confirm: \(id) is \(listing.status.rawValue), not pending")
             }

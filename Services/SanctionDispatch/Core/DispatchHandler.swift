@@ -16,7 +16,9 @@ public struct InitiateRequest: Codable, Sendable {
     public var until: String
     public var facts: String?
 
-    public init(list: String, subject: String, subjectName: String? = nil, basis: String, document: String, until: String, facts: String? = nil) {
+    public init(
+        list: String, subject: String, subjectName: String? = nil, basis: String, document: String, until: String, facts: String? = nil
+    ) {
         self.list = list
         self.subject = subject
         self.subjectName = subjectName
@@ -93,7 +95,10 @@ public struct DispatchHandler: RequestHandler {
             let listing = try await initiate(request, by: caller.department)
             caller.logger.info(
                 "Listing initiated",
-                metadata: ["listing.id": "\(listing.id)", "listing.list": "\(listing.list.rawValue)", "listing.status": "\(listing.status.rawValue)"])
+                metadata: [
+                    "listing.id": "\(listing.id)", "listing.list": "\(listing.list.rawValue)",
+                    "listing.status": "\(listing.status.rawValue)",
+                ])
             return listing
         }
         commands.on("list.remove", access: .department, audit: .audited, body: Removal.self) { request, caller in
@@ -169,7 +174,9 @@ public struct DispatchHandler: RequestHandler {
         let deadline =
             pending ? calendarWatch.deadline(workingDays: policy.objectionWorkingDays, from: start, for: "objection window") : nil
         return try await writer.write { [store] db in
-            if let existing = try store.current(subject: subject.value, in: db).first(where: { $0.list == list && $0.initiator == initiator }) {
+            if let existing = try store.current(subject: subject.value, in: db).first(where: {
+                $0.list == list && $0.initiator == initiator
+            }) {
                 throw ReplyError(
                     .conflict, "list.initiate: \(subject.value) is already on the \(list.rawValue) list by \(initiator) as \(existing.id)")
             }
@@ -196,7 +203,9 @@ public struct DispatchHandler: RequestHandler {
             guard let listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.remove: no listing \(id)") }
             // The initiator lifts its own listings; a department whose authority approves for that
             // initiator (the credit office) may too (authority.<dept>.approves).
-            try policy.authority.enforce("list.remove") { try $0.mayDecide(forInitiator: listing.initiator.rawValue, department: department) }
+            try policy.authority.enforce("list.remove") {
+                try $0.mayDecide(forInitiator: listing.initiator.rawValue, department: department)
+            }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 2_000 else {
                 throw ReplyError(.invalid, "list.remove: reason is required (at most 2000 characters)")
             }

@@ -40,7 +40,10 @@ public enum DispatchService {
         }
         logger.info(
             "Measure catalogue in force",
-            metadata: ["catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)", "catalogue.changed": "\(changed)"])
+            metadata: [
+                "catalogue.version": "\(catalogue.version)", "catalogue.measures": "\(catalogue.measures.count)",
+                "catalogue.changed": "\(changed)",
+            ])
         let years = try config.int("dispatch.courtListingYears", default: 2, range: 1...10)
         let clock = ServiceClock.system
         let today: @Sendable () -> String = { FieldDates.isoDate(clock.date) }
@@ -61,7 +64,8 @@ public enum DispatchService {
         let store = ListingStore(log: log)
         let handler = DispatchHandler(writer: database, log: log, policy: policy, clock: clock, logger: logger)
         if let warning = handler.calendarWatch.startupWarning(today: today()) {
-            logger.warning("Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
+            logger.warning(
+                "Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
         }
         let endpoints = try topology.endpoints(of: .dispatch)
         let server = BusServer(
@@ -88,7 +92,8 @@ public enum DispatchService {
             StreamSubscriber(
                 stream: "repair", options: try security.subscriber(toward: repair),
                 sink: DatabaseStreamSink(
-                    stream: "repair", writer: database, applier: RepairApplier(store: store, authority: policy.authority, logger: logger), logger: logger),
+                    stream: "repair", writer: database, applier: RepairApplier(store: store, authority: policy.authority, logger: logger),
+                    logger: logger),
                 logger: logger),
         ]
     }
