@@ -87,9 +87,6 @@ let package = Package(
         .target(
             name: "HTTPSupport",
             dependencies: [
-                // Bus for `DecodingError.fieldDescription` (request bodies' errors name the field),
-                // which lives in Bus/RequestHandling.swift.
-                "Bus",
                 "MeshProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

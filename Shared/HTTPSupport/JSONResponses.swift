@@ -1,4 +1,3 @@
-import Bus
 import Foundation
 import Hummingbird
 import MeshProtocol
