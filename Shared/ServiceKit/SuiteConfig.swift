@@ -154,6 +154,17 @@ public struct SuiteConfig: Sendable {
         }
     }
 
+    /// A file the key names (or `fallback`), read by `load`; a file that cannot be read or parsed
+    /// stops start-up naming the key and the path. Returns the path too, for log lines.
+    public func file<T>(_ key: String, default fallback: String, load: (URL) throws -> T) throws(ConfigError) -> (T, path: String) {
+        let path = string(key, default: fallback)
+        do {
+            return (try load(URL(fileURLWithPath: path)), path)
+        } catch {
+            throw ConfigError(key: key, source: path, reason: "\(error)")
+        }
+    }
+
     /// An HTTP listen address `host:port`.
     public func hostPort(_ key: String, default fallback: HostPort) throws(ConfigError) -> HostPort {
         guard let (text, source) = lookup(key) else { return fallback }

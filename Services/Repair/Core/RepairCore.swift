@@ -258,13 +258,7 @@ public enum RepairService {
 
     /// `objection.*`, each checked against its range; a bad value stops start-up naming the key.
     static func objectionPolicy(_ config: SuiteConfig) throws -> ObjectionPolicy {
-        let calendarPath = config.string("dispatch.calendar", default: "config/calendar.yaml")
-        let calendar: WorkingCalendar
-        do {
-            calendar = try WorkingCalendar.load(contentsOf: URL(fileURLWithPath: calendarPath))
-        } catch {
-            throw ConfigError(key: "dispatch.calendar", source: calendarPath, reason: "\(error)")
-        }
+        let (calendar, _) = try config.file("dispatch.calendar", default: "config/calendar.yaml", load: WorkingCalendar.load(contentsOf:))
         let suspensionText = config.string("objection.suspendPolicy", default: "review")
         guard let suspension = Objection.Suspension(rawValue: suspensionText) else {
             throw ConfigError(

@@ -25,13 +25,8 @@ public enum DispatchService {
         }
         let log = EventLog(stream: CentralService.dispatch.rawValue)
         let security = try topology.serviceSecurity(as: CentralService.dispatch.rawValue, logger: logger)
-        let cataloguePath = config.string("dispatch.catalogue", default: "config/catalogue.yaml")
-        let catalogue: MeasureCatalogue
-        do {
-            catalogue = try CatalogueLoader.load(contentsOf: URL(fileURLWithPath: cataloguePath))
-        } catch {
-            throw ConfigError(key: "dispatch.catalogue", source: cataloguePath, reason: "\(error)")
-        }
+        let (catalogue, cataloguePath) = try config.file(
+            "dispatch.catalogue", default: "config/catalogue.yaml", load: CatalogueLoader.load(contentsOf:))
         let changed: Bool
         do {
             changed = try database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
@@ -47,13 +42,8 @@ public enum DispatchService {
         let years = try config.int("dispatch.courtListingYears", default: 2, range: 1...10)
         let clock = ServiceClock.system
         let today: @Sendable () -> String = { FieldDates.isoDate(clock.date) }
-        let calendarPath = config.string("dispatch.calendar", default: "config/calendar.yaml")
-        let calendar: WorkingCalendar
-        do {
-            calendar = try WorkingCalendar.load(contentsOf: URL(fileURLWithPath: calendarPath))
-        } catch {
-            throw ConfigError(key: "dispatch.calendar", source: calendarPath, reason: "\(error)")
-        }
+        let (calendar, calendarPath) = try config.file(
+            "dispatch.calendar", default: "config/calendar.yaml", load: WorkingCalendar.load(contentsOf:))
         let departments = config.string("dispatch.departments", default: topology.interceptorDepartments.joined(separator: ","))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let policy = DispatchPolicy(
