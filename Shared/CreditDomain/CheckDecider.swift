@@ -21,6 +21,9 @@ public struct MatchedMeasure: Codable, Sendable, Hashable {
     public var target: MeasureTarget
     /// The listing's end date (yyyy-MM-dd).
     public var until: String
+    /// The objection under which the listing's measures are suspended: the measure answers `review`
+    /// in place of its own effect.
+    public var suspendedBy: String?
 
     public init(
         measureID: String, title: String, effect: MeasureEffect, basis: String, listingID: String, list: ListType,
@@ -116,12 +119,18 @@ public enum CheckDecider {
     ) -> CheckOutcome {
         let measures = catalogue.measures(for: department, action: action)
         var applied: [(match: MatchedMeasure, generic: Bool)] = []
-        for (target, listing) in candidates where isInForce(listing, on: today) {
+        for (target, listing) in candidates where isInForce(listing, on: today) && listing.suspension?.policy != .allow {
             for measure in measures where measure.lists.contains(listing.list) && measure.targets.contains(target) {
-                let match = MatchedMeasure(
+                var match = MatchedMeasure(
                     measureID: measure.id, title: measure.title, effect: measure.effect, basis: measure.basis,
                     listingID: listing.id, list: listing.list, initiator: listing.initiator,
                     document: listing.document, target: target, until: listing.until)
+                // While an objection is verified a restriction becomes a review; an incentive waits.
+                if let suspension = listing.suspension {
+                    guard measure.effect == .block || measure.effect == .review else { continue }
+                    match.effect = .review
+                    match.suspendedBy = suspension.objection
+                }
                 applied.append((match, measure.isGeneric))
             }
         }
@@ -160,6 +169,10 @@ public enum CheckDecider {
             case .notify: "allowed with notice by"
             }
         let whose = strongest.target == .subject ? "" : "as \(strongest.target.phrase) of a listed organisation, "
+        if let objection = strongest.suspendedBy {
+            return "review required by \(strongest.measureID): \(whose)\(strongest.list.phrase) listing \(strongest.listingID) "
+                + "initiated by \(strongest.initiator) is suspended while objection \(objection) is verified"
+        }
         let others = matched.count - 1
         let more = others == 0 ? "" : " (and \(others) more matched measure\(others == 1 ? "" : "s"))"
         return "\(verb) \(strongest.measureID): \(whose)\(strongest.list.phrase) listing \(strongest.listingID) "

@@ -44,6 +44,32 @@ public struct Listing: Codable, Sendable, Hashable, Identifiable {
     public var objectionDeadline: String?
     /// An objection the subject filed during the window, until the initiator decides on it.
     public var objection: String?
+    /// Set while an objection (异议) to the listing, or to the record it rests on, is verified: its
+    /// measures are suspended as the objection says (`list.suspended`, `list.resumed`).
+    public var suspension: Suspension?
+
+    /// Measures suspended while information is verified (Huzhou Joint Reward and Punishment Opinions,
+    /// item 18: 联合惩戒措施在信息核实期间暂不执行).
+    public struct Suspension: Codable, Sendable, Hashable {
+        public enum Policy: String, Codable, Sendable {
+            /// A measure that would block or review answers `review`, naming the objection.
+            case review
+            /// The listing's measures are not applied.
+            case allow
+        }
+
+        /// The objection (`O-…`).
+        public var objection: String
+        public var policy: Policy
+        /// When the suspension began (wire time).
+        public var since: String
+
+        public init(objection: String, policy: Policy, since: String) {
+            self.objection = objection
+            self.policy = policy
+            self.since = since
+        }
+    }
 
     public init(
         id: String, list: ListType, subjectID: String, subjectName: String, subjectKind: SubjectKind,

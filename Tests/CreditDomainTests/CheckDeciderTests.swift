@@ -159,3 +159,35 @@ import Testing
         #expect(outcome.decision == .block)
     }
 }
+
+/// While an objection is verified, a listing's measures are suspended as the objection says.
+@Suite struct SuspendedListingTests {
+    static func suspended(_ policy: Listing.Suspension.Policy, _ list: ListType = .black) -> Listing {
+        var listing = CheckDeciderTests.listing("L-1", list)
+        listing.suspension = Listing.Suspension(objection: "O-000001", policy: policy, since: "2026-02-27T08:00:00Z")
+        return listing
+    }
+
+    @Test func aBlockBecomesAReviewNamingTheObjection() {
+        let outcome = CheckDeciderTests.decide(.finance, "government-procurement", [Self.suspended(.review)])
+        #expect(outcome.decision == .review)
+        #expect(outcome.matched.map(\.measureID) == ["finance.procurement-ban"])
+        #expect(outcome.matched.first?.effect == .review && outcome.matched.first?.suspendedBy == "O-000001")
+        #expect(
+            outcome.reason
+                == "review required by finance.procurement-ban: black list listing L-1 initiated by court is suspended while objection O-000001 is verified"
+        )
+    }
+
+    @Test func aSuspensionThatAllowsLeavesTheListingOut() {
+        let outcome = CheckDeciderTests.decide(.finance, "government-procurement", [Self.suspended(.allow)])
+        #expect(outcome.decision == .allow && outcome.matched.isEmpty)
+    }
+
+    @Test func anotherListingInForceStillBlocks() {
+        let other = CheckDeciderTests.listing("L-2", .black, initiator: .market)
+        let outcome = CheckDeciderTests.decide(.finance, "government-procurement", [Self.suspended(.review), other])
+        #expect(outcome.decision == .block && outcome.matched.first?.listingID == "L-2")
+        #expect(outcome.matched.map(\.effect) == [.block, .review])
+    }
+}

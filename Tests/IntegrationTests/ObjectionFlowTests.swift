@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import TestSupport
 import Testing
 
@@ -76,5 +77,74 @@ import Testing
         #expect(status.stdout.contains(#""openObjections":0"#), "\(status.stdout)")
         let audit = try await ctl("audit", "verify", "repair")
         #expect(audit.status == 0 && audit.stdout.contains("intact"), "\(audit.stdout)")
+    }
+
+    /// An objection to a listing suspends its measures at every department's interceptor — each answers
+    /// review, naming the objection — and an upheld decision restores them everywhere.
+    @Test func anObjectionSuspendsAListingAtEveryInterceptorUntilItIsUpheld() async throws {
+        let layout = try TestSuiteLayout()
+        defer { layout.remove() }
+        var processes = [
+            try SuiteProcess("registry", layout: layout),
+            try SuiteProcess("sanction-dispatch", layout: layout, environment: ["CREDIT_DISPATCH_OBJECTION_WORKING_DAYS": "0"]),
+            try SuiteProcess("repair", layout: layout),
+        ]
+        for department in layout.departments {
+            processes.append(try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout))
+        }
+        defer { processes.forEach { $0.stop() } }
+        func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(2_000))" }.joined(separator: "\n") }
+        func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
+        let actions = ["finance": "government-procurement", "commerce": "hotel-booking-4star", "market": "change-legal-representative"]
+        func decisions() async throws -> [String: JSONValue] {
+            var answers: [String: JSONValue] = [:]
+            for department in layout.departments {
+                let output = try await ctl(
+                    "check", "--dept", department, "--subject", "91330500MA2D7E8F2D", "--action", actions[department]!, "--json")
+                answers[department] = (try? WireCoding.decode(JSONValue.self, from: Array(output.stdout.utf8))) ?? .null
+            }
+            return answers
+        }
+
+        var initiated: CommandResult?
+        #expect(
+            try await eventually {
+                initiated = try await ctl(
+                    "initiate", "--as", "market", "--list", "black", "--subject", "91330500MA2D7E8F2D", "--basis", "《食品安全法》第一百三十五条",
+                    "--document", "湖市监〔2026〕9号", "--until", "2028-12-31", "--json")
+                return initiated?.status == 0
+            }, "\(initiated?.stderr ?? "")\n\(logs())")
+        let listing = try #require(
+            (try WireCoding.decode(JSONValue.self, from: Array(initiated!.stdout.utf8)))["id"]?.stringValue)
+        var answers: [String: JSONValue] = [:]
+        #expect(
+            try await eventually {
+                answers = try await decisions()
+                return answers.values.allSatisfy { $0["decision"] == "block" }
+            }, "\(answers)\n\(logs())")
+
+        var filed: CommandResult?
+        #expect(
+            try await eventually {
+                filed = try await ctl("objection", "file", "--listing", listing, "--reason", "已停止违法行为，处罚依据有误", "--json")
+                return filed?.status == 0
+            }, "\(filed?.stderr ?? "")\n\(logs())")
+        let objection = try #require((try WireCoding.decode(JSONValue.self, from: Array(filed!.stdout.utf8)))["id"]?.stringValue)
+        #expect(
+            try await eventually {
+                answers = try await decisions()
+                return answers.values.allSatisfy {
+                    $0["decision"] == "review"
+                        && $0["reason"]?.stringValue?.contains("suspended while objection \(objection) is verified") == true
+                }
+            }, "\(answers)\n\(logs())")
+
+        let decided = try await ctl("objection", "decide", objection, "--as", "market", "--outcome", "upheld", "--note", "处罚依据核实无误")
+        #expect(decided.status == 0, "\(decided.stderr)")
+        #expect(
+            try await eventually {
+                answers = try await decisions()
+                return answers.values.allSatisfy { $0["decision"] == "block" }
+            }, "\(answers)\n\(logs())")
     }
 }

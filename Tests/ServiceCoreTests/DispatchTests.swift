@@ -237,3 +237,80 @@ import Testing
         }
     }
 }
+
+/// Objections reach the listings they dispute: suspended while verified, resumed or ended after.
+@Suite struct ObjectionSuspensionTests {
+    let database: DatabaseQueue
+    let log = EventLog(stream: "dispatch")
+    let handler: DispatchHandler
+
+    init() throws {
+        database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
+        handler = DispatchHandler(
+            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), clock: TestClock(day: "2026-11-23").service)
+    }
+
+    func objection(
+        on listing: Listing, suspension: Objection.Suspension = .review, outcome: Objection.Outcome? = nil,
+        by decider: Department = "market"
+    ) -> Objection {
+        var objection = Objection(
+            id: "O-000001", targetKind: .listing, targetID: listing.id, recordVersion: nil, subjectID: listing.subjectID,
+            decider: listing.initiator, reason: "有误", evidence: [], filedBy: "operator", applicant: nil,
+            filedAt: "2026-11-23T08:00:00Z", suspension: suspension, acknowledgeBy: "2026-11-25", decideBy: "2026-11-30")
+        if let outcome {
+            objection.status = .decided
+            objection.outcome = outcome
+            objection.decidedBy = decider
+            objection.decisionNote = "核实"
+        }
+        return objection
+    }
+
+    func apply(_ type: String, _ objection: Objection) async throws {
+        let applier = RepairApplier(store: handler.store, logger: Logger(label: "test"))
+        let event = Event(
+            stream: "repair", seq: 1, id: "repair-1", type: type, at: "2026-11-23T08:00:00Z", data: try JSONValue(encoding: objection))
+        try await database.write { try applier.apply(event, in: $0) }
+    }
+
+    func listing() async throws -> Listing {
+        try await handler.initiate(
+            InitiateRequest(list: "black", subject: "91330500MA2D7E8F2D", basis: "b", document: "d", until: "2028-01-01"), by: "market")
+    }
+
+    func state(_ id: String) async throws -> (Listing, [String]) {
+        let listing = try #require(try await database.read { try handler.store.get(id, in: $0) })
+        return (listing, try await database.read { try log.events($0, after: 0, limit: 100) }.map(\.type))
+    }
+
+    @Test func anUpheldObjectionSuspendsThenResumes() async throws {
+        let made = try await listing()
+        try await apply("objection.filed", objection(on: made))
+        var (current, types) = try await state(made.id)
+        #expect(current.suspension == Listing.Suspension(objection: "O-000001", policy: .review, since: "2026-11-23T08:00:00Z"))
+        #expect(types == ["list.added", "list.suspended"])
+        try await apply("objection.decided", objection(on: made, outcome: .upheld))
+        (current, types) = try await state(made.id)
+        #expect(current.suspension == nil && current.status == .active)
+        #expect(types == ["list.added", "list.suspended", "list.resumed"])
+    }
+
+    @Test func aRevokedObjectionEndsTheListingWithTheDecisionAsReason() async throws {
+        let made = try await listing()
+        try await apply("objection.filed", objection(on: made))
+        // A department without authority over the listing cannot end it through an objection.
+        try await apply("objection.decided", objection(on: made, outcome: .revoked, by: "finance"))
+        #expect(try await state(made.id).0.status == .active)
+        try await apply("objection.decided", objection(on: made, outcome: .revoked))
+        let (current, types) = try await state(made.id)
+        #expect(current.status == .removed && current.removalReason == "revoked: objection O-000001 decided by market: 核实")
+        #expect(types == ["list.added", "list.suspended", "list.removed"])
+    }
+
+    @Test func measuresTheLawKeepsInForceAreNotSuspended() async throws {
+        let made = try await listing()
+        try await apply("objection.filed", objection(on: made, suspension: .none))
+        #expect(try await state(made.id).1 == ["list.added"])
+    }
+}

@@ -192,7 +192,7 @@ struct DispatchReplicaApplier: StreamApplier {
 
     func apply(_ event: Event, in db: Database) throws {
         try apply(type: event.type, data: event.data, in: db)
-        guard let log, ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
+        guard let log, Self.enforced.contains(event.type) else { return }
         let listing = try event.data.decode(Listing.self)
         let ack = ListingAcknowledgement(
             listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
@@ -200,6 +200,9 @@ struct DispatchReplicaApplier: StreamApplier {
             db, type: event.type == "list.removed" ? "listing.lifted" : "listing.applied", data: ack,
             id: "ack-\(department)-\(event.seq)")
     }
+
+    /// The dispatch events that change what the department enforces, each acknowledged.
+    static let enforced: Set<String> = ["list.added", "list.removed", "list.extended", "list.updated", "list.suspended", "list.resumed"]
 
     var supportsSnapshot: Bool { true }
 
@@ -230,7 +233,7 @@ struct DispatchReplicaApplier: StreamApplier {
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
             index.stage(db, .catalogue(catalogue))
-        case "list.added", "list.extended", "list.updated":
+        case "list.added", "list.extended", "list.updated", "list.suspended", "list.resumed":
             let listing = try data.decode(Listing.self)
             guard listing.status == .active else { return }
             try db.execute(

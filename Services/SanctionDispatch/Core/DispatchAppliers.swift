@@ -77,7 +77,9 @@ extension RegistryApplier {
     }
 }
 
-/// Follows repair: an approved repair removes its listing (Shaanxi Plan 三(三)6: terminate joint
+/// Follows repair: an objection suspends the measures of the listings it disputes (the listing
+/// itself, or the listing made from the disputed record) until it is decided; a decision resumes them
+/// or, when the information is revoked, ends the listing. An approved repair removes its listing (Shaanxi Plan 三(三)6: terminate joint
 /// punishment after repair), which the `list.removed` event then lifts at every interceptor.
 struct RepairApplier: StreamApplier {
     let store: ListingStore
@@ -85,8 +87,15 @@ struct RepairApplier: StreamApplier {
     let logger: Logger
 
     func apply(_ event: Event, in db: Database) throws {
-        guard event.type == "repair.approved" else { return }
-        let application = try event.decodeData(RepairApplication.self)
+        switch event.type {
+        case "objection.filed": try suspend(for: try event.decodeData(Objection.self), in: db)
+        case "objection.decided": try settle(try event.decodeData(Objection.self), in: db)
+        case "repair.approved": try lift(try event.decodeData(RepairApplication.self), in: db)
+        default: return
+        }
+    }
+
+    private func lift(_ application: RepairApplication, in db: Database) throws {
         guard let listing = try store.get(application.listingID, in: db) else {
             logger.warning("Approved repair names an unknown listing", metadata: ["listing.id": "\(application.listingID)"])
             return
@@ -107,5 +116,55 @@ struct RepairApplier: StreamApplier {
         }
         _ = try store.remove(
             listing.id, reason: "repaired: application \(application.id) approved by \(decidedBy)", in: db)
+    }
+}
+
+extension RepairApplier {
+    /// The listings an objection disputes: the listing itself, or the one made from the record.
+    func disputed(by objection: Objection, in db: Database) throws -> [Listing] {
+        switch objection.targetKind {
+        case .listing: try store.get(objection.targetID, in: db).map { [$0] } ?? []
+        case .record: try store.bySourceRecord(objection.targetID, in: db).map { [$0] } ?? []
+        }
+    }
+
+    /// Suspends, as the objection says, every disputed listing that is in force or pending.
+    func suspend(for objection: Objection, in db: Database) throws {
+        let policy: Listing.Suspension.Policy
+        switch objection.suspension {
+        case .none: return  // the law keeps these measures in force while disputed
+        case .review: policy = .review
+        case .allow: policy = .allow
+        }
+        for var listing in try disputed(by: objection, in: db) where listing.status != .removed && listing.suspension == nil {
+            listing.suspension = Listing.Suspension(objection: objection.id, policy: policy, since: objection.filedAt)
+            _ = try store.update(listing, announce: "list.suspended", in: db)
+        }
+    }
+
+    /// Upheld or corrected: the measures resume. Revoked: the listing ends, and the decision is its
+    /// removal reason (the interceptors lift it; the departments that acted on it see why).
+    func settle(_ objection: Objection, in db: Database) throws {
+        for var listing in try disputed(by: objection, in: db) where listing.status != .removed {
+            if objection.outcome == .revoked {
+                // Repair checked the deciding department; dispatch checks again before it ends a listing.
+                guard let decidedBy = objection.decidedBy,
+                    (try? authority.mayDecide(forInitiator: listing.initiator.rawValue, department: decidedBy.rawValue)) != nil
+                else {
+                    logger.warning(
+                        "Objection revoked by a department without authority over the listing; ignored",
+                        metadata: ["listing.id": "\(listing.id)", "objection.id": "\(objection.id)"])
+                    continue
+                }
+                _ = try store.remove(
+                    listing.id,
+                    reason:
+                        "revoked: objection \(objection.id) decided by \(objection.decidedBy?.rawValue ?? "?"): \(objection.decisionNote ?? "")",
+                    in: db)
+            } else if listing.suspension?.objection == objection.id {
+                listing.suspension = nil
+                _ = try store.update(listing, announce: "list.resumed", in: db)
+            }
+        }
     }
 }
