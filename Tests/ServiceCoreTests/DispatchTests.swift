@@ -314,3 +314,31 @@ import Testing
         #expect(try await state(made.id).1 == ["list.added"])
     }
 }
+
+/// The notice (告知书) of a listing, from the listing and the catalogue in force.
+@Suite struct ListingNoticeTests {
+    @Test func aPendingListingsNoticeNamesItsMeasuresAndTheObjectionDeadline() async throws {
+        let database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
+        let log = EventLog(stream: "dispatch")
+        let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/catalogue.yaml")
+        let catalogue = try CatalogueLoader.load(contentsOf: url)
+        _ = try await database.write { try CatalogueStore.install(catalogue, in: $0, log: log) }
+        let handler = DispatchHandler(
+            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 5), clock: TestClock(day: "2026-11-23").service)
+        let listing = try await handler.initiate(
+            InitiateRequest(
+                list: "black", subject: "330502198001011231", subjectName: "李四", basis: "《食品安全法》第一百三十五条", document: "湖市监〔2026〕9号",
+                until: "2028-12-31"), by: "market")
+        let notice = try await handler.notice(for: listing.id)
+        #expect(notice.catalogueVersion == catalogue.version)
+        let expected = catalogue.measures.filter { $0.lists.contains(.black) }.map(\.id).sorted()
+        #expect(notice.measures.map(\.measureID).sorted() == expected && !expected.isEmpty)
+        #expect(notice.measures.contains { $0.measureID == "finance.procurement-ban" && $0.effect == .block })
+        #expect(notice.objection.contains("至 2026-11-30 可提出异议") && notice.objection.contains("creditctl object --listing \(listing.id)"))
+        #expect(notice.repair.contains("信用修复承诺书") && notice.repair.contains("market decides"))
+        // The printed text masks a person's identifier and names every measure's department.
+        #expect(notice.text.contains("330502********1231") && !notice.text.contains("330502198001011231"))
+        #expect(notice.text.contains("finance: ") && notice.text.contains("湖市监〔2026〕9号"))
+        await #expect(throws: ReplyError(.notFound, "notice.get: no listing L-999999")) { try await handler.notice(for: "L-999999") }
+    }
+}

@@ -127,6 +127,9 @@ public struct DispatchHandler: RequestHandler {
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
         }
         commands.on("list.find", access: .anyone, audit: .query, body: ListingFilter.self) { filter, _ in try await find(filter) }
+        commands.on("notice.get", access: .anyone, audit: .query, body: ListingRef.self) { request, _ in
+            try await notice(for: request.listing)
+        }
         commands.on("feedback.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
             try await recordFeedback(request.event, from: caller.department)
         }
