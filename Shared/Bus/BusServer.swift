@@ -333,8 +333,9 @@ public final class BusServer: Service {
             "request": .string(request.id), "ok": .bool(error == nil), "authenticated": .bool(context.authenticated),
         ]
         if let error { detail["error"] = .string(error.code.rawValue) }
-        if let listing = request.body["listing"]?.stringValue ?? request.body["application"]?.stringValue {
-            detail["target"] = .string(listing)
+        // What the command acted on, by the field that names it.
+        if let target = ["listing", "application", "objection", "record"].lazy.compactMap({ request.body[$0]?.stringValue }).first {
+            detail["target"] = .string(target)
         }
         let entry = JSONValue.object(detail)
         do {

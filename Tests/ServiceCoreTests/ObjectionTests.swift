@@ -38,6 +38,9 @@ import Testing
             try db.execute(
                 sql: "INSERT INTO known_listings(id, subject_id, initiator, status) VALUES ('L-000002', ?, 'market', 'removed')",
                 arguments: [Self.company])
+            try db.execute(
+                sql: "INSERT INTO known_listings(id, subject_id, initiator, status) VALUES ('L-000003', ?, 'market', 'pending')",
+                arguments: [Self.company])
         }
     }
 
@@ -122,6 +125,7 @@ import Testing
     @Test(arguments: [
         (ObjectionFiling(record: "R-00000009", reason: "x"), ReplyError.Code.notFound, "record R-00000009 is not known"),
         (ObjectionFiling(listing: "L-000002", reason: "x"), .conflict, "listing L-000002 has ended"),
+        (ObjectionFiling(listing: "L-000003", reason: "x"), .conflict, "object within its window with creditctl object --listing L-000003"),
         (ObjectionFiling(record: "R-00000001", listing: "L-000001", reason: "x"), .invalid, "either record (R-…) or listing (L-…)"),
         (ObjectionFiling(record: "R-00000001", reason: "  "), .invalid, "reason is required"),
         (ObjectionFiling(record: "R-00000001", reason: "x", evidence: [.init(name: "a", content: "!!")]), .badRequest, "is not base64"),
@@ -160,8 +164,14 @@ import Testing
         await #expect {
             _ = try await handler.decideObjection(objection.id, outcome: .revoked, note: "改判", by: "market")
         } throws: { ($0 as? ReplyError)?.code == .conflict && "\($0)".contains("already decided (upheld)") }
-        // Decided, the target may be disputed again.
-        #expect(try await file(reason: "新的证据").id != objection.id)
+        // Decided, it is final: another objection to the same record needs evidence not seen before.
+        await #expect {
+            _ = try await file(reason: "再次异议")
+        } throws: {
+            ($0 as? ReplyError)?.code == .conflict && "\($0)".contains("was decided (upheld)") && "\($0)".contains("needs new evidence")
+        }
+        let fresh = [ObjectionFiling.EvidenceFile(name: "new.txt", content: Data("新证据".utf8).base64EncodedString())]
+        #expect(try await file(reason: "新的证据", evidence: fresh).id != objection.id)
         #expect(try await events() == ["objection.filed", "objection.decided", "objection.filed"])
     }
 
@@ -179,5 +189,24 @@ import Testing
         await #expect {
             _ = try await handler.decideObjection(listingObjection.id, outcome: .corrected, note: "x", by: "court")
         } throws: { ($0 as? ReplyError)?.code == .invalid && "\($0)".contains("corrected is for records") }
+    }
+
+    @Test func aDepartmentFilesOnlyForInformationItDecides() async throws {
+        await #expect {
+            _ = try await handler.fileObjection(ObjectionFiling(record: "R-00000001", reason: "有误"), by: "finance", role: .department)
+        } throws: { ($0 as? ReplyError)?.code == .forbidden && "\($0)".contains("R-00000001 is market's") }
+        #expect(try await events().isEmpty)
+        let own = try await handler.fileObjection(ObjectionFiling(record: "R-00000001", reason: "自查发现有误"), by: "market", role: .department)
+        #expect(own.filedBy == "market" && own.filedAt.hasPrefix("2026-09-30"))
+    }
+
+    @Test func evidenceLimitsThatCannotFitARequestStopStartUp() throws {
+        let config = try SuiteConfig(
+            file: nil, environment: ["CREDIT_OBJECTION_MAX_EVIDENCE_FILES": "50", "CREDIT_OBJECTION_MAX_EVIDENCE_BYTES": "8388608"])
+        #expect {
+            _ = try RepairService.objectionPolicy(config)
+        } throws: { "\($0)".contains("objection.maxEvidenceBytes") && "\($0)".contains("50 files of 8388608 bytes do not fit a request") }
+        let defaults = try RepairService.objectionPolicy(try SuiteConfig(file: nil, environment: [:]))
+        #expect(defaults.maxEvidenceFiles == 5 && defaults.maxEvidenceBytes == 2 << 20 && defaults.suspension == .review)
     }
 }

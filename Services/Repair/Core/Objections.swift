@@ -80,7 +80,7 @@ extension RepairHandler {
             "objection.file", access: .except(.service, because: "objections come from the credit office or a department"),
             audit: .audited, body: ObjectionFiling.self
         ) { filing, caller in
-            try await fileObjection(filing, by: caller.context.department ?? "anonymous")
+            try await fileObjection(filing, by: caller.context.department ?? "anonymous", role: caller.context.role)
         }
         commands.on("objection.acknowledge", access: .department, audit: .audited, body: Ref.self) { ref, caller in
             try await acknowledgeObjection(ref.objection, by: caller.department)
@@ -91,20 +91,29 @@ extension RepairHandler {
             }
             return try await decideObjection(decision.objection, outcome: outcome, note: decision.note, by: caller.department)
         }
-        commands.on("objection.get", access: .anyone, audit: .query, body: Ref.self) { ref, _ in
+        // Reasons and evidence are personal data: not for services' keys; reading evidence is audited.
+        let readers = Access.except(.service, because: "objections are read by the credit office and departments")
+        commands.on("objection.get", access: readers, audit: .query, body: Ref.self) { ref, _ in
             let day = today()
             guard let objection = try await writer.read({ try Self.objection(ref.objection, in: $0) }) else {
                 throw ReplyError(.notFound, "objection.get: no objection \(ref.objection)")
             }
             return ObjectionView(objection: objection, overdue: objection.overdue(on: day))
         }
-        commands.on("objection.list", access: .anyone, audit: .query, body: Query.self) { query, _ in
+        commands.on("objection.list", access: readers, audit: .query, body: Query.self) { query, _ in
             try await listObjections(
                 status: query.status, decider: query.decider, subject: query.subject, overdueOnly: query.overdue ?? false)
         }
-        commands.on("objection.evidence", access: .anyone, audit: .query, body: EvidenceRef.self) { ref, _ -> JSONValue in
-            let row = try await writer.read { db in
-                try Row.fetchOne(
+        commands.on("objection.evidence", access: readers, audit: .audited, body: EvidenceRef.self) { ref, caller -> JSONValue in
+            let row = try await writer.read { [authority] db in
+                // A department reads the evidence of the objections it decides (or approves for).
+                if caller.context.role == .department, let objection = try Self.objection(ref.objection, in: db) {
+                    let decider = objection.decider.rawValue
+                    try authority.enforce("objection.evidence: \(ref.objection) is decided by \(decider)") {
+                        try $0.mayDecide(forInitiator: decider, department: caller.department)
+                    }
+                }
+                return try Row.fetchOne(
                     db, sql: "SELECT name, size, sha256, content FROM objection_evidence WHERE objection_id = ? AND position = ?",
                     arguments: [ref.objection, ref.index])
             }
@@ -119,7 +128,10 @@ extension RepairHandler {
 
     // MARK: - Filing
 
-    func fileObjection(_ filing: ObjectionFiling, by filer: String) async throws -> Objection {
+    /// Files an objection. A department's key files only for information it decides (or approves
+    /// for): otherwise any department could suspend any other's measures; the credit office's
+    /// operators file for subjects.
+    func fileObjection(_ filing: ObjectionFiling, by filer: String, role: PeerRole? = nil) async throws -> Objection {
         let op = "objection.file"
         let reason = filing.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.count <= 4_000 else {
@@ -133,8 +145,9 @@ extension RepairHandler {
         }
         let evidence = try Self.readEvidence(filing.evidence ?? [], policy: objectionPolicy, op: op)
         let day = today()
+        let now = WireTime.format(clock.date)
         let policy = objectionPolicy
-        return try await writer.write { [log] db in
+        return try await writer.write { [log, authority] db in
             // The same filing again (a resend) gets the same objection back; another one on the same
             // target while the first is being verified is refused, naming it.
             if let open = try Self.openObjection(on: kind, target, in: db) {
@@ -145,11 +158,26 @@ extension RepairHandler {
                 )
             }
             let (subject, decider, version, recordKind) = try Self.target(kind, target, op: op, in: db)
+            if role == .department {
+                try authority.enforce("\(op): \(target) is \(decider)'s") {
+                    try $0.mayDecide(forInitiator: decider.rawValue, department: filer)
+                }
+            }
+            // A decided objection is final: another on the same target needs evidence not seen before.
+            if let last = try Self.lastDecided(on: kind, target, in: db) {
+                let seen = Set(last.evidence.map(\.sha256))
+                guard evidence.contains(where: { !seen.contains($0.stored.sha256) }) else {
+                    throw ReplyError(
+                        .conflict,
+                        "\(op): objection \(last.id) to \(target) was decided (\(last.outcome?.rawValue ?? "?")) on \(last.decidedAt ?? "?"); a new one needs new evidence"
+                    )
+                }
+            }
             let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(number), 0) FROM objections") ?? 0) + 1
             var objection = Objection(
                 id: String(format: "O-%06lld", number), targetKind: kind, targetID: target, recordVersion: version, subjectID: subject,
                 decider: decider, reason: reason, evidence: evidence.map(\.stored), filedBy: filer, applicant: filing.applicant,
-                filedAt: WireTime.now, suspension: recordKind.map { policy.keepInForce.contains($0) } == true ? .none : policy.suspension,
+                filedAt: now, suspension: recordKind.map { policy.keepInForce.contains($0) } == true ? .none : policy.suspension,
                 acknowledgeBy: policy.calendar.adding(workingDays: policy.acknowledgeWorkingDays, to: day),
                 decideBy: policy.calendar.adding(workingDays: policy.decideWorkingDays, to: day))
             objection.status = .open
@@ -209,12 +237,9 @@ extension RepairHandler {
         case .record:
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT subject_id, kind, source, version, status FROM known_records WHERE id = ?", arguments: [id])
+                    db, sql: "SELECT subject_id, kind, source, version FROM known_records WHERE id = ?", arguments: [id])
             else {
                 throw ReplyError(.notFound, "\(op): record \(id) is not known to repair (yet); check the id with creditctl profile")
-            }
-            guard (row["status"] as String) == "in-force" else {
-                throw ReplyError(.conflict, "\(op): record \(id) is \(row["status"] as String); there is nothing left to object to")
             }
             return (row["subject_id"], Department(rawValue: row["source"]), row["version"], RecordKind(rawValue: row["kind"]))
         case .listing:
@@ -224,7 +249,14 @@ extension RepairHandler {
             else {
                 throw ReplyError(.notFound, "\(op): listing \(id) is not known to repair (yet); check the id with creditctl listings")
             }
-            guard ["active", "pending"].contains(row["status"] as String) else {
+            switch row["status"] as String {
+            case "active": break
+            case "pending":
+                throw ReplyError(
+                    .conflict,
+                    "\(op): listing \(id) is pending, not yet in force; object within its window with creditctl object --listing \(id) (list.object)"
+                )
+            default:
                 throw ReplyError(.conflict, "\(op): listing \(id) has ended; there is nothing left to object to")
             }
             let source: String? = row["source_record"]
@@ -243,7 +275,7 @@ extension RepairHandler {
                 throw ReplyError(.conflict, "objection.acknowledge: \(id) is already \(objection.status.rawValue)")
             }
             objection.status = .acknowledged
-            objection.acknowledgedAt = WireTime.now
+            objection.acknowledgedAt = WireTime.format(clock.date)
             return "objection.acknowledged"
         }
     }
@@ -272,11 +304,12 @@ extension RepairHandler {
                     )
                 }
             }
-            if objection.acknowledgedAt == nil { objection.acknowledgedAt = WireTime.now }
+            let now = WireTime.format(clock.date)
+            if objection.acknowledgedAt == nil { objection.acknowledgedAt = now }
             objection.status = .decided
             objection.outcome = outcome
             objection.decidedBy = Department(rawValue: department)
-            objection.decidedAt = WireTime.now
+            objection.decidedAt = now
             objection.decisionNote = note
             return "objection.decided"
         }
@@ -319,6 +352,8 @@ extension RepairHandler {
         case let text:
             throw ReplyError(.invalid, "objection.list: status \"\(text)\" is not one of open, acknowledged, decided, pending, any")
         }
+        // Overdue ones are among those not yet decided; the limit applies to those.
+        if overdueOnly { conditions.append("status <> 'decided'") }
         if let decider { conditions.append("decider = ?"); arguments.append(decider) }
         if let subject { conditions.append("subject_id = ?"); arguments.append(subject.trimmingCharacters(in: .whitespaces).uppercased()) }
         let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -335,6 +370,14 @@ extension RepairHandler {
     static func objection(_ id: String, in db: Database) throws -> Objection? {
         try String.fetchOne(db, sql: "SELECT data FROM objections WHERE id = ?", arguments: [id])
             .map { try WireCoding.decode(Objection.self, from: Array($0.utf8)) }
+    }
+
+    static func lastDecided(on kind: Objection.TargetKind, _ target: String, in db: Database) throws -> Objection? {
+        try String.fetchOne(
+            db,
+            sql: "SELECT data FROM objections WHERE target_kind = ? AND target_id = ? AND status = 'decided' ORDER BY number DESC LIMIT 1",
+            arguments: [kind.rawValue, target]
+        ).map { try WireCoding.decode(Objection.self, from: Array($0.utf8)) }
     }
 
     static func openObjection(on kind: Objection.TargetKind, _ target: String, in db: Database) throws -> Objection? {
@@ -373,8 +416,8 @@ struct RecordsApplier: StreamApplier {
             let version = event.data["version"]?.intValue ?? 1
             try db.execute(
                 sql: """
-                    INSERT INTO known_records(id, subject_id, kind, source, version, status) VALUES (?, ?, ?, ?, ?, 'in-force')
-                    ON CONFLICT(id) DO UPDATE SET version = MAX(version, excluded.version)
+                    INSERT INTO known_records(id, subject_id, kind, source, version) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET version = MAX(version, excluded.version), source = excluded.source
                     """,
                 arguments: [id, subject, kind, source, version])
         default:

@@ -33,7 +33,6 @@ public enum RepairSchema {
                 t.column("kind", .text).notNull()
                 t.column("source", .text).notNull()
                 t.column("version", .integer).notNull()
-                t.column("status", .text).notNull()
             }
             try db.alter(table: "known_listings") { t in t.add(column: "source_record", .text) }
             try db.create(table: "objections") { t in
@@ -275,12 +274,21 @@ public enum RepairService {
             }
             keepInForce.insert(kind)
         }
+        let files = try config.int("objection.maxEvidenceFiles", default: 5, range: 0...50)
+        let bytes = try config.int("objection.maxEvidenceBytes", default: 2 << 20, range: 1_024...(8 << 20))
+        // Evidence travels base64 in one request frame of at most 16 MiB: keep 2 MiB for the rest.
+        guard files * bytes / 3 * 4 <= 14 << 20 else {
+            throw ConfigError(
+                key: "objection.maxEvidenceBytes", source: config.lookup("objection.maxEvidenceBytes")?.source ?? "config",
+                reason:
+                    "\(files) files of \(bytes) bytes do not fit a request (base64, at most 14 MiB of evidence in a 16 MiB frame); lower it or objection.maxEvidenceFiles"
+            )
+        }
         return ObjectionPolicy(
             acknowledgeWorkingDays: try config.int("objection.acknowledgeWorkingDays", default: 2, range: 1...30),
             decideWorkingDays: try config.int("objection.decideWorkingDays", default: 5, range: 1...90),
             suspension: suspension, keepInForce: keepInForce,
-            maxEvidenceFiles: try config.int("objection.maxEvidenceFiles", default: 5, range: 0...50),
-            maxEvidenceBytes: try config.int("objection.maxEvidenceBytes", default: 2 << 20, range: 1_024...(8 << 20)),
+            maxEvidenceFiles: files, maxEvidenceBytes: bytes,
             calendar: calendar)
     }
 }

@@ -65,7 +65,7 @@ extension DispatchHandler {
         }
         if let initiator = filter.initiator {
             conditions.append("initiator = ?")
-            arguments += [initiator.trimmingCharacters(in: .whitespaces)]
+            arguments += [initiator.trimmingCharacters(in: .whitespaces).lowercased()]
         }
         if let subject = filter.subject {
             conditions.append("subject_id = ?")
