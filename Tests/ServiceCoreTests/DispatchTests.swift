@@ -243,11 +243,11 @@ import Testing
     let database: DatabaseQueue
     let log = EventLog(stream: "dispatch")
     let handler: DispatchHandler
+    let clock = TestClock(day: "2026-11-23")
 
     init() throws {
         database = try ServiceDatabase.inMemory { DispatchSchema.register(in: &$0) }
-        handler = DispatchHandler(
-            writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), clock: TestClock(day: "2026-11-23").service)
+        handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(objectionWorkingDays: 0), clock: clock.service)
     }
 
     func objection(
@@ -306,6 +306,19 @@ import Testing
         let (current, types) = try await state(made.id)
         #expect(current.status == .removed && current.removalReason == "revoked: objection O-000001 decided by market: 核实")
         #expect(types == ["list.added", "list.suspended", "list.removed"])
+    }
+
+    @Test func objectionsPastTheirDeadlinesAreFlaggedInComplianceByDecider() async throws {
+        let made = try await listing()
+        try await apply("objection.filed", objection(on: made))
+        var report = try await handler.complianceReport()
+        #expect(report.objections == ObjectionCompliance(open: 1, overdue: 0, overdueByDecider: [:]))
+        clock.advance(toDay: "2026-11-26")  // past the acknowledgement deadline of 25 November
+        report = try await handler.complianceReport()
+        #expect(report.objections == ObjectionCompliance(open: 1, overdue: 1, overdueByDecider: ["market": 1]))
+        #expect(CompliancePage.render(report).contains("past a deadline: 1 — market 1"))
+        try await apply("objection.decided", objection(on: made, outcome: .upheld))
+        #expect(try await handler.complianceReport().objections == ObjectionCompliance(open: 0, overdue: 0, overdueByDecider: [:]))
     }
 
     @Test func measuresTheLawKeepsInForceAreNotSuspended() async throws {

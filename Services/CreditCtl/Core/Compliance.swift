@@ -31,6 +31,13 @@ struct Compliance: AsyncParsableCommand {
         if let share = report["blackListShare"]?.textValue.flatMap(Double.init) {
             say(String(format: "black-list share of known subjects: %.2f%%", share * 100))
         }
+        let objections = report["objections"] ?? .null
+        let late = (objections["overdueByDecider"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
+            "\($0.key) \($0.value.intValue ?? 0)"
+        }
+        say(
+            "objections being verified: \(objections["open"]?.intValue ?? 0), overdue: \(objections["overdue"]?.intValue ?? 0)"
+                + (late.isEmpty ? "" : " (\(late.joined(separator: ", ")))  FLAGGED"))
     }
 }
 

@@ -87,6 +87,7 @@ struct RepairApplier: StreamApplier {
     let logger: Logger
 
     func apply(_ event: Event, in db: Database) throws {
+        if event.type.hasPrefix("objection.") { try follow(try event.decodeData(Objection.self), in: db) }
         switch event.type {
         case "objection.filed": try suspend(for: try event.decodeData(Objection.self), in: db)
         case "objection.decided": try settle(try event.decodeData(Objection.self), in: db)
@@ -126,6 +127,13 @@ extension RepairApplier {
         case .listing: try store.get(objection.targetID, in: db).map { [$0] } ?? []
         case .record: try store.bySourceRecord(objection.targetID, in: db).map { [$0] } ?? []
         }
+    }
+
+    /// Keeps each objection's decider, status and deadlines for the compliance report.
+    func follow(_ objection: Objection, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO objections(id, decider, status, acknowledge_by, decide_by) VALUES (?, ?, ?, ?, ?)",
+            arguments: [objection.id, objection.decider.rawValue, objection.status.rawValue, objection.acknowledgeBy, objection.decideBy])
     }
 
     /// Suspends, as the objection says, every disputed listing that is in force or pending.

@@ -34,6 +34,15 @@ public struct ComplianceReport: Codable, Sendable {
     public var blackListShare: Double
     /// Blocks per measure per department, from feedback.
     public var blocksByMeasure: [String: [String: Int]]
+    /// Objections not yet decided, and those past a deadline (acknowledge or decide), by the deciding
+    /// department: a department that lets them run over is behind on verifying what it provided.
+    public var objections: ObjectionCompliance = ObjectionCompliance()
+}
+
+public struct ObjectionCompliance: Codable, Sendable, Equatable {
+    public var open = 0
+    public var overdue = 0
+    public var overdueByDecider: [String: Int] = [:]
 }
 
 extension DispatchHandler {
@@ -76,6 +85,7 @@ extension DispatchHandler {
     public func complianceReport() async throws -> ComplianceReport {
         let deadline = WireTime.format(now().addingTimeInterval(-Double(policy.ackDeadlineSeconds)))
         let departments = policy.departments
+        let today = today()
         return try await writer.read { db in
             var rows: [DepartmentCompliance] = []
             for department in departments {
@@ -137,10 +147,24 @@ extension DispatchHandler {
             ) {
                 blocks[row["measure"], default: [:]][row["department"]] = row["n"]
             }
+            var objections = ObjectionCompliance()
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT decider, COUNT(*) AS n,
+                           SUM(CASE WHEN (status = 'open' AND acknowledge_by < ?1) OR decide_by < ?1 THEN 1 ELSE 0 END) AS late
+                    FROM objections WHERE status <> 'decided' GROUP BY decider
+                    """, arguments: [today])
+            {
+                objections.open += row["n"] as Int
+                let late: Int = row["late"]
+                objections.overdue += late
+                if late > 0 { objections.overdueByDecider[row["decider"]] = late }
+            }
             return ComplianceReport(
                 generatedAt: WireTime.format(now()), ackDeadlineSeconds: policy.ackDeadlineSeconds, departments: rows,
                 activeByList: byList, activeByInitiator: byInitiator,
-                blackListShare: subjects == 0 ? 0 : Double(black) / Double(subjects), blocksByMeasure: blocks)
+                blackListShare: subjects == 0 ? 0 : Double(black) / Double(subjects), blocksByMeasure: blocks, objections: objections)
         }
     }
 }

@@ -37,6 +37,7 @@ enum CompliancePage {
                 + "<td>\(row.listingsAcknowledged)</td><td>\(row.liftsPushed)</td><td>\(row.liftsConfirmed)</td><td>\(row.overdue)</td>"
                 + "<td>\(seconds(row.ackLatencyP50Seconds))</td><td>\(seconds(row.ackLatencyMaxSeconds))</td><td>\(e(feedback))</td></tr>"
         }.joined(separator: "\n")
+        let overdue = report.objections.overdueByDecider.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>联合奖惩 compliance</title>
             <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}</style></head>
@@ -45,7 +46,10 @@ enum CompliancePage {
             <table><thead><tr><th>Department</th><th>Listings pushed</th><th>Acknowledged</th><th>Lifts pushed</th><th>Lifts confirmed</th>
             <th>Overdue</th><th>Ack p50</th><th>Ack max</th><th>Feedback</th></tr></thead><tbody>
             \(rows)
-            </tbody></table><p><small>JSON: /v1/compliance</small></p></body></html>
+            </tbody></table>
+            <h2>异议 · Objections</h2><p\(report.objections.overdue > 0 ? " style=\"background:#fdd\"" : "")>Being verified: \(report.objections.open);
+            past a deadline: \(report.objections.overdue)\(overdue.isEmpty ? "" : " — " + e(overdue)).</p>
+            <p><small>JSON: /v1/compliance</small></p></body></html>
             """
     }
 }

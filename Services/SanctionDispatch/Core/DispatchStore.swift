@@ -69,6 +69,16 @@ public enum DispatchSchema {
             try db.create(index: "listings_by_list", on: "listings", columns: ["list", "status", "number"])
             try db.create(index: "listings_by_initiator", on: "listings", columns: ["initiator", "status", "number"])
         }
+        // Objections as repair announces them, for the compliance report's deadlines.
+        migrator.registerMigration("dispatch-v4-objections") { db in
+            try db.create(table: "objections") { t in
+                t.primaryKey("id", .text)
+                t.column("decider", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("acknowledge_by", .text).notNull()
+                t.column("decide_by", .text).notNull()
+            }
+        }
     }
 }
 
