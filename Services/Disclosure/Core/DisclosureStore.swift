@@ -56,14 +56,19 @@ public enum DisclosureSchema {
     }
 }
 
-/// Follows the registry: penalties become public entries until their publicity end.
+/// Follows the registry: penalties become public entries until their publicity end; a correction
+/// (`record.corrected`) replaces the entry with the current version.
 struct PenaltyDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        guard event.type == "record.stored" else { return }
+        guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable { var id: String; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
-        guard record.kind == .penalty else { return }
+        guard record.kind == .penalty else {
+            // A correction may make a record something else: it is then no penalty to publish.
+            try db.execute(sql: "DELETE FROM public_penalties WHERE record_id = ?", arguments: [stored.id])
+            return
+        }
         let entry = PublicPenalty(
             recordID: stored.id, subject: Identifiers.maskForPublic(record.subjectID), subjectName: record.subjectName,
             subjectKind: record.subjectKind.rawValue, document: record.documentNumber, authority: record.authority,

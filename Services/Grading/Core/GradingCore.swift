@@ -44,13 +44,16 @@ public enum GradingSchema {
 struct GradingApplier: StreamApplier {
     let log: EventLog
 
+    /// A new record adds an input; a correction (`record.corrected`) replaces it with the current
+    /// version's kind and severity and re-scores the subject.
     func apply(_ event: Event, in db: Database) throws {
-        guard event.type == "record.stored" else { return }
+        guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable { var id: String; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
+        let verb = event.type == "record.stored" ? "INSERT OR IGNORE" : "INSERT OR REPLACE"
         try db.execute(
-            sql: "INSERT OR IGNORE INTO inputs(record_id, subject_id, kind, severity) VALUES (?, ?, ?, ?)",
+            sql: "\(verb) INTO inputs(record_id, subject_id, kind, severity) VALUES (?, ?, ?, ?)",
             arguments: [stored.id, record.subjectID, record.kind.rawValue, record.severity?.rawValue])
         guard db.changesCount > 0 else { return }
         let inputs = try Row.fetchAll(db, sql: "SELECT kind, severity FROM inputs WHERE subject_id = ?", arguments: [record.subjectID])

@@ -25,13 +25,17 @@ struct RegistryApplier: StreamApplier {
             try learn([registered.person], of: registered.subject, in: db)
             return
         }
-        guard event.type == "record.stored" else { return }
+        guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable {
             var id: String
             var record: CreditRecord
         }
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
+        if event.type == "record.corrected" {
+            try follow(correction: record, of: stored.id, in: db)
+            return
+        }
         try db.execute(
             sql: """
                 INSERT INTO known_subjects(id, name, kind) VALUES (?, ?, ?)
@@ -56,6 +60,21 @@ struct RegistryApplier: StreamApplier {
 }
 
 extension RegistryApplier {
+    /// A listing made from a record follows the record's current version: name, basis, document
+    /// and facts (`list.updated`), so every department enforces what the record now says.
+    func follow(correction record: CreditRecord, of id: String, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE known_subjects SET name = ? WHERE id = ?", arguments: [record.subjectName, record.subjectID])
+        guard var listing = try store.bySourceRecord(id, in: db), listing.status != .removed else { return }
+        let before = listing
+        listing.subjectName = record.subjectName
+        listing.basis = record.legalBasis ?? listing.basis
+        listing.document = record.documentNumber
+        listing.facts = record.summary
+        guard listing != before else { return }
+        _ = try store.update(listing, announce: "list.updated", in: db)
+    }
+
     /// Remembers an organisation's related persons; persons learned after a listing was made reach
     /// it too: the listing is pushed again (`list.updated`).
     func learn(_ persons: [RelatedPerson], of subjectID: String, in db: Database) throws {
