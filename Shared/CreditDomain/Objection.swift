@@ -107,3 +107,44 @@ public struct Objection: Codable, Sendable, Hashable {
         }
     }
 }
+
+/// What a department is told when a listing it acted on is revoked as wrong: which of its checks
+/// blocked or reviewed the subject on that listing's account, so it can undo the harm (Huzhou Joint
+/// Reward and Punishment Opinions, item 18: 恢复其信誉、消除不良影响). Announced by sanction-dispatch as
+/// `notice.revoked`, one per department that acted.
+public struct RevocationNotice: Codable, Sendable, Equatable {
+    public struct Action: Codable, Sendable, Equatable {
+        public var checkID: String
+        public var action: String
+        public var decision: String
+        public var decidedAt: String
+
+        public init(checkID: String, action: String, decision: String, decidedAt: String) {
+            self.checkID = checkID
+            self.action = action
+            self.decision = decision
+            self.decidedAt = decidedAt
+        }
+    }
+
+    public var department: String
+    public var listingID: String
+    public var subjectID: String
+    public var objection: String
+    public var decidedBy: String
+    /// The decision's reasons.
+    public var reason: String
+    public var actions: [Action]
+
+    public init(
+        department: String, listingID: String, subjectID: String, objection: String, decidedBy: String, reason: String, actions: [Action]
+    ) {
+        self.department = department
+        self.listingID = listingID
+        self.subjectID = subjectID
+        self.objection = objection
+        self.decidedBy = decidedBy
+        self.reason = reason
+        self.actions = actions
+    }
+}

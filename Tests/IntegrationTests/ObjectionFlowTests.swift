@@ -146,5 +146,31 @@ import Testing
                 answers = try await decisions()
                 return answers.values.allSatisfy { $0["decision"] == "block" }
             }, "\(answers)\n\(logs())")
+
+        // New evidence, a second objection: this time the listing is revoked as wrong. It ends at every
+        // interceptor, and each department that blocked or reviewed the subject on its account is told
+        // which of its checks did, to undo them.
+        let evidence = layout.directory.appendingPathComponent("judgment.txt")
+        try Data("行政复议决定书".utf8).write(to: evidence)
+        let second = try await ctl("objection", "file", "--listing", listing, "--reason", "处罚已被复议撤销", "--evidence", evidence.path, "--json")
+        let secondID = try #require(
+            (try WireCoding.decode(JSONValue.self, from: Array(second.stdout.utf8)))["id"]?.stringValue, "\(second.stderr)")
+        #expect(try await ctl("objection", "decide", secondID, "--as", "market", "--outcome", "revoked", "--note", "复议撤销").status == 0)
+        #expect(
+            try await eventually {
+                answers = try await decisions()
+                return answers.values.allSatisfy { $0["decision"] == "allow" }
+            }, "\(answers)\n\(logs())")
+        for department in layout.departments {
+            var notices = ""
+            #expect(
+                try await eventually {
+                    notices = try await ctl("notices", "--dept", department).stdout
+                    return notices.contains("\(listing) revoked (objection \(secondID) decided by market): 复议撤销")
+                }, "\(department): \(notices)\n\(logs())")
+            #expect(
+                notices.contains("\(department)-") && notices.contains(" block ") && notices.contains(" review "),
+                "\(department): \(notices)")
+        }
     }
 }

@@ -244,6 +244,14 @@ public struct Checker: Sendable {
         }
     }
 
+    /// Notices of listings this department acted on that were revoked (`notice.revoked`), newest first.
+    public func notices(limit: Int) async throws -> [JSONValue] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT data FROM notices ORDER BY rowid DESC LIMIT ?", arguments: [limit])
+                .map { try JSONReader.value(Array($0.utf8)) }
+        }
+    }
+
     /// The most recent checks, newest first.
     public func recentChecks(limit: Int) async throws -> [[String: JSONValue]] {
         try await writer.read { db in

@@ -43,6 +43,9 @@ struct InterceptorHandler: RequestHandler {
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
         }
         commands.on("checks.stats", access: .anyone, audit: .query) { _ in try await checker.stats() }
+        commands.on("notices.list", access: mayCheck, audit: .query, body: Page.self) { request, _ -> JSONValue in
+            .array(try await checker.notices(limit: min(max(request.limit ?? 50, 1), 1_000)))
+        }
         return commands
     }
 

@@ -34,6 +34,17 @@ enum InterceptorRoutes {
         router.get("/v1/health") { _, _ -> Response in
             JSONResponses.ok(health())
         }
+        router.get("/v1/notices") { request, _ -> Response in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+            guard (1...1_000).contains(limit) else {
+                return JSONResponses.failure(ReplyError(.invalid, "limit must be 1…1000, got \(limit)"))
+            }
+            do {
+                return JSONResponses.ok(JSONValue.array(try await checker.notices(limit: limit)))
+            } catch {
+                return JSONResponses.failure(ReplyError(.internal, "the notices could not be read"))
+            }
+        }
         router.get("/v1/checks") { request, _ -> Response in
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
             guard (1...1_000).contains(limit) else {

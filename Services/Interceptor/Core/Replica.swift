@@ -41,6 +41,15 @@ public enum InterceptorSchema {
             }
             try db.execute(sql: "INSERT INTO instance(id) VALUES (?)", arguments: [String(UUID().uuidString.prefix(8)).lowercased()])
         }
+        // Notices to this department: a listing it acted on was revoked (`notice.revoked`).
+        migrator.registerMigration("interceptor-v3-notices") { db in
+            try db.create(table: "notices") { t in
+                t.primaryKey("id", .text)
+                t.column("listing_id", .text).notNull()
+                t.column("received_at", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+        }
     }
 }
 
@@ -191,6 +200,14 @@ struct DispatchReplicaApplier: StreamApplier {
     var department: String = ""
 
     func apply(_ event: Event, in db: Database) throws {
+        if event.type == "notice.revoked" {
+            // Only this department's notices; the others' pass by.
+            guard event.data["department"]?.stringValue == department, let listing = event.data["listingID"]?.stringValue else { return }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO notices(id, listing_id, received_at, data) VALUES (?, ?, ?, ?)",
+                arguments: [event.id, listing, event.at, String(decoding: try WireCoding.encode(event.data), as: UTF8.self)])
+            return
+        }
         try apply(type: event.type, data: event.data, in: db)
         guard let log, Self.enforced.contains(event.type) else { return }
         let listing = try event.data.decode(Listing.self)

@@ -188,10 +188,38 @@ extension RepairApplier {
                     reason:
                         "revoked: objection \(objection.id) decided by \(objection.decidedBy?.rawValue ?? "?"): \(objection.decisionNote ?? "")",
                     in: db)
+                try notifyDepartments(of: listing, revokedBy: objection, in: db)
             } else if listing.suspension?.objection == objection.id {
                 listing.suspension = nil
                 _ = try store.update(listing, announce: "list.resumed", in: db)
             }
+        }
+    }
+}
+
+extension RepairApplier {
+    /// Tells every department that blocked or reviewed the subject on a revoked listing's account
+    /// which of its checks did, from the feedback it sent (`notice.revoked`, id
+    /// `notice-<listing>-<department>`), so it can undo the harm.
+    func notifyDepartments(of listing: Listing, revokedBy objection: Objection, in db: Database) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, department, action, decision, decided_at FROM feedback
+                WHERE listing_id = ? AND decision IN ('block', 'review') ORDER BY department, decided_at
+                """,
+            arguments: [listing.id])
+        let byDepartment = Dictionary(grouping: rows) { $0["department"] as String }
+        for department in byDepartment.keys.sorted() {
+            let actions = byDepartment[department]!.map { row in
+                RevocationNotice.Action(
+                    checkID: String((row["id"] as String).trimmingPrefix("feedback-")), action: row["action"], decision: row["decision"],
+                    decidedAt: row["decided_at"])
+            }
+            let notice = RevocationNotice(
+                department: department, listingID: listing.id, subjectID: listing.subjectID, objection: objection.id,
+                decidedBy: objection.decidedBy?.rawValue ?? "", reason: objection.decisionNote ?? "", actions: actions)
+            try store.log.append(db, type: "notice.revoked", data: notice, id: "notice-\(listing.id)-\(department)")
         }
     }
 }
