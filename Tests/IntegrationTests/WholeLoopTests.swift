@@ -98,7 +98,7 @@ struct WholeLoopTests {
         var application = ""
         #expect(
             try await eventually {
-                application = try await ctl("repair", "apply", "--listing", listing, "--json").stdout
+                application = try await ctl("repair", "apply", "--listing", listing, "--commitment", "已履行全部义务，承诺今后依法诚信经营", "--json").stdout
                 return application.contains(#""status":"pending""#)
             }, "repair apply: \(application)")
         let applicationID = try #require(

@@ -209,4 +209,15 @@ import Testing
         let defaults = try RepairService.objectionPolicy(try SuiteConfig(file: nil, environment: [:]))
         #expect(defaults.maxEvidenceFiles == 5 && defaults.maxEvidenceBytes == 2 << 20 && defaults.suspension == .review)
     }
+
+    @Test func aRepairApplicationNeedsTheSubjectsOwnCommitmentLetter() async throws {
+        for missing in [nil, "  ", "承诺"] as [String?] {
+            await #expect {
+                _ = try await handler.apply(listing: "L-000001", commitment: missing, reason: nil, applicant: nil)
+            } throws: { ($0 as? ReplyError)?.code == .invalid && "\($0)".contains("信用修复承诺书") }
+        }
+        let application = try await handler.apply(
+            listing: "L-000001", commitment: "本公司已全部履行判决义务，承诺今后依法诚信经营", reason: nil, applicant: "代理人")
+        #expect(application.commitment == "本公司已全部履行判决义务，承诺今后依法诚信经营" && application.status == .pending)
+    }
 }

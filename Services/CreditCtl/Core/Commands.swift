@@ -169,13 +169,18 @@ struct Repair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply for repair of a listing on behalf of its subject.")
         @OptionGroup var global: GlobalOptions
         @Option var listing: String
-        @Option(help: "The subject's credit commitment.") var commitment: String?
+        @Option(help: "The credit-repair commitment letter (信用修复承诺书): a file, or its text.") var commitment: String
         @Option var reason: String?
         @Flag var json = false
 
         func run() async throws {
-            var body: [String: JSONValue] = ["listing": .string(listing), "applicant": .string("creditctl")]
-            if let commitment { body["commitment"] = .string(commitment) }
+            // A path names the letter's file; anything else is the letter itself.
+            let letter =
+                FileManager.default.fileExists(atPath: commitment)
+                ? try String(contentsOfFile: commitment, encoding: .utf8) : commitment
+            var body: [String: JSONValue] = [
+                "listing": .string(listing), "applicant": .string("creditctl"), "commitment": .string(letter),
+            ]
             if let reason { body["reason"] = .string(reason) }
             let result = try await global.call("repair", "repair.apply", body: .object(body))
             try output(result, json: json) {

@@ -64,6 +64,7 @@ struct ListingsApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
         let listingEvents = [
             "list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed", "list.updated",
+            "list.suspended", "list.resumed",
         ]
         guard listingEvents.contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
@@ -144,8 +145,14 @@ public struct RepairHandler: RequestHandler {
         listing id: String, commitment: String?, reason: String?, applicant: String?,
         context: RequestContext = RequestContext(department: nil, authenticated: false)
     ) async throws -> RepairApplication {
-        let commitment = commitment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let text = commitment.isEmpty ? "The subject commits to keep its obligations (信用承诺)." : commitment
+        // The subject's own credit-repair commitment letter (信用修复承诺书) is required: no stock text.
+        let text = commitment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard text.count >= 10 else {
+            throw ReplyError(
+                .invalid,
+                "repair.apply: commitment is required: the subject's credit-repair commitment letter (信用修复承诺书), at least 10 characters, in its own words"
+            )
+        }
         guard text.count <= 4_000, (reason ?? "").count <= 4_000 else {
             throw ReplyError(.invalid, "repair.apply: commitment and reason are limited to 4000 characters")
         }
