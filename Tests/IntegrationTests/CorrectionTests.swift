@@ -15,8 +15,8 @@ import Testing
     @Test func aCorrectionReachesThePortalGradingAndTheListing() async throws {
         let layout = try TestSuiteLayout()
         defer { layout.remove() }
-        let processes = ["registry", "sanction-dispatch", "grading", "disclosure"].map { try? SuiteProcess($0, layout: layout) }.compactMap
-        { $0 }
+        let processes = ["registry", "sanction-dispatch", "grading", "disclosure", "repair"].map { try? SuiteProcess($0, layout: layout) }
+            .compactMap { $0 }
         defer { processes.forEach { $0.stop() } }
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(2_000))" }.joined(separator: "\n") }
         func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
@@ -77,5 +77,31 @@ import Testing
                 return listings.contains("履行情况：部分履行")
             }, "the listing did not follow the corrected record: \(listings)\n\(logs())")
         #expect(!listings.contains("履行情况：全部未履行"))
+
+        // An objection to the penalty, decided revoked by market: the registry withdraws the record, the
+        // portal stops publishing it and grading no longer counts it.
+        let profile = try await ctl("profile", Self.company, "--json").stdout
+        let record = try #require(profile.firstMatch(of: /"id":"(R-\d+)"/).map { String($0.1) }, "\(profile)")
+        var filed: CommandResult?
+        #expect(
+            try await eventually {
+                filed = try await ctl("objection", "file", "--record", record, "--reason", "处罚决定已被行政复议撤销", "--json")
+                return filed?.status == 0
+            }, "\(filed?.stderr ?? "")\n\(logs())")
+        let objection = try #require(filed?.stdout.firstMatch(of: /"id":"(O-\d+)"/).map { String($0.1) })
+        let decided = try await ctl("objection", "decide", objection, "--as", "market", "--outcome", "revoked", "--note", "复议撤销原处罚")
+        #expect(decided.status == 0, "\(decided.stderr)")
+        #expect(
+            try await eventually {
+                portal = try await getRaw(layout.http("disclosure.http") + "/api/v1/penalties").0
+                return !portal.contains("涉案批次三批")
+            }, "the portal still shows the withdrawn penalty: \(portal)\n\(logs())")
+        #expect(
+            try await eventually {
+                grade = try await ctl("grade", "--subject", Self.company, "--json").stdout
+                return grade.contains(#""records":0"#)
+            }, "grading still counts the withdrawn record: \(grade)")
+        let withdrawn = try await ctl("profile", Self.company, "--json").stdout
+        #expect(withdrawn.contains(#""withdrawn":{"#) && withdrawn.contains(objection), "\(withdrawn)")
     }
 }

@@ -60,6 +60,11 @@ public enum DisclosureSchema {
 /// (`record.corrected`) replaces the entry with the current version.
 struct PenaltyDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
+        if event.type == "record.withdrawn", let id = event.data["id"]?.stringValue {
+            // Withdrawn as wrong: out of public view at once.
+            try db.execute(sql: "DELETE FROM public_penalties WHERE record_id = ?", arguments: [id])
+            return
+        }
         guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable { var id: String; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)

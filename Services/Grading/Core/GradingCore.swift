@@ -47,6 +47,14 @@ struct GradingApplier: StreamApplier {
     /// A new record adds an input; a correction (`record.corrected`) replaces it with the current
     /// version's kind and severity and re-scores the subject.
     func apply(_ event: Event, in db: Database) throws {
+        if event.type == "record.withdrawn" {
+            // Withdrawn as wrong (a revoked objection): it no longer counts.
+            guard let id = event.data["id"]?.stringValue, let subject = event.data["subjectID"]?.stringValue else { return }
+            try db.execute(sql: "DELETE FROM inputs WHERE record_id = ?", arguments: [id])
+            guard db.changesCount > 0 else { return }
+            let name = try GradingSchema.grade(of: subject, in: db)?.subjectName ?? ""
+            return try regrade(subject, name: name, in: db)
+        }
         guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable { var id: String; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)
@@ -56,19 +64,24 @@ struct GradingApplier: StreamApplier {
             sql: "\(verb) INTO inputs(record_id, subject_id, kind, severity) VALUES (?, ?, ?, ?)",
             arguments: [stored.id, record.subjectID, record.kind.rawValue, record.severity?.rawValue])
         guard db.changesCount > 0 else { return }
-        let inputs = try Row.fetchAll(db, sql: "SELECT kind, severity FROM inputs WHERE subject_id = ?", arguments: [record.subjectID])
+        try regrade(record.subjectID, name: record.subjectName, in: db)
+    }
+
+    /// Scores a subject from its inputs and announces a changed grade.
+    func regrade(_ subject: String, name: String, in db: Database) throws {
+        let inputs = try Row.fetchAll(db, sql: "SELECT kind, severity FROM inputs WHERE subject_id = ?", arguments: [subject])
             .compactMap { row -> GradeInput? in
                 guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
                 return GradeInput(kind: kind, severity: (row["severity"] as String?).flatMap(Severity.init(rawValue:)))
             }
         let result = GradingRules.grade(inputs)
         let grade = SubjectGrade(
-            subjectID: record.subjectID, subjectName: record.subjectName, score: result.score, grade: result.grade,
-            supervision: result.supervision, records: inputs.count)
-        let previous = try GradingSchema.grade(of: record.subjectID, in: db)
+            subjectID: subject, subjectName: name, score: result.score, grade: result.grade, supervision: result.supervision,
+            records: inputs.count)
+        let previous = try GradingSchema.grade(of: subject, in: db)
         try db.execute(
             sql: "INSERT OR REPLACE INTO grades(subject_id, data) VALUES (?, ?)",
-            arguments: [record.subjectID, String(decoding: try WireCoding.encode(grade), as: UTF8.self)])
+            arguments: [subject, String(decoding: try WireCoding.encode(grade), as: UTF8.self)])
         if previous?.score != grade.score || previous?.grade != grade.grade {
             try log.append(db, type: "grade.changed", data: grade)
         }

@@ -39,6 +39,19 @@ extension RegistryHandler {
             {
                 versions[row["record_id"], default: []].append(try Self.version(row))
             }
+            var withdrawn: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT w.record_id, w.objection, w.decided_by, w.reason, w.withdrawn_at FROM withdrawals w
+                    JOIN records r ON r.id = w.record_id WHERE r.subject_id = ?
+                    """, arguments: [id])
+            {
+                withdrawn[row["record_id"]] = .object([
+                    "objection": .string(row["objection"]), "decidedBy": .string(row["decided_by"]), "reason": .string(row["reason"]),
+                    "at": .string(row["withdrawn_at"]),
+                ])
+            }
             var records: [JSONValue] = []
             var known: [JSONValue] = []
             for row in try Row.fetchAll(
@@ -49,9 +62,10 @@ extension RegistryHandler {
                 guard case .object(var object) = try JSONValue(encoding: stored) else { continue }
                 if let changed = row["changed"] as String? { object["changed"] = try Self.json(changed) }
                 object["previousVersions"] = .array(versions[stored.id] ?? [])
+                if let withdrawal = withdrawn[stored.id] { object["withdrawn"] = withdrawal }
                 records.append(.object(object))
                 let record = stored.record
-                if record.kind == .courtDishonestDebtor, (record.validUntil ?? "9999-12-31") >= today {
+                if record.kind == .courtDishonestDebtor, (record.validUntil ?? "9999-12-31") >= today, withdrawn[stored.id] == nil {
                     known.append(
                         .object([
                             "list": "black", "recordID": .string(stored.id), "document": .string(record.documentNumber),

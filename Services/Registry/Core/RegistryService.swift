@@ -18,15 +18,20 @@ public enum RegistryService {
         let log = EventLog(stream: CentralService.registry.rawValue)
         let security = try topology.serviceSecurity(as: CentralService.registry.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .registry)
+        let authority = try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse)
         let handler = RegistryHandler(
-            writer: database, log: log,
-            authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
-            severity: try severityRules(topology.config), logger: logger)
+            writer: database, log: log, authority: authority, severity: try severityRules(topology.config), logger: logger)
         let server = BusServer(
             service: "registry", options: security.secure(try topology.serverOptions(section: "registry", endpoints: endpoints)),
             log: log, reader: database, handler: handler, logger: logger)
+        // Objections decided `revoked` withdraw the records they dispute.
+        let repair = StreamSubscriber(
+            stream: "repair", options: try security.subscriber(toward: try topology.endpoints(of: .repair)),
+            sink: DatabaseStreamSink(
+                stream: "repair", writer: database, applier: ObjectionOutcomeApplier(log: log, authority: authority), logger: logger),
+            logger: logger)
         // The writer starts first and stops last: batches the server accepted are stored.
-        return handler.services + [server]
+        return handler.services + [server, repair]
     }
 
     /// The severity rules from `registry.severity.*` (docs/CONFIG.md); a bad value stops start-up

@@ -139,6 +139,16 @@ public enum RegistrySchema {
                     DROP INDEX related_persons_pending;
                     """)
         }
+        // Records withdrawn as wrong: an objection to them was decided `revoked` (repair's stream).
+        migrator.registerMigration("registry-v6-withdrawals") { db in
+            try db.create(table: "withdrawals") { t in
+                t.primaryKey("record_id", .text)
+                t.column("objection", .text).notNull()
+                t.column("decided_by", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("withdrawn_at", .text).notNull()
+            }
+        }
     }
 
     // MARK: - Deferred indexes
