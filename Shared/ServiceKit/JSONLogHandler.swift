@@ -20,8 +20,19 @@ public struct JSONLogHandler: LogHandler {
 
     public static let standardError: @Sendable ([UInt8]) -> Void = { line in
         line.withUnsafeBufferPointer { buffer in
-            // One write(2) per line: lines of concurrent loggers do not interleave.
-            _ = Foundation.write(STDERR_FILENO, buffer.baseAddress, buffer.count)
+            // One write(2) per line, so lines of concurrent loggers do not interleave; a short write
+            // or an interrupted one goes on with the rest (a pipe may take part of a long line).
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return  // standard error is gone: nothing else to tell
+                }
+            }
         }
     }
 
