@@ -106,11 +106,13 @@ struct RepairApplier: StreamApplier {
     let logger: Logger
 
     func apply(_ event: Event, in db: Database) throws {
-        if event.type.hasPrefix("objection.") { try follow(try event.decodeData(Objection.self), in: db) }
+        if event.type == "repair.approved" { return try lift(try event.decodeData(RepairApplication.self), in: db) }
+        guard event.type.hasPrefix("objection.") else { return }
+        let objection = try event.decodeData(Objection.self)
+        try follow(objection, in: db)
         switch event.type {
-        case "objection.filed": try suspend(for: try event.decodeData(Objection.self), in: db)
-        case "objection.decided": try settle(try event.decodeData(Objection.self), in: db)
-        case "repair.approved": try lift(try event.decodeData(RepairApplication.self), in: db)
+        case "objection.filed": try suspend(for: objection, in: db)
+        case "objection.decided": try settle(objection, in: db)
         default: return
         }
     }
