@@ -312,13 +312,13 @@ import Testing
         let made = try await listing()
         try await apply("objection.filed", objection(on: made))
         var report = try await handler.complianceReport()
-        #expect(report.objections == ObjectionCompliance(open: 1, overdue: 0, overdueByDecider: [:]))
+        #expect(report.objections == DeadlineCompliance(open: 1, overdue: 0, overdueByDecider: [:]))
         clock.advance(toDay: "2026-11-26")  // past the acknowledgement deadline of 25 November
         report = try await handler.complianceReport()
-        #expect(report.objections == ObjectionCompliance(open: 1, overdue: 1, overdueByDecider: ["market": 1]))
+        #expect(report.objections == DeadlineCompliance(open: 1, overdue: 1, overdueByDecider: ["market": 1]))
         #expect(CompliancePage.render(report).contains("past a deadline: 1 — market 1"))
         try await apply("objection.decided", objection(on: made, outcome: .upheld))
-        #expect(try await handler.complianceReport().objections == ObjectionCompliance(open: 0, overdue: 0, overdueByDecider: [:]))
+        #expect(try await handler.complianceReport().objections == DeadlineCompliance(open: 0, overdue: 0, overdueByDecider: [:]))
     }
 
     @Test func measuresTheLawKeepsInForceAreNotSuspended() async throws {

@@ -213,11 +213,11 @@ import Testing
     @Test func aRepairApplicationNeedsTheSubjectsOwnCommitmentLetter() async throws {
         for missing in [nil, "  ", "承诺"] as [String?] {
             await #expect {
-                _ = try await handler.apply(listing: "L-000001", commitment: missing, reason: nil, applicant: nil)
+                _ = try await handler.apply(RepairFiling(listing: "L-000001", commitment: missing))
             } throws: { ($0 as? ReplyError)?.code == .invalid && "\($0)".contains("信用修复承诺书") }
         }
         let application = try await handler.apply(
-            listing: "L-000001", commitment: "本公司已全部履行判决义务，承诺今后依法诚信经营", reason: nil, applicant: "代理人")
+            RepairFiling(listing: "L-000001", commitment: "本公司已全部履行判决义务，承诺今后依法诚信经营", applicant: "代理人"))
         #expect(application.commitment == "本公司已全部履行判决义务，承诺今后依法诚信经营" && application.status == .pending)
     }
 }

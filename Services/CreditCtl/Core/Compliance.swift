@@ -31,13 +31,15 @@ struct Compliance: AsyncParsableCommand {
         if let share = report["blackListShare"]?.textValue.flatMap(Double.init) {
             say(String(format: "black-list share of known subjects: %.2f%%", share * 100))
         }
-        let objections = report["objections"] ?? .null
-        let late = (objections["overdueByDecider"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
-            "\($0.key) \($0.value.intValue ?? 0)"
+        for (key, label) in [("objections", "objections being verified"), ("repairs", "repair applications being decided")] {
+            let cases = report[key] ?? .null
+            let late = (cases["overdueByDecider"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
+                "\($0.key) \($0.value.intValue ?? 0)"
+            }
+            say(
+                "\(label): \(cases["open"]?.intValue ?? 0), overdue: \(cases["overdue"]?.intValue ?? 0)"
+                    + (late.isEmpty ? "" : " (\(late.joined(separator: ", ")))  FLAGGED"))
         }
-        say(
-            "objections being verified: \(objections["open"]?.intValue ?? 0), overdue: \(objections["overdue"]?.intValue ?? 0)"
-                + (late.isEmpty ? "" : " (\(late.joined(separator: ", ")))  FLAGGED"))
     }
 }
 

@@ -30,17 +30,7 @@ struct ObjectionCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var files: [JSONValue] = []
-            for path in evidence {
-                guard let content = FileManager.default.contents(atPath: path) else {
-                    throw ValidationError("cannot read evidence file \(path)")
-                }
-                files.append(
-                    .object([
-                        "name": .string(URL(fileURLWithPath: path).lastPathComponent), "content": .string(content.base64EncodedString()),
-                    ]))
-            }
-            var body: [String: JSONValue] = ["reason": .string(reason), "evidence": .array(files)]
+            var body: [String: JSONValue] = ["reason": .string(reason), "evidence": try evidenceFiles(evidence)]
             if let record { body["record"] = .string(record) }
             if let listing { body["listing"] = .string(listing) }
             if let applicant { body["applicant"] = .string(applicant) }
@@ -144,4 +134,17 @@ struct ObjectionCommand: AsyncParsableCommand {
                     + "ack by \(text("acknowledgeBy"))  decide by \(text("decideBy"))\(overdue ? "  OVERDUE" : "")")
         }
     }
+}
+
+/// Evidence files as requests carry them: name and base64 content.
+func evidenceFiles(_ paths: [String]) throws -> JSONValue {
+    var files: [JSONValue] = []
+    for path in paths {
+        guard let content = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read evidence file \(path)")
+        }
+        files.append(
+            .object(["name": .string(URL(fileURLWithPath: path).lastPathComponent), "content": .string(content.base64EncodedString())]))
+    }
+    return .array(files)
 }

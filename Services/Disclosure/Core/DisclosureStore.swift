@@ -53,22 +53,37 @@ public enum DisclosureSchema {
                 t.column("data", .text).notNull()
             }
         }
+        // Records out of public view for good: withdrawn as wrong, or repaired. A later correction
+        // of one does not bring it back.
+        migrator.registerMigration("disclosure-v2-unpublished") { db in
+            try db.create(table: "unpublished") { t in
+                t.primaryKey("record_id", .text)
+                t.column("reason", .text).notNull()
+            }
+        }
     }
 }
 
 /// Follows the registry: penalties become public entries until their publicity end; a correction
-/// (`record.corrected`) replaces the entry with the current version.
+/// (`record.corrected`) replaces the entry with the current version; a withdrawn or repaired record
+/// leaves public view for good.
 struct PenaltyDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        if event.type == "record.withdrawn", let id = event.data["id"]?.stringValue {
-            // Withdrawn as wrong: out of public view at once.
+        if event.type == "record.withdrawn" || event.type == "record.repaired", let id = event.data["id"]?.stringValue {
+            // Withdrawn as wrong, or repaired (Shaanxi Plan 三(三)6: stop disclosing): out of public view at once.
             try db.execute(sql: "DELETE FROM public_penalties WHERE record_id = ?", arguments: [id])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO unpublished(record_id, reason) VALUES (?, ?)",
+                arguments: [id, event.type == "record.withdrawn" ? "withdrawn" : "repaired"])
             return
         }
         guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable { var id: String; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
+        guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM unpublished WHERE record_id = ?", arguments: [stored.id]) ?? false) else {
+            return
+        }
         guard record.kind == .penalty else {
             // A correction may make a record something else: it is then no penalty to publish.
             try db.execute(sql: "DELETE FROM public_penalties WHERE record_id = ?", arguments: [stored.id])

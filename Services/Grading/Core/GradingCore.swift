@@ -31,6 +31,11 @@ public enum GradingSchema {
                 t.column("data", .text).notNull()
             }
         }
+        // Records that no longer count: withdrawn as wrong, or repaired; a later correction does not
+        // bring one back.
+        migrator.registerMigration("grading-v2-excluded") { db in
+            try db.create(table: "excluded") { t in t.primaryKey("record_id", .text) }
+        }
     }
 
     static func grade(of subject: String, in db: Database) throws -> SubjectGrade? {
@@ -47,9 +52,10 @@ struct GradingApplier: StreamApplier {
     /// A new record adds an input; a correction (`record.corrected`) replaces it with the current
     /// version's kind and severity and re-scores the subject.
     func apply(_ event: Event, in db: Database) throws {
-        if event.type == "record.withdrawn" {
-            // Withdrawn as wrong (a revoked objection): it no longer counts.
+        if event.type == "record.withdrawn" || event.type == "record.repaired" {
+            // Withdrawn as wrong (a revoked objection), or repaired: it no longer counts.
             guard let id = event.data["id"]?.stringValue, let subject = event.data["subjectID"]?.stringValue else { return }
+            try db.execute(sql: "INSERT OR IGNORE INTO excluded(record_id) VALUES (?)", arguments: [id])
             try db.execute(sql: "DELETE FROM inputs WHERE record_id = ?", arguments: [id])
             guard db.changesCount > 0 else { return }
             let name = try GradingSchema.grade(of: subject, in: db)?.subjectName ?? ""
@@ -59,6 +65,7 @@ struct GradingApplier: StreamApplier {
         struct Stored: Decodable { var id: String; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
+        guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM excluded WHERE record_id = ?", arguments: [stored.id]) ?? false) else { return }
         let verb = event.type == "record.stored" ? "INSERT OR IGNORE" : "INSERT OR REPLACE"
         try db.execute(
             sql: "\(verb) INTO inputs(record_id, subject_id, kind, severity) VALUES (?, ?, ?, ?)",

@@ -52,6 +52,20 @@ extension RegistryHandler {
                     "at": .string(row["withdrawn_at"]),
                 ])
             }
+            var repaired: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.record_id, p.application, p.decided_by, p.note, p.repaired_at FROM repairs p
+                    JOIN records r ON r.id = p.record_id WHERE r.subject_id = ?
+                    """, arguments: [id])
+            {
+                var object: [String: JSONValue] = [
+                    "application": .string(row["application"]), "decidedBy": .string(row["decided_by"]), "at": .string(row["repaired_at"]),
+                ]
+                if let note = row["note"] as String? { object["note"] = .string(note) }
+                repaired[row["record_id"]] = .object(object)
+            }
             var records: [JSONValue] = []
             var known: [JSONValue] = []
             for row in try Row.fetchAll(
@@ -63,6 +77,7 @@ extension RegistryHandler {
                 if let changed = row["changed"] as String? { object["changed"] = try Self.json(changed) }
                 object["previousVersions"] = .array(versions[stored.id] ?? [])
                 if let withdrawal = withdrawn[stored.id] { object["withdrawn"] = withdrawal }
+                if let repair = repaired[stored.id] { object["repaired"] = repair }
                 records.append(.object(object))
                 let record = stored.record
                 if record.kind == .courtDishonestDebtor, (record.validUntil ?? "9999-12-31") >= today, withdrawn[stored.id] == nil {

@@ -28,7 +28,7 @@ public enum RegistryService {
         let repair = StreamSubscriber(
             stream: "repair", options: try security.subscriber(toward: try topology.endpoints(of: .repair)),
             sink: DatabaseStreamSink(
-                stream: "repair", writer: database, applier: ObjectionOutcomeApplier(log: log, authority: authority), logger: logger),
+                stream: "repair", writer: database, applier: RepairOutcomeApplier(log: log, authority: authority), logger: logger),
             logger: logger)
         // The writer starts first and stops last: batches the server accepted are stored.
         return handler.services + [server, repair]

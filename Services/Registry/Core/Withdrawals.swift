@@ -17,13 +17,15 @@ public struct RecordWithdrawal: Codable, Sendable, Equatable {
     public var withdrawnAt: String
 }
 
-/// Follows repair: a record objection decided `revoked` withdraws the record (`record.withdrawn`),
-/// once; the deciding department must be the record's source, or approve for it.
-struct ObjectionOutcomeApplier: StreamApplier {
+/// Follows repair: a record objection decided `revoked` withdraws the record (`record.withdrawn`), an
+/// approved repair of a record marks it repaired (`record.repaired`), each once; the deciding department
+/// must be the record's source, or approve for it.
+struct RepairOutcomeApplier: StreamApplier {
     let log: EventLog
     var authority: AuthorityRules = .standard
 
     func apply(_ event: Event, in db: Database) throws {
+        if event.type == "repair.approved" { return try repaired(try event.decodeData(RepairApplication.self), at: event.at, in: db) }
         guard event.type == "objection.decided" else { return }
         let objection = try event.decodeData(Objection.self)
         guard objection.outcome == .revoked, objection.targetKind == .record, let decidedBy = objection.decidedBy else { return }
@@ -40,5 +42,23 @@ struct ObjectionOutcomeApplier: StreamApplier {
             sql: "INSERT INTO withdrawals(record_id, objection, decided_by, reason, withdrawn_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [withdrawal.id, withdrawal.objection, withdrawal.decidedBy, withdrawal.reason, withdrawal.withdrawnAt])
         try log.append(db, type: "record.withdrawn", data: withdrawal, id: "registry-\(withdrawal.id)-withdrawn")
+    }
+}
+
+extension RepairOutcomeApplier {
+    /// Marks a record repaired and announces it, once.
+    func repaired(_ application: RepairApplication, at: String, in db: Database) throws {
+        guard let id = application.recordID, let decidedBy = application.decidedBy,
+            let row = try Row.fetchOne(db, sql: "SELECT subject_id, kind, source FROM records WHERE id = ?", arguments: [id]),
+            (try? authority.mayDecide(forInitiator: row["source"], department: decidedBy.rawValue)) != nil,
+            try !(Bool.fetchOne(db, sql: "SELECT 1 FROM repairs WHERE record_id = ?", arguments: [id]) ?? false)
+        else { return }
+        let repair = RecordRepair(
+            id: id, subjectID: row["subject_id"], kind: RecordKind(rawValue: row["kind"]) ?? .penalty, application: application.id,
+            decidedBy: decidedBy.rawValue, note: application.decisionNote, repairedAt: application.decidedAt ?? at)
+        try db.execute(
+            sql: "INSERT INTO repairs(record_id, application, decided_by, note, repaired_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [id, repair.application, repair.decidedBy, repair.note, repair.repairedAt])
+        try log.append(db, type: "record.repaired", data: repair, id: "registry-\(id)-repaired")
     }
 }

@@ -404,7 +404,8 @@ extension RepairHandler {
 }
 
 /// Keeps what repair needs to know of the registry's records to take objections and repairs: the
-/// subject, kind, source department, current version and whether it is still in force.
+/// subject, kind, source department, current version, decision date, whether it speaks against the
+/// subject, its content (for the publicity rules) and whether it is in force, withdrawn or repaired.
 struct RecordsApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
         switch event.type {
@@ -414,12 +415,24 @@ struct RecordsApplier: StreamApplier {
                 let source = event.data["source"]?.stringValue
             else { return }
             let version = event.data["version"]?.intValue ?? 1
+            let negative = RecordKind(rawValue: kind)?.isNegative == true || record["performance"]?.stringValue == "breached"
+            let data = String(decoding: try WireCoding.encode(record), as: UTF8.self)
             try db.execute(
                 sql: """
-                    INSERT INTO known_records(id, subject_id, kind, source, version) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET version = MAX(version, excluded.version), source = excluded.source
+                    INSERT INTO known_records(id, subject_id, kind, source, version, decision_date, negative, data)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET source = excluded.source, version = MAX(version, excluded.version),
+                        subject_id = CASE WHEN excluded.version >= version THEN excluded.subject_id ELSE subject_id END,
+                        kind = CASE WHEN excluded.version >= version THEN excluded.kind ELSE kind END,
+                        decision_date = CASE WHEN excluded.version >= version THEN excluded.decision_date ELSE decision_date END,
+                        negative = CASE WHEN excluded.version >= version THEN excluded.negative ELSE negative END,
+                        data = CASE WHEN excluded.version >= version THEN excluded.data ELSE data END
                     """,
-                arguments: [id, subject, kind, source, version])
+                arguments: [id, subject, kind, source, version, record["decisionDate"]?.stringValue, negative, data])
+        case "record.withdrawn", "record.repaired":
+            guard let id = event.data["id"]?.stringValue else { return }
+            let state = event.type == "record.withdrawn" ? "withdrawn" : "repaired"
+            try db.execute(sql: "UPDATE known_records SET state = ? WHERE id = ?", arguments: [state, id])
         default:
             return
         }

@@ -56,6 +56,36 @@ public enum RepairSchema {
                 t.primaryKey(["objection_id", "position"])
             }
         }
+        // Repair of records (a penalty after its minimum publicity period): what repair must know of a
+        // record to judge eligibility, the application's target, and evidence. The registry is replayed
+        // so that records already known get their dates and content.
+        migrator.registerMigration("repair-v3-record-repairs") { db in
+            try db.alter(table: "known_records") { t in
+                t.add(column: "decision_date", .text)
+                t.add(column: "negative", .boolean).notNull().defaults(to: false)
+                t.add(column: "state", .text).notNull().defaults(to: "in-force")
+                t.add(column: "data", .text)
+            }
+            try db.create(index: "known_records_by_subject", on: "known_records", columns: ["subject_id", "decision_date"])
+            try db.alter(table: "applications") { t in
+                t.add(column: "record_id", .text)
+                t.add(column: "subject_id", .text)
+                t.add(column: "decider", .text)
+            }
+            try db.execute(
+                sql: "UPDATE applications SET subject_id = json_extract(data, '$.subjectID'), decider = json_extract(data, '$.initiator')")
+            try db.create(index: "applications_by_record", on: "applications", columns: ["record_id", "status"])
+            try db.create(table: "repair_evidence") { t in
+                t.column("application_id", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("name", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("content", .blob).notNull()
+                t.primaryKey(["application_id", "position"])
+            }
+            try db.execute(sql: "DELETE FROM bus_checkpoints WHERE stream = 'registry'")
+        }
     }
 }
 
@@ -74,160 +104,47 @@ struct ListingsApplier: StreamApplier {
     }
 }
 
-/// repair's ops: `repair.apply` (a subject applies for one listing with a credit commitment, Shaanxi Plan
-/// 三(一)1), `repair.approve` and `repair.reject` (only by the listing's initiating department),
-/// `repair.get`. An approval is announced as `repair.approved`; sanction-dispatch follows this stream and
-/// removes the listing, and every interceptor lifts it.
+/// repair's ops: repair applications (`repair.*`, Repairs.swift) and objections (`objection.*`,
+/// Objections.swift). Decisions are announced on the `repair` stream; sanction-dispatch and the registry
+/// follow it, so an approved repair lifts its listing at every interceptor or marks its record repaired.
 public struct RepairHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
     let authority: AuthorityRules
     let objectionPolicy: ObjectionPolicy
-    /// The days objection deadlines count from and are checked against.
+    let repairPolicy: RepairPolicy
+    /// The days deadlines count from and are checked against.
     let clock: ServiceClock
 
     public init(
         writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard,
-        objectionPolicy: ObjectionPolicy = ObjectionPolicy(),
+        objectionPolicy: ObjectionPolicy = ObjectionPolicy(), repairPolicy: RepairPolicy = RepairPolicy(),
         clock: ServiceClock = .system
     ) {
         self.writer = writer
         self.log = log
         self.authority = authority
         self.objectionPolicy = objectionPolicy
+        self.repairPolicy = repairPolicy
         self.clock = clock
     }
 
     /// Today's date (UTC) by the clock, `yyyy-MM-dd`.
     func today() -> String { FieldDates.isoDate(clock.date) }
 
-    /// Who may file an application for a subject: the credit office's operators (who take them from
-    /// subjects; the platform handles 信用修复, Huzhou Joint Reward and Punishment Opinions item 1), or a
-    /// department with authority over the listing. Without CURVE (`--insecure`) anyone, as before.
-    func mayFile(for initiator: String, context: RequestContext) throws(ReplyError) {
-        // A service's key is refused by the command's access rule.
-        guard context.role == .department else { return }
-        let department = context.department ?? ""
-        try authority.enforce("repair.apply") { try $0.mayDecide(forInitiator: initiator, department: department) }
-    }
-
     public var commands: CommandTable {
-        struct Application: Decodable, Sendable {
-            var listing: String; var commitment: String?; var reason: String?; var applicant: String?
-        }
-        struct Decision: Decodable, Sendable { var application: String; var note: String? }
-        struct ApplicationRef: Decodable, Sendable { var application: String }
         var commands = CommandTable(service: "repair")
-        commands.on(
-            "repair.apply", access: .except(.service, because: "applications come from the credit office or a department"),
-            audit: .audited, body: Application.self
-        ) { request, caller in
-            try await apply(
-                listing: request.listing, commitment: request.commitment, reason: request.reason, applicant: request.applicant,
-                context: caller.context)
-        }
-        for (name, approve) in [("repair.approve", true), ("repair.reject", false)] {
-            commands.on(name, access: .department, audit: .audited, body: Decision.self) { request, caller in
-                try await decide(request.application, approve: approve, by: caller.department, note: request.note)
-            }
-        }
-        commands.on("repair.get", access: .anyone, audit: .query, body: ApplicationRef.self) { request, _ in
-            guard let application = try await writer.read({ try Self.application(request.application, in: $0) }) else {
-                throw ReplyError(.notFound, "repair.get: no application \(request.application)")
-            }
-            return application
-        }
+        declareRepairs(in: &commands)
         declareObjections(in: &commands)
         return commands
     }
 
-    func apply(
-        listing id: String, commitment: String?, reason: String?, applicant: String?,
-        context: RequestContext = RequestContext(department: nil, authenticated: false)
-    ) async throws -> RepairApplication {
-        // The subject's own credit-repair commitment letter (信用修复承诺书) is required: no stock text.
-        let text = commitment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        guard text.count >= 10 else {
-            throw ReplyError(
-                .invalid,
-                "repair.apply: commitment is required: the subject's credit-repair commitment letter (信用修复承诺书), at least 10 characters, in its own words"
-            )
-        }
-        guard text.count <= 4_000, (reason ?? "").count <= 4_000 else {
-            throw ReplyError(.invalid, "repair.apply: commitment and reason are limited to 4000 characters")
-        }
-        return try await writer.write { [log] db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT subject_id, initiator, status FROM known_listings WHERE id = ?", arguments: [id])
-            else {
-                throw ReplyError(.notFound, "repair.apply: listing \(id) is not known to repair (yet); check the id with creditctl")
-            }
-            try mayFile(for: row["initiator"], context: context)
-            guard (row["status"] as String) == Listing.Status.active.rawValue else {
-                throw ReplyError(.conflict, "repair.apply: listing \(id) is no longer active")
-            }
-            if let pending = try String.fetchOne(
-                db, sql: "SELECT id FROM applications WHERE listing_id = ? AND status = 'pending'", arguments: [id])
-            {
-                throw ReplyError(.conflict, "repair.apply: listing \(id) already has a pending application \(pending)")
-            }
-            let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(number), 0) FROM applications") ?? 0) + 1
-            let application = RepairApplication(
-                id: String(format: "A-%06lld", number), listingID: id, subjectID: row["subject_id"],
-                initiator: Department(rawValue: row["initiator"]), applicant: applicant, commitment: text,
-                reason: reason ?? "conduct corrected and harm removed", appliedAt: WireTime.now)
-            try db.execute(
-                sql: "INSERT INTO applications(id, number, listing_id, status, data) VALUES (?, ?, ?, ?, ?)",
-                arguments: [application.id, number, id, application.status.rawValue, try Self.text(application)])
-            try log.append(db, type: "repair.applied", data: application)
-            return application
-        }
-    }
-
-    func decide(_ id: String, approve: Bool, by department: String, note: String?) async throws -> RepairApplication {
-        let op = approve ? "repair.approve" : "repair.reject"
-        return try await writer.write { [log] db in
-            guard var application = try Self.application(id, in: db) else {
-                throw ReplyError(.notFound, "\(op): no application \(id)")
-            }
-            // The initiating department decides on its listing (谁认定、谁修复; Huzhou Judgment-Debtor Opinions
-            // 二(三)2), or a department whose authority approves for that initiator
-            // (authority.<dept>.approves).
-            let initiator = application.initiator.rawValue
-            try authority.enforce("\(op): \(application.listingID) was initiated by \(initiator)") {
-                try $0.mayDecide(forInitiator: initiator, department: department)
-            }
-            guard application.status == .pending else {
-                throw ReplyError(.conflict, "\(op): application \(id) is already \(application.status.rawValue)")
-            }
-            application.status = approve ? .approved : .rejected
-            application.decidedBy = Department(rawValue: department)
-            application.decidedAt = WireTime.now
-            application.decisionNote = note
-            try db.execute(
-                sql: "UPDATE applications SET status = ?, data = ? WHERE id = ?",
-                arguments: [application.status.rawValue, try Self.text(application), id])
-            try log.append(db, type: approve ? "repair.approved" : "repair.rejected", data: application)
-            return application
-        }
-    }
-
-    static func application(_ id: String, in db: Database) throws -> RepairApplication? {
-        try String.fetchOne(db, sql: "SELECT data FROM applications WHERE id = ?", arguments: [id])
-            .map { try WireCoding.decode(RepairApplication.self, from: Array($0.utf8)) }
-    }
-
-    static func text(_ application: RepairApplication) throws -> String {
-        String(decoding: try WireCoding.encode(application), as: UTF8.self)
-    }
-
     public func status() async -> JSONValue {
-        let pending = try? await writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM applications WHERE status = 'pending'") }
+        let repairs = await repairCounts()
         let objections = await objectionCounts()
         return .object([
-            "pendingApplications": .int(Int64(pending.flatMap { $0 } ?? 0)), "openObjections": .int(Int64(objections.open)),
-            "overdueObjections": .int(Int64(objections.overdue)),
+            "pendingApplications": .int(Int64(repairs.open)), "overdueApplications": .int(Int64(repairs.overdue)),
+            "openObjections": .int(Int64(objections.open)), "overdueObjections": .int(Int64(objections.overdue)),
         ])
     }
 }
@@ -246,7 +163,7 @@ public enum RepairService {
         let handler = RepairHandler(
             writer: database, log: log,
             authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
-            objectionPolicy: try objectionPolicy(topology.config))
+            objectionPolicy: try objectionPolicy(topology.config), repairPolicy: try repairPolicy(topology.config))
         return [
             BusServer(
                 service: "repair", options: security.secure(try topology.serverOptions(section: "repair", endpoints: endpoints)),
@@ -260,6 +177,38 @@ public enum RepairService {
                 sink: DatabaseStreamSink(stream: "registry", writer: database, applier: RecordsApplier(), logger: logger),
                 logger: logger),
         ]
+    }
+
+    /// `repair.*` and `publicity.*`, each checked; a bad value stops start-up naming the key.
+    static func repairPolicy(_ config: SuiteConfig) throws -> RepairPolicy {
+        let (calendar, _) = try config.file("dispatch.calendar", default: "config/calendar.yaml", load: WorkingCalendar.load(contentsOf:))
+        var kinds: Set<RecordKind> = []
+        for name in config.string("repair.recordKinds", default: RecordKind.penalty.rawValue).split(separator: ",") {
+            let text = name.trimmingCharacters(in: .whitespaces)
+            guard let kind = RecordKind(rawValue: text) else {
+                throw ConfigError(
+                    key: "repair.recordKinds", source: config.lookup("repair.recordKinds")?.source ?? "config",
+                    reason: "\"\(text)\" is not a record kind (\(RecordKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            kinds.insert(kind)
+        }
+        let deciderText = config.string("repair.recordDecider", default: "source")
+        var decider: Department?
+        if deciderText != "source" {
+            guard let department = try? Department(validating: deciderText) else {
+                throw ConfigError(
+                    key: "repair.recordDecider", source: config.lookup("repair.recordDecider")?.source ?? "config",
+                    reason: "\"\(deciderText)\" is neither source nor a department name")
+            }
+            decider = department
+        }
+        let publicity = try config.section("publicity", default: PublicityRules(), parse: PublicityRules.parse)
+        return RepairPolicy(
+            acceptWorkingDays: try config.int("repair.acceptWorkingDays", default: 3, range: 1...30),
+            decideWorkingDays: try config.int("repair.decideWorkingDays", default: 10, range: 1...90),
+            recordKinds: kinds, reoffenceMonths: try config.int("repair.reoffenceMonths", default: 12, range: 0...120),
+            recordDecider: decider, requireProof: try config.bool("repair.requireProof", default: true),
+            publicity: publicity, calendar: calendar)
     }
 
     /// `objection.*`, each checked against its range; a bad value stops start-up naming the key.

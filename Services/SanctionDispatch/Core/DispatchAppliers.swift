@@ -25,6 +25,15 @@ struct RegistryApplier: StreamApplier {
             try learn([registered.person], of: registered.subject, in: db)
             return
         }
+        if event.type == "record.repaired" {
+            // The record was repaired (its subject put things right): the listings made from it end.
+            let repair = try event.decodeData(RecordRepair.self)
+            guard let listing = try store.bySourceRecord(repair.id, in: db), listing.status != .removed else { return }
+            _ = try store.remove(
+                listing.id, reason: "repaired: record \(repair.id) repaired (application \(repair.application), \(repair.decidedBy))",
+                in: db)
+            return
+        }
         guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable {
             var id: String
@@ -106,7 +115,12 @@ struct RepairApplier: StreamApplier {
     let logger: Logger
 
     func apply(_ event: Event, in db: Database) throws {
-        if event.type == "repair.approved" { return try lift(try event.decodeData(RepairApplication.self), in: db) }
+        if event.type.hasPrefix("repair.") {
+            let application = try event.decodeData(RepairApplication.self)
+            try follow(application, in: db)
+            if event.type == "repair.approved" { try lift(application, in: db) }
+            return
+        }
         guard event.type.hasPrefix("objection.") else { return }
         let objection = try event.decodeData(Objection.self)
         try follow(objection, in: db)
@@ -117,9 +131,20 @@ struct RepairApplier: StreamApplier {
         }
     }
 
+    /// Keeps each application's decider, status and deadlines for the compliance report.
+    private func follow(_ application: RepairApplication, in db: Database) throws {
+        guard let acceptBy = application.acceptBy, let decideBy = application.decideBy else { return }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO repairs(id, decider, status, accept_by, decide_by) VALUES (?, ?, ?, ?, ?)",
+            arguments: [application.id, application.initiator.rawValue, application.status.rawValue, acceptBy, decideBy])
+    }
+
+    /// An approved repair of a listing ends it. (A repaired record reaches dispatch from the registry,
+    /// `record.repaired`, which ends the listings made from it.)
     private func lift(_ application: RepairApplication, in db: Database) throws {
-        guard let listing = try store.get(application.listingID, in: db) else {
-            logger.warning("Approved repair names an unknown listing", metadata: ["listing.id": "\(application.listingID)"])
+        guard let listingID = application.listingID else { return }
+        guard let listing = try store.get(listingID, in: db) else {
+            logger.warning("Approved repair names an unknown listing", metadata: ["listing.id": "\(listingID)"])
             return
         }
         guard listing.status == .active else { return }

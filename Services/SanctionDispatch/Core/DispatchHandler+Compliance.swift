@@ -36,10 +36,14 @@ public struct ComplianceReport: Codable, Sendable {
     public var blocksByMeasure: [String: [String: Int]]
     /// Objections not yet decided, and those past a deadline (acknowledge or decide), by the deciding
     /// department: a department that lets them run over is behind on verifying what it provided.
-    public var objections: ObjectionCompliance = ObjectionCompliance()
+    public var objections: DeadlineCompliance = DeadlineCompliance()
+    /// Repair applications not yet decided, and those past a deadline (accept or decide), by the
+    /// deciding department.
+    public var repairs: DeadlineCompliance = DeadlineCompliance()
 }
 
-public struct ObjectionCompliance: Codable, Sendable, Equatable {
+/// Cases a department must handle within working-day deadlines: how many are open, how many are late.
+public struct DeadlineCompliance: Codable, Sendable, Equatable {
     public var open = 0
     public var overdue = 0
     public var overdueByDecider: [String: Int] = [:]
@@ -147,24 +151,33 @@ extension DispatchHandler {
             ) {
                 blocks[row["measure"], default: [:]][row["department"]] = row["n"]
             }
-            var objections = ObjectionCompliance()
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT decider, COUNT(*) AS n,
-                           SUM(CASE WHEN (status = 'open' AND acknowledge_by < ?1) OR decide_by < ?1 THEN 1 ELSE 0 END) AS late
-                    FROM objections WHERE status <> 'decided' GROUP BY decider
-                    """, arguments: [today])
-            {
-                objections.open += row["n"] as Int
-                let late: Int = row["late"]
-                objections.overdue += late
-                if late > 0 { objections.overdueByDecider[row["decider"]] = late }
+            func deadlines(_ sql: String) throws -> DeadlineCompliance {
+                var result = DeadlineCompliance()
+                for row in try Row.fetchAll(db, sql: sql, arguments: [today]) {
+                    result.open += row["n"] as Int
+                    let late: Int = row["late"]
+                    result.overdue += late
+                    if late > 0 { result.overdueByDecider[row["decider"]] = late }
+                }
+                return result
             }
+            let objections = try deadlines(
+                """
+                SELECT decider, COUNT(*) AS n,
+                       SUM(CASE WHEN (status = 'open' AND acknowledge_by < ?1) OR decide_by < ?1 THEN 1 ELSE 0 END) AS late
+                FROM objections WHERE status <> 'decided' GROUP BY decider
+                """)
+            let repairs = try deadlines(
+                """
+                SELECT decider, COUNT(*) AS n,
+                       SUM(CASE WHEN (status = 'pending' AND accept_by < ?1) OR decide_by < ?1 THEN 1 ELSE 0 END) AS late
+                FROM repairs WHERE status IN ('pending', 'accepted') GROUP BY decider
+                """)
             return ComplianceReport(
                 generatedAt: WireTime.format(now()), ackDeadlineSeconds: policy.ackDeadlineSeconds, departments: rows,
                 activeByList: byList, activeByInitiator: byInitiator,
-                blackListShare: subjects == 0 ? 0 : Double(black) / Double(subjects), blocksByMeasure: blocks, objections: objections)
+                blackListShare: subjects == 0 ? 0 : Double(black) / Double(subjects), blocksByMeasure: blocks, objections: objections,
+                repairs: repairs)
         }
     }
 }

@@ -37,7 +37,13 @@ enum CompliancePage {
                 + "<td>\(row.listingsAcknowledged)</td><td>\(row.liftsPushed)</td><td>\(row.liftsConfirmed)</td><td>\(row.overdue)</td>"
                 + "<td>\(seconds(row.ackLatencyP50Seconds))</td><td>\(seconds(row.ackLatencyMaxSeconds))</td><td>\(e(feedback))</td></tr>"
         }.joined(separator: "\n")
-        let overdue = report.objections.overdueByDecider.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        func cases(_ title: String, _ cases: DeadlineCompliance, _ open: String) -> String {
+            let late = cases.overdueByDecider.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return """
+                <h2>\(title)</h2><p\(cases.overdue > 0 ? " style=\"background:#fdd\"" : "")>\(open): \(cases.open);
+                past a deadline: \(cases.overdue)\(late.isEmpty ? "" : " — " + e(late)).</p>
+                """
+        }
         return """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>联合奖惩 compliance</title>
             <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}</style></head>
@@ -47,8 +53,8 @@ enum CompliancePage {
             <th>Overdue</th><th>Ack p50</th><th>Ack max</th><th>Feedback</th></tr></thead><tbody>
             \(rows)
             </tbody></table>
-            <h2>异议 · Objections</h2><p\(report.objections.overdue > 0 ? " style=\"background:#fdd\"" : "")>Being verified: \(report.objections.open);
-            past a deadline: \(report.objections.overdue)\(overdue.isEmpty ? "" : " — " + e(overdue)).</p>
+            \(cases("异议 · Objections", report.objections, "Being verified"))
+            \(cases("信用修复 · Repair applications", report.repairs, "Being decided"))
             <p><small>JSON: /v1/compliance</small></p></body></html>
             """
     }

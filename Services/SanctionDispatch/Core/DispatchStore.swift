@@ -79,6 +79,16 @@ public enum DispatchSchema {
                 t.column("decide_by", .text).notNull()
             }
         }
+        // Repair applications' deadlines, followed from repair, for the compliance report.
+        migrator.registerMigration("dispatch-v5-repairs") { db in
+            try db.create(table: "repairs") { t in
+                t.primaryKey("id", .text)
+                t.column("decider", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("accept_by", .text).notNull()
+                t.column("decide_by", .text).notNull()
+            }
+        }
     }
 }
 
