@@ -16,6 +16,7 @@ import Testing
             try SuiteProcess("registry", layout: layout),
             try SuiteProcess("sanction-dispatch", layout: layout),
             try SuiteProcess("repair", layout: layout),
+            try SuiteProcess("disclosure", layout: layout),
         ]
         defer { processes.forEach { $0.stop() } }
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(3_000))" }.joined(separator: "\n") }
@@ -55,6 +56,15 @@ import Testing
         #expect(
             try json(try await ctl("objection", "file", "--record", record, "--reason", "罚款已缴清", "--evidence", evidence.path, "--json"))[
                 "id"] as? String == id)
+        // Marked disputed (异议标注) where it shows: the registry's profile and the portal.
+        var portal = ""
+        #expect(
+            try await eventually {
+                portal = try await getRaw(layout.http("disclosure.http") + "/api/v1/penalties").0
+                let marked = try await ctl("profile", Self.company, "--json").stdout
+                return portal.contains(#""disputed":{"objection":"\#(id)""#) && marked.contains(#""disputed":{"objection":"\#(id)""#)
+            }, "\(portal)\n\(logs())")
+        #expect(try await getRaw(layout.http("disclosure.http") + "/?q=" + Self.company).0.contains("异议核查中 Disputed since"))
         let second = try await ctl("objection", "file", "--record", record, "--reason", "另一个理由")
         #expect(second.status != 0 && second.stderr.contains("already has objection \(id)"), "\(second.stderr)")
 
@@ -71,6 +81,12 @@ import Testing
         let decided = try await ctl("objection", "decide", id, "--as", "market", "--outcome", "upheld", "--note", "核实无误，维持原记录")
         #expect(decided.status == 0 && decided.stdout.contains("decided upheld by market"), "\(decided.stdout)\(decided.stderr)")
         #expect(try await ctl("objection", "list").stdout.contains("no objections"), "pending objections remain")
+        #expect(
+            try await eventually {
+                portal = try await getRaw(layout.http("disclosure.http") + "/api/v1/penalties").0
+                let profile = try await ctl("profile", Self.company, "--json").stdout
+                return !portal.contains("disputed") && !profile.contains("disputed")
+            }, "the dispute mark stays after the decision: \(portal)")
 
         // Repair's status counts open and overdue objections; the decisions are on its audit chain.
         let status = try await ctl("status", "--json")

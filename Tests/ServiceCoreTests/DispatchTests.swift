@@ -321,6 +321,32 @@ import Testing
         #expect(try await handler.complianceReport().objections == DeadlineCompliance(open: 0, overdue: 0, overdueByDecider: [:]))
     }
 
+    @Test func repairApplicationsPastTheirDeadlinesAreFlaggedInComplianceByDecider() async throws {
+        var application = RepairApplication(
+            id: "A-000001", recordID: "R-00000001", subjectID: "91330500MA2D7E8F2D", initiator: .market, applicant: nil,
+            commitment: "承诺依法诚信经营，按期整改", reason: "整改完毕", appliedAt: "2026-11-23T08:00:00Z", acceptBy: "2026-11-26",
+            decideBy: "2026-12-04")
+        func send(_ type: String) async throws {
+            let applier = RepairApplier(store: handler.store, logger: Logger(label: "test"))
+            let event = Event(
+                stream: "repair", seq: 1, id: "repair-\(type)", type: type, at: "", data: try JSONValue(encoding: application))
+            try await database.write { try applier.apply(event, in: $0) }
+        }
+        try await send("repair.applied")
+        #expect(try await handler.complianceReport().repairs == DeadlineCompliance(open: 1, overdue: 0, overdueByDecider: [:]))
+        clock.advance(toDay: "2026-11-27")  // not accepted by 26 November
+        var report = try await handler.complianceReport()
+        #expect(report.repairs == DeadlineCompliance(open: 1, overdue: 1, overdueByDecider: ["market": 1]))
+        #expect(CompliancePage.render(report).contains("Being decided: 1;\npast a deadline: 1 — market 1"))
+        application.status = .accepted
+        try await send("repair.accepted")
+        #expect(try await handler.complianceReport().repairs.overdue == 0, "accepted, with the decision still in time")
+        application.status = .approved
+        try await send("repair.approved")
+        report = try await handler.complianceReport()
+        #expect(report.repairs == DeadlineCompliance(open: 0, overdue: 0, overdueByDecider: [:]))
+    }
+
     @Test func measuresTheLawKeepsInForceAreNotSuspended() async throws {
         let made = try await listing()
         try await apply("objection.filed", objection(on: made, suspension: .none))

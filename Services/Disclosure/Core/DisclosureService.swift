@@ -51,7 +51,7 @@ enum DisclosureRoutes {
 }
 
 /// Assembles disclosure. Config keys: `disclosure.pub`, `disclosure.router`, `disclosure.http`
-/// (default 127.0.0.1:8080), and the endpoints of `registry` and `dispatch`.
+/// (default 127.0.0.1:8080), and the endpoints of `registry`, `dispatch` and `repair` (for dispute marks).
 public enum DisclosureService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "disclosure")) {
@@ -62,6 +62,7 @@ public enum DisclosureService {
         let endpoints = try topology.endpoints(of: .disclosure)
         let registry = try topology.endpoints(of: .registry)
         let dispatch = try topology.endpoints(of: .dispatch)
+        let repair = try topology.endpoints(of: .repair)
         let http = try topology.disclosureHTTP()
         let queries = DisclosureQueries(reader: database, today: { FieldDates.isoDate(Date()) })
         // The public reads disclosure over HTTP; on the bus it answers only the common ops.
@@ -79,6 +80,10 @@ public enum DisclosureService {
             StreamSubscriber(
                 stream: "dispatch", options: try security.subscriber(toward: dispatch),
                 sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingDisclosureApplier(), logger: logger),
+                logger: logger),
+            StreamSubscriber(
+                stream: "repair", options: try security.subscriber(toward: repair),
+                sink: DatabaseStreamSink(stream: "repair", writer: database, applier: DisputeApplier(), logger: logger),
                 logger: logger),
             Application(
                 router: DisclosureRoutes.router(queries: queries),

@@ -16,6 +16,14 @@ public struct PublicPenalty: Codable, Sendable, Equatable {
     public var content: String
     public var decisionDate: String
     public var publicityEnd: String?
+    /// Set while an objection to the record is being verified (异议标注).
+    public var disputed: Dispute?
+}
+
+/// The mark on information under objection: which objection, filed when (yyyy-MM-dd).
+public struct Dispute: Codable, Sendable, Equatable {
+    public var objection: String
+    public var since: String
 }
 
 /// A black-list entry as the public sees it (Siyang Measures Art. 17, Huzhou Joint Reward and Punishment
@@ -30,6 +38,8 @@ public struct PublicListing: Codable, Sendable, Equatable {
     public var document: String
     public var start: String
     public var until: String
+    /// Set while an objection to the listing is being verified (异议标注).
+    public var disputed: Dispute?
 }
 
 /// disclosure keeps only what may be shown: it masks identifiers on the way in, so nothing
@@ -59,6 +69,12 @@ public enum DisclosureSchema {
             try db.create(table: "unpublished") { t in
                 t.primaryKey("record_id", .text)
                 t.column("reason", .text).notNull()
+            }
+            // Records and listings under objection (repair's stream): marked wherever they show.
+            try db.create(table: "disputes") { t in
+                t.primaryKey("target_id", .text)
+                t.column("objection", .text).notNull()
+                t.column("since", .text).notNull()
             }
         }
     }
@@ -125,6 +141,23 @@ struct ListingDisclosureApplier: StreamApplier {
     }
 }
 
+/// Follows repair: a record or listing is marked disputed from the filing of an objection to it until
+/// its decision (Huzhou Joint Reward and Punishment Opinions, item 18: 异议标注).
+struct DisputeApplier: StreamApplier {
+    func apply(_ event: Event, in db: Database) throws {
+        guard event.type == "objection.filed" || event.type == "objection.decided" else { return }
+        let objection = try event.decodeData(Objection.self)
+        if event.type == "objection.decided" {
+            try db.execute(
+                sql: "DELETE FROM disputes WHERE target_id = ? AND objection = ?", arguments: [objection.targetID, objection.id])
+        } else {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO disputes(target_id, objection, since) VALUES (?, ?, ?)",
+                arguments: [objection.targetID, objection.id, String(objection.filedAt.prefix(10))])
+        }
+    }
+}
+
 /// Queries for the portal: current entries only, optionally by name prefix or code.
 public struct DisclosureQueries: Sendable {
     let reader: any DatabaseReader
@@ -133,28 +166,47 @@ public struct DisclosureQueries: Sendable {
     public func penalties(matching query: String?, limit: Int) async throws -> [PublicPenalty] {
         let (clause, arguments) = Self.filter(query)
         return try await reader.read { [today] db in
-            try String.fetchAll(
+            try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT data FROM public_penalties WHERE (publicity_end IS NULL OR publicity_end >= ?) \(clause) ORDER BY record_id DESC LIMIT ?",
+                sql: """
+                    SELECT p.data, d.objection, d.since FROM public_penalties p LEFT JOIN disputes d ON d.target_id = p.record_id
+                    WHERE (p.publicity_end IS NULL OR p.publicity_end >= ?) \(clause) ORDER BY p.record_id DESC LIMIT ?
+                    """,
                 arguments: StatementArguments([today()]) + arguments + [limit]
-            ).map { try WireCoding.decode(PublicPenalty.self, from: Array($0.utf8)) }
+            ).map { row in
+                var entry = try WireCoding.decode(PublicPenalty.self, from: Array((row["data"] as String).utf8))
+                entry.disputed = Self.dispute(row)
+                return entry
+            }
         }
     }
 
     public func listings(list: String, matching query: String?, limit: Int) async throws -> [PublicListing] {
         let (clause, arguments) = Self.filter(query)
         return try await reader.read { [today] db in
-            try String.fetchAll(
-                db, sql: "SELECT data FROM public_listings WHERE list = ? AND until >= ? \(clause) ORDER BY listing_id DESC LIMIT ?",
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.data, d.objection, d.since FROM public_listings p LEFT JOIN disputes d ON d.target_id = p.listing_id
+                    WHERE p.list = ? AND p.until >= ? \(clause) ORDER BY p.listing_id DESC LIMIT ?
+                    """,
                 arguments: StatementArguments([list, today()]) + arguments + [limit]
-            ).map { try WireCoding.decode(PublicListing.self, from: Array($0.utf8)) }
+            ).map { row in
+                var entry = try WireCoding.decode(PublicListing.self, from: Array((row["data"] as String).utf8))
+                entry.disputed = Self.dispute(row)
+                return entry
+            }
         }
+    }
+
+    private static func dispute(_ row: Row) -> Dispute? {
+        guard let objection = row["objection"] as String?, let since = row["since"] as String? else { return nil }
+        return Dispute(objection: objection, since: since)
     }
 
     private static func filter(_ query: String?) -> (String, StatementArguments) {
         guard let query = query?.trimmingCharacters(in: .whitespaces), !query.isEmpty else { return ("", []) }
         let escaped = query.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "")
-        return ("AND (subject_name LIKE ? OR subject = ?)", [escaped + "%", query.uppercased()])
+        return ("AND (p.subject_name LIKE ? OR p.subject = ?)", [escaped + "%", query.uppercased()])
     }
 }

@@ -10,9 +10,15 @@ enum PortalPage {
             let body = rows.map { "<tr>" + $0.map { "<td>\(e($0))</td>" }.joined() + "</tr>" }.joined(separator: "\n")
             return "<table><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table>"
         }
-        let listingHeaders = ["Listing", "Name", "Code", "Initiator", "Basis", "Document", "From", "Until"]
+        /// The dispute mark (异议标注): the information is being verified.
+        func mark(_ dispute: Dispute?) -> String {
+            dispute.map { "异议核查中 Disputed since \($0.since) (\($0.objection))" } ?? ""
+        }
+        let listingHeaders = ["Listing", "Name", "Code", "Initiator", "Basis", "Document", "From", "Until", "Mark"]
         func listingRows(_ list: [PublicListing]) -> [[String]] {
-            list.map { [$0.listingID, $0.subjectName, $0.subject, $0.initiator, $0.basis, $0.document, $0.start, $0.until] }
+            list.map {
+                [$0.listingID, $0.subjectName, $0.subject, $0.initiator, $0.basis, $0.document, $0.start, $0.until, mark($0.disputed)]
+            }
         }
         return """
             <!doctype html>
@@ -22,8 +28,8 @@ enum PortalPage {
             <h1>信用信息公示 · Public credit disclosure</h1>
             <form method="get" action="/"><input name="q" value="\(e(query ?? ""))" placeholder="名称或统一社会信用代码 name or code"> <button>查询 Search</button></form>
             <h2>行政处罚 Administrative penalties (双公示)</h2>
-            \(table(["Record", "Name", "Code", "Document", "Authority", "Content", "Decided", "Public until"],
-                penalties.map { [$0.recordID, $0.subjectName, $0.subject, $0.document, $0.authority, $0.content, $0.decisionDate, $0.publicityEnd ?? ""] }))
+            \(table(["Record", "Name", "Code", "Document", "Authority", "Content", "Decided", "Public until", "Mark"],
+                penalties.map { [$0.recordID, $0.subjectName, $0.subject, $0.document, $0.authority, $0.content, $0.decisionDate, $0.publicityEnd ?? "", mark($0.disputed)] }))
             <h2>失信联合惩戒对象名单 Black list</h2>
             \(table(listingHeaders, listingRows(black)))
             <h2>红名单 Red list</h2>

@@ -66,6 +66,14 @@ extension RegistryHandler {
                 if let note = row["note"] as String? { object["note"] = .string(note) }
                 repaired[row["record_id"]] = .object(object)
             }
+            var disputed: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT d.record_id, d.objection, d.since FROM disputes d JOIN records r ON r.id = d.record_id WHERE r.subject_id = ?",
+                arguments: [id])
+            {
+                disputed[row["record_id"]] = .object(["objection": .string(row["objection"]), "since": .string(row["since"])])
+            }
             var records: [JSONValue] = []
             var known: [JSONValue] = []
             for row in try Row.fetchAll(
@@ -78,6 +86,7 @@ extension RegistryHandler {
                 object["previousVersions"] = .array(versions[stored.id] ?? [])
                 if let withdrawal = withdrawn[stored.id] { object["withdrawn"] = withdrawal }
                 if let repair = repaired[stored.id] { object["repaired"] = repair }
+                if let dispute = disputed[stored.id] { object["disputed"] = dispute }
                 records.append(.object(object))
                 let record = stored.record
                 if record.kind == .courtDishonestDebtor, (record.validUntil ?? "9999-12-31") >= today, withdrawn[stored.id] == nil {

@@ -149,14 +149,20 @@ public enum RegistrySchema {
                 t.column("withdrawn_at", .text).notNull()
             }
         }
-        // Records repaired: a repair application for them was approved (repair's stream).
-        migrator.registerMigration("registry-v7-repairs") { db in
+        // Records repaired (a repair application for them was approved) and records under objection
+        // (marked disputed until the decision), both from repair's stream.
+        migrator.registerMigration("registry-v7-repairs-disputes") { db in
             try db.create(table: "repairs") { t in
                 t.primaryKey("record_id", .text)
                 t.column("application", .text).notNull()
                 t.column("decided_by", .text).notNull()
                 t.column("note", .text)
                 t.column("repaired_at", .text).notNull()
+            }
+            try db.create(table: "disputes") { t in
+                t.primaryKey("record_id", .text)
+                t.column("objection", .text).notNull()
+                t.column("since", .text).notNull()
             }
         }
     }

@@ -17,7 +17,8 @@ public struct RecordWithdrawal: Codable, Sendable, Equatable {
     public var withdrawnAt: String
 }
 
-/// Follows repair: a record objection decided `revoked` withdraws the record (`record.withdrawn`), an
+/// Follows repair: a record under objection is marked disputed until the decision; one decided
+/// `revoked` withdraws the record (`record.withdrawn`), an
 /// approved repair of a record marks it repaired (`record.repaired`), each once; the deciding department
 /// must be the record's source, or approve for it.
 struct RepairOutcomeApplier: StreamApplier {
@@ -26,8 +27,16 @@ struct RepairOutcomeApplier: StreamApplier {
 
     func apply(_ event: Event, in db: Database) throws {
         if event.type == "repair.approved" { return try repaired(try event.decodeData(RepairApplication.self), at: event.at, in: db) }
-        guard event.type == "objection.decided" else { return }
+        guard event.type == "objection.filed" || event.type == "objection.decided" else { return }
         let objection = try event.decodeData(Objection.self)
+        guard objection.targetKind == .record else { return }
+        // Marked disputed (异议标注) from the filing until the decision.
+        if event.type == "objection.filed" {
+            return try db.execute(
+                sql: "INSERT OR REPLACE INTO disputes(record_id, objection, since) VALUES (?, ?, ?)",
+                arguments: [objection.targetID, objection.id, objection.filedAt])
+        }
+        try db.execute(sql: "DELETE FROM disputes WHERE record_id = ? AND objection = ?", arguments: [objection.targetID, objection.id])
         guard objection.outcome == .revoked, objection.targetKind == .record, let decidedBy = objection.decidedBy else { return }
         guard
             let row = try Row.fetchOne(
