@@ -1,19 +1,34 @@
 import Foundation
 
-/// How long an administrative penalty stays public, and so from when its subject may apply to repair it
-/// (终止公示, end its publicity early): a minimum period, after which an application may be made, and a
-/// maximum, after which the penalty leaves public view by itself. Both count from the decision date.
+/// How long dishonesty information (a penalty, a breached commitment …) stays public, and so from when
+/// its subject may apply to repair it (终止公示, end its publicity early): a minimum period, after which
+/// an application may be made, and a maximum, after which it leaves public view by itself. Both count
+/// from the decision date.
 ///
-/// The national rule: the NDRC's Measures for Repairing Credit Information after Dishonest Conduct Is
-/// Corrected (Trial) (《失信行为纠正后的信用信息修复管理办法（试行）》, NDRC Order No. 58 of 2023, in force
-/// 1 May 2023) — penalty information is public for at least three months and at most three years;
-/// penalties in food, drugs, special equipment, work safety and fire safety for at least one year; when
-/// one decision imposes several kinds of penalty the longest period applies. The State Council General
-/// Office's Implementation Plan for Further Improving the Credit Repair System (国办发〔2025〕22号) grades
-/// dishonesty information as minor, general and severe (severe: at least one year, at most three); the
-/// `severe` rule below carries that. Every figure is configuration (`publicity.*`, docs/CONFIG.md).
+/// The national rule: the NDRC's Credit Repair Measures (《信用修复管理办法》, NDRC Order No. 36 of 2025,
+/// in force 1 April 2026, which repealed Order No. 58 of 2023), following the State Council General
+/// Office's Implementation Plan for Further Improving the Credit Repair System (国办发〔2025〕22号, item 二):
+/// dishonesty information is minor (轻微: in principle not published, at most three months, repairable
+/// once the legal obligations are fulfilled), general (一般: at least three months, at most one year) or
+/// severe (严重: at least one year, at most three years). The suite grades records with the three
+/// severities of the Siyang Measures Art. 15 (`SeverityRules`): general, serious and severe map to those
+/// classes in order. Rules may lengthen the periods of records in a field (a city that keeps the one-year
+/// minimum Order No. 58 gave to food, drugs, special equipment, work safety and fire safety). When one
+/// decision imposes several kinds of penalty the most severe decides, and among rules the longest period
+/// wins. Every figure is configuration (`publicity.*`, docs/CONFIG.md).
 public struct PublicityRules: Sendable, Hashable {
-    /// A longer period for penalties that match: in a field named by keywords, or of a severity.
+    /// The periods of one class, in months.
+    public struct Periods: Sendable, Hashable {
+        public var minimumMonths: Int
+        public var maximumMonths: Int
+
+        public init(minimumMonths: Int, maximumMonths: Int) {
+            self.minimumMonths = minimumMonths
+            self.maximumMonths = maximumMonths
+        }
+    }
+
+    /// A longer period for records that match: in a field named by keywords, or of a severity.
     public struct Rule: Sendable, Hashable {
         public var name: String
         /// Matched (case-insensitive) against the record's legal basis, content, category and authority;
@@ -32,18 +47,19 @@ public struct PublicityRules: Sendable, Hashable {
             self.maximumMonths = maximumMonths
         }
 
-        func matches(_ record: CreditRecord, text: String) -> Bool {
+        func matches(_ severity: Severity, text: String) -> Bool {
             guard keywords.isEmpty || keywords.contains(where: { text.contains($0.lowercased()) }) else { return false }
-            guard !severities.isEmpty else { return !keywords.isEmpty }
-            return record.severity.map(severities.contains) ?? false
+            return severities.isEmpty ? !keywords.isEmpty : severities.contains(severity)
         }
     }
 
-    /// A record's periods and the rules that set them.
+    /// A record's periods, its class and the rules that lengthened them.
     public struct Period: Sendable, Hashable, Codable {
         public var minimumMonths: Int
         public var maximumMonths: Int
-        /// The rules that matched, by name (empty: the base periods).
+        /// The severity whose class set the periods.
+        public var severity: Severity?
+        /// The rules that matched, by name (empty: the class periods).
         public var rules: [String]
         /// The decision date plus the minimum: the first day a repair may be applied for.
         public var eligibleFrom: String
@@ -51,44 +67,39 @@ public struct PublicityRules: Sendable, Hashable {
         public var publicUntil: String
     }
 
-    public var minimumMonths: Int
-    public var maximumMonths: Int
+    /// The periods by severity (`publicity.<severity>.minimumMonths|maximumMonths`).
+    public var classes: [Severity: Periods]
     public var rules: [Rule]
 
-    public init(minimumMonths: Int = 3, maximumMonths: Int = 36, rules: [Rule] = PublicityRules.nationalRules) {
-        self.minimumMonths = minimumMonths
-        self.maximumMonths = maximumMonths
+    public init(classes: [Severity: Periods] = PublicityRules.nationalClasses, rules: [Rule] = []) {
+        self.classes = classes
         self.rules = rules
     }
 
-    /// NDRC Order No. 58 (2023): one year in food, drugs, special equipment, work safety and fire safety;
-    /// 国办发〔2025〕22号: one year for severe dishonesty.
-    public static let nationalRules = [
-        Rule(
-            name: "safety-fields",
-            keywords: [
-                "食品", "药品", "特种设备", "安全生产", "消防", "food", "drug", "special equipment", "work safety", "fire safety",
-            ],
-            minimumMonths: 12),
-        Rule(name: "severe", severities: [.severe], minimumMonths: 12),
+    /// NDRC Order No. 36 (2025): minor 0–3 months, general 3–12, severe 12–36.
+    public static let nationalClasses: [Severity: Periods] = [
+        .general: Periods(minimumMonths: 0, maximumMonths: 3),
+        .serious: Periods(minimumMonths: 3, maximumMonths: 12),
+        .severe: Periods(minimumMonths: 12, maximumMonths: 36),
     ]
 
-    /// The periods of `record`: the longest minimum and maximum among the base and every matching rule.
+    /// The periods of `record`: its class's, lengthened by the longest of the rules that match.
     public func period(of record: CreditRecord) -> Period {
+        let severity = record.severity ?? .general
+        let base = classes[severity] ?? Self.nationalClasses[severity]!
         let text = [record.legalBasis, record.summary, record.category, record.authority].compactMap { $0 }.joined(separator: "|")
             .lowercased()
-        let matched = rules.filter { $0.matches(record, text: text) }
-        let minimum = matched.map(\.minimumMonths).reduce(minimumMonths, max)
-        let maximum = max(matched.compactMap(\.maximumMonths).reduce(maximumMonths, max), minimum)
+        let matched = rules.filter { $0.matches(severity, text: text) }
+        let minimum = matched.map(\.minimumMonths).reduce(base.minimumMonths, max)
+        let maximum = max(matched.compactMap(\.maximumMonths).reduce(base.maximumMonths, max), minimum)
         return Period(
-            minimumMonths: minimum, maximumMonths: maximum, rules: matched.map(\.name),
+            minimumMonths: minimum, maximumMonths: maximum, severity: severity, rules: matched.map(\.name),
             eligibleFrom: FieldDates.adding(months: minimum, to: record.decisionDate) ?? record.decisionDate,
             publicUntil: FieldDates.adding(months: maximum, to: record.decisionDate) ?? record.decisionDate)
     }
 
-    /// Parses the flattened `publicity.*` values: `publicity.minimumMonths`, `publicity.maximumMonths`,
-    /// and `publicity.rules.<name>.keywords|severities|minimumMonths|maximumMonths`. A `rules` entry
-    /// replaces the national rules as a whole.
+    /// Parses the flattened `publicity.*` values: `publicity.<general|serious|severe>.minimumMonths|maximumMonths`
+    /// and `publicity.rules.<name>.keywords|severities|minimumMonths|maximumMonths`.
     public static func parse(_ values: [String: String], source: String) throws(DomainError) -> PublicityRules {
         var result = PublicityRules()
         var rules: [String: Rule] = [:]
@@ -100,48 +111,57 @@ public struct PublicityRules: Sendable, Hashable {
         }
         for (key, text) in values.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: ".").map(String.init)
-            switch parts.dropFirst().first {
-            case "minimumMonths" where parts.count == 2: result.minimumMonths = try months(key, text)
-            case "maximumMonths" where parts.count == 2: result.maximumMonths = try months(key, text)
-            case "rules" where parts.count == 4:
-                var rule = rules[parts[2]] ?? Rule(name: parts[2], minimumMonths: 0)
-                let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                switch parts[3] {
-                case "keywords": rule.keywords = items
-                case "severities":
-                    for item in items {
-                        guard let severity = Severity(rawValue: item) else {
-                            throw .invalid(field: key, value: item, reason: "not a severity; severities are general, serious, severe")
-                        }
-                        rule.severities.insert(severity)
-                    }
-                case "minimumMonths": rule.minimumMonths = try months(key, text)
-                case "maximumMonths": rule.maximumMonths = try months(key, text)
+            if parts.count == 3, let severity = Severity(rawValue: parts[1]) {
+                var periods = result.classes[severity]!
+                switch parts[2] {
+                case "minimumMonths": periods.minimumMonths = try months(key, text)
+                case "maximumMonths": periods.maximumMonths = try months(key, text)
                 default:
-                    throw .invalid(
-                        field: key, value: text,
-                        reason: "unknown rule field \(parts[3]); fields are keywords, severities, minimumMonths, maximumMonths")
+                    throw .invalid(field: key, value: text, reason: "unknown period \(parts[2]); periods are minimumMonths, maximumMonths")
                 }
-                rules[parts[2]] = rule
+                result.classes[severity] = periods
+                continue
+            }
+            guard parts.count == 4, parts[1] == "rules" else {
+                throw .invalid(
+                    field: key, value: text,
+                    reason:
+                        "publicity entries are publicity.<general|serious|severe>.minimumMonths|maximumMonths and publicity.rules.<name>.<field>"
+                )
+            }
+            var rule = rules[parts[2]] ?? Rule(name: parts[2], minimumMonths: 0)
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            switch parts[3] {
+            case "keywords": rule.keywords = items
+            case "severities":
+                for item in items {
+                    guard let severity = Severity(rawValue: item) else {
+                        throw .invalid(field: key, value: item, reason: "not a severity; severities are general, serious, severe")
+                    }
+                    rule.severities.insert(severity)
+                }
+            case "minimumMonths": rule.minimumMonths = try months(key, text)
+            case "maximumMonths": rule.maximumMonths = try months(key, text)
             default:
                 throw .invalid(
                     field: key, value: text,
-                    reason: "publicity entries are publicity.minimumMonths, publicity.maximumMonths and publicity.rules.<name>.<field>")
+                    reason: "unknown rule field \(parts[3]); fields are keywords, severities, minimumMonths, maximumMonths")
             }
+            rules[parts[2]] = rule
         }
-        guard result.minimumMonths <= result.maximumMonths else {
-            throw .invalid(
-                field: "publicity.minimumMonths", value: String(result.minimumMonths),
-                reason: "is longer than publicity.maximumMonths (\(result.maximumMonths))")
-        }
-        if !rules.isEmpty {
-            for rule in rules.values where rule.keywords.isEmpty && rule.severities.isEmpty {
+        for severity in Severity.allCases {
+            let periods = result.classes[severity]!
+            guard periods.minimumMonths <= periods.maximumMonths else {
                 throw .invalid(
-                    field: "publicity.rules.\(rule.name)", value: "", reason: "names neither keywords nor severities, so it matches nothing"
-                )
+                    field: "publicity.\(severity.rawValue).minimumMonths", value: String(periods.minimumMonths),
+                    reason: "is longer than publicity.\(severity.rawValue).maximumMonths (\(periods.maximumMonths))")
             }
-            result.rules = rules.keys.sorted().map { rules[$0]! }
         }
+        for rule in rules.values where rule.keywords.isEmpty && rule.severities.isEmpty {
+            throw .invalid(
+                field: "publicity.rules.\(rule.name)", value: "", reason: "names neither keywords nor severities, so it matches nothing")
+        }
+        result.rules = rules.keys.sorted().map { rules[$0]! }
         return result
     }
 }

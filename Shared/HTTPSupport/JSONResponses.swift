@@ -27,8 +27,8 @@ public enum JSONResponses {
         return bytes(body, status: status, contentType: "application/json")
     }
 
-    public static func html(_ text: String) -> Response {
-        bytes(Array(text.utf8), status: .ok, contentType: "text/html; charset=utf-8")
+    public static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        bytes(Array(text.utf8), status: status, contentType: "text/html; charset=utf-8")
     }
 
     static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status, contentType: String) -> Response {

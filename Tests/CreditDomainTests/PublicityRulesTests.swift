@@ -1,8 +1,8 @@
 import CreditDomain
 import Testing
 
-/// Publicity periods of penalties: the base three months, a year in the safety fields or for severe
-/// dishonesty, the longest of several, and the configuration that replaces them.
+/// Publicity periods of dishonesty information: the three classes of the Credit Repair Measures (NDRC
+/// Order No. 36), rules that lengthen a field's periods (the longest wins), and their configuration.
 @Suite struct PublicityRulesTests {
     static func penalty(
         basis: String = "《企业信息公示暂行条例》第十八条", category: String = "警告", severity: Severity = .general, on date: String
@@ -15,22 +15,31 @@ import Testing
             summary: "未按时公示年度报告", decisionDate: date, severity: severity, category: category)
     }
 
-    @Test func aGeneralPenaltyIsPublicThreeMonthsAtLeastAndThreeYearsAtMost() {
-        let period = PublicityRules().period(of: Self.penalty(on: "2026-09-03"))
-        #expect(period.minimumMonths == 3 && period.maximumMonths == 36 && period.rules.isEmpty)
-        #expect(period.eligibleFrom == "2026-12-03" && period.publicUntil == "2029-09-03")
+    @Test func theThreeClassesOfTheCreditRepairMeasures() {
+        let minor = PublicityRules().period(of: Self.penalty(on: "2026-09-03"))
+        #expect(minor.minimumMonths == 0 && minor.maximumMonths == 3 && minor.severity == .general && minor.rules.isEmpty)
+        #expect(minor.eligibleFrom == "2026-09-03" && minor.publicUntil == "2026-12-03")
+        let general = PublicityRules().period(of: Self.penalty(category: "没收违法所得", severity: .serious, on: "2026-09-03"))
+        #expect(general.eligibleFrom == "2026-12-03" && general.publicUntil == "2027-09-03")
+        let severe = PublicityRules().period(of: Self.penalty(category: "吊销营业执照", severity: .severe, on: "2026-02-10"))
+        #expect(severe.eligibleFrom == "2027-02-10" && severe.publicUntil == "2029-02-10")
     }
 
-    @Test func foodSafetyAndSevereDishonestyKeepAYear() {
-        let food = PublicityRules().period(of: Self.penalty(basis: "《中华人民共和国食品安全法》第一百二十四条", on: "2026-09-01"))
-        #expect(food.minimumMonths == 12 && food.rules == ["safety-fields"] && food.eligibleFrom == "2027-09-01")
-        let fire = PublicityRules().period(of: Self.penalty(basis: "《中华人民共和国消防法》第六十条", on: "2026-01-15"))
-        #expect(fire.eligibleFrom == "2027-01-15")
-        let severe = PublicityRules().period(of: Self.penalty(category: "吊销营业执照", severity: .severe, on: "2026-02-10"))
-        #expect(severe.rules == ["severe"] && severe.eligibleFrom == "2027-02-10")
-        // Both at once: the longest of the matching periods, each rule named.
-        let both = PublicityRules().period(of: Self.penalty(basis: "《特种设备安全法》第八十四条", severity: .severe, on: "2026-02-10"))
-        #expect(both.rules == ["safety-fields", "severe"] && both.minimumMonths == 12)
+    @Test func rulesLengthenTheirFieldAndTheLongestWins() throws {
+        let rules = try PublicityRules.parse(
+            [
+                "publicity.rules.safety-fields.keywords": "食品, 药品, 特种设备, 安全生产, 消防",
+                "publicity.rules.safety-fields.minimumMonths": "12",
+                "publicity.rules.fire.keywords": "消防", "publicity.rules.fire.minimumMonths": "18",
+                "publicity.rules.fire.maximumMonths": "24",
+            ], source: "test")
+        let food = rules.period(of: Self.penalty(basis: "《中华人民共和国食品安全法》第一百二十四条", on: "2026-09-01"))
+        #expect(
+            food.minimumMonths == 12 && food.maximumMonths == 12 && food.rules == ["safety-fields"] && food.eligibleFrom == "2027-09-01")
+        let fire = rules.period(of: Self.penalty(basis: "《中华人民共和国消防法》第六十条", on: "2026-01-15"))
+        #expect(fire.rules == ["fire", "safety-fields"] && fire.eligibleFrom == "2027-07-15" && fire.publicUntil == "2028-01-15")
+        let plain = rules.period(of: Self.penalty(on: "2026-01-15"))
+        #expect(plain.minimumMonths == 0 && plain.rules.isEmpty)
     }
 
     @Test func monthsEndOnTheLastDayOfAShorterMonth() {
@@ -40,26 +49,22 @@ import Testing
         #expect(FieldDates.adding(months: 3, to: "not a date") == nil)
     }
 
-    @Test func configurationReplacesTheRulesAndRefusesNonsense() throws {
+    @Test func configurationSetsTheClassesAndRefusesNonsense() throws {
         let rules = try PublicityRules.parse(
-            [
-                "publicity.minimumMonths": "6", "publicity.maximumMonths": "24",
-                "publicity.rules.environment.keywords": "环境保护, 生态环境", "publicity.rules.environment.minimumMonths": "18",
-                "publicity.rules.environment.maximumMonths": "36",
-            ], source: "test")
-        #expect(rules.rules.map(\.name) == ["environment"])
-        let plain = rules.period(of: Self.penalty(basis: "《中华人民共和国食品安全法》", on: "2026-01-01"))
-        #expect(plain.minimumMonths == 6 && plain.maximumMonths == 24, "the national rules are replaced as a whole")
-        let green = rules.period(of: Self.penalty(basis: "《中华人民共和国环境保护法》第六十三条", on: "2026-01-01"))
-        #expect(green.minimumMonths == 18 && green.maximumMonths == 36 && green.publicUntil == "2029-01-01")
+            ["publicity.general.minimumMonths": "3", "publicity.general.maximumMonths": "12", "publicity.severe.maximumMonths": "60"],
+            source: "test")
+        #expect(rules.classes[.general] == PublicityRules.Periods(minimumMonths: 3, maximumMonths: 12))
+        #expect(rules.classes[.serious] == PublicityRules.Periods(minimumMonths: 3, maximumMonths: 12))
+        #expect(rules.classes[.severe] == PublicityRules.Periods(minimumMonths: 12, maximumMonths: 60))
 
         let refusals: [([String: String], String)] = [
-            (["publicity.minimumMonths": "soon"], "whole number of months"),
-            (["publicity.minimumMonths": "40", "publicity.maximumMonths": "36"], "longer than publicity.maximumMonths"),
+            (["publicity.general.minimumMonths": "soon"], "whole number of months"),
+            (["publicity.serious.minimumMonths": "40"], "longer than publicity.serious.maximumMonths (12)"),
+            (["publicity.severe.length": "3"], "unknown period length"),
             (["publicity.rules.x.severities": "awful"], "not a severity"),
             (["publicity.rules.x.minimumMonths": "12"], "matches nothing"),
             (["publicity.rules.x.colour": "red"], "unknown rule field colour"),
-            (["publicity.period": "3"], "publicity entries are"),
+            (["publicity.minimumMonths": "3"], "publicity entries are"),
         ]
         for (values, message) in refusals {
             #expect { _ = try PublicityRules.parse(values, source: "test") } throws: { "\($0)".contains(message) }

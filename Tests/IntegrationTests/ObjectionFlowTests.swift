@@ -104,6 +104,7 @@ import Testing
             try SuiteProcess("registry", layout: layout),
             try SuiteProcess("sanction-dispatch", layout: layout, environment: ["CREDIT_DISPATCH_OBJECTION_WORKING_DAYS": "0"]),
             try SuiteProcess("repair", layout: layout),
+            try SuiteProcess("disclosure", layout: layout),
         ]
         for department in layout.departments {
             processes.append(try SuiteProcess("interceptor", ["--dept", department], name: "interceptor-\(department)", layout: layout))
@@ -138,6 +139,24 @@ import Testing
                 answers = try await decisions()
                 return answers.values.allSatisfy { $0["decision"] == "block" }
             }, "\(answers)\n\(logs())")
+
+        // The notice (告知书) on the portal, for whoever gives its notice code; a wrong code gets the same
+        // answer as an unknown listing.
+        let shown = try await ctl("notice", "show", listing, "--json")
+        let code = try #require(
+            shown.stdout.firstMatch(of: /"code":"([2-9A-Z]{8})"/).map { String($0.1) }, "\(shown.stdout)\(shown.stderr)")
+        let portal = layout.http("disclosure.http")
+        var notice = ("", 0)
+        #expect(
+            try await eventually {
+                notice = try await getRaw(portal + "/notices/\(listing)?code=\(code.lowercased())")
+                return notice.1 == 200
+            }, "\(notice)\n\(logs())")
+        #expect(notice.0.contains("信用惩戒告知书") && notice.0.contains("《食品安全法》第一百三十五条") && notice.0.contains(code), "\(notice.0)")
+        let wrong = try await getRaw(portal + "/notices/\(listing)?code=23456789")
+        let unknown = try await getRaw(portal + "/notices/L-999999?code=\(code)")
+        #expect(wrong.1 == 404 && unknown.1 == 404 && !wrong.0.contains("食品安全法"), "\(wrong)")
+        #expect(try await getRaw(portal + "/notices/\(listing)").0.contains("name=\"code\""))
 
         var filed: CommandResult?
         #expect(

@@ -46,12 +46,12 @@ import Testing
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(2_000))" }.joined(separator: "\n") }
         func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
 
-        // Four penalties: one past its three months, one in food safety (a year), and a subject
-        // penalised again two months ago.
+        // Four penalties: a minor one (a warning, repairable once fulfilled), a severe one (a licence
+        // revoked: public a year at least), and a subject penalised again two months ago.
         let header = "CF_WSH,CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_XDR_ZJHM,CF_CFLB,CF_NR,CF_YJ,CF_JDRQ,CF_CFJG"
         let rows = [
             "湖市监罚〔2026〕201号,湖州示例食品有限公司,法人及非法人组织,\(Self.company),,警告,未按时公示年度报告,《企业信息公示暂行条例》第十八条,\(Self.monthsAgo(4)),湖州市市场监督管理局",
-            "湖市监罚〔2026〕202号,王五,自然人,,\(Self.person),罚款,销售过期食品,《中华人民共和国食品安全法》第一百二十四条,\(Self.monthsAgo(1)),湖州市市场监督管理局",
+            "湖市监罚〔2026〕202号,王五,自然人,,\(Self.person),吊销食品经营许可证,销售过期食品,《中华人民共和国食品安全法》第一百二十四条,\(Self.monthsAgo(1)),湖州市市场监督管理局",
             "湖市监罚〔2026〕203号,杭州某某贸易有限公司,法人及非法人组织,\(Self.repeater),,警告,未办理变更登记,《市场主体登记管理条例》第四十六条,\(Self.monthsAgo(5)),湖州市市场监督管理局",
             "湖市监罚〔2026〕204号,杭州某某贸易有限公司,法人及非法人组织,\(Self.repeater),,警告,虚假宣传,《中华人民共和国反不正当竞争法》第二十条,\(Self.monthsAgo(2)),湖州市市场监督管理局",
         ]
@@ -93,7 +93,7 @@ import Testing
         let letter = "本公司已按期缴清罚款并完成整改，承诺今后依法诚信经营"
         let proof = layout.directory.appendingPathComponent("receipt.txt")
         try "罚款缴纳凭证".write(to: proof, atomically: true, encoding: .utf8)
-        // Too early: food safety keeps a penalty public for a year; the refusal gives the date.
+        // Too early: severe dishonesty stays public a year; the refusal gives the date.
         var early: CommandResult?
         #expect(
             try await eventually {
@@ -101,7 +101,8 @@ import Testing
                 return early?.stderr.contains("not yet eligible") == true
             }, "\(early?.stdout ?? "")\(early?.stderr ?? "")\n\(logs())")
         let foodDate = Self.monthsAgo(1)
-        #expect(early?.stderr.contains("12 months") == true && early?.stderr.contains("safety-fields") == true, "\(early?.stderr ?? "")")
+        #expect(
+            early?.stderr.contains("12 months") == true && early?.stderr.contains("severe dishonesty") == true, "\(early?.stderr ?? "")")
         #expect(early?.stderr.contains("apply from \(Self.plusYear(foodDate))") == true, "\(early?.stderr ?? "")")
         // Penalised again two months ago: refused, with the date from which it may apply.
         let again = try await ctl("repair", "apply", "--record", reoffended, "--commitment", letter, "--evidence", proof.path)

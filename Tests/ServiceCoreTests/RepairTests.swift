@@ -27,23 +27,23 @@ import Testing
         handler = RepairHandler(
             writer: database, log: log, objectionPolicy: ObjectionPolicy(calendar: calendar),
             repairPolicy: RepairPolicy(calendar: calendar), clock: clock.service)
-        // A general penalty of 2026-06-01 (eligible from 2026-09-01), a food-safety one of 2026-03-15
-        // (eligible 2027-03-15), and a court record.
+        // A minor penalty of 2026-06-01 (repairable at once), a severe one of 2026-03-15 (eligible
+        // 2027-03-15), and a court record.
         try database.write { db in
             try RecordsApplier().apply(Self.stored("R-00000001", on: "2026-06-01"), in: db)
-            try RecordsApplier().apply(Self.stored("R-00000002", on: "2026-03-15", basis: "《中华人民共和国食品安全法》第一百二十四条"), in: db)
+            try RecordsApplier().apply(Self.stored("R-00000002", on: "2026-03-15", severity: .severe), in: db)
             try RecordsApplier().apply(Self.stored("R-00000003", on: "2025-01-10", kind: .courtDishonestDebtor, source: "court"), in: db)
         }
     }
 
     static func stored(
-        _ id: String, on date: String, basis: String = "《企业信息公示暂行条例》第十八条", kind: RecordKind = .penalty, source: String = "market",
+        _ id: String, on date: String, severity: Severity = .general, kind: RecordKind = .penalty, source: String = "market",
         subject: String = company
     ) throws -> Event {
         let record = CreditRecord(
             kind: kind, subjectID: subject, subjectScheme: .unifiedSocialCreditCode, subjectKind: .enterprise, subjectName: "湖州示例建设工程有限公司",
-            documentNumber: "doc-\(id)", authority: "湖州市市场监督管理局", legalBasis: basis, summary: "未按时公示年度报告", decisionDate: date,
-            severity: .general)
+            documentNumber: "doc-\(id)", authority: "湖州市市场监督管理局", legalBasis: "《企业信息公示暂行条例》第十八条", summary: "未按时公示年度报告",
+            decisionDate: date, severity: severity)
         return Event(
             stream: "registry", seq: 1, id: "registry-\(id)", type: "record.stored", at: "\(date)T00:00:00Z",
             data: .object(["id": .string(id), "source": .string(source), "record": try JSONValue(encoding: record)]))
@@ -66,7 +66,7 @@ import Testing
         // Filed Wednesday 30 September: 1–7 October are holidays, Saturday the 10th a make-up working day.
         #expect(application.acceptBy == "2026-10-10" && application.decideBy == "2026-10-20")
         #expect(application.initiator == "market" && application.status == .pending && application.subjectID == Self.company)
-        #expect(application.period?.eligibleFrom == "2026-09-01" && application.evidence?.first?.name == "receipt.txt")
+        #expect(application.period?.eligibleFrom == "2026-06-01" && application.evidence?.first?.name == "receipt.txt")
         #expect(try await events() == ["repair.applied"])
         // The same application again is the same one; another letter while it is open is refused, naming it.
         #expect(try await apply("R-00000001").id == application.id)
@@ -80,13 +80,13 @@ import Testing
             _ = try await apply("R-00000002")
         } throws: {
             ($0 as? ReplyError)?.code == .conflict && "\($0)".contains("minimum publicity period is 12 months")
-                && "\($0)".contains("safety-fields") && "\($0)".contains("apply from 2027-03-15")
+                && "\($0)".contains("severe dishonesty") && "\($0)".contains("apply from 2027-03-15")
         }
         // Eligible now, but the subject was penalised again after it (R-00000001, 2026-06-01).
         clock.advance(toDay: "2027-03-15")
         await #expect(performing: { _ = try await apply("R-00000002") }, throws: { "\($0)".contains("apply from 2027-06-01") })
         clock.advance(toDay: "2027-06-01")
-        #expect(try await apply("R-00000002").period?.rules == ["safety-fields"])
+        #expect(try await apply("R-00000002").period?.severity == .severe)
     }
 
     @Test func refusalsNameWhatIsWrong() async throws {
@@ -171,6 +171,6 @@ import Testing
         }
         let defaults = try RepairService.repairPolicy(try SuiteConfig(file: nil, environment: [:]))
         #expect(defaults.recordKinds == [.penalty] && defaults.reoffenceMonths == 12 && defaults.recordDecider == nil)
-        #expect(defaults.publicity.minimumMonths == 3 && defaults.publicity.rules.map(\.name) == ["safety-fields", "severe"])
+        #expect(defaults.publicity == PublicityRules() && defaults.publicity.rules.isEmpty)
     }
 }

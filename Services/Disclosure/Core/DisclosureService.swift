@@ -10,9 +10,13 @@ import ServiceKit
 import ServiceLifecycle
 
 /// The public portal: `GET /` (HTML), `GET /api/v1/penalties?q=`, `GET /api/v1/blacklist?q=`,
-/// `GET /api/v1/redlist?q=`, `GET /healthz`. Only masked identifiers are ever stored or shown.
+/// `GET /api/v1/redlist?q=`, `GET /notices/{listing}?code=` (a listing's notice, 告知书, for whoever holds
+/// its notice code), `GET /healthz`. Only masked identifiers are ever stored or shown.
 enum DisclosureRoutes {
-    static func router(queries: DisclosureQueries) -> Router<BasicRequestContext> {
+    /// Fetches a listing's notice from sanction-dispatch (`notice.get`).
+    typealias NoticeSource = @Sendable (_ listing: String, _ code: String) async throws -> JSONValue
+
+    static func router(queries: DisclosureQueries, notices: @escaping NoticeSource) -> Router<BasicRequestContext> {
         let router = Router()
         @Sendable func limit(_ request: Request) -> Int {
             min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1_000)
@@ -35,6 +39,26 @@ enum DisclosureRoutes {
             }
         }
         router.get("/healthz") { _, _ -> Response in JSONResponses.ok(["status": "ok"]) }
+        // The notice is personal: shown only to whoever gives its notice code (printed on the notice the
+        // subject receives). A wrong code and an unknown listing get the same answer.
+        router.get("/notices/{listing}") { request, context -> Response in
+            let listing = context.parameters.get("listing") ?? ""
+            guard let code = request.uri.queryParameters.get("code").map({ String($0) }), !code.isEmpty else {
+                return JSONResponses.html(PortalPage.noticeForm(listing: listing, message: nil))
+            }
+            do {
+                return JSONResponses.html(PortalPage.notice(try await notices(listing, code)))
+            } catch BusClientError.refused(let error) where error.code == .notFound {
+                return JSONResponses.html(
+                    PortalPage.noticeForm(listing: listing, message: "没有与该编号和查询码相符的告知书 · No notice matches this listing and code."),
+                    status: .notFound)
+            } catch {
+                return JSONResponses.html(
+                    PortalPage.noticeForm(
+                        listing: listing, message: "告知书暂时无法取得，请稍后再试 · The notice cannot be fetched now; try again shortly."),
+                    status: .serviceUnavailable)
+            }
+        }
         router.get("/") { request, _ -> Response in
             let query = request.uri.queryParameters.get("q").map { String($0) }
             do {
@@ -65,6 +89,13 @@ public enum DisclosureService {
         let repair = try topology.endpoints(of: .repair)
         let http = try topology.disclosureHTTP()
         let queries = DisclosureQueries(reader: database, today: { FieldDates.isoDate(Date()) })
+        let dispatchClientSecurity = security
+        let notices: DisclosureRoutes.NoticeSource = { listing, code in
+            let client = try dispatchClientSecurity.busClient(toward: dispatch)
+            defer { client.close() }
+            return try await client.request(
+                "notice.get", body: .object(["listing": .string(listing), "code": .string(code)]), timeout: .seconds(5))
+        }
         // The public reads disclosure over HTTP; on the bus it answers only the common ops.
         struct NoOps: RequestHandler {
             var commands: CommandTable { CommandTable(service: "disclosure") }
@@ -86,7 +117,7 @@ public enum DisclosureService {
                 sink: DatabaseStreamSink(stream: "repair", writer: database, applier: DisputeApplier(), logger: logger),
                 logger: logger),
             Application(
-                router: DisclosureRoutes.router(queries: queries),
+                router: DisclosureRoutes.router(queries: queries, notices: notices),
                 configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
         ]
     }

@@ -258,10 +258,10 @@ extension RepairHandler {
         }
         let period = policy.publicity.period(of: record)
         guard today >= period.eligibleFrom else {
-            let rules = period.rules.isEmpty ? "the base period" : "rule \(period.rules.joined(separator: ", "))"
+            let why = "\(period.severity?.rawValue ?? "general") dishonesty" + period.rules.map { ", rule \($0)" }.joined()
             throw ReplyError(
                 .conflict,
-                "\(op): \(id) is not yet eligible: its minimum publicity period is \(period.minimumMonths) months from the decision of \(record.decisionDate) (\(rules)); apply from \(period.eligibleFrom)"
+                "\(op): \(id) is not yet eligible: its minimum publicity period is \(period.minimumMonths) months from the decision of \(record.decisionDate) (\(why), publicity.*); apply from \(period.eligibleFrom)"
             )
         }
         if policy.reoffenceMonths > 0, let since = FieldDates.adding(months: -policy.reoffenceMonths, to: today),

@@ -25,16 +25,24 @@ public struct ListingNotice: Codable, Sendable {
     public var objection: String
     /// How the subject may apply for repair.
     public var repair: String
+    /// The notice code: with it the subject reads this notice on the portal (`/notices/{listing}`).
+    public var code: String
     /// The notice as one text, Chinese first with English, for printing or sending.
     public var text: String
 }
 
 extension DispatchHandler {
-    func notice(for id: String) async throws -> ListingNotice {
-        let (listing, catalogue) = try await writer.read { [store] db in
-            (try store.get(id, in: db), try CatalogueStore.current(in: db))
+    /// The notice of a listing. With `code`, only when it is the listing's notice code: a wrong code
+    /// and an unknown listing get the same answer.
+    func notice(for id: String, code: String? = nil) async throws -> ListingNotice {
+        let (listing, catalogue, stored) = try await writer.write { [store] db in
+            guard let listing = try store.get(id, in: db) else { return (nil as Listing?, nil as MeasureCatalogue?, "") }
+            return (listing, try CatalogueStore.current(in: db), try Self.noticeCode(of: id, in: db))
         }
-        guard let listing else { throw ReplyError(.notFound, "notice.get: no listing \(id)") }
+        let given = code.map { $0.uppercased().filter { $0.isLetter || $0.isNumber } }
+        guard let listing, given == nil || given == stored else {
+            throw ReplyError(.notFound, given == nil ? "notice.get: no listing \(id)" : "notice.get: no notice for \(id) with this code")
+        }
         let measures = (catalogue?.measures ?? []).filter { $0.lists.contains(listing.list) }
             .sorted { ($0.isGeneric ? 0 : 1, $0.department.rawValue, $0.id) < ($1.isGeneric ? 0 : 1, $1.department.rawValue, $1.id) }
             .map {
@@ -74,9 +82,26 @@ extension DispatchHandler {
             "  - \($0.department == Department.anyDepartment.rawValue ? "all departments" : $0.department): \($0.title) [\($0.effect.rawValue)]"
         }
         if measures.isEmpty { lines.append("  (none in the catalogue in force)") }
-        lines += [objection, repair]
+        lines += [
+            objection, repair,
+            "查询码 Notice code: \(stored) — 凭此码在信用门户查看本告知书 · read this notice on the portal at /notices/\(listing.id) with it",
+        ]
         return ListingNotice(
             listing: listing, catalogueVersion: catalogue?.version, measures: measures, objection: objection, repair: repair,
-            text: lines.joined(separator: "\n"))
+            code: stored, text: lines.joined(separator: "\n"))
+    }
+}
+
+extension DispatchHandler {
+    /// A listing's notice code, made on first use: eight characters from an alphabet without look-alikes.
+    static func noticeCode(of listing: String, in db: Database) throws -> String {
+        if let code = try String.fetchOne(db, sql: "SELECT code FROM notice_codes WHERE listing_id = ?", arguments: [listing]) {
+            return code
+        }
+        let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+        var generator = SystemRandomNumberGenerator()
+        let code = String((0..<8).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+        try db.execute(sql: "INSERT INTO notice_codes(listing_id, code) VALUES (?, ?)", arguments: [listing, code])
+        return code
     }
 }

@@ -127,8 +127,10 @@ public struct DispatchHandler: RequestHandler {
             return .object(["ids": .array(ids.map(JSONValue.string)), "next": ids.count == limit ? .string(ids.last!) : .null])
         }
         commands.on("list.find", access: .anyone, audit: .query, body: ListingFilter.self) { filter, _ in try await find(filter) }
-        commands.on("notice.get", access: .anyone, audit: .query, body: ListingRef.self) { request, _ in
-            try await notice(for: request.listing)
+        struct NoticeRef: Decodable, Sendable { var listing: String; var code: String? }
+        // With a code (the portal, for a subject): only when it is the listing's notice code.
+        commands.on("notice.get", access: .anyone, audit: .query, body: NoticeRef.self) { request, _ in
+            try await notice(for: request.listing, code: request.code)
         }
         commands.on("feedback.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
             try await recordFeedback(request.event, from: caller.department)

@@ -88,6 +88,12 @@ public enum DispatchSchema {
                 t.column("accept_by", .text).notNull()
                 t.column("decide_by", .text).notNull()
             }
+            // Each listing's notice code: the subject gets it with the notice (告知书) and reads the notice
+            // on the portal with it.
+            try db.create(table: "notice_codes") { t in
+                t.primaryKey("listing_id", .text)
+                t.column("code", .text).notNull()
+            }
         }
     }
 }
