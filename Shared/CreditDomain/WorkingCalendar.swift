@@ -72,6 +72,16 @@ public struct WorkingCalendar: Sendable, Equatable, Hashable, Codable {
         return date
     }
 
+    /// The working days strictly after `start` up to and including `end`: 0 when `end` is not after
+    /// `start`, or either is not a `yyyy-MM-dd` date. `adding(workingDays: n, to: start)` is the first
+    /// day for which this is n.
+    public func workingDays(after start: String, through end: String) -> Int {
+        guard let first = Self.dayNumber(start), let last = Self.dayNumber(end), last > first else { return 0 }
+        return (first + 1...last).reduce(0) { count, day in
+            count + (isWorkingDay(Self.isoDate(dayNumber: day), day: day) ? 1 : 0)
+        }
+    }
+
     private func isWorkingDay(_ iso: String, day: Int) -> Bool {
         if workdays.contains(iso) { return true }
         if holidays.contains(iso) { return false }

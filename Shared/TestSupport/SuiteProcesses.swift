@@ -123,6 +123,7 @@ public struct TestSuiteLayout: Sendable {
         yaml += "  objectionWorkingDays: 0\n  scheduleSeconds: 1\n"
         yaml += "interceptor:\n  staleAfter: 5\n"
         yaml += "interceptors:\n  departments: \(departments.joined(separator: ","))\n"
+        yaml += "names:\n  court: 湖州市中级人民法院\n  market: 湖州市市场监督管理局\n  finance: 湖州市财政局\n"
         var lines: [String] = []
         for (name, port) in ports.sorted(by: { $0.key < $1.key }) {
             let value = name.hasSuffix(".http") ? "127.0.0.1:\(port)" : "tcp://127.0.0.1:\(port)"

@@ -64,7 +64,7 @@ import Testing
                 let marked = try await ctl("profile", Self.company, "--json").stdout
                 return portal.contains(#""disputed":{"objection":"\#(id)""#) && marked.contains(#""disputed":{"objection":"\#(id)""#)
             }, "\(portal)\n\(logs())")
-        #expect(try await getRaw(layout.http("disclosure.http") + "/?q=" + Self.company).0.contains("异议核查中 Disputed since"))
+        #expect(try await getRaw(layout.http("disclosure.http") + "/subjects/" + Self.company).0.contains("异议核查中 Disputed since"))
         let second = try await ctl("objection", "file", "--record", record, "--reason", "另一个理由")
         #expect(second.status != 0 && second.stderr.contains("already has objection \(id)"), "\(second.stderr)")
 

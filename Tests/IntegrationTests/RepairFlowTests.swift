@@ -46,14 +46,15 @@ import Testing
         func logs() -> String { processes.map { "== \($0.name)\n\($0.log.suffix(2_000))" }.joined(separator: "\n") }
         func ctl(_ arguments: String...) async throws -> CommandResult { try await Commands.run("creditctl", arguments, layout: layout) }
 
-        // Four penalties: a minor one (a warning, repairable once fulfilled), a severe one (a licence
-        // revoked: public a year at least), and a subject penalised again two months ago.
-        let header = "CF_WSH,CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_XDR_ZJHM,CF_CFLB,CF_NR,CF_YJ,CF_JDRQ,CF_CFJG"
+        // Four penalties: a general one (a fine of 6 万元: public 3 to 12 months) decided four months ago,
+        // a severe one (a licence revoked: public a year at least), and a subject penalised again two
+        // months ago.
+        let header = "CF_WSH,CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_XDR_ZJHM,CF_CFLB,CF_NR,CF_YJ,CF_JDRQ,CF_CFJG,CF_NR_FK"
         let rows = [
-            "湖市监罚〔2026〕201号,湖州示例食品有限公司,法人及非法人组织,\(Self.company),,警告,未按时公示年度报告,《企业信息公示暂行条例》第十八条,\(Self.monthsAgo(4)),湖州市市场监督管理局",
-            "湖市监罚〔2026〕202号,王五,自然人,,\(Self.person),吊销食品经营许可证,销售过期食品,《中华人民共和国食品安全法》第一百二十四条,\(Self.monthsAgo(1)),湖州市市场监督管理局",
-            "湖市监罚〔2026〕203号,杭州某某贸易有限公司,法人及非法人组织,\(Self.repeater),,警告,未办理变更登记,《市场主体登记管理条例》第四十六条,\(Self.monthsAgo(5)),湖州市市场监督管理局",
-            "湖市监罚〔2026〕204号,杭州某某贸易有限公司,法人及非法人组织,\(Self.repeater),,警告,虚假宣传,《中华人民共和国反不正当竞争法》第二十条,\(Self.monthsAgo(2)),湖州市市场监督管理局",
+            "湖市监罚〔2026〕201号,湖州示例食品有限公司,法人及非法人组织,\(Self.company),,罚款,未按时公示年度报告,《企业信息公示暂行条例》第十八条,\(Self.monthsAgo(4)),湖州市市场监督管理局,6",
+            "湖市监罚〔2026〕202号,王五,自然人,,\(Self.person),吊销食品经营许可证,销售过期食品,《中华人民共和国食品安全法》第一百二十四条,\(Self.monthsAgo(1)),湖州市市场监督管理局,",
+            "湖市监罚〔2026〕203号,杭州某某贸易有限公司,法人及非法人组织,\(Self.repeater),,警告,未办理变更登记,《市场主体登记管理条例》第四十六条,\(Self.monthsAgo(5)),湖州市市场监督管理局,",
+            "湖市监罚〔2026〕204号,杭州某某贸易有限公司,法人及非法人组织,\(Self.repeater),,警告,虚假宣传,《中华人民共和国反不正当竞争法》第二十条,\(Self.monthsAgo(2)),湖州市市场监督管理局,",
         ]
         let csv = layout.directory.appendingPathComponent("penalties.csv")
         try ([header] + rows).joined(separator: "\n").write(to: csv, atomically: true, encoding: .utf8)

@@ -146,7 +146,7 @@ struct WholeLoopTests {
                 return portal.contains("330502********1231") && !portal.contains(Self.company)
             }, "portal: \(portal)")
         #expect(!portal.contains(Self.person))
-        let page = try await getRaw(layout.http("disclosure.http") + "/").0
+        let page = try await getRaw(layout.http("disclosure.http") + "/penalties").0
         #expect(page.contains("330102********002X") && !page.contains("33010219750615002X"), "penalty of 王五 not masked on the page")
 
         // 6. Grading follows the registry: the court debtor's grade fell.

@@ -22,10 +22,34 @@ import Testing
 
     static let hostile = #"x" onfocus='alert(1)' a="<b>&"#
 
-    @Test func thePortalEscapesWhatItWasAskedInsideTheSearchBox() {
-        let page = PortalPage.render(query: Self.hostile, penalties: [], black: [], red: [])
+    @Test func thePortalEscapesWhatItWasAskedInsideTheSearchBox() throws {
+        let page = try PortalPage().search(query: Self.hostile, subjects: [], error: Self.hostile)
         #expect(page.contains(#"value="x&quot; onfocus=&#39;alert(1)&#39; a=&quot;&lt;b&gt;&amp;""#))
-        #expect(!page.contains("onfocus='"))
+        #expect(!page.contains("onfocus='") && !page.contains("<b>"))
+    }
+
+    @Test func everyPortalTemplateParsesAndEscapesTheValuesOfRecordsAndListings() throws {
+        let pages = try PortalPage()
+        let record = PublicRecord(
+            recordID: "R-1", kind: "penalty", subject: Self.hostile, subjectKey: "K", subjectName: Self.hostile, subjectKind: "enterprise",
+            document: Self.hostile, authority: Self.hostile, content: Self.hostile, category: Self.hostile, decisionDate: "2026-01-01",
+            publicityEnd: nil, performance: nil, disputed: Dispute(objection: "O-1", since: "2026-01-02"))
+        let listing = PublicListing(
+            listingID: "L-1", list: "black", subject: "S", subjectKey: "K", subjectName: Self.hostile, initiator: "court",
+            initiatorName: Self.hostile, basis: Self.hostile, document: Self.hostile, start: "2026-01-01", until: "2027-01-01")
+        let page = pages.subject(
+            SubjectPage(
+                subject: PublicSubject(key: "K", code: "C", name: Self.hostile, kind: "enterprise", aliases: [Self.hostile]),
+                licences: [], penalties: [record], commitments: [], listings: [listing], asOf: "2026-01-03T00:00:00Z"))
+        #expect(!page.contains(Self.hostile) && page.contains("x&quot; onfocus=&#39;alert(1)&#39;"))
+        #expect(page.contains("异议核查中 Disputed since 2026-01-02") && page.contains("失信联合惩戒对象名单"))
+        for html in [
+            pages.list(title: "t", path: "/blacklist", query: Self.hostile, listings: [listing], error: nil),
+            pages.records(title: "t", path: "/penalties", endLabel: "e", query: nil, records: [record], error: Self.hostile),
+            pages.noticeForm(listing: Self.hostile, message: Self.hostile), pages.problem(Self.hostile, Self.hostile),
+        ] {
+            #expect(html.hasPrefix("<!doctype html>") && !html.contains(Self.hostile))
+        }
     }
 
     @Test func theCompliancePageEscapesQuotesInDepartmentsAndFeedback() {

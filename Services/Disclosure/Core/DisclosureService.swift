@@ -9,65 +9,153 @@ import MeshProtocol
 import ServiceKit
 import ServiceLifecycle
 
-/// The public portal: `GET /` (HTML), `GET /api/v1/penalties?q=`, `GET /api/v1/blacklist?q=`,
-/// `GET /api/v1/redlist?q=`, `GET /notices/{listing}?code=` (a listing's notice, 告知书, for whoever holds
-/// its notice code), `GET /healthz`. Only masked identifiers are ever stored or shown.
+/// The public portal (HTML, and the same as JSON under `/api/v1`): search by name or code, a subject's
+/// page, black and red lists, licences, penalties and commitments, 双公示 statistics, a listing's notice
+/// for whoever holds its code. Only masked identifiers are ever stored or shown (docs/PROTOCOL.md 8.5).
 enum DisclosureRoutes {
     /// Fetches a listing's notice from sanction-dispatch (`notice.get`).
     typealias NoticeSource = @Sendable (_ listing: String, _ code: String) async throws -> JSONValue
 
-    static func router(queries: DisclosureQueries, notices: @escaping NoticeSource) -> Router<BasicRequestContext> {
+    static func router(
+        queries: DisclosureQueries, pages: PortalPage, notices: @escaping NoticeSource, logger: Logger
+    )
+        -> Router<BasicRequestContext>
+    {
         let router = Router()
         @Sendable func limit(_ request: Request) -> Int {
             min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1_000)
         }
-        router.get("/api/v1/penalties") { request, _ -> Response in
+        @Sendable func query(_ request: Request) -> String? {
+            request.uri.queryParameters.get("q").map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        /// Runs a read, answering a refused search 400 and any other failure 500, as HTML or JSON.
+        @Sendable func answer(html: Bool, _ body: () async throws -> Response) async -> Response {
             do {
-                return JSONResponses.ok(try await queries.penalties(matching: request.uri.queryParameters.get("q"), limit: limit(request)))
+                return try await body()
+            } catch let refusal as SearchRefusal {
+                return html
+                    ? JSONResponses.html(pages.problem("查询有误 · Check the query", refusal.message), status: .badRequest)
+                    : JSONResponses.failure(ReplyError(.invalid, refusal.message))
             } catch {
-                return JSONResponses.failure(ReplyError(.internal, "penalties could not be read"))
+                logger.error("Portal read failed", metadata: ["error": "\(error)"])
+                return html
+                    ? JSONResponses.html(
+                        pages.problem("暂时无法查询 · Try again shortly", "The portal could not read its data."), status: .internalServerError)
+                    : JSONResponses.failure(ReplyError(.internal, "the portal could not read its data"))
             }
         }
-        for (path, list) in [("/api/v1/blacklist", "black"), ("/api/v1/redlist", "red")] {
-            router.get(RouterPath(path)) { request, _ -> Response in
+
+        // Search and subjects.
+        router.get("/") { request, _ -> Response in
+            guard let text = query(request) else { return JSONResponses.html(pages.search(query: nil, subjects: nil, error: nil)) }
+            do {
+                return JSONResponses.html(pages.search(query: text, subjects: try await queries.subjects(matching: text), error: nil))
+            } catch let refusal as SearchRefusal {
+                return JSONResponses.html(pages.search(query: text, subjects: nil, error: refusal.message), status: .badRequest)
+            } catch {
+                return await answer(html: true) { throw error }
+            }
+        }
+        router.get("/api/v1/subjects") { request, _ -> Response in
+            await answer(html: false) { JSONResponses.ok(try await queries.subjects(matching: query(request) ?? "")) }
+        }
+        router.get("/subjects/{key}") { _, context -> Response in
+            let key = context.parameters.get("key") ?? ""
+            return await answer(html: true) {
+                guard let page = try await queries.page(key) else {
+                    return JSONResponses.html(
+                        pages.problem(
+                            "没有这个主体 · No such subject", "没有公开信息 · The portal holds nothing public for this subject; search by name or code."
+                        ),
+                        status: .notFound)
+                }
+                return JSONResponses.html(pages.subject(page))
+            }
+        }
+        router.get("/api/v1/subjects/{key}") { _, context -> Response in
+            let key = context.parameters.get("key") ?? ""
+            return await answer(html: false) {
+                guard let page = try await queries.page(key) else {
+                    return JSONResponses.failure(
+                        ReplyError(.notFound, "no public information for subject \(key); search with /api/v1/subjects?q="))
+                }
+                return JSONResponses.ok(page)
+            }
+        }
+
+        // Lists and records.
+        for (path, list, title) in [("blacklist", "black", "失信联合惩戒对象名单 · Black list"), ("redlist", "red", "守信联合激励对象名单 · Red list")] {
+            router.get(RouterPath("/api/v1/\(path)")) { request, _ -> Response in
+                await answer(html: false) {
+                    JSONResponses.ok(try await queries.listings(list: list, matching: query(request), limit: limit(request)))
+                }
+            }
+            router.get(RouterPath("/\(path)")) { request, _ -> Response in
                 do {
-                    return JSONResponses.ok(
-                        try await queries.listings(list: list, matching: request.uri.queryParameters.get("q"), limit: limit(request)))
+                    let listings = try await queries.listings(list: list, matching: query(request), limit: limit(request))
+                    return JSONResponses.html(
+                        pages.list(title: title, path: "/\(path)", query: query(request), listings: listings, error: nil))
+                } catch let refusal as SearchRefusal {
+                    return JSONResponses.html(
+                        pages.list(title: title, path: "/\(path)", query: query(request), listings: [], error: refusal.message),
+                        status: .badRequest)
                 } catch {
-                    return JSONResponses.failure(ReplyError(.internal, "the \(list) list could not be read"))
+                    return await answer(html: true) { throw error }
                 }
             }
         }
+        let recordPages: [(String, RecordKind, String, String)] = [
+            ("licences", .licence, "行政许可 · Administrative licences", "有效期至 Valid until"),
+            ("penalties", .penalty, "行政处罚 · Administrative penalties", "公示截止 Public until"),
+            ("commitments", .commitment, "信用承诺 · Credit commitments", "公示截止 Public until"),
+        ]
+        for (path, kind, title, endLabel) in recordPages {
+            router.get(RouterPath("/api/v1/\(path)")) { request, _ -> Response in
+                await answer(html: false) {
+                    JSONResponses.ok(try await queries.records(kind: kind, matching: query(request), limit: limit(request)))
+                }
+            }
+            router.get(RouterPath("/\(path)")) { request, _ -> Response in
+                do {
+                    let records = try await queries.records(kind: kind, matching: query(request), limit: limit(request))
+                    return JSONResponses.html(
+                        pages.records(
+                            title: title, path: "/\(path)", endLabel: endLabel, query: query(request), records: records, error: nil))
+                } catch let refusal as SearchRefusal {
+                    return JSONResponses.html(
+                        pages.records(
+                            title: title, path: "/\(path)", endLabel: endLabel, query: query(request), records: [], error: refusal.message),
+                        status: .badRequest)
+                } catch {
+                    return await answer(html: true) { throw error }
+                }
+            }
+        }
+        router.get("/statistics") { _, _ -> Response in
+            await answer(html: true) { JSONResponses.html(pages.statistics(try await queries.statistics())) }
+        }
+        router.get("/api/v1/statistics") { _, _ -> Response in
+            await answer(html: false) { JSONResponses.ok(try await queries.statistics()) }
+        }
         router.get("/healthz") { _, _ -> Response in JSONResponses.ok(["status": "ok"]) }
+
         // The notice is personal: shown only to whoever gives its notice code (printed on the notice the
         // subject receives). A wrong code and an unknown listing get the same answer.
         router.get("/notices/{listing}") { request, context -> Response in
             let listing = context.parameters.get("listing") ?? ""
             guard let code = request.uri.queryParameters.get("code").map({ String($0) }), !code.isEmpty else {
-                return JSONResponses.html(PortalPage.noticeForm(listing: listing, message: nil))
+                return JSONResponses.html(pages.noticeForm(listing: listing, message: nil))
             }
             do {
-                return JSONResponses.html(PortalPage.notice(try await notices(listing, code)))
+                return JSONResponses.html(pages.notice(try await notices(listing, code)))
             } catch BusClientError.refused(let error) where error.code == .notFound {
                 return JSONResponses.html(
-                    PortalPage.noticeForm(listing: listing, message: "没有与该编号和查询码相符的告知书 · No notice matches this listing and code."),
+                    pages.noticeForm(listing: listing, message: "没有与该编号和查询码相符的告知书 · No notice matches this listing and code."),
                     status: .notFound)
             } catch {
                 return JSONResponses.html(
-                    PortalPage.noticeForm(
-                        listing: listing, message: "告知书暂时无法取得，请稍后再试 · The notice cannot be fetched now; try again shortly."),
+                    pages.noticeForm(listing: listing, message: "告知书暂时无法取得，请稍后再试 · The notice cannot be fetched now; try again shortly."),
                     status: .serviceUnavailable)
-            }
-        }
-        router.get("/") { request, _ -> Response in
-            let query = request.uri.queryParameters.get("q").map { String($0) }
-            do {
-                let penalties = try await queries.penalties(matching: query, limit: 200)
-                let black = try await queries.listings(list: "black", matching: query, limit: 200)
-                let red = try await queries.listings(list: "red", matching: query, limit: 200)
-                return JSONResponses.html(PortalPage.render(query: query, penalties: penalties, black: black, red: red))
-            } catch {
-                return JSONResponses.failure(ReplyError(.internal, "the portal could not be rendered"))
             }
         }
         return router
@@ -75,12 +163,16 @@ enum DisclosureRoutes {
 }
 
 /// Assembles disclosure. Config keys: `disclosure.pub`, `disclosure.router`, `disclosure.http`
-/// (default 127.0.0.1:8080), and the endpoints of `registry`, `dispatch` and `repair` (for dispute marks).
+/// (default 127.0.0.1:8080), `disclosure.recordKinds`, `disclosure.lists`, `disclosure.deadlineWorkingDays`,
+/// `disclosure.commitmentDeadlineWorkingDays`, `publicity.*`, `names.*`, the calendar
+/// (`dispatch.calendar`), and the endpoints of `registry`, `dispatch` and `repair` (for marks).
 public enum DisclosureService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "disclosure")) {
             DisclosureSchema.register(in: &$0)
         }
+        let keys = try database.read { try SubjectKeys.load(from: $0) }
+        let policy = try policy(topology.config)
         let log = EventLog(stream: CentralService.disclosure.rawValue)
         let security = try topology.serviceSecurity(as: CentralService.disclosure.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .disclosure)
@@ -88,10 +180,9 @@ public enum DisclosureService {
         let dispatch = try topology.endpoints(of: .dispatch)
         let repair = try topology.endpoints(of: .repair)
         let http = try topology.disclosureHTTP()
-        let queries = DisclosureQueries(reader: database, today: { FieldDates.isoDate(Date()) })
-        let dispatchClientSecurity = security
+        let queries = DisclosureQueries(reader: database, keys: keys, policy: policy, today: { FieldDates.isoDate(Date()) })
         let notices: DisclosureRoutes.NoticeSource = { listing, code in
-            let client = try dispatchClientSecurity.busClient(toward: dispatch)
+            let client = try security.busClient(toward: dispatch)
             defer { client.close() }
             return try await client.request(
                 "notice.get", body: .object(["listing": .string(listing), "code": .string(code)]), timeout: .seconds(5))
@@ -100,25 +191,52 @@ public enum DisclosureService {
         struct NoOps: RequestHandler {
             var commands: CommandTable { CommandTable(service: "disclosure") }
         }
+        func follow(_ stream: String, _ toward: BusEndpoints, _ applier: some StreamApplier) throws -> StreamSubscriber {
+            StreamSubscriber(
+                stream: stream, options: try security.subscriber(toward: toward),
+                sink: DatabaseStreamSink(stream: stream, writer: database, applier: applier, logger: logger), logger: logger)
+        }
         return [
             BusServer(
                 service: "disclosure", options: security.secure(try topology.serverOptions(section: "disclosure", endpoints: endpoints)),
                 log: log, reader: database, handler: NoOps(), logger: logger),
-            StreamSubscriber(
-                stream: "registry", options: try security.subscriber(toward: registry),
-                sink: DatabaseStreamSink(stream: "registry", writer: database, applier: PenaltyDisclosureApplier(), logger: logger),
-                logger: logger),
-            StreamSubscriber(
-                stream: "dispatch", options: try security.subscriber(toward: dispatch),
-                sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingDisclosureApplier(), logger: logger),
-                logger: logger),
-            StreamSubscriber(
-                stream: "repair", options: try security.subscriber(toward: repair),
-                sink: DatabaseStreamSink(stream: "repair", writer: database, applier: DisputeApplier(), logger: logger),
-                logger: logger),
+            try follow("registry", registry, RecordDisclosureApplier(keys: keys, policy: policy)),
+            try follow("dispatch", dispatch, ListingDisclosureApplier(keys: keys, policy: policy)),
+            try follow("repair", repair, MarkApplier()),
             Application(
-                router: DisclosureRoutes.router(queries: queries, notices: notices),
+                router: DisclosureRoutes.router(queries: queries, pages: try PortalPage(), notices: notices, logger: logger),
                 configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
         ]
+    }
+
+    /// `disclosure.*`, `publicity.*`, `names.*` and the calendar, each checked; a bad value stops
+    /// start-up naming the key.
+    static func policy(_ config: SuiteConfig) throws -> DisclosurePolicy {
+        let (calendar, _) = try config.file("dispatch.calendar", default: "config/calendar.yaml", load: WorkingCalendar.load(contentsOf:))
+        func items<T>(_ key: String, default fallback: String, _ make: (String) -> T?, expected: String) throws -> Set<T> {
+            var result: Set<T> = []
+            for name in config.string(key, default: fallback).split(separator: ",") {
+                let text = name.trimmingCharacters(in: .whitespaces)
+                guard let item = make(text) else {
+                    throw ConfigError(
+                        key: key, source: config.lookup(key)?.source ?? "config", reason: "\"\(text)\" is not one of \(expected)")
+                }
+                result.insert(item)
+            }
+            return result
+        }
+        let kinds = try items(
+            "disclosure.recordKinds", default: "licence,penalty,commitment", RecordKind.init(rawValue:),
+            expected: RecordKind.allCases.map(\.rawValue).joined(separator: ", "))
+        let lists = try items("disclosure.lists", default: "black,red", ListType.init(rawValue:), expected: "black, key-attention, red")
+        let names = try config.section("names", default: [String: String]()) { values, _ in
+            Dictionary(uniqueKeysWithValues: values.map { (String($0.key.dropFirst("names.".count)), $0.value) })
+        }
+        return DisclosurePolicy(
+            recordKinds: kinds, lists: lists,
+            publicity: try config.section("publicity", default: PublicityRules(), parse: PublicityRules.parse), calendar: calendar,
+            deadlineWorkingDays: try config.int("disclosure.deadlineWorkingDays", default: 7, range: 1...60),
+            commitmentDeadlineWorkingDays: try config.int("disclosure.commitmentDeadlineWorkingDays", default: 3, range: 1...60),
+            names: names)
     }
 }

@@ -4,46 +4,46 @@ import Foundation
 import GRDB
 import MeshProtocol
 
-/// A penalty as the public sees it (双公示, Shaanxi Plan 三(四)3, Otog Front Banner Plan 四(一)): personal
-/// identifiers masked.
-public struct PublicPenalty: Codable, Sendable, Equatable {
-    public var recordID: String
-    public var subject: String
-    public var subjectName: String
-    public var subjectKind: String
-    public var document: String
-    public var authority: String
-    public var content: String
-    public var decisionDate: String
-    public var publicityEnd: String?
-    /// Set while an objection to the record is being verified (异议标注).
-    public var disputed: Dispute?
+/// What disclosure publishes and by which rules (`disclosure.*`, `publicity.*`, `names.*`,
+/// docs/CONFIG.md).
+public struct DisclosurePolicy: Sendable {
+    /// Record kinds on the portal (default licences, penalties and commitments).
+    public var recordKinds: Set<RecordKind>
+    /// Lists on the portal (default black and red; key-attention listings are not public).
+    public var lists: Set<ListType>
+    /// How long a record stays public when its source gives no end.
+    public var publicity: PublicityRules
+    public var calendar: WorkingCalendar
+    /// Working days from the decision within which a licence or penalty must be public (Shaanxi Plan
+    /// 三(四)3: 7), and a commitment (Siyang Measures Art. 12: 3).
+    public var deadlineWorkingDays: Int
+    public var commitmentDeadlineWorkingDays: Int
+    /// Department codes to the names a citizen knows (`names.<dept>`).
+    public var names: [String: String]
+
+    public init(
+        recordKinds: Set<RecordKind> = [.licence, .penalty, .commitment], lists: Set<ListType> = [.black, .red],
+        publicity: PublicityRules = PublicityRules(), calendar: WorkingCalendar = WorkingCalendar(), deadlineWorkingDays: Int = 7,
+        commitmentDeadlineWorkingDays: Int = 3, names: [String: String] = [:]
+    ) {
+        self.recordKinds = recordKinds
+        self.lists = lists
+        self.publicity = publicity
+        self.calendar = calendar
+        self.deadlineWorkingDays = deadlineWorkingDays
+        self.commitmentDeadlineWorkingDays = commitmentDeadlineWorkingDays
+        self.names = names
+    }
+
+    /// A department's name, or its code when none is configured.
+    public func name(of department: String) -> String { names[department] ?? department }
+
+    /// The publication deadline of a record kind, in working days from its decision.
+    func deadline(of kind: RecordKind) -> Int { kind == .commitment ? commitmentDeadlineWorkingDays : deadlineWorkingDays }
 }
 
-/// The mark on information under objection: which objection, filed when (yyyy-MM-dd).
-public struct Dispute: Codable, Sendable, Equatable {
-    public var objection: String
-    public var since: String
-}
-
-/// A black-list entry as the public sees it (Siyang Measures Art. 17, Huzhou Joint Reward and Punishment
-/// Opinions item 16): personal identifiers masked.
-public struct PublicListing: Codable, Sendable, Equatable {
-    public var listingID: String
-    public var list: String
-    public var subject: String
-    public var subjectName: String
-    public var initiator: String
-    public var basis: String
-    public var document: String
-    public var start: String
-    public var until: String
-    /// Set while an objection to the listing is being verified (异议标注).
-    public var disputed: Dispute?
-}
-
-/// disclosure keeps only what may be shown: it masks identifiers on the way in, so nothing
-/// unmasked is ever stored or served.
+/// disclosure keeps only what may be shown: it masks identifiers on the way in, so nothing unmasked is
+/// ever stored or served; natural persons are found by a keyed digest of their ID (`SubjectKeys`).
 public enum DisclosureSchema {
     public static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("disclosure-v1") { db in
@@ -63,150 +63,237 @@ public enum DisclosureSchema {
                 t.column("data", .text).notNull()
             }
         }
-        // Records out of public view for good: withdrawn as wrong, or repaired. A later correction
-        // of one does not bring it back.
+        // Records out of public view for good (withdrawn as wrong, or repaired: a later correction
+        // does not bring one back) and records and listings under objection.
         migrator.registerMigration("disclosure-v2-unpublished") { db in
             try db.create(table: "unpublished") { t in
                 t.primaryKey("record_id", .text)
                 t.column("reason", .text).notNull()
             }
-            // Records and listings under objection (repair's stream): marked wherever they show.
             try db.create(table: "disputes") { t in
                 t.primaryKey("target_id", .text)
                 t.column("objection", .text).notNull()
                 t.column("since", .text).notNull()
             }
         }
+        // The portal: licences, penalties and commitments with their publication times, subjects with
+        // their keys and legacy codes, repair marks. Rebuilt from the registry and dispatch.
+        migrator.registerMigration("disclosure-v3-portal") { db in
+            try db.drop(table: "public_penalties")
+            try db.drop(table: "public_listings")
+            try db.create(table: "disclosure_secrets") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .blob).notNull()
+            }
+            try db.execute(sql: "INSERT INTO disclosure_secrets(name, value) VALUES ('subject-key', randomblob(32))")
+            try db.create(table: "public_subjects") { t in
+                t.primaryKey("key", .text)
+                t.column("code", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("name_norm", .text).notNull().indexed()
+                t.column("kind", .text).notNull()
+            }
+            try db.create(table: "public_aliases") { t in
+                t.primaryKey("alias", .text)
+                t.column("key", .text).notNull()
+            }
+            try db.create(table: "public_records") { t in
+                t.primaryKey("record_id", .text)
+                t.column("kind", .text).notNull()
+                t.column("subject_key", .text).notNull()
+                t.column("name_norm", .text).notNull().indexed()
+                t.column("department", .text).notNull()
+                t.column("decision_date", .text).notNull()
+                t.column("received_on", .text).notNull()
+                t.column("working_days", .integer).notNull()
+                t.column("publicity_end", .text)
+                t.column("data", .text).notNull()
+            }
+            try db.create(index: "public_records_by_subject", on: "public_records", columns: ["subject_key", "kind"])
+            try db.create(index: "public_records_by_department", on: "public_records", columns: ["department", "kind"])
+            try db.create(table: "public_listings") { t in
+                t.primaryKey("listing_id", .text)
+                t.column("subject_key", .text).notNull().indexed()
+                t.column("name_norm", .text).notNull().indexed()
+                t.column("list", .text).notNull()
+                t.column("until", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+            try db.create(table: "repair_marks") { t in
+                t.primaryKey("target_id", .text)
+                t.column("application", .text).notNull()
+                t.column("since", .text).notNull()
+            }
+            // Counted for the statistics: records received but not public (withdrawn, repaired, or
+            // already past their window on arrival).
+            try db.create(table: "not_public") { t in
+                t.primaryKey("record_id", .text)
+                t.column("department", .text).notNull()
+                t.column("reason", .text).notNull()
+            }
+            try db.execute(sql: "DELETE FROM bus_checkpoints WHERE stream IN ('registry', 'dispatch')")
+        }
     }
 }
 
-/// Follows the registry: penalties become public entries until their publicity end; a correction
-/// (`record.corrected`) replaces the entry with the current version; a withdrawn or repaired record
-/// leaves public view for good.
-struct PenaltyDisclosureApplier: StreamApplier {
+/// Follows the registry: every record teaches the portal its subject (name, kind, code as shown, legacy
+/// codes); licences, penalties and commitments become public entries until their publicity ends; a
+/// correction replaces the entry with the current version; a withdrawn or repaired record leaves
+/// public view for good.
+struct RecordDisclosureApplier: StreamApplier {
+    let keys: SubjectKeys
+    let policy: DisclosurePolicy
+
     func apply(_ event: Event, in db: Database) throws {
         if event.type == "record.withdrawn" || event.type == "record.repaired", let id = event.data["id"]?.stringValue {
             // Withdrawn as wrong, or repaired (Shaanxi Plan 三(三)6: stop disclosing): out of public view at once.
-            try db.execute(sql: "DELETE FROM public_penalties WHERE record_id = ?", arguments: [id])
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO unpublished(record_id, reason) VALUES (?, ?)",
-                arguments: [id, event.type == "record.withdrawn" ? "withdrawn" : "repaired"])
+            let reason = event.type == "record.withdrawn" ? "withdrawn" : "repaired"
+            try db.execute(sql: "INSERT OR IGNORE INTO unpublished(record_id, reason) VALUES (?, ?)", arguments: [id, reason])
+            try notPublic(id, reason: reason, in: db)
             return
         }
         guard event.type == "record.stored" || event.type == "record.corrected" else { return }
-        struct Stored: Decodable { var id: String; var record: CreditRecord }
+        struct Stored: Decodable { var id: String; var source: String?; var record: CreditRecord }
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
-        guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM unpublished WHERE record_id = ?", arguments: [stored.id]) ?? false) else {
+        let key = keys.key(for: record.subjectID)
+        try learn(record, key: key, in: db)
+        guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM unpublished WHERE record_id = ?", arguments: [stored.id]) ?? false),
+            policy.recordKinds.contains(record.kind)
+        else {
+            // A correction may make a record a kind that is not published.
+            try db.execute(sql: "DELETE FROM public_records WHERE record_id = ?", arguments: [stored.id])
             return
         }
-        guard record.kind == .penalty else {
-            // A correction may make a record something else: it is then no penalty to publish.
-            try db.execute(sql: "DELETE FROM public_penalties WHERE record_id = ?", arguments: [stored.id])
-            return
-        }
-        let entry = PublicPenalty(
-            recordID: stored.id, subject: Identifiers.maskForPublic(record.subjectID), subjectName: record.subjectName,
-            subjectKind: record.subjectKind.rawValue, document: record.documentNumber, authority: record.authority,
-            content: record.summary, decisionDate: record.decisionDate, publicityEnd: record.publicityEnd)
+        let end: String? =
+            switch record.kind {
+            case .licence: record.validUntil
+            case .penalty: record.publicityEnd ?? policy.publicity.period(of: record).publicUntil
+            default: record.publicityEnd
+            }
+        let department = stored.source ?? ""
+        let receivedOn = String(event.at.prefix(10))
+        let entry = PublicRecord(
+            recordID: stored.id, kind: record.kind.rawValue, subject: Identifiers.maskForPublic(record.subjectID), subjectKey: key,
+            subjectName: record.subjectName, subjectKind: record.subjectKind.rawValue, document: record.documentNumber,
+            authority: record.authority, content: record.summary, category: record.category, decisionDate: record.decisionDate,
+            validFrom: record.validFrom, publicityEnd: end, performance: record.performance?.rawValue)
+        // The first receipt counts for timeliness; a correction keeps it.
+        let received =
+            try String.fetchOne(db, sql: "SELECT received_on FROM public_records WHERE record_id = ?", arguments: [stored.id])
+            ?? receivedOn
         try db.execute(
-            sql: "INSERT OR REPLACE INTO public_penalties(record_id, subject_name, subject, publicity_end, data) VALUES (?, ?, ?, ?, ?)",
+            sql: """
+                INSERT OR REPLACE INTO public_records
+                    (record_id, kind, subject_key, name_norm, department, decision_date, received_on, working_days, publicity_end, data)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
             arguments: [
-                entry.recordID, entry.subjectName, entry.subject, entry.publicityEnd,
+                stored.id, record.kind.rawValue, key, SearchText.normalised(record.subjectName), department, record.decisionDate,
+                received, policy.calendar.workingDays(after: record.decisionDate, through: received), end,
                 String(decoding: try WireCoding.encode(entry), as: UTF8.self),
             ])
+        if let end, end < receivedOn {
+            try notPublic(stored.id, reason: "expired", department: department, in: db)
+        } else {
+            try db.execute(sql: "DELETE FROM not_public WHERE record_id = ?", arguments: [stored.id])
+        }
+    }
+
+    /// Takes a record out of public view, counting it against its department.
+    private func notPublic(_ id: String, reason: String, department: String? = nil, in db: Database) throws {
+        let source =
+            try department ?? String.fetchOne(db, sql: "SELECT department FROM public_records WHERE record_id = ?", arguments: [id])
+        if reason != "expired" { try db.execute(sql: "DELETE FROM public_records WHERE record_id = ?", arguments: [id]) }
+        guard let source else { return }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO not_public(record_id, department, reason) VALUES (?, ?, ?)", arguments: [id, source, reason])
+    }
+
+    /// Remembers the subject: its name and kind as the latest record gives them, its code as shown,
+    /// and an organisation's legacy codes.
+    private func learn(_ record: CreditRecord, key: String, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO public_subjects(key, code, name, name_norm, kind) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO UPDATE SET name = excluded.name, name_norm = excluded.name_norm, kind = excluded.kind
+                """,
+            arguments: [
+                key, Identifiers.maskForPublic(record.subjectID), record.subjectName, SearchText.normalised(record.subjectName),
+                record.subjectKind.rawValue,
+            ])
+        guard !record.subjectKind.isNaturalPerson else { return }
+        for alias in record.subjectAliases ?? [] {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO public_aliases(alias, key) VALUES (?, ?)",
+                arguments: [SearchText.normalised(alias.value), key])
+        }
     }
 }
 
-/// Follows dispatch: black and red listings are published while active; a removal (repair,
-/// revocation) takes them out of public view at once (Shaanxi Plan 三(三)6: stop disclosing).
+/// Follows dispatch: black and red listings are published while active (as `disclosure.lists` says); a
+/// removal (repair, revocation) takes them out of public view at once (Shaanxi Plan 三(三)6).
 struct ListingDisclosureApplier: StreamApplier {
+    let keys: SubjectKeys
+    let policy: DisclosurePolicy
+
     func apply(_ event: Event, in db: Database) throws {
         guard ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
-        guard event.type != "list.removed", listing.status == .active, listing.list != .keyAttention else {
+        guard event.type != "list.removed", listing.status == .active, policy.lists.contains(listing.list) else {
             try db.execute(sql: "DELETE FROM public_listings WHERE listing_id = ?", arguments: [listing.id])
             return
         }
+        let key = keys.key(for: listing.subjectID)
+        let code = Identifiers.maskForPublic(listing.subjectID)
+        try db.execute(
+            sql: """
+                INSERT INTO public_subjects(key, code, name, name_norm, kind) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO NOTHING
+                """,
+            arguments: [key, code, listing.subjectName, SearchText.normalised(listing.subjectName), listing.subjectKind.rawValue])
         let entry = PublicListing(
-            listingID: listing.id, list: listing.list.rawValue, subject: Identifiers.maskForPublic(listing.subjectID),
-            subjectName: listing.subjectName, initiator: listing.initiator.rawValue, basis: listing.basis,
+            listingID: listing.id, list: listing.list.rawValue, subject: code, subjectKey: key, subjectName: listing.subjectName,
+            initiator: listing.initiator.rawValue, initiatorName: policy.name(of: listing.initiator.rawValue), basis: listing.basis,
             document: listing.document, start: listing.start, until: listing.until)
         try db.execute(
-            sql: "INSERT OR REPLACE INTO public_listings(listing_id, subject_name, subject, list, until, data) VALUES (?, ?, ?, ?, ?, ?)",
+            sql: "INSERT OR REPLACE INTO public_listings(listing_id, subject_key, name_norm, list, until, data) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                entry.listingID, entry.subjectName, entry.subject, entry.list, entry.until,
+                entry.listingID, key, SearchText.normalised(listing.subjectName), entry.list, entry.until,
                 String(decoding: try WireCoding.encode(entry), as: UTF8.self),
             ])
     }
 }
 
 /// Follows repair: a record or listing is marked disputed from the filing of an objection to it until
-/// its decision (Huzhou Joint Reward and Punishment Opinions, item 18: 异议标注).
-struct DisputeApplier: StreamApplier {
+/// its decision (Huzhou Joint Reward and Punishment Opinions, item 18: 异议标注), and marked under repair
+/// while a repair application for it is being decided.
+struct MarkApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
-        guard event.type == "objection.filed" || event.type == "objection.decided" else { return }
-        let objection = try event.decodeData(Objection.self)
-        if event.type == "objection.decided" {
-            try db.execute(
-                sql: "DELETE FROM disputes WHERE target_id = ? AND objection = ?", arguments: [objection.targetID, objection.id])
-        } else {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO disputes(target_id, objection, since) VALUES (?, ?, ?)",
-                arguments: [objection.targetID, objection.id, String(objection.filedAt.prefix(10))])
-        }
-    }
-}
-
-/// Queries for the portal: current entries only, optionally by name prefix or code.
-public struct DisclosureQueries: Sendable {
-    let reader: any DatabaseReader
-    let today: @Sendable () -> String
-
-    public func penalties(matching query: String?, limit: Int) async throws -> [PublicPenalty] {
-        let (clause, arguments) = Self.filter(query)
-        return try await reader.read { [today] db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT p.data, d.objection, d.since FROM public_penalties p LEFT JOIN disputes d ON d.target_id = p.record_id
-                    WHERE (p.publicity_end IS NULL OR p.publicity_end >= ?) \(clause) ORDER BY p.record_id DESC LIMIT ?
-                    """,
-                arguments: StatementArguments([today()]) + arguments + [limit]
-            ).map { row in
-                var entry = try WireCoding.decode(PublicPenalty.self, from: Array((row["data"] as String).utf8))
-                entry.disputed = Self.dispute(row)
-                return entry
+        switch event.type {
+        case "objection.filed", "objection.decided":
+            let objection = try event.decodeData(Objection.self)
+            if event.type == "objection.decided" {
+                try db.execute(
+                    sql: "DELETE FROM disputes WHERE target_id = ? AND objection = ?", arguments: [objection.targetID, objection.id])
+            } else {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO disputes(target_id, objection, since) VALUES (?, ?, ?)",
+                    arguments: [objection.targetID, objection.id, String(objection.filedAt.prefix(10))])
             }
-        }
-    }
-
-    public func listings(list: String, matching query: String?, limit: Int) async throws -> [PublicListing] {
-        let (clause, arguments) = Self.filter(query)
-        return try await reader.read { [today] db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT p.data, d.objection, d.since FROM public_listings p LEFT JOIN disputes d ON d.target_id = p.listing_id
-                    WHERE p.list = ? AND p.until >= ? \(clause) ORDER BY p.listing_id DESC LIMIT ?
-                    """,
-                arguments: StatementArguments([list, today()]) + arguments + [limit]
-            ).map { row in
-                var entry = try WireCoding.decode(PublicListing.self, from: Array((row["data"] as String).utf8))
-                entry.disputed = Self.dispute(row)
-                return entry
+        case "repair.applied", "repair.accepted", "repair.approved", "repair.rejected":
+            let application = try event.decodeData(RepairApplication.self)
+            if application.status.isOpen {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO repair_marks(target_id, application, since) VALUES (?, ?, ?)",
+                    arguments: [application.target, application.id, String(application.appliedAt.prefix(10))])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM repair_marks WHERE target_id = ? AND application = ?",
+                    arguments: [application.target, application.id])
             }
+        default:
+            return
         }
-    }
-
-    private static func dispute(_ row: Row) -> Dispute? {
-        guard let objection = row["objection"] as String?, let since = row["since"] as String? else { return nil }
-        return Dispute(objection: objection, since: since)
-    }
-
-    private static func filter(_ query: String?) -> (String, StatementArguments) {
-        guard let query = query?.trimmingCharacters(in: .whitespaces), !query.isEmpty else { return ("", []) }
-        let escaped = query.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "")
-        return ("AND (p.subject_name LIKE ? OR p.subject = ?)", [escaped + "%", query.uppercased()])
     }
 }

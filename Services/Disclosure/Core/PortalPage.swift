@@ -1,85 +1,191 @@
-import HTTPSupport
+import CreditDomain
+import Foundation
 import MeshProtocol
+import Mustache
 
-/// The public portal's one page: search box, penalties, black list, red list. Values are escaped.
-enum PortalPage {
-    static func render(query: String?, penalties: [PublicPenalty], black: [PublicListing], red: [PublicListing]) -> String {
-        let e = HTML.escape
-        func table(_ headers: [String], _ rows: [[String]]) -> String {
-            guard !rows.isEmpty else { return "<p class=\"none\">No entries.</p>" }
-            let head = headers.map { "<th>\(e($0))</th>" }.joined()
-            let body = rows.map { "<tr>" + $0.map { "<td>\(e($0))</td>" }.joined() + "</tr>" }.joined(separator: "\n")
-            return "<table><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table>"
+/// Builds the portal's pages from the templates (`PortalTemplates`): labels a citizen reads (kinds,
+/// lists, marks) instead of internal codes, the authority's and department's full names.
+struct PortalPage: Sendable {
+    let library: MustacheLibrary
+
+    init() throws { library = try PortalTemplates.library() }
+
+    /// Renders `template` with `context` inside the layout.
+    func render(_ template: String, title: String, _ context: [String: Any]) -> String {
+        let body = library.render(context, withTemplate: template) ?? ""
+        return library.render(["title": title, "body": body] as [String: Any], withTemplate: "layout") ?? body
+    }
+
+    // MARK: - Pages
+
+    func search(query: String?, subjects: [PublicSubject]?, error: String?) -> String {
+        let rows = (subjects ?? []).map { subject -> [String: Any] in
+            ["key": subject.key, "name": subject.name, "code": subject.code, "kindLabel": Self.kindLabel(subject.kind)]
         }
-        /// The dispute mark (异议标注): the information is being verified.
-        func mark(_ dispute: Dispute?) -> String {
-            dispute.map { "异议核查中 Disputed since \($0.since) (\($0.objection))" } ?? ""
+        return render(
+            "search", title: "查询 Search",
+            [
+                "query": Self.shown(query), "searched": subjects != nil, "subjects": rows, "hasSubjects": !rows.isEmpty,
+                "error": error ?? false,
+            ])
+    }
+
+    func subject(_ page: SubjectPage) -> String {
+        let listings = page.listings.map(Self.listing)
+        let sections = [
+            Self.section("行政许可 · Administrative licences", endLabel: "有效期至 Valid until", page.licences, showSubject: false),
+            Self.section("行政处罚 · Administrative penalties", endLabel: "公示截止 Public until", page.penalties, showSubject: false),
+            Self.section("信用承诺 · Credit commitments", endLabel: "公示截止 Public until", page.commitments, showSubject: false),
+        ]
+        return render(
+            "subject", title: page.subject.name,
+            [
+                "subject": Self.subject(page.subject), "kindLabel": Self.kindLabel(page.subject.kind),
+                "hasAliases": !page.subject.aliases.isEmpty, "page": ["asOf": page.asOf], "listings": listings,
+                "hasListings": !listings.isEmpty, "sections": sections,
+            ])
+    }
+
+    func list(title: String, path: String, query: String?, listings: [PublicListing], error: String?) -> String {
+        let rows = listings.map(Self.listing)
+        return render(
+            "list", title: title,
+            [
+                "title": title, "path": path, "query": Self.shown(query), "listings": rows, "hasListings": !rows.isEmpty,
+                "error": error ?? false,
+            ])
+    }
+
+    func records(title: String, path: String, endLabel: String, query: String?, records: [PublicRecord], error: String?) -> String {
+        render(
+            "recordsPage", title: title,
+            [
+                "title": title, "path": path, "query": Self.shown(query), "error": error ?? false,
+                "sections": [Self.section(title, endLabel: endLabel, records, showSubject: true)],
+            ])
+    }
+
+    func statistics(_ stats: PortalStatistics) -> String {
+        let departments = stats.departments.map { entry -> [String: Any] in
+            [
+                "departmentName": entry.departmentName, "published": entry.published, "onTime": entry.onTime,
+                "rate": String(format: "%.1f%%", entry.onTimeRate * 100), "lateCount": entry.late.count, "notPublic": entry.notPublic,
+            ]
         }
-        let listingHeaders = ["Listing", "Name", "Code", "Initiator", "Basis", "Document", "From", "Until", "Mark"]
-        func listingRows(_ list: [PublicListing]) -> [[String]] {
-            list.map {
-                [$0.listingID, $0.subjectName, $0.subject, $0.initiator, $0.basis, $0.document, $0.start, $0.until, mark($0.disputed)]
+        let late = stats.departments.flatMap { entry in
+            entry.late.map { late -> [String: Any] in
+                [
+                    "departmentName": entry.departmentName, "document": late.document, "decisionDate": late.decisionDate,
+                    "receivedOn": late.receivedOn, "workingDaysLate": late.workingDaysLate,
+                ]
             }
         }
-        return """
-            <!doctype html>
-            <html lang="zh-CN"><head><meta charset="utf-8"><title>信用公示 Credit disclosure</title>
-            <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}</style>
-            </head><body>
-            <h1>信用信息公示 · Public credit disclosure</h1>
-            <form method="get" action="/"><input name="q" value="\(e(query ?? ""))" placeholder="名称或统一社会信用代码 name or code"> <button>查询 Search</button></form>
-            <h2>行政处罚 Administrative penalties (双公示)</h2>
-            \(table(["Record", "Name", "Code", "Document", "Authority", "Content", "Decided", "Public until", "Mark"],
-                penalties.map { [$0.recordID, $0.subjectName, $0.subject, $0.document, $0.authority, $0.content, $0.decisionDate, $0.publicityEnd ?? "", mark($0.disputed)] }))
-            <h2>失信联合惩戒对象名单 Black list</h2>
-            \(table(listingHeaders, listingRows(black)))
-            <h2>红名单 Red list</h2>
-            \(table(listingHeaders, listingRows(red)))
-            <p><small>Personal identification numbers are masked. JSON: /api/v1/penalties, /api/v1/blacklist, /api/v1/redlist</small></p>
-            </body></html>
-            """
+        return render(
+            "statistics", title: "统计 Statistics",
+            [
+                "stats": [
+                    "deadlineWorkingDays": stats.deadlineWorkingDays, "commitmentDeadlineWorkingDays": stats.commitmentDeadlineWorkingDays,
+                    "generatedAt": stats.generatedAt,
+                ],
+                "departments": departments, "late": late, "hasLate": !late.isEmpty,
+            ])
     }
 
-    static let style =
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}"
-        + "pre{white-space:pre-wrap;border:1px solid #ccc;padding:1em}"
-
-    /// The form that asks for a listing's notice code, with a message when it was wrong.
-    static func noticeForm(listing: String, message: String?) -> String {
-        let e = HTML.escape
-        return """
-            <!doctype html>
-            <html lang="zh-CN"><head><meta charset="utf-8"><title>告知书查询 Notice</title><style>\(style)</style></head><body>
-            <h1>信用惩戒告知书查询 · Notice of a listing</h1>
-            \(message.map { "<p class=\"error\">\(e($0))</p>" } ?? "")
-            <form method="get" action="/notices/\(e(listing))">
-            <p>名单编号 Listing: \(e(listing))</p>
-            <label>查询码 Notice code: <input name="code" autocomplete="off"></label> <button>查看 Show</button>
-            </form>
-            <p><small>The notice code is printed on the notice the subject received. <a href="/">Portal</a></small></p>
-            </body></html>
-            """
-    }
-
-    /// A listing's notice (告知书) as sanction-dispatch builds it: the text, and the measures as a table.
-    static func notice(_ notice: JSONValue) -> String {
-        let e = HTML.escape
-        let rows = (notice["measures"]?.arrayValue ?? []).map { line in
-            let cells = ["department", "title", "effect", "basis"].map { "<td>\(e(line[$0]?.stringValue ?? ""))</td>" }.joined()
-            return "<tr>\(cells)</tr>"
-        }.joined(separator: "\n")
+    func notice(_ notice: JSONValue) -> String {
+        let measures = (notice["measures"]?.arrayValue ?? []).map { line -> [String: Any] in
+            [
+                "department": line["department"]?.stringValue ?? "", "title": line["title"]?.stringValue ?? "",
+                "effect": line["effect"]?.stringValue ?? "", "basis": line["basis"]?.stringValue ?? "",
+            ]
+        }
         let id = notice["listing"]?["id"]?.stringValue ?? ""
-        return """
-            <!doctype html>
-            <html lang="zh-CN"><head><meta charset="utf-8"><title>告知书 Notice \(e(id))</title><style>\(style)</style></head><body>
-            <h1>信用惩戒告知书 · Notice of listing \(e(id))</h1>
-            <pre>\(e(notice["text"]?.stringValue ?? ""))</pre>
-            <h2>措施 Measures (catalogue \(e(notice["catalogueVersion"]?.stringValue ?? "none")))</h2>
-            <table><thead><tr><th>Department</th><th>Measure</th><th>Effect</th><th>Basis</th></tr></thead><tbody>
-            \(rows)
-            </tbody></table>
-            <p><small><a href="/">Portal</a></small></p>
-            </body></html>
-            """
+        return render(
+            "notice", title: "告知书 Notice \(id)",
+            [
+                "id": id, "text": notice["text"]?.stringValue ?? "", "catalogue": notice["catalogueVersion"]?.stringValue ?? "none",
+                "measures": measures,
+            ])
+    }
+
+    func noticeForm(listing: String, message: String?) -> String {
+        render("noticeForm", title: "告知书查询 Notice", ["listing": listing, "message": message ?? false])
+    }
+
+    func problem(_ heading: String, _ message: String) -> String {
+        render("problem", title: heading, ["heading": heading, "message": message])
+    }
+
+    // MARK: - Values
+
+    /// A query as the page shows it back: a personal identifier masked like every other (a unified
+    /// social credit code stays as it is).
+    static func shown(_ query: String?) -> String {
+        guard let query else { return "" }
+        let text = SearchText.normalised(query)
+        let digits = text.filter(\.isNumber).count
+        return text.count >= 15 && digits >= 14 ? Identifiers.maskForPublic(text) : query
+    }
+
+    static func subject(_ subject: PublicSubject) -> [String: Any] {
+        ["key": subject.key, "name": subject.name, "code": subject.code, "aliases": subject.aliases]
+    }
+
+    static func section(_ title: String, endLabel: String, _ records: [PublicRecord], showSubject: Bool) -> [String: Any] {
+        let rows = records.map { record -> [String: Any] in
+            [
+                "document": record.document, "authority": record.authority, "content": record.content, "category": record.category ?? false,
+                "decisionDate": record.decisionDate, "publicityEnd": record.publicityEnd ?? "—", "subjectKey": record.subjectKey,
+                "subjectName": record.subjectName, "subject": record.subject, "showSubject": showSubject,
+                "performanceLabel": record.performance.map(performanceLabel) ?? false, "marks": marks(record.disputed, record.repair),
+            ]
+        }
+        return ["title": title, "endLabel": endLabel, "rows": rows, "hasRows": !rows.isEmpty, "showSubject": showSubject]
+    }
+
+    static func listing(_ listing: PublicListing) -> [String: Any] {
+        [
+            "listLabel": listLabel(listing.list), "initiatorName": listing.initiatorName, "basis": listing.basis,
+            "document": listing.document, "start": listing.start, "until": listing.until, "subjectKey": listing.subjectKey,
+            "subjectName": listing.subjectName, "subject": listing.subject, "marks": marks(listing.disputed, listing.repair),
+        ]
+    }
+
+    /// The marks a citizen reads: 异议核查中 while an objection is verified, 信用修复办理中 while a repair
+    /// application is decided.
+    static func marks(_ dispute: Dispute?, _ repair: RepairMark?) -> String {
+        [
+            dispute.map { "异议核查中 Disputed since \($0.since)" },
+            repair.map { "信用修复办理中 Repair applied for on \($0.since)" },
+        ].compactMap { $0 }.joined(separator: "; ")
+    }
+
+    static func kindLabel(_ kind: String) -> String {
+        switch SubjectKind(rawValue: kind) {
+        case .enterprise: "企业 Enterprise"
+        case .naturalPerson: "自然人 Natural person"
+        case .socialOrganisation: "社会组织 Social organisation"
+        case .publicInstitution: "事业单位 Public institution"
+        case .governmentAgency: "行政机关 Government agency"
+        case .individualBusiness: "个体工商户 Individual business"
+        case nil: kind
+        }
+    }
+
+    static func listLabel(_ list: String) -> String {
+        switch ListType(rawValue: list) {
+        case .black: "失信联合惩戒对象名单（黑名单）Black list"
+        case .red: "守信联合激励对象名单（红名单）Red list"
+        case .keyAttention: "重点关注对象名单 Key-attention list"
+        case nil: list
+        }
+    }
+
+    static func performanceLabel(_ performance: String) -> String {
+        switch Performance(rawValue: performance) {
+        case .kept: "已履约 Kept"
+        case .breached: "违约 Breached"
+        case .pending: "履行中 Pending"
+        case nil: performance
+        }
     }
 }

@@ -1,0 +1,144 @@
+import Foundation
+import Mustache
+
+/// The portal's pages, server-rendered from Mustache templates: zh-CN first with English labels, no
+/// JavaScript, printable. Every value goes through Mustache's `{{…}}`, which escapes `& < > " '`: the one
+/// escaping rule of every page; `{{{…}}}` is used only for a page's body, itself rendered from a template.
+enum PortalTemplates {
+    static let layout = """
+        <!doctype html>
+        <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · 信用公示 Credit disclosure</title>
+        <style>
+        body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em;color:#222}
+        header a,nav a{margin-right:1em}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
+        td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+        .mark{color:#a40;font-weight:bold}.error{color:#a00;font-weight:bold}.none{color:#777}
+        pre{white-space:pre-wrap;border:1px solid #ccc;padding:1em}
+        @media print{nav,form{display:none}}
+        </style></head><body>
+        <header><strong>信用信息公示 · Public credit disclosure</strong></header>
+        <nav><a href="/">查询 Search</a><a href="/blacklist">黑名单 Black list</a><a href="/redlist">红名单 Red list</a><a href="/commitments">信用承诺 Commitments</a><a href="/statistics">统计 Statistics</a></nav>
+        <main>
+        {{{body}}}
+        </main>
+        <footer><p><small>个人身份证件号码已部分遮盖 · Personal identification numbers are masked.</small></p></footer>
+        </body></html>
+        """
+
+    static let search = """
+        <h1>一站式查询 · Search</h1>
+        <form method="get" action="/"><label>名称或代码 Name or code:
+        <input name="q" value="{{query}}" size="40" placeholder="统一社会信用代码、注册号、组织机构代码、身份证号或名称"></label>
+        <button>查询 Search</button></form>
+        {{#error}}<p class="error">{{error}}</p>{{/error}}
+        {{#searched}}
+        <h2>查询结果 Results</h2>
+        {{#hasSubjects}}
+        <table><thead><tr><th>名称 Name</th><th>代码 Code</th><th>类别 Kind</th></tr></thead><tbody>
+        {{#subjects}}<tr><td><a href="/subjects/{{key}}">{{name}}</a></td><td>{{code}}</td><td>{{kindLabel}}</td></tr>{{/subjects}}
+        </tbody></table>
+        {{/hasSubjects}}
+        {{^subjects}}<p class="none">没有找到 · Nothing found for “{{query}}”.</p>{{/subjects}}
+        {{/searched}}
+        """
+
+    static let subject = """
+        <h1>{{subject.name}}</h1>
+        <p>代码 Code: {{subject.code}} · 类别 Kind: {{kindLabel}}{{#hasAliases}} · 原代码 Former codes: {{#subject.aliases}}{{.}} {{/subject.aliases}}{{/hasAliases}}</p>
+        <p><small>截至 As of {{page.asOf}} · <a href="/reports/{{subject.key}}">信用报告 Credit report</a> · JSON: <a href="/api/v1/subjects/{{subject.key}}">/api/v1/subjects/{{subject.key}}</a></small></p>
+        <h2>名单状态 List status</h2>
+        {{#hasListings}}
+        <table><thead><tr><th>名单 List</th><th>认定部门 Initiator</th><th>依据 Basis</th><th>文书 Document</th><th>期限 Term</th><th>标注 Marks</th></tr></thead><tbody>
+        {{#listings}}<tr><td>{{listLabel}}</td><td>{{initiatorName}}</td><td>{{basis}}</td><td>{{document}}</td><td>{{start}} – {{until}}</td><td class="mark">{{marks}}</td></tr>{{/listings}}
+        </tbody></table>
+        {{/hasListings}}
+        {{^listings}}<p class="none">不在公开的名单上 · On no public list.</p>{{/listings}}
+        {{> records}}
+        <h2>异议与信用修复 · Objection and repair</h2>
+        <p>对上述信息有异议，或已纠正失信行为、履行义务的，可向信用办提出异议或信用修复申请（提供统一社会信用代码或身份证件、理由或信用修复承诺书及证明材料）。
+        If any of this is wrong, or the conduct has been corrected and the obligations fulfilled, the subject may object or apply for repair through the credit office.</p>
+        """
+
+    /// Licences, penalties, commitments: one table each.
+    static let records = """
+        {{#sections}}
+        <h2>{{title}}</h2>
+        {{#hasRows}}
+        <table><thead><tr><th>文书 Document</th><th>机关 Authority</th><th>内容 Content</th><th>决定日期 Decided</th><th>{{endLabel}}</th>{{#showSubject}}<th>对象 Subject</th>{{/showSubject}}<th>标注 Marks</th></tr></thead><tbody>
+        {{#rows}}<tr><td>{{document}}</td><td>{{authority}}</td><td>{{content}}{{#category}}（{{category}}）{{/category}}{{#performanceLabel}} · {{performanceLabel}}{{/performanceLabel}}</td><td>{{decisionDate}}</td><td>{{publicityEnd}}</td>{{#showSubject}}<td><a href="/subjects/{{subjectKey}}">{{subjectName}}</a> {{subject}}</td>{{/showSubject}}<td class="mark">{{marks}}</td></tr>{{/rows}}
+        </tbody></table>
+        {{/hasRows}}
+        {{^rows}}<p class="none">无 · None.</p>{{/rows}}
+        {{/sections}}
+        """
+
+    static let list = """
+        <h1>{{title}}</h1>
+        <form method="get" action="{{path}}"><input name="q" value="{{query}}" placeholder="名称或代码 name or code"> <button>筛选 Filter</button></form>
+        {{#error}}<p class="error">{{error}}</p>{{/error}}
+        {{#hasListings}}
+        <table><thead><tr><th>名称 Name</th><th>代码 Code</th><th>认定部门 Initiator</th><th>依据 Basis</th><th>文书 Document</th><th>期限 Term</th><th>标注 Marks</th></tr></thead><tbody>
+        {{#listings}}<tr><td><a href="/subjects/{{subjectKey}}">{{subjectName}}</a></td><td>{{subject}}</td><td>{{initiatorName}}</td><td>{{basis}}</td><td>{{document}}</td><td>{{start}} – {{until}}</td><td class="mark">{{marks}}</td></tr>{{/listings}}
+        </tbody></table>
+        {{/hasListings}}
+        {{^listings}}<p class="none">无 · None.</p>{{/listings}}
+        """
+
+    static let recordsPage = """
+        <h1>{{title}}</h1>
+        <form method="get" action="{{path}}"><input name="q" value="{{query}}" placeholder="名称或代码 name or code"> <button>筛选 Filter</button></form>
+        {{#error}}<p class="error">{{error}}</p>{{/error}}
+        {{> records}}
+        """
+
+    static let statistics = """
+        <h1>双公示统计 · Double publicity statistics</h1>
+        <p>行政许可、行政处罚应自决定之日起 {{stats.deadlineWorkingDays}} 个工作日内公示，信用承诺 {{stats.commitmentDeadlineWorkingDays}} 个工作日内。
+        Licences and penalties are due public within {{stats.deadlineWorkingDays}} working days of the decision, commitments within {{stats.commitmentDeadlineWorkingDays}}.
+        Generated {{stats.generatedAt}}. JSON: <a href="/api/v1/statistics">/api/v1/statistics</a></p>
+        <table><thead><tr><th>部门 Department</th><th>已公示 Published</th><th>按时 On time</th><th>按时率 On-time rate</th><th>逾期 Late</th><th>未公开 Not public</th></tr></thead><tbody>
+        {{#departments}}<tr><td>{{departmentName}}</td><td>{{published}}</td><td>{{onTime}}</td><td>{{rate}}</td><td>{{lateCount}}</td><td>{{notPublic}}</td></tr>{{/departments}}
+        </tbody></table>
+        {{#hasLate}}
+        <h2>逾期公示 · Published late</h2>
+        <table><thead><tr><th>部门 Department</th><th>文书 Document</th><th>决定 Decided</th><th>收到 Received</th><th>逾期工作日 Working days late</th></tr></thead><tbody>
+        {{#late}}<tr><td>{{departmentName}}</td><td>{{document}}</td><td>{{decisionDate}}</td><td>{{receivedOn}}</td><td>{{workingDaysLate}}</td></tr>{{/late}}
+        </tbody></table>
+        {{/hasLate}}
+        """
+
+    static let notice = """
+        <h1>信用惩戒告知书 · Notice of listing {{id}}</h1>
+        <pre>{{text}}</pre>
+        <h2>措施 Measures (catalogue {{catalogue}})</h2>
+        <table><thead><tr><th>部门 Department</th><th>措施 Measure</th><th>效果 Effect</th><th>依据 Basis</th></tr></thead><tbody>
+        {{#measures}}<tr><td>{{department}}</td><td>{{title}}</td><td>{{effect}}</td><td>{{basis}}</td></tr>{{/measures}}
+        </tbody></table>
+        """
+
+    static let noticeForm = """
+        <h1>信用惩戒告知书查询 · Notice of a listing</h1>
+        {{#message}}<p class="error">{{message}}</p>{{/message}}
+        <form method="get" action="/notices/{{listing}}"><p>名单编号 Listing: {{listing}}</p>
+        <label>查询码 Notice code: <input name="code" autocomplete="off"></label> <button>查看 Show</button></form>
+        <p><small>查询码印在告知书上 · The notice code is printed on the notice the subject received.</small></p>
+        """
+
+    static let problem = """
+        <h1>{{heading}}</h1>
+        <p class="error">{{message}}</p>
+        <p><a href="/">返回查询 Back to search</a></p>
+        """
+
+    /// The templates, parsed once at start; a template that does not parse stops start-up.
+    static func library() throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        let templates = [
+            "layout": layout, "search": search, "subject": subject, "records": records, "list": list, "recordsPage": recordsPage,
+            "statistics": statistics, "notice": notice, "noticeForm": noticeForm, "problem": problem,
+        ]
+        for (name, text) in templates { try library.register(text, named: name) }
+        return library
+    }
+}
