@@ -102,6 +102,10 @@ import Testing
         #expect(market["departmentName"] == "湖州市市场监督管理局" && (market["onTime"]?.intValue ?? 0) >= 1, "\(market)")
         #expect((market["late"]?.arrayValue?.count ?? 0) >= 3, "\(market)")
         #expect(try await get("/statistics").0.contains("湖市监罚〔2026〕101号"))
+        let compliance = try await ctl("compliance")
+        #expect(
+            compliance.stdout.contains("双公示") && compliance.stdout.contains("late: 湖市监罚〔2026〕"), "\(compliance.stdout)\(compliance.stderr)")
+        #expect(try await ctl("compliance", "--json").stdout.contains(#""publication":{"#))
 
         // Bad input: clear answers, nothing unmasked in them.
         let short = try await get("/", q: "湖")

@@ -12,8 +12,22 @@ struct Compliance: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let report = try await global.call("dispatch", "compliance.report")
-        if json { return try printJSON(report) }
+        var report = try await global.call("dispatch", "compliance.report")
+        // 双公示 timeliness comes from the portal; without it the rest is still worth showing.
+        let publication: JSONValue?
+        do {
+            publication = try await global.call("disclosure", "publication.stats")
+        } catch {
+            publication = nil
+            FileHandle.standardError.write(Data("warning: no 双公示 timeliness: disclosure did not answer (\(error))\n".utf8))
+        }
+        if json {
+            if case .object(var object) = report, let publication {
+                object["publication"] = publication
+                report = .object(object)
+            }
+            return try printJSON(report)
+        }
         say(
             "DEPARTMENT".padding(16) + "PUSHED".padding(8) + "ACKED".padding(8) + "LIFTS".padding(7) + "CONFIRMED".padding(11)
                 + "OVERDUE".padding(9) + "ACK P50".padding(10) + "FEEDBACK")
@@ -31,6 +45,7 @@ struct Compliance: AsyncParsableCommand {
         if let share = report["blackListShare"]?.textValue.flatMap(Double.init) {
             say(String(format: "black-list share of known subjects: %.2f%%", share * 100))
         }
+        if let publication { Self.printTimeliness(publication) }
         for (key, label) in [("objections", "objections being verified"), ("repairs", "repair applications being decided")] {
             let cases = report[key] ?? .null
             let late = (cases["overdueByDecider"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
@@ -39,6 +54,30 @@ struct Compliance: AsyncParsableCommand {
             say(
                 "\(label): \(cases["open"]?.intValue ?? 0), overdue: \(cases["overdue"]?.intValue ?? 0)"
                     + (late.isEmpty ? "" : " (\(late.joined(separator: ", ")))  FLAGGED"))
+        }
+    }
+
+    /// 双公示 timeliness per department: published, on time, rate, late, not public.
+    static func printTimeliness(_ stats: JSONValue) {
+        let deadline = stats["deadlineWorkingDays"]?.intValue ?? 7
+        say("双公示 (public within \(deadline) working days of the decision):")
+        say(
+            "  " + "DEPARTMENT".padding(16) + "PUBLISHED".padding(11) + "ON TIME".padding(9) + "RATE".padding(8) + "LATE".padding(6)
+                + "NOT PUBLIC")
+        for row in stats["departments"]?.arrayValue ?? [] {
+            let rate = row["onTimeRate"]?.textValue.flatMap(Double.init).map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+            let late = row["late"]?.arrayValue ?? []
+            say(
+                "  " + (row["department"]?.textValue ?? "?").padding(16) + (row["published"]?.textValue ?? "").padding(11)
+                    + (row["onTime"]?.textValue ?? "").padding(9) + rate.padding(8) + "\(late.count)".padding(6)
+                    + (row["notPublic"]?.textValue ?? ""))
+            for entry in late.prefix(5) {
+                say(
+                    "    late: \(entry["document"]?.textValue ?? "?") decided \(entry["decisionDate"]?.textValue ?? "?"), "
+                        + "received \(entry["receivedOn"]?.textValue ?? "?"), \(entry["workingDaysLate"]?.textValue ?? "?") working days late"
+                )
+            }
+            if late.count > 5 { say("    … \(late.count - 5) more (creditctl compliance --json, or the portal's /statistics)") }
         }
     }
 }

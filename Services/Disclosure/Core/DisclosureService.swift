@@ -187,9 +187,18 @@ public enum DisclosureService {
             return try await client.request(
                 "notice.get", body: .object(["listing": .string(listing), "code": .string(code)]), timeout: .seconds(5))
         }
-        // The public reads disclosure over HTTP; on the bus it answers only the common ops.
-        struct NoOps: RequestHandler {
-            var commands: CommandTable { CommandTable(service: "disclosure") }
+        // The public reads disclosure over HTTP; on the bus it answers the common ops and the 双公示
+        // timeliness for creditctl compliance.
+        struct Handler: RequestHandler {
+            let queries: DisclosureQueries
+            var commands: CommandTable {
+                struct Empty: Decodable, Sendable {}
+                var commands = CommandTable(service: "disclosure")
+                commands.on("publication.stats", access: .anyone, audit: .query, body: Empty.self) { _, _ in
+                    try await queries.statistics()
+                }
+                return commands
+            }
         }
         func follow(_ stream: String, _ toward: BusEndpoints, _ applier: some StreamApplier) throws -> StreamSubscriber {
             StreamSubscriber(
@@ -199,7 +208,7 @@ public enum DisclosureService {
         return [
             BusServer(
                 service: "disclosure", options: security.secure(try topology.serverOptions(section: "disclosure", endpoints: endpoints)),
-                log: log, reader: database, handler: NoOps(), logger: logger),
+                log: log, reader: database, handler: Handler(queries: queries), logger: logger),
             try follow("registry", registry, RecordDisclosureApplier(keys: keys, policy: policy)),
             try follow("dispatch", dispatch, ListingDisclosureApplier(keys: keys, policy: policy)),
             try follow("repair", repair, MarkApplier()),
