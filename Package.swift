@@ -229,6 +229,7 @@ let package = Package(
                 "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryProtocol", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/CreditCtl/Core",
             swiftSettings: swiftSettings

@@ -95,6 +95,38 @@ import Testing
             #expect(try await get(path).1 == 200, "\(path)")
         }
 
+        // A credit report: numbered, signed, verifiable on the portal and offline; an altered copy fails.
+        let report = try await get("/reports/\(Self.food)")
+        #expect(report.1 == 200 && report.0.contains("糕点生产"), "\(report)")
+        let number = try #require(report.0.firstMatch(of: /(CR\d{14})/).map { String($0.1) }, "\(report.0)")
+        let code = try #require(report.0.firstMatch(of: /code=([0-9A-F]{12})/).map { String($0.1) }, "\(report.0)")
+        let verified = try await get("/verify/\(number)?code=\(code.lowercased())")
+        #expect(verified.1 == 200 && verified.0.contains("Genuine") && verified.0.contains("湖州示例食品有限公司"), "\(verified)")
+        #expect(try await get("/verify/\(number)?code=000000000000").1 == 404)
+        _ = try await get("/reports/\(personKey)")
+        let file = layout.directory.appendingPathComponent("\(number).json")
+        try Data(try await get("/reports/\(number).json").0.utf8).write(to: file)
+        let keyFile = layout.directory.appendingPathComponent("public-key.json")
+        try Data(try await get("/reports/public-key").0.utf8).write(to: keyFile)
+        #expect(
+            try await ctl("report", "key").stdout.contains(
+                try #require(try await get("/reports/public-key").0.firstMatch(of: /"publicKey":"([^"]+)"/).map { String($0.1) })))
+        let genuine = try await ctl("report", "verify", file.path, "--public-key", keyFile.path)
+        #expect(
+            genuine.status == 0 && genuine.stdout.contains("GENUINE: report \(number)") && genuine.stdout.contains("湖州示例食品有限公司"),
+            "\(genuine.stdout)\(genuine.stderr)")
+        // Forged: the payload's name changed, the signature kept.
+        var signed = try WireCoding.decode(JSONValue.self, from: Array(try Data(contentsOf: file)))
+        let payload = String(decoding: Data(base64Encoded: try #require(signed["payload"]?.stringValue))!, as: UTF8.self)
+            .replacingOccurrences(of: "湖州示例食品有限公司", with: "湖州诚信食品有限公司")
+        if case .object(var object) = signed {
+            object["payload"] = .string(Data(payload.utf8).base64EncodedString()); signed = .object(object)
+        }
+        let forged = layout.directory.appendingPathComponent("forged.json")
+        try Data(try WireCoding.encode(signed)).write(to: forged)
+        let refused = try await ctl("report", "verify", forged.path, "--public-key", keyFile.path)
+        #expect(refused.status == 1 && refused.stderr.contains("NOT GENUINE"), "\(refused.stdout)\(refused.stderr)")
+
         // 双公示 timeliness: market's penalty decided today is on time, the demo's are late.
         let statistics = try await get("/api/v1/statistics")
         let stats = try WireCoding.decode(JSONValue.self, from: Array(statistics.0.utf8))

@@ -17,7 +17,7 @@ enum DisclosureRoutes {
     typealias NoticeSource = @Sendable (_ listing: String, _ code: String) async throws -> JSONValue
 
     static func router(
-        queries: DisclosureQueries, pages: PortalPage, notices: @escaping NoticeSource, logger: Logger
+        queries: DisclosureQueries, pages: PortalPage, reports: ReportDesk, notices: @escaping NoticeSource, logger: Logger
     )
         -> Router<BasicRequestContext>
     {
@@ -139,6 +139,44 @@ enum DisclosureRoutes {
         }
         router.get("/healthz") { _, _ -> Response in JSONResponses.ok(["status": "ok"]) }
 
+        // Credit reports: issued on demand, signed, verifiable by number and code, or offline.
+        router.get("/reports/public-key") { _, _ -> Response in
+            JSONResponses.ok(["algorithm": "Ed25519", "publicKey": reports.publicKey])
+        }
+        router.get("/reports/{name}") { _, context -> Response in
+            let name = context.parameters.get("name") ?? ""
+            return await answer(html: !name.hasSuffix(".json")) {
+                if name.hasSuffix(".json") {
+                    // A signed file of an issued report: number and code are on the report.
+                    let number = String(name.dropLast(".json".count))
+                    guard let document = try await reports.stored(number) else {
+                        return JSONResponses.failure(ReplyError(.notFound, "no report \(number)"))
+                    }
+                    return JSONResponses.ok(document)
+                }
+                guard let page = try await queries.page(name) else {
+                    return JSONResponses.html(
+                        pages.problem(
+                            "没有这个主体 · No such subject", "没有公开信息 · The portal holds nothing public for this subject; search by name or code."
+                        ),
+                        status: .notFound)
+                }
+                let signed = try await reports.issue(page)
+                guard let report = signed.verified(with: reports.publicKey) else {
+                    throw ReplyError(.internal, "a report just signed does not verify")
+                }
+                return JSONResponses.html(pages.report(report, code: signed.verificationCode))
+            }
+        }
+        router.get("/verify/{number}") { request, context -> Response in
+            let number = context.parameters.get("number") ?? ""
+            let code = request.uri.queryParameters.get("code").map { String($0) } ?? ""
+            return await answer(html: true) {
+                let report = try await reports.lookup(number, code: code).flatMap { $0.verified(with: reports.publicKey) }
+                return JSONResponses.html(pages.verify(number: number, report: report), status: report == nil ? .notFound : .ok)
+            }
+        }
+
         // The notice is personal: shown only to whoever gives its notice code (printed on the notice the
         // subject receives). A wrong code and an unknown listing get the same answer.
         router.get("/notices/{listing}") { request, context -> Response in
@@ -181,6 +219,8 @@ public enum DisclosureService {
         let repair = try topology.endpoints(of: .repair)
         let http = try topology.disclosureHTTP()
         let queries = DisclosureQueries(reader: database, keys: keys, policy: policy, today: { FieldDates.isoDate(Date()) })
+        let reports = try ReportDesk(
+            writer: database, issuer: topology.config.string("disclosure.issuer", default: "信用信息公示平台 Credit disclosure portal"))
         let notices: DisclosureRoutes.NoticeSource = { listing, code in
             let client = try security.busClient(toward: dispatch)
             defer { client.close() }
@@ -191,11 +231,15 @@ public enum DisclosureService {
         // timeliness for creditctl compliance.
         struct Handler: RequestHandler {
             let queries: DisclosureQueries
+            let reports: ReportDesk
             var commands: CommandTable {
                 struct Empty: Decodable, Sendable {}
                 var commands = CommandTable(service: "disclosure")
                 commands.on("publication.stats", access: .anyone, audit: .query, body: Empty.self) { _, _ in
                     try await queries.statistics()
+                }
+                commands.on("report.key", access: .anyone, audit: .query, body: Empty.self) { _, _ -> JSONValue in
+                    .object(["algorithm": "Ed25519", "publicKey": .string(reports.publicKey)])
                 }
                 return commands
             }
@@ -208,12 +252,13 @@ public enum DisclosureService {
         return [
             BusServer(
                 service: "disclosure", options: security.secure(try topology.serverOptions(section: "disclosure", endpoints: endpoints)),
-                log: log, reader: database, handler: Handler(queries: queries), logger: logger),
+                log: log, reader: database, handler: Handler(queries: queries, reports: reports), logger: logger),
             try follow("registry", registry, RecordDisclosureApplier(keys: keys, policy: policy)),
             try follow("dispatch", dispatch, ListingDisclosureApplier(keys: keys, policy: policy)),
             try follow("repair", repair, MarkApplier()),
             Application(
-                router: DisclosureRoutes.router(queries: queries, pages: try PortalPage(), notices: notices, logger: logger),
+                router: DisclosureRoutes.router(
+                    queries: queries, pages: try PortalPage(), reports: reports, notices: notices, logger: logger),
                 configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
         ]
     }

@@ -86,6 +86,14 @@ public enum DisclosureSchema {
                 t.column("value", .blob).notNull()
             }
             try db.execute(sql: "INSERT INTO disclosure_secrets(name, value) VALUES ('subject-key', randomblob(32))")
+            // The Ed25519 key credit reports are signed with (its raw 32-byte seed).
+            try db.execute(sql: "INSERT INTO disclosure_secrets(name, value) VALUES ('report-signing-key', randomblob(32))")
+            try db.create(table: "reports") { t in
+                t.primaryKey("number", .text)
+                t.column("issued_on", .text).notNull().indexed()
+                t.column("subject_key", .text).notNull()
+                t.column("document", .text).notNull()
+            }
             try db.create(table: "public_subjects") { t in
                 t.primaryKey("key", .text)
                 t.column("code", .text).notNull()

@@ -31,19 +31,38 @@ struct PortalPage: Sendable {
     }
 
     func subject(_ page: SubjectPage) -> String {
+        render("subject", title: page.subject.name, Self.subjectContext(page))
+    }
+
+    /// A credit report as issued, printable.
+    func report(_ report: CreditReport, code: String) -> String {
+        var context = Self.subjectContext(report.page)
+        context.merge(["number": report.number, "code": code, "issuedAt": report.issuedAt, "issuer": report.issuer]) { $1 }
+        return render("report", title: "信用报告 \(report.number)", context)
+    }
+
+    /// The verification of a report number and code: what the genuine report said, or that there is none.
+    func verify(number: String, report: CreditReport?) -> String {
+        var context: [String: Any] = ["number": number, "genuine": report != nil]
+        if let report {
+            context.merge(Self.subjectContext(report.page)) { $1 }
+            context["issuedAt"] = report.issuedAt
+        }
+        return render("verify", title: "报告核验 Verification", context)
+    }
+
+    static func subjectContext(_ page: SubjectPage) -> [String: Any] {
         let listings = page.listings.map(Self.listing)
         let sections = [
             Self.section("行政许可 · Administrative licences", endLabel: "有效期至 Valid until", page.licences, showSubject: false),
             Self.section("行政处罚 · Administrative penalties", endLabel: "公示截止 Public until", page.penalties, showSubject: false),
             Self.section("信用承诺 · Credit commitments", endLabel: "公示截止 Public until", page.commitments, showSubject: false),
         ]
-        return render(
-            "subject", title: page.subject.name,
-            [
-                "subject": Self.subject(page.subject), "kindLabel": Self.kindLabel(page.subject.kind),
-                "hasAliases": !page.subject.aliases.isEmpty, "page": ["asOf": page.asOf], "listings": listings,
-                "hasListings": !listings.isEmpty, "sections": sections,
-            ])
+        return [
+            "subject": Self.subject(page.subject), "kindLabel": Self.kindLabel(page.subject.kind),
+            "hasAliases": !page.subject.aliases.isEmpty, "page": ["asOf": page.asOf], "listings": listings,
+            "hasListings": !listings.isEmpty, "sections": sections,
+        ]
     }
 
     func list(title: String, path: String, query: String?, listings: [PublicListing], error: String?) -> String {

@@ -44,9 +44,17 @@ enum PortalTemplates {
         """
 
     static let subject = """
+        <p><small>截至 As of {{page.asOf}} · <a href="/reports/{{subject.key}}">出具信用报告 Issue a credit report</a> · JSON: <a href="/api/v1/subjects/{{subject.key}}">/api/v1/subjects/{{subject.key}}</a></small></p>
+        {{> subjectBody}}
+        <h2>异议与信用修复 · Objection and repair</h2>
+        <p>对上述信息有异议，或已纠正失信行为、履行义务的，可向信用办提出异议或信用修复申请（提供统一社会信用代码或身份证件、理由或信用修复承诺书及证明材料）。
+        If any of this is wrong, or the conduct has been corrected and the obligations fulfilled, the subject may object or apply for repair through the credit office.</p>
+        """
+
+    /// What a subject's page and its reports show.
+    static let subjectBody = """
         <h1>{{subject.name}}</h1>
         <p>代码 Code: {{subject.code}} · 类别 Kind: {{kindLabel}}{{#hasAliases}} · 原代码 Former codes: {{#subject.aliases}}{{.}} {{/subject.aliases}}{{/hasAliases}}</p>
-        <p><small>截至 As of {{page.asOf}} · <a href="/reports/{{subject.key}}">信用报告 Credit report</a> · JSON: <a href="/api/v1/subjects/{{subject.key}}">/api/v1/subjects/{{subject.key}}</a></small></p>
         <h2>名单状态 List status</h2>
         {{#hasListings}}
         <table><thead><tr><th>名单 List</th><th>认定部门 Initiator</th><th>依据 Basis</th><th>文书 Document</th><th>期限 Term</th><th>标注 Marks</th></tr></thead><tbody>
@@ -55,9 +63,6 @@ enum PortalTemplates {
         {{/hasListings}}
         {{^listings}}<p class="none">不在公开的名单上 · On no public list.</p>{{/listings}}
         {{> records}}
-        <h2>异议与信用修复 · Objection and repair</h2>
-        <p>对上述信息有异议，或已纠正失信行为、履行义务的，可向信用办提出异议或信用修复申请（提供统一社会信用代码或身份证件、理由或信用修复承诺书及证明材料）。
-        If any of this is wrong, or the conduct has been corrected and the obligations fulfilled, the subject may object or apply for repair through the credit office.</p>
         """
 
     /// Licences, penalties, commitments: one table each.
@@ -125,6 +130,28 @@ enum PortalTemplates {
         <p><small>查询码印在告知书上 · The notice code is printed on the notice the subject received.</small></p>
         """
 
+    /// A credit report: the subject's page at a moment, with its number, verification code and the
+    /// links to check it.
+    static let report = """
+        <h1>信用报告 · Credit report</h1>
+        <table><tbody>
+        <tr><th>报告编号 Report number</th><td>{{number}}</td></tr>
+        <tr><th>核验码 Verification code</th><td>{{code}}</td></tr>
+        <tr><th>出具时间 Issued</th><td>{{issuedAt}}</td></tr>
+        <tr><th>出具单位 Issuer</th><td>{{issuer}}</td></tr>
+        </tbody></table>
+        <p>核验 Verify: <a href="/verify/{{number}}?code={{code}}">/verify/{{number}}?code={{code}}</a> · 签名文件 Signed file: <a href="/reports/{{number}}.json">{{number}}.json</a> (Ed25519; public key at <a href="/reports/public-key">/reports/public-key</a>)</p>
+        {{> subjectBody}}
+        """
+
+    static let verify = """
+        <h1>报告核验 · Report verification</h1>
+        {{#genuine}}<p class="mark">真实有效 · Genuine: report {{number}} was issued by this portal on {{issuedAt}}, and said what follows. Compare it with the copy you hold.</p>
+        {{> subjectBody}}{{/genuine}}
+        {{^genuine}}<p class="error">没有与该编号和核验码相符的报告 · No report with number {{number}} and this verification code was issued here: the copy is not genuine, or the code was mistyped.</p>
+        <form method="get" action="/verify/{{number}}"><label>核验码 Verification code: <input name="code" autocomplete="off"></label> <button>核验 Verify</button></form>{{/genuine}}
+        """
+
     static let problem = """
         <h1>{{heading}}</h1>
         <p class="error">{{message}}</p>
@@ -136,7 +163,8 @@ enum PortalTemplates {
         var library = MustacheLibrary()
         let templates = [
             "layout": layout, "search": search, "subject": subject, "records": records, "list": list, "recordsPage": recordsPage,
-            "statistics": statistics, "notice": notice, "noticeForm": noticeForm, "problem": problem,
+            "statistics": statistics, "notice": notice, "noticeForm": noticeForm, "problem": problem, "subjectBody": subjectBody,
+            "report": report, "verify": verify,
         ]
         for (name, text) in templates { try library.register(text, named: name) }
         return library
