@@ -4,9 +4,10 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)
 
-.PHONY: deps build test up down demo bench format format-check clean-data
+.PHONY: deps test-deps build test up down demo bench format format-check clean-data
 
-## Installs what a fresh Debian machine lacks (libzmq3-dev).
+## Installs what a fresh Debian machine lacks: libzmq3-dev to build; for the tests, Chromium (the
+## portal's browser tests and PDF reports) and a CJK font (without it Chinese renders as boxes).
 deps:
 	@if ! pkg-config --exists libzmq 2>/dev/null; then \
 		echo "==> installing libzmq3-dev"; \
@@ -14,12 +15,19 @@ deps:
 		$$SUDO apt-get install -y libzmq3-dev || { $$SUDO apt-get update && $$SUDO apt-get install -y libzmq3-dev; }; \
 	fi
 
+test-deps: deps
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "==> installing chromium fonts-noto-cjk"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get install -y chromium fonts-noto-cjk || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium fonts-noto-cjk; }; \
+	fi
+
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-test: deps format-check
+test: test-deps format-check
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	CREDIT_REQUIRE_BROWSER=1 $(SWIFT) test --skip-build
 
 up: build
 	scripts/up.sh

@@ -31,6 +31,11 @@ public enum JSONResponses {
         bytes(Array(text.utf8), status: status, contentType: "text/html; charset=utf-8")
     }
 
+    /// A body of another type (a PDF, an image) as it is.
+    public static func file(_ bytes: [UInt8], contentType: String, status: HTTPResponse.Status = .ok) -> Response {
+        Self.bytes(bytes, status: status, contentType: contentType)
+    }
+
     static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status, contentType: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType

@@ -17,7 +17,7 @@ enum DisclosureRoutes {
     typealias NoticeSource = @Sendable (_ listing: String, _ code: String) async throws -> JSONValue
 
     static func router(
-        queries: DisclosureQueries, pages: PortalPage, reports: ReportDesk, notices: @escaping NoticeSource, logger: Logger
+        queries: DisclosureQueries, pages: PortalPage, reports: ReportDesk, pdf: ReportPDF, notices: @escaping NoticeSource, logger: Logger
     )
         -> Router<BasicRequestContext>
     {
@@ -154,7 +154,8 @@ enum DisclosureRoutes {
                     }
                     return JSONResponses.ok(document)
                 }
-                guard let page = try await queries.page(name) else {
+                let isPDF = name.hasSuffix(".pdf")
+                guard let page = try await queries.page(isPDF ? String(name.dropLast(".pdf".count)) : name) else {
                     return JSONResponses.html(
                         pages.problem(
                             "没有这个主体 · No such subject", "没有公开信息 · The portal holds nothing public for this subject; search by name or code."
@@ -165,7 +166,19 @@ enum DisclosureRoutes {
                 guard let report = signed.verified(with: reports.publicKey) else {
                     throw ReplyError(.internal, "a report just signed does not verify")
                 }
-                return JSONResponses.html(pages.report(report, code: signed.verificationCode))
+                let html = pages.report(report, code: signed.verificationCode)
+                guard isPDF else { return JSONResponses.html(html) }
+                do {
+                    return JSONResponses.file(Array(try await pdf.render(html)), contentType: "application/pdf")
+                } catch {
+                    logger.warning("Report PDF failed", metadata: ["report.number": "\(report.number)", "error": "\(error)"])
+                    return JSONResponses.html(
+                        pages.problem(
+                            "PDF 暂不可用 · PDF not available",
+                            "The PDF could not be made (\(error)); the HTML report \(report.number) was issued and is at /reports/\(page.subject.key)."
+                        ),
+                        status: .serviceUnavailable)
+                }
             }
         }
         router.get("/verify/{number}") { request, context -> Response in
@@ -258,7 +271,9 @@ public enum DisclosureService {
             try follow("repair", repair, MarkApplier()),
             Application(
                 router: DisclosureRoutes.router(
-                    queries: queries, pages: try PortalPage(), reports: reports, notices: notices, logger: logger),
+                    queries: queries, pages: try PortalPage(), reports: reports,
+                    pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices, logger: logger
+                ),
                 configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
         ]
     }
