@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// The portal as a person uses it, in a real browser: Debian's headless Chromium renders the search,
-/// a subject's page, a credit report and its verification (forms are plain GET forms, so a submitted
+/// a subject's page, the objection and repair forms, a credit report and its verification (forms are plain GET forms, so a submitted
 /// form is the address it leads to); each page's DOM is read back and a screenshot of it saved under
 /// `.build/test-output/portal/`. The report's PDF comes from the same browser. `make test` installs
 /// Chromium and the CJK font (`CREDIT_REQUIRE_BROWSER=1`); elsewhere, without a browser, the test says
@@ -77,6 +77,11 @@ import Testing
         #expect(search.contains("湖州示例食品有限公司") && search.contains("/subjects/\(Self.food)"), "\(search)")
         let subject = try await visit("2-subject", "/subjects/\(Self.food)")
         #expect(subject.contains("糕点生产") && subject.contains("销售过期食品") && subject.contains("湖州市市场监督管理局"), "\(subject)")
+        let record = try #require(subject.firstMatch(of: /objections\/new\?target=(R-\d+)/).map { String($0.1) }, "\(subject)")
+        let objectionForm = try await visit("2a-objection-form", "/objections/new?target=\(record)")
+        #expect(objectionForm.contains("提出异议") && objectionForm.contains("湖州示例食品有限公司 · 湖市监"), "\(objectionForm)")
+        let repairForm = try await visit("2b-repair-form", "/repairs/new?target=\(record)")
+        #expect(repairForm.contains("信用修复承诺书"), "\(repairForm)")
         let report = try await visit("3-report", "/reports/\(Self.food)")
         let number = try #require(report.firstMatch(of: /(CR\d{14})/).map { String($0.1) }, "\(report)")
         let code = try #require(report.firstMatch(of: /code=([0-9A-F]{12})/).map { String($0.1) }, "\(report)")

@@ -83,7 +83,7 @@ import Testing
         // A subject's page: licences and penalties under the authority's name, marks, the report link.
         let page = try await get("/subjects/\(Self.food)")
         #expect(page.1 == 200 && page.0.contains("糕点生产") && page.0.contains("销售过期食品") && page.0.contains("湖州市市场监督管理局"), "\(page.0)")
-        #expect(!page.0.contains("R-0000"), "internal record ids on the page")
+        #expect(!page.0.replacing(/href="[^"]*"/, with: "").contains("R-0000"), "internal record ids shown on the page")
         let debtorPage = try await get("/subjects/\(Self.debtor)")
         #expect(debtorPage.0.contains("黑名单") && debtorPage.0.contains("湖州市中级人民法院"), "\(debtorPage.0)")
         let json = try await get("/api/v1/subjects/\(personKey)")
@@ -126,6 +126,38 @@ import Testing
         try Data(try WireCoding.encode(signed)).write(to: forged)
         let refused = try await ctl("report", "verify", forged.path, "--public-key", keyFile.path)
         #expect(refused.status == 1 && refused.stderr.contains("NOT GENUINE"), "\(refused.stdout)\(refused.stderr)")
+
+        // The objection and repair forms: received for the credit office, filed by an operator.
+        func post(_ path: String, _ fields: [String: String]) async throws -> (String, Int) {
+            var request = URLRequest(url: URL(string: portal + path)!)
+            request.httpMethod = "POST"
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            var components = URLComponents()
+            components.queryItems = fields.map { URLQueryItem(name: $0.key, value: $0.value) }
+            request.httpBody = Data((components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B").utf8)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let answer = (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+            fetched["POST " + path + "\(fields["text"] ?? "")"] = answer.0
+            return answer
+        }
+        let penalty = try #require(
+            page.0.firstMatch(of: /objections\/new\?target=(R-\d+)/).map { String($0.1) }, "no objection link on the subject's page")
+        #expect(try await get("/objections/new?target=\(penalty)").0.contains("name=\"code\""))
+        #expect(try await get("/repairs/new?target=R-99999999").1 == 404)
+        let form = ["target": penalty, "applicant": "王小明", "contact": "0572-1234567", "text": "罚款金额计算有误，应为1.5万元"]
+        let wrongCode = try await post("/objections", form.merging(["code": Self.debtor]) { $1 })
+        #expect(wrongCode.1 == 400 && wrongCode.0.contains("give the full unified social credit code"), "\(wrongCode)")
+        let received = try await post("/objections", form.merging(["code": Self.food.lowercased()]) { $1 })
+        let submission = try #require(received.0.firstMatch(of: /(I-\d{6})/).map { String($0.1) }, "\(received)")
+        #expect(try await ctl("intake", "list").stdout.contains(submission))
+        let filed = try await ctl("intake", "file", submission)
+        #expect(filed.status == 0 && filed.stdout.contains("filed as O-"), "\(filed.stdout)\(filed.stderr)")
+        #expect(
+            try await eventually { try await get("/subjects/\(Self.food)").0.contains("异议核查中") }, "the filed objection marks the penalty")
+        let repairForm = form.merging(["code": Self.food, "text": "本公司已缴清罚款并完成整改，承诺今后依法诚信经营"]) { $1 }
+        let repairReceived = try await post("/repairs", repairForm)
+        let second = try #require(repairReceived.0.firstMatch(of: /(I-\d{6})/).map { String($0.1) }, "\(repairReceived)")
+        #expect(try await ctl("intake", "decline", second, "--note", "申请人身份未能核实").stdout.contains("declined"))
 
         // 双公示 timeliness: market's penalty decided today is on time, the demo's are late.
         let statistics = try await get("/api/v1/statistics")

@@ -89,6 +89,22 @@ public struct DisclosureQueries: Sendable {
         }
     }
 
+    /// A public record or listing as a form names it, and its subject's page key; nil when it is not public.
+    public func target(_ id: String) async throws -> (label: String, subjectKey: String)? {
+        let day = today()
+        return try await reader.read { db in
+            if let record = try Self.records(
+                db, where: "p.record_id = ? AND (p.publicity_end IS NULL OR p.publicity_end >= ?)", arguments: [id, day], limit: 1
+            ).first {
+                return ("\(record.subjectName) · \(record.document) · \(record.authority) · \(record.content)", record.subjectKey)
+            }
+            if let listing = try Self.listings(db, where: "p.listing_id = ? AND p.until >= ?", arguments: [id, day], limit: 1).first {
+                return ("\(listing.subjectName) · \(listing.document) · \(listing.initiatorName) · \(listing.basis)", listing.subjectKey)
+            }
+            return nil
+        }
+    }
+
     // MARK: - Statistics
 
     /// 双公示 timeliness per department, and what is public now.

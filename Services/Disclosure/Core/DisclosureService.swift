@@ -15,9 +15,21 @@ import ServiceLifecycle
 enum DisclosureRoutes {
     /// Fetches a listing's notice from sanction-dispatch (`notice.get`).
     typealias NoticeSource = @Sendable (_ listing: String, _ code: String) async throws -> JSONValue
+    /// Hands a form to repair (`intake.submit`).
+    typealias IntakeSink = @Sendable (_ form: IntakeForm) async throws -> JSONValue
+
+    /// What the objection and repair forms post.
+    struct PostedForm: Decodable {
+        var target: String
+        var code: String?
+        var applicant: String?
+        var contact: String?
+        var text: String?
+    }
 
     static func router(
-        queries: DisclosureQueries, pages: PortalPage, reports: ReportDesk, pdf: ReportPDF, notices: @escaping NoticeSource, logger: Logger
+        queries: DisclosureQueries, pages: PortalPage, reports: ReportDesk, pdf: ReportPDF, notices: @escaping NoticeSource,
+        intake: @escaping IntakeSink, logger: Logger
     )
         -> Router<BasicRequestContext>
     {
@@ -139,6 +151,53 @@ enum DisclosureRoutes {
         }
         router.get("/healthz") { _, _ -> Response in JSONResponses.ok(["status": "ok"]) }
 
+        // Objection and repair forms: received for the credit office, which checks the sender and files them.
+        for kind in ["objection", "repair"] {
+            router.get(RouterPath("/\(kind)s/new")) { request, _ -> Response in
+                let target = request.uri.queryParameters.get("target").map { String($0) } ?? ""
+                return await answer(html: true) {
+                    guard let (label, _) = try await queries.target(target) else {
+                        return JSONResponses.html(
+                            pages.problem("没有这条公开信息 · Not public", "No public record or listing \(target): start from the subject's page."),
+                            status: .notFound)
+                    }
+                    return JSONResponses.html(pages.form(kind, target: target, targetLabel: label))
+                }
+            }
+            router.post(RouterPath("/\(kind)s")) { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 64 << 10)
+                guard let posted = try? URLEncodedFormDecoder().decode(PostedForm.self, from: String(buffer: body)) else {
+                    return JSONResponses.html(
+                        pages.problem("表单有误 · Form not readable", "Send the form from the portal's page."), status: .badRequest)
+                }
+                return await answer(html: true) {
+                    guard let (label, key) = try await queries.target(posted.target) else {
+                        return JSONResponses.html(
+                            pages.problem("没有这条公开信息 · Not public", "No public record or listing \(posted.target)."), status: .notFound)
+                    }
+                    let values = ["applicant": posted.applicant ?? "", "contact": posted.contact ?? "", "text": posted.text ?? ""]
+                    do {
+                        let submission = try await intake(
+                            IntakeForm(
+                                kind: kind, target: posted.target, code: posted.code ?? "", applicant: values["applicant"]!,
+                                contact: values["contact"]!, text: values["text"]!))
+                        return JSONResponses.html(pages.receipt(submission, subjectKey: key))
+                    } catch BusClientError.refused(let error) where error.code == .invalid {
+                        return JSONResponses.html(
+                            pages.form(kind, target: posted.target, targetLabel: label, values: values, error: error.message),
+                            status: .badRequest)
+                    } catch {
+                        logger.warning("Portal form not handed to repair", metadata: ["error": "\(error)"])
+                        return JSONResponses.html(
+                            pages.form(
+                                kind, target: posted.target, targetLabel: label, values: values,
+                                error: "暂时无法提交，请稍后再试 · The form cannot be submitted now; try again shortly."),
+                            status: .serviceUnavailable)
+                    }
+                }
+            }
+        }
+
         // Credit reports: issued on demand, signed, verifiable by number and code, or offline.
         router.get("/reports/public-key") { _, _ -> Response in
             JSONResponses.ok(["algorithm": "Ed25519", "publicKey": reports.publicKey])
@@ -240,6 +299,11 @@ public enum DisclosureService {
             return try await client.request(
                 "notice.get", body: .object(["listing": .string(listing), "code": .string(code)]), timeout: .seconds(5))
         }
+        let intake: DisclosureRoutes.IntakeSink = { form in
+            let client = try security.busClient(toward: repair)
+            defer { client.close() }
+            return try await client.request("intake.submit", body: try JSONValue(encoding: form), timeout: .seconds(5))
+        }
         // The public reads disclosure over HTTP; on the bus it answers the common ops and the 双公示
         // timeliness for creditctl compliance.
         struct Handler: RequestHandler {
@@ -272,7 +336,8 @@ public enum DisclosureService {
             Application(
                 router: DisclosureRoutes.router(
                     queries: queries, pages: try PortalPage(), reports: reports,
-                    pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices, logger: logger
+                    pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices,
+                    intake: intake, logger: logger
                 ),
                 configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
         ]

@@ -126,6 +126,34 @@ struct PortalPage: Sendable {
             ])
     }
 
+    /// The objection or repair form for one record or listing.
+    func form(_ kind: String, target: String, targetLabel: String, values: [String: String] = [:], error: String? = nil) -> String {
+        let objection = kind == "objection"
+        return render(
+            "form", title: objection ? "提出异议 Object" : "申请信用修复 Apply for repair",
+            [
+                "heading": objection ? "提出异议 · Object to information" : "申请信用修复 · Apply for credit repair",
+                "lead": objection
+                    ? "认为信息有误的，说明哪里有误、理由是什么。 Say what is wrong and why."
+                    : "已纠正失信行为、履行义务的，提交信用修复承诺书（用自己的话）。 Write the credit-repair commitment letter in your own words.",
+                "action": objection ? "/objections" : "/repairs", "target": target, "targetLabel": targetLabel,
+                "textLabel": objection ? "异议理由 Reason" : "信用修复承诺书 Commitment letter",
+                "applicant": values["applicant"] ?? "", "contact": values["contact"] ?? "", "text": values["text"] ?? "",
+                "error": error ?? false,
+            ])
+    }
+
+    func receipt(_ submission: JSONValue, subjectKey: String) -> String {
+        let kind = submission["kind"]?.stringValue == "objection" ? "异议 Objection" : "信用修复 Repair"
+        return render(
+            "receipt", title: "已收到 Received",
+            [
+                "id": submission["id"]?.stringValue ?? "", "kindLabel": kind, "target": submission["target"]?.stringValue ?? "",
+                "receivedAt": submission["receivedAt"]?.stringValue ?? "", "contact": submission["contact"]?.stringValue ?? "",
+                "subjectKey": subjectKey,
+            ])
+    }
+
     func noticeForm(listing: String, message: String?) -> String {
         render("noticeForm", title: "告知书查询 Notice", ["listing": listing, "message": message ?? false])
     }
@@ -152,7 +180,8 @@ struct PortalPage: Sendable {
     static func section(_ title: String, endLabel: String, _ records: [PublicRecord], showSubject: Bool) -> [String: Any] {
         let rows = records.map { record -> [String: Any] in
             [
-                "document": record.document, "authority": record.authority, "content": record.content, "category": record.category ?? false,
+                "recordID": record.recordID, "document": record.document, "authority": record.authority, "content": record.content,
+                "category": record.category ?? false,
                 "decisionDate": record.decisionDate, "publicityEnd": record.publicityEnd ?? "—", "subjectKey": record.subjectKey,
                 "subjectName": record.subjectName, "subject": record.subject, "showSubject": showSubject,
                 "performanceLabel": record.performance.map(performanceLabel) ?? false, "marks": marks(record.disputed, record.repair),
@@ -163,7 +192,8 @@ struct PortalPage: Sendable {
 
     static func listing(_ listing: PublicListing) -> [String: Any] {
         [
-            "listLabel": listLabel(listing.list), "initiatorName": listing.initiatorName, "basis": listing.basis,
+            "listingID": listing.listingID, "listLabel": listLabel(listing.list), "initiatorName": listing.initiatorName,
+            "basis": listing.basis,
             "document": listing.document, "start": listing.start, "until": listing.until, "subjectKey": listing.subjectKey,
             "subjectName": listing.subjectName, "subject": listing.subject, "marks": marks(listing.disputed, listing.repair),
         ]

@@ -57,8 +57,8 @@ enum PortalTemplates {
         <p>代码 Code: {{subject.code}} · 类别 Kind: {{kindLabel}}{{#hasAliases}} · 原代码 Former codes: {{#subject.aliases}}{{.}} {{/subject.aliases}}{{/hasAliases}}</p>
         <h2>名单状态 List status</h2>
         {{#hasListings}}
-        <table><thead><tr><th>名单 List</th><th>认定部门 Initiator</th><th>依据 Basis</th><th>文书 Document</th><th>期限 Term</th><th>标注 Marks</th></tr></thead><tbody>
-        {{#listings}}<tr><td>{{listLabel}}</td><td>{{initiatorName}}</td><td>{{basis}}</td><td>{{document}}</td><td>{{start}} – {{until}}</td><td class="mark">{{marks}}</td></tr>{{/listings}}
+        <table><thead><tr><th>名单 List</th><th>认定部门 Initiator</th><th>依据 Basis</th><th>文书 Document</th><th>期限 Term</th><th>标注 Marks</th><th>办理 Act</th></tr></thead><tbody>
+        {{#listings}}<tr><td>{{listLabel}}</td><td>{{initiatorName}}</td><td>{{basis}}</td><td>{{document}}</td><td>{{start}} – {{until}}</td><td class="mark">{{marks}}</td><td><a href="/objections/new?target={{listingID}}">异议 Object</a> · <a href="/repairs/new?target={{listingID}}">修复 Repair</a></td></tr>{{/listings}}
         </tbody></table>
         {{/hasListings}}
         {{^listings}}<p class="none">不在公开的名单上 · On no public list.</p>{{/listings}}
@@ -70,8 +70,8 @@ enum PortalTemplates {
         {{#sections}}
         <h2>{{title}}</h2>
         {{#hasRows}}
-        <table><thead><tr><th>文书 Document</th><th>机关 Authority</th><th>内容 Content</th><th>决定日期 Decided</th><th>{{endLabel}}</th>{{#showSubject}}<th>对象 Subject</th>{{/showSubject}}<th>标注 Marks</th></tr></thead><tbody>
-        {{#rows}}<tr><td>{{document}}</td><td>{{authority}}</td><td>{{content}}{{#category}}（{{category}}）{{/category}}{{#performanceLabel}} · {{performanceLabel}}{{/performanceLabel}}</td><td>{{decisionDate}}</td><td>{{publicityEnd}}</td>{{#showSubject}}<td><a href="/subjects/{{subjectKey}}">{{subjectName}}</a> {{subject}}</td>{{/showSubject}}<td class="mark">{{marks}}</td></tr>{{/rows}}
+        <table><thead><tr><th>文书 Document</th><th>机关 Authority</th><th>内容 Content</th><th>决定日期 Decided</th><th>{{endLabel}}</th>{{#showSubject}}<th>对象 Subject</th>{{/showSubject}}<th>标注 Marks</th>{{^showSubject}}<th>办理 Act</th>{{/showSubject}}</tr></thead><tbody>
+        {{#rows}}<tr><td>{{document}}</td><td>{{authority}}</td><td>{{content}}{{#category}}（{{category}}）{{/category}}{{#performanceLabel}} · {{performanceLabel}}{{/performanceLabel}}</td><td>{{decisionDate}}</td><td>{{publicityEnd}}</td>{{#showSubject}}<td><a href="/subjects/{{subjectKey}}">{{subjectName}}</a> {{subject}}</td>{{/showSubject}}<td class="mark">{{marks}}</td>{{^showSubject}}<td><a href="/objections/new?target={{recordID}}">异议 Object</a> · <a href="/repairs/new?target={{recordID}}">修复 Repair</a></td>{{/showSubject}}</tr>{{/rows}}
         </tbody></table>
         {{/hasRows}}
         {{^rows}}<p class="none">无 · None.</p>{{/rows}}
@@ -152,6 +152,32 @@ enum PortalTemplates {
         <form method="get" action="/verify/{{number}}"><label>核验码 Verification code: <input name="code" autocomplete="off"></label> <button>核验 Verify</button></form>{{/genuine}}
         """
 
+    /// The objection and repair forms: plain HTML forms posted to the portal, received for the credit office.
+    static let form = """
+        <h1>{{heading}}</h1>
+        <p>{{lead}}</p>
+        {{#error}}<p class="error">{{error}}</p>{{/error}}
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="target" value="{{target}}">
+        <p>{{targetLabel}}</p>
+        <p><label>统一社会信用代码或身份证号 The subject's full code<br><input name="code" size="30" autocomplete="off" required></label></p>
+        <p><label>申请人 Who applies (the subject, or its agent)<br><input name="applicant" size="30" value="{{applicant}}" required></label></p>
+        <p><label>联系方式 Phone or e-mail<br><input name="contact" size="30" value="{{contact}}" required></label></p>
+        <p><label>{{textLabel}}<br><textarea name="text" rows="8" cols="80" required>{{text}}</textarea></label></p>
+        <p><button>提交 Submit</button></p>
+        </form>
+        <p><small>提交后由信用办核实身份并受理；证明材料请按回执所示提交。 The credit office checks who sent it and files it; bring or send the evidence as the receipt says.</small></p>
+        """
+
+    static let receipt = """
+        <h1>已收到 · Received</h1>
+        <p class="mark">收件号 Submission number: {{id}}</p>
+        <p>{{kindLabel}} · {{target}} · {{receivedAt}}</p>
+        <p>信用办将核实申请人身份后正式受理，并通过 {{contact}} 联系您；异议受理后，相关惩戒措施在核实期间暂停。
+        The credit office checks who sent this and files it, then contacts you at {{contact}}. Once an objection is filed, the measures resting on the information are suspended while it is verified.</p>
+        <p><a href="/subjects/{{subjectKey}}">返回 Back</a></p>
+        """
+
     static let problem = """
         <h1>{{heading}}</h1>
         <p class="error">{{message}}</p>
@@ -164,7 +190,7 @@ enum PortalTemplates {
         let templates = [
             "layout": layout, "search": search, "subject": subject, "records": records, "list": list, "recordsPage": recordsPage,
             "statistics": statistics, "notice": notice, "noticeForm": noticeForm, "problem": problem, "subjectBody": subjectBody,
-            "report": report, "verify": verify,
+            "report": report, "verify": verify, "form": form, "receipt": receipt,
         ]
         for (name, text) in templates { try library.register(text, named: name) }
         return library

@@ -84,6 +84,13 @@ public enum RepairSchema {
                 t.column("content", .blob).notNull()
                 t.primaryKey(["application_id", "position"])
             }
+            // Submissions from the portal, held until an operator files or declines them.
+            try db.create(table: "intake") { t in
+                t.primaryKey("id", .text)
+                t.column("number", .integer).notNull().unique()
+                t.column("status", .text).notNull().indexed()
+                t.column("data", .text).notNull()
+            }
             try db.execute(sql: "DELETE FROM bus_checkpoints WHERE stream = 'registry'")
         }
     }
@@ -136,6 +143,7 @@ public struct RepairHandler: RequestHandler {
         var commands = CommandTable(service: "repair")
         declareRepairs(in: &commands)
         declareObjections(in: &commands)
+        declareIntake(in: &commands)
         return commands
     }
 
