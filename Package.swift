@@ -248,7 +248,7 @@ let package = Package(
             name: "CreditBench",
             dependencies: [
                 "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "DispatchCore", "InterceptorCore", "RegistryCore",
-                "TestSupport", "ZeroMQ",
+                "DisclosureCore", "TestSupport", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -17,7 +17,9 @@ struct CreditBench: AsyncParsableCommand {
             config/catalogue.yaml there. The services measured are the ones built beside credit-bench \
             unless CREDIT_BIN names a directory of others.
             """,
-        subcommands: [All.self, PropagationPart.self, CatchUpPart.self, ChecksPart.self, ImportPart.self, ImportStagesPart.self],
+        subcommands: [
+            All.self, PropagationPart.self, CatchUpPart.self, ChecksPart.self, ImportPart.self, ImportStagesPart.self, PortalPart.self,
+        ],
         defaultSubcommand: All.self)
 }
 
@@ -136,6 +138,24 @@ struct ChecksPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await ChecksBench.run(listings: listings)
+    }
+}
+
+struct PortalPart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portal", abstract: "The public portal's search and subject pages under wrk, beside a hello on the same server.")
+
+    @Option(help: "Penalties published.") var records = 1_000_000
+    @Option(help: "Seconds of each wrk run.") var seconds = 10
+    @Option(help: "wrk connections.") var connections = 8
+
+    func validate() throws {
+        guard records >= 10_000 else { throw ValidationError("--records must be at least 10000") }
+    }
+
+    func run() async throws {
+        try BenchSetup.prepare()
+        try await PortalBench.run(records: records, seconds: seconds, connections: connections)
     }
 }
 

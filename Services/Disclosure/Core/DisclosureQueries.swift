@@ -55,17 +55,17 @@ public struct DisclosureQueries: Sendable {
                     .flatMap { try Self.subject($0, in: db) }
                 return [byKey, byAlias].compactMap { $0 }
             }
-            let pattern = Self.likePattern(text)
+            let end = Self.prefixEnd(text)
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT key FROM public_subjects WHERE name_norm = ?1
                     UNION ALL
-                    SELECT key FROM (SELECT key FROM public_subjects WHERE name_norm LIKE ?2 ESCAPE '\\' AND name_norm <> ?1
+                    SELECT key FROM (SELECT key FROM public_subjects WHERE name_norm > ?1 AND name_norm < ?2
                                      ORDER BY name_norm LIMIT ?3)
                     LIMIT ?3
                     """,
-                arguments: [text, pattern, limit])
+                arguments: [text, end, limit])
             return try rows.compactMap { try Self.subject($0["key"], in: db) }
         }
     }
@@ -242,7 +242,7 @@ public struct DisclosureQueries: Sendable {
         if let key = try Self.codeKey(text, keys: keys) {
             return ("AND p.subject_key = IFNULL((SELECT key FROM public_aliases WHERE alias = ?), ?)", [key, key])
         }
-        return ("AND p.name_norm LIKE ? ESCAPE '\\'", [Self.likePattern(text)])
+        return ("AND p.name_norm >= ? AND p.name_norm < ?", [text, Self.prefixEnd(text)])
     }
 
     /// The page key of a query that is a code, nil for a name. A text of 15 or more letters and digits
@@ -265,9 +265,7 @@ public struct DisclosureQueries: Sendable {
         }
     }
 
-    static func likePattern(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
-            of: "_", with: "\\_")
-            + "%"
-    }
+    /// The first text after every text that starts with `prefix` (names compare as UTF-8 bytes):
+    /// `name >= prefix AND name < prefixEnd(prefix)` is a prefix match an index answers.
+    static func prefixEnd(_ prefix: String) -> String { prefix + "\u{10FFFF}" }
 }

@@ -3,6 +3,7 @@ import CreditDomain
 import Foundation
 import GRDB
 import MeshProtocol
+import ServiceKit
 
 /// What disclosure publishes and by which rules (`disclosure.*`, `publicity.*`, `names.*`,
 /// docs/CONFIG.md).
@@ -303,5 +304,28 @@ struct MarkApplier: StreamApplier {
         default:
             return
         }
+    }
+}
+
+/// Publishes registry events into a disclosure database directly, in batches: what disclosure does
+/// when it follows the registry, without the stream. For benchmarks and bulk loads into a database no
+/// disclosure process has open.
+public enum DisclosureBulk {
+    /// Opens (creating) the database at `path` and applies `events` (`record.stored` and the like) in
+    /// transactions of `batch`.
+    public static func publish(_ events: some Sequence<Event>, into path: String, policy: DisclosurePolicy, batch: Int = 10_000) throws {
+        let database = try ServiceDatabase.open(path: path) { DisclosureSchema.register(in: &$0) }
+        let keys = try database.read { try SubjectKeys.load(from: $0) }
+        let applier = RecordDisclosureApplier(keys: keys, policy: policy)
+        var pending: [Event] = []
+        func flush() throws {
+            try database.write { db in for event in pending { try applier.apply(event, in: db) } }
+            pending.removeAll(keepingCapacity: true)
+        }
+        for event in events {
+            pending.append(event)
+            if pending.count == batch { try flush() }
+        }
+        try flush()
     }
 }
