@@ -164,7 +164,7 @@ import Testing
         let stats = try WireCoding.decode(JSONValue.self, from: Array(statistics.0.utf8))
         let market = try #require(stats["departments"]?.arrayValue?.first { $0["department"] == "market" }, "\(statistics.0)")
         #expect(market["departmentName"] == "湖州市市场监督管理局" && (market["onTime"]?.intValue ?? 0) >= 1, "\(market)")
-        #expect((market["late"]?.arrayValue?.count ?? 0) >= 3, "\(market)")
+        #expect((market["late"]?.arrayValue?.count ?? 0) >= 3 && market["missing"] == 0, "\(market)")
         #expect(try await get("/statistics").0.contains("湖市监罚〔2026〕101号"))
         let compliance = try await ctl("compliance")
         #expect(

@@ -63,14 +63,14 @@ struct Compliance: AsyncParsableCommand {
         say("双公示 (public within \(deadline) working days of the decision):")
         say(
             "  " + "DEPARTMENT".padding(16) + "PUBLISHED".padding(11) + "ON TIME".padding(9) + "RATE".padding(8) + "LATE".padding(6)
-                + "NOT PUBLIC")
+                + "NOT PUBLIC".padding(12) + "MISSING")
         for row in stats["departments"]?.arrayValue ?? [] {
             let rate = row["onTimeRate"]?.textValue.flatMap(Double.init).map { String(format: "%.1f%%", $0 * 100) } ?? "-"
             let late = row["late"]?.arrayValue ?? []
             say(
                 "  " + (row["department"]?.textValue ?? "?").padding(16) + (row["published"]?.textValue ?? "").padding(11)
                     + (row["onTime"]?.textValue ?? "").padding(9) + rate.padding(8) + "\(late.count)".padding(6)
-                    + (row["notPublic"]?.textValue ?? ""))
+                    + (row["notPublic"]?.textValue ?? "").padding(12) + (row["missing"]?.textValue ?? "?"))
             for entry in late.prefix(5) {
                 say(
                     "    late: \(entry["document"]?.textValue ?? "?") decided \(entry["decisionDate"]?.textValue ?? "?"), "

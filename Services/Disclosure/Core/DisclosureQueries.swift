@@ -14,6 +14,9 @@ public struct DisclosureQueries: Sendable {
     let keys: SubjectKeys
     let policy: DisclosurePolicy
     let today: @Sendable () -> String
+    /// The records each department delivered, by kind, as the registry counts them (`records.count`);
+    /// nil when the registry cannot be asked.
+    var delivered: @Sendable (_ kinds: [String]) async -> [String: [String: Int]]? = { _ in nil }
 
     // MARK: - Lists
 
@@ -110,13 +113,15 @@ public struct DisclosureQueries: Sendable {
     /// 双公示 timeliness per department, and what is public now.
     public func statistics() async throws -> PortalStatistics {
         let day = today()
+        let kinds = [RecordKind.licence, .penalty, .commitment].filter(policy.recordKinds.contains).map(\.rawValue)
+        let delivered = await delivered(kinds)
         return try await reader.read { [policy] db in
             var departments: [String: PublicationTimeliness] = [:]
             func entry(_ department: String) -> PublicationTimeliness {
                 departments[department]
                     ?? PublicationTimeliness(
                         department: department, departmentName: policy.name(of: department), published: 0, onTime: 0, onTimeRate: 1,
-                        late: [], notPublic: 0)
+                        late: [], notPublic: 0, missing: nil)
             }
             for row in try Row.fetchAll(
                 db,
@@ -152,6 +157,25 @@ public struct DisclosureQueries: Sendable {
                 var timeliness = entry(row["department"])
                 timeliness.notPublic = row["n"]
                 departments[timeliness.department] = timeliness
+            }
+            // Missing: delivered to the registry, not (yet) received here: the portal is behind, or an
+            // event could not be applied (a dead letter).
+            if let delivered {
+                let known = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT department, COUNT(*) AS n FROM (
+                            SELECT department FROM public_records
+                            UNION ALL SELECT department FROM not_public WHERE reason <> 'expired')
+                        GROUP BY department
+                        """)
+                var counted: [String: Int] = [:]
+                for row in known { counted[row["department"]] = row["n"] }
+                for (department, byKind) in delivered {
+                    var timeliness = entry(department)
+                    timeliness.missing = max(0, byKind.values.reduce(0, +) - (counted[department] ?? 0))
+                    departments[department] = timeliness
+                }
             }
             var publicRecords: [String: Int] = [:]
             for row in try Row.fetchAll(

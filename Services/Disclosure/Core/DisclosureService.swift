@@ -290,7 +290,13 @@ public enum DisclosureService {
         let dispatch = try topology.endpoints(of: .dispatch)
         let repair = try topology.endpoints(of: .repair)
         let http = try topology.disclosureHTTP()
-        let queries = DisclosureQueries(reader: database, keys: keys, policy: policy, today: { FieldDates.isoDate(Date()) })
+        var queries = DisclosureQueries(reader: database, keys: keys, policy: policy, today: { FieldDates.isoDate(Date()) })
+        queries.delivered = { kinds in
+            guard let client = try? security.busClient(toward: registry) else { return nil }
+            defer { client.close() }
+            return try? await client.request(
+                "records.count", body: ["kinds": kinds], decoding: [String: [String: Int]].self, timeout: .seconds(5))
+        }
         let reports = try ReportDesk(
             writer: database, issuer: topology.config.string("disclosure.issuer", default: "信用信息公示平台 Credit disclosure portal"))
         let notices: DisclosureRoutes.NoticeSource = { listing, code in

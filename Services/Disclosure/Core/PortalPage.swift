@@ -89,6 +89,7 @@ struct PortalPage: Sendable {
             [
                 "departmentName": entry.departmentName, "published": entry.published, "onTime": entry.onTime,
                 "rate": String(format: "%.1f%%", entry.onTimeRate * 100), "lateCount": entry.late.count, "notPublic": entry.notPublic,
+                "missing": entry.missing.map(String.init) ?? "?",
             ]
         }
         let late = stats.departments.flatMap { entry in

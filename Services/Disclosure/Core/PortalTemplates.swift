@@ -102,8 +102,8 @@ enum PortalTemplates {
         <p>行政许可、行政处罚应自决定之日起 {{stats.deadlineWorkingDays}} 个工作日内公示，信用承诺 {{stats.commitmentDeadlineWorkingDays}} 个工作日内。
         Licences and penalties are due public within {{stats.deadlineWorkingDays}} working days of the decision, commitments within {{stats.commitmentDeadlineWorkingDays}}.
         Generated {{stats.generatedAt}}. JSON: <a href="/api/v1/statistics">/api/v1/statistics</a></p>
-        <table><thead><tr><th>部门 Department</th><th>已公示 Published</th><th>按时 On time</th><th>按时率 On-time rate</th><th>逾期 Late</th><th>未公开 Not public</th></tr></thead><tbody>
-        {{#departments}}<tr><td>{{departmentName}}</td><td>{{published}}</td><td>{{onTime}}</td><td>{{rate}}</td><td>{{lateCount}}</td><td>{{notPublic}}</td></tr>{{/departments}}
+        <table><thead><tr><th>部门 Department</th><th>已公示 Published</th><th>按时 On time</th><th>按时率 On-time rate</th><th>逾期 Late</th><th>未公开 Not public</th><th>待公示 Missing</th></tr></thead><tbody>
+        {{#departments}}<tr><td>{{departmentName}}</td><td>{{published}}</td><td>{{onTime}}</td><td>{{rate}}</td><td>{{lateCount}}</td><td>{{notPublic}}</td><td>{{missing}}</td></tr>{{/departments}}
         </tbody></table>
         {{#hasLate}}
         <h2>逾期公示 · Published late</h2>

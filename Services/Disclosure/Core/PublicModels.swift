@@ -89,7 +89,8 @@ public struct SubjectPage: Codable, Sendable {
 }
 
 /// 双公示 timeliness of one department: records published within the deadline, late ones with how
-/// late, and those received but not public (withdrawn, repaired, or already past their window).
+/// late, those received but not public (withdrawn, repaired, or already past their window), and those
+/// the registry holds that are still missing their publication.
 public struct PublicationTimeliness: Codable, Sendable, Equatable {
     public struct Late: Codable, Sendable, Equatable {
         public var recordID: String
@@ -109,6 +110,8 @@ public struct PublicationTimeliness: Codable, Sendable, Equatable {
     public var onTimeRate: Double
     public var late: [Late]
     public var notPublic: Int
+    /// Delivered to the registry but not yet published here (nil when the registry could not be asked).
+    public var missing: Int?
 }
 
 /// The portal's statistics page (`/statistics`, `/api/v1/statistics`).

@@ -77,6 +77,25 @@ public struct RegistryHandler: RequestHandler {
         commands.on("record.history", access: .anyone, audit: .query, body: IDQuery.self) { query, _ in
             try await history(of: query.id)
         }
+        struct CountQuery: Decodable, Sendable { var kinds: [String] }
+        // How many records each department has delivered, by kind: what the portal compares its own
+        // publications with (双公示 records still missing their publication).
+        commands.on("records.count", access: .anyone, audit: .query, body: CountQuery.self) { query, _ in
+            try await writer.read { db -> [String: [String: Int]] in
+                let kinds = query.kinds.prefix(20)
+                guard !kinds.isEmpty else { return [:] }
+                var counts: [String: [String: Int]] = [:]
+                for row in try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT source, kind, COUNT(*) AS n FROM records WHERE kind IN (\(kinds.map { _ in "?" }.joined(separator: ","))) GROUP BY source, kind",
+                    arguments: StatementArguments(Array(kinds)))
+                {
+                    counts[row["source"], default: [:]][row["kind"]] = row["n"]
+                }
+                return counts
+            }
+        }
         return commands
     }
 
