@@ -61,11 +61,13 @@ enum PortalBench {
         // 10,000 different searches and subject pages, picked at random by wrk.
         var search: [String] = []
         var pages: [String] = []
+        var json: [String] = []
         for i in 0..<10_000 {
             let n = (i * 7_919) % records
             let name = "湖州示例\(n % 1_000)号贸易有限公司\(n)"
             search.append("/?q=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
             pages.append("/subjects/" + GeneratedSubjects.uscc(n))
+            json.append("/api/v1/subjects/" + GeneratedSubjects.uscc(n))
         }
         func script(_ paths: [String], _ name: String) throws -> String {
             let path = layout.directory.appendingPathComponent("\(name).lua").path
@@ -96,6 +98,7 @@ enum PortalBench {
                 hello.p50Millis, hello.p99Millis))
         for (label, paths, name) in [
             ("search by name (GET /?q=)", search, "search"), ("subject page (GET /subjects/{code})", pages, "pages"),
+            ("subject JSON (GET /api/v1/subjects/{code})", json, "json"),
         ] {
             let measured = try await load(portal, script: try script(paths, name))
             report(

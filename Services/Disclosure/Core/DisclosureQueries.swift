@@ -206,20 +206,22 @@ public struct DisclosureQueries: Sendable {
     // MARK: - Reading rows
 
     static func subject(_ key: String, in db: Database) throws -> PublicSubject? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT key, code, name, kind FROM public_subjects WHERE key = ?", arguments: [key])
-        else { return nil }
-        let aliases = try String.fetchAll(db, sql: "SELECT alias FROM public_aliases WHERE key = ? ORDER BY alias", arguments: [key])
+        // The page's queries are few and always the same: prepared once per connection.
+        let subject = try db.cachedStatement(sql: "SELECT key, code, name, kind FROM public_subjects WHERE key = ?")
+        guard let row = try Row.fetchOne(subject, arguments: [key]) else { return nil }
+        let aliases = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT alias FROM public_aliases WHERE key = ? ORDER BY alias"), arguments: [key])
         return PublicSubject(key: row["key"], code: row["code"], name: row["name"], kind: row["kind"], aliases: aliases)
     }
 
     static func records(_ db: Database, where clause: String, arguments: StatementArguments, limit: Int) throws -> [PublicRecord] {
         try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM public_records p
-                LEFT JOIN disputes d ON d.target_id = p.record_id LEFT JOIN repair_marks m ON m.target_id = p.record_id
-                WHERE \(clause) ORDER BY p.decision_date DESC, p.record_id DESC LIMIT ?
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM public_records p
+                    LEFT JOIN disputes d ON d.target_id = p.record_id LEFT JOIN repair_marks m ON m.target_id = p.record_id
+                    WHERE \(clause) ORDER BY p.decision_date DESC, p.record_id DESC LIMIT ?
+                    """),
             arguments: arguments + [limit]
         ).map { row in
             var entry = try WireCoding.decode(PublicRecord.self, from: Array((row["data"] as String).utf8))
@@ -231,12 +233,12 @@ public struct DisclosureQueries: Sendable {
 
     static func listings(_ db: Database, where clause: String, arguments: StatementArguments, limit: Int) throws -> [PublicListing] {
         try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM public_listings p
-                LEFT JOIN disputes d ON d.target_id = p.listing_id LEFT JOIN repair_marks m ON m.target_id = p.listing_id
-                WHERE \(clause) ORDER BY p.listing_id DESC LIMIT ?
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM public_listings p
+                    LEFT JOIN disputes d ON d.target_id = p.listing_id LEFT JOIN repair_marks m ON m.target_id = p.listing_id
+                    WHERE \(clause) ORDER BY p.listing_id DESC LIMIT ?
+                    """),
             arguments: arguments + [limit]
         ).map { row in
             var entry = try WireCoding.decode(PublicListing.self, from: Array((row["data"] as String).utf8))
