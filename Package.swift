@@ -53,6 +53,8 @@ let package = Package(
             name: "CreditDomain",
             dependencies: [
                 "MeshProtocol",
+                // SHA-256 of the inspection draw (seed and random stream).
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Shared/CreditDomain",
@@ -282,7 +284,7 @@ let package = Package(
         .testTarget(
             name: "ServiceCoreTests",
             dependencies: [
-                "RegistryCore", "DispatchCore", "DisclosureCore", "InterceptorCore", "RepairCore", "CreditCtlCore",
+                "RegistryCore", "DispatchCore", "DisclosureCore", "GradingCore", "InterceptorCore", "RepairCore", "CreditCtlCore",
                 "Bus", "CreditDomain", "HTTPSupport", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -38,7 +38,7 @@ public enum CatalogueLoader {
             raw = try YAMLDecoder().decode(RawCatalogue.self, from: yaml)
         } catch let error as DecodingError {
             throw .invalid(
-                field: path(of: error), value: "", reason: "does not have the expected shape: \(describe(error))")
+                field: error.fieldPath(root: "catalogue"), value: "", reason: "does not have the expected shape: \(error.reasonText)")
         } catch {
             throw .invalid(field: "catalogue", value: "", reason: "is not valid YAML: \(error)")
         }
@@ -185,32 +185,6 @@ public enum CatalogueLoader {
 
     private static func isCodeScalar(_ scalar: Unicode.Scalar) -> Bool {
         ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-"
-    }
-
-    // MARK: - Decoding errors
-
-    private static func path(of error: DecodingError) -> String {
-        let path: [any CodingKey]
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-            .dataCorrupted(let context):
-            path = context.codingPath
-        @unknown default:
-            path = []
-        }
-        guard !path.isEmpty else { return "catalogue" }
-        return path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }
-            .description
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-            .dataCorrupted(let context):
-            context.debugDescription
-        @unknown default:
-            "\(error)"
-        }
     }
 }
 

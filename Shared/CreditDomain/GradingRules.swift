@@ -84,10 +84,43 @@ public enum GradingRules {
         }
     }
 
+    /// The rule that scores a record, as `explain` names it.
+    public static func rule(for input: GradeInput) -> String {
+        switch input.kind {
+        case .penalty:
+            switch input.severity ?? .general {
+            case .general: "penalty, general (一般)"
+            case .serious: "penalty, serious (较重)"
+            case .severe: "penalty, severe (严重)"
+            }
+        case .courtDishonestDebtor: "court dishonest judgment debtor (失信被执行人)"
+        case .taxArrears: "tax or fee arrears (欠税欠费)"
+        case .commendation: "commendation or honour (表彰奖励)"
+        default: "\(input.kind.rawValue): not scored"
+        }
+    }
+
     /// Grades a subject from its records in force.
     public static func grade(_ records: [GradeInput]) -> GradeResult {
-        let total = records.reduce(baseScore) { $0 + points(for: $1) }
-        let score = min(100, max(0, total))
+        grade(score: min(100, max(0, records.reduce(baseScore) { $0 + points(for: $1) })))
+    }
+
+    /// Every part of a subject's score: the base, each record's points, and what holding the total
+    /// within 0…100 took away or added. They add up to the score.
+    public static func explain(_ records: [(record: String, input: GradeInput)]) -> GradeExplanation {
+        let components = records.sorted { $0.record < $1.record }.map { record, input in
+            GradeComponent(
+                record: record, kind: input.kind, severity: input.severity, rule: rule(for: input), weight: points(for: input),
+                contribution: points(for: input))
+        }
+        let total = components.reduce(baseScore) { $0 + $1.contribution }
+        let result = grade(score: min(100, max(0, total)))
+        return GradeExplanation(
+            base: baseScore, components: components, bound: result.score - total, score: result.score, grade: result.grade,
+            supervision: result.supervision)
+    }
+
+    static func grade(score: Int) -> GradeResult {
         let grade: CreditGrade
         let supervision: SupervisionClass
         switch score {
@@ -97,5 +130,48 @@ public enum GradingRules {
         default: (grade, supervision) = (.D, .increased)
         }
         return GradeResult(score: score, grade: grade, supervision: supervision)
+    }
+}
+
+/// One record's part in a score: the rule that scores it, its weight (the points a record under that
+/// rule adds) and its contribution to this score.
+public struct GradeComponent: Codable, Sendable, Equatable {
+    public var record: String
+    public var kind: RecordKind
+    public var severity: Severity?
+    public var rule: String
+    public var weight: Int
+    public var contribution: Int
+
+    public init(record: String, kind: RecordKind, severity: Severity?, rule: String, weight: Int, contribution: Int) {
+        self.record = record
+        self.kind = kind
+        self.severity = severity
+        self.rule = rule
+        self.weight = weight
+        self.contribution = contribution
+    }
+}
+
+/// A score taken apart: `base` + every component's contribution + `bound` = `score`, where `bound` is
+/// what holding the total within 0…100 changed (0, or negative above 100, or positive below 0).
+public struct GradeExplanation: Codable, Sendable, Equatable {
+    /// The subject explained, when the explanation is of one (`grade.explain`); empty otherwise.
+    public var subjectID = ""
+    public var subjectName = ""
+    public var base: Int
+    public var components: [GradeComponent]
+    public var bound: Int
+    public var score: Int
+    public var grade: CreditGrade
+    public var supervision: SupervisionClass
+
+    public init(base: Int, components: [GradeComponent], bound: Int, score: Int, grade: CreditGrade, supervision: SupervisionClass) {
+        self.base = base
+        self.components = components
+        self.bound = bound
+        self.score = score
+        self.grade = grade
+        self.supervision = supervision
     }
 }

@@ -42,4 +42,29 @@ import Testing
         #expect(CreditGrade.A > .B)
         #expect(CreditGrade.C > .D)
     }
+
+    /// `explain` takes the score apart: base + contributions + bound = score, for every case above.
+    @Test(
+        arguments: [
+            [], [general], [serious, serious], [debtor, debtor, debtor], [honour], [serious, honour], [arrears, serious],
+            [GradeInput(kind: .licence), GradeInput(kind: .otherAdministrativeAct)],
+        ] as [[GradeInput]])
+    func explanationAddsUpToTheScore(records: [GradeInput]) {
+        let explanation = GradingRules.explain(records.enumerated().map { ("R-\($0.offset)", $0.element) })
+        let result = GradingRules.grade(records)
+        #expect(explanation.score == result.score && explanation.grade == result.grade && explanation.supervision == result.supervision)
+        #expect(explanation.base + explanation.components.reduce(0) { $0 + $1.contribution } + explanation.bound == explanation.score)
+        #expect(explanation.components.count == records.count)
+    }
+
+    @Test func explanationNamesEachRecordsRuleAndWhatTheBoundTookAway() {
+        let explanation = GradingRules.explain([("R-2", Self.honour), ("R-1", Self.serious), ("R-3", Self.honour), ("R-4", Self.honour)])
+        #expect(explanation.components.map(\.record) == ["R-1", "R-2", "R-3", "R-4"])
+        #expect(explanation.components[0].rule == "penalty, serious (较重)" && explanation.components[0].weight == -15)
+        #expect(explanation.components[1].rule == "commendation or honour (表彰奖励)" && explanation.components[1].contribution == 5)
+        // 100 − 15 + 15 = 100: nothing held back; one more honour would be.
+        #expect(explanation.bound == 0 && explanation.score == 100)
+        #expect(GradingRules.explain([("R-1", Self.honour)]).bound == -5)
+        #expect(GradingRules.explain([("R-1", Self.debtor), ("R-2", Self.debtor), ("R-3", Self.debtor)]).bound == 20)
+    }
 }

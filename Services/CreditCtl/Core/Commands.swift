@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bus
+import CreditDomain
 import Foundation
 import MeshProtocol
 import RegistryProtocol
@@ -180,17 +181,45 @@ struct Feedback: AsyncParsableCommand {
 }
 
 struct Grade: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a subject's credit score, grade and supervision class.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show a subject's credit score, grade and supervision class.",
+        discussion: """
+            With --explain, every part of the score: the base, each record in force with the rule that scores it, its \
+            weight and its contribution, and what holding the score within 0…100 changed; they add up to the score.
+            """)
     @OptionGroup var global: GlobalOptions
     @Option var subject: String
+    @Flag(help: "List every component of the score.") var explain = false
     @Flag var json = false
 
     func run() async throws {
-        let result = try await global.call("grading", "grade.get", body: .object(["subject": .string(subject)]))
-        try output(result, json: json) {
-            say(
-                "\(subject): score \($0["score"]?.intValue ?? 0), grade \($0["grade"]?.textValue ?? "?"), supervision \($0["supervision"]?.textValue ?? "?")"
-            )
+        let body = JSONValue.object(["subject": .string(subject)])
+        guard explain else {
+            let result = try await global.call("grading", "grade.get", body: body)
+            return try output(result, json: json) {
+                say(
+                    "\(subject): score \($0["score"]?.intValue ?? 0), grade \($0["grade"]?.textValue ?? "?"), supervision \($0["supervision"]?.textValue ?? "?")"
+                )
+            }
         }
+        let result = try await global.call("grading", "grade.explain", body: body)
+        if json { return try printJSON(result) }
+        let explanation = try result.decode(GradeExplanation.self)
+        func line(_ label: String, _ value: String, _ note: String = "") {
+            say(
+                "  " + label.padding(12) + String(repeating: " ", count: max(0, 5 - value.count)) + value
+                    + (note.isEmpty ? "" : "  " + note))
+        }
+        say(
+            "\(explanation.subjectID): score \(explanation.score), grade \(explanation.grade.rawValue), supervision \(explanation.supervision.rawValue)"
+        )
+        line("base", "\(explanation.base)")
+        for component in explanation.components {
+            line(component.record, Self.signed(component.contribution), "\(component.rule), weight \(Self.signed(component.weight))")
+        }
+        if explanation.bound != 0 { line("bound", Self.signed(explanation.bound), "the score is held within 0…100") }
+        line("= score", "\(explanation.score)")
     }
+
+    static func signed(_ value: Int) -> String { value > 0 ? "+\(value)" : "\(value)" }
 }

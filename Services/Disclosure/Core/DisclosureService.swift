@@ -275,11 +275,13 @@ enum DisclosureRoutes {
 /// Assembles disclosure. Config keys: `disclosure.pub`, `disclosure.router`, `disclosure.http`
 /// (default 127.0.0.1:8080), `disclosure.recordKinds`, `disclosure.lists`, `disclosure.deadlineWorkingDays`,
 /// `disclosure.commitmentDeadlineWorkingDays`, `publicity.*`, `names.*`, the calendar
-/// (`dispatch.calendar`), and the endpoints of `registry`, `dispatch` and `repair` (for marks).
+/// (`dispatch.calendar`), and the endpoints of `registry`, `dispatch`, `repair` (for marks)
+/// and `grading` (inspection draws, `InspectionDisclosure`).
 public enum DisclosureService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "disclosure")) {
             DisclosureSchema.register(in: &$0)
+            InspectionDisclosure.register(in: &$0)
         }
         let keys = try database.read { try SubjectKeys.load(from: $0) }
         let policy = try policy(topology.config)
@@ -339,12 +341,14 @@ public enum DisclosureService {
             try follow("registry", registry, RecordDisclosureApplier(keys: keys, policy: policy)),
             try follow("dispatch", dispatch, ListingDisclosureApplier(keys: keys, policy: policy)),
             try follow("repair", repair, MarkApplier()),
+            try follow("grading", try topology.endpoints(of: .grading), InspectionDisclosureApplier()),
             Application(
-                router: DisclosureRoutes.router(
-                    queries: queries, pages: try PortalPage(), reports: reports,
-                    pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices,
-                    intake: intake, logger: logger
-                ),
+                router: InspectionDisclosure.addRoutes(
+                    to: DisclosureRoutes.router(
+                        queries: queries, pages: try PortalPage(), reports: reports,
+                        pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices,
+                        intake: intake, logger: logger),
+                    reader: database),
                 configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
         ]
     }

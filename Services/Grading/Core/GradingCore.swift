@@ -36,6 +36,7 @@ public enum GradingSchema {
         migrator.registerMigration("grading-v2-excluded") { db in
             try db.create(table: "excluded") { t in t.primaryKey("record_id", .text) }
         }
+        InspectionSchema.register(in: &migrator)
     }
 
     static func grade(of subject: String, in db: Database) throws -> SubjectGrade? {
@@ -66,11 +67,21 @@ struct GradingApplier: StreamApplier {
         let stored = try event.decodeData(Stored.self)
         let record = stored.record
         guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM excluded WHERE record_id = ?", arguments: [stored.id]) ?? false) else { return }
+        // The subject's kind and the record's category and summary: what inspection populations select by.
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO subjects(subject_id, kind) VALUES (?, ?)",
+            arguments: [record.subjectID, record.subjectKind.rawValue])
         let verb = event.type == "record.stored" ? "INSERT OR IGNORE" : "INSERT OR REPLACE"
         try db.execute(
-            sql: "\(verb) INTO inputs(record_id, subject_id, kind, severity) VALUES (?, ?, ?, ?)",
-            arguments: [stored.id, record.subjectID, record.kind.rawValue, record.severity?.rawValue])
-        guard db.changesCount > 0 else { return }
+            sql: "\(verb) INTO inputs(record_id, subject_id, kind, severity, category, summary) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [stored.id, record.subjectID, record.kind.rawValue, record.severity?.rawValue, record.category, record.summary])
+        guard db.changesCount > 0 else {
+            // Stored before inspections were added (the registry stream is read again once for this).
+            try db.execute(
+                sql: "UPDATE inputs SET category = ?, summary = ? WHERE record_id = ? AND summary IS NULL",
+                arguments: [record.category, record.summary, stored.id])
+            return
+        }
         try regrade(record.subjectID, name: record.subjectName, in: db)
     }
 
@@ -95,16 +106,27 @@ struct GradingApplier: StreamApplier {
     }
 }
 
-/// grading's op: `grade.get {subject}`.
+/// grading's ops: `grade.get {subject}`, `grade.explain {subject}`, and the inspection ops
+/// (`GradingHandler+Inspections.swift`).
 public struct GradingHandler: RequestHandler {
-    let reader: any DatabaseReader
+    let writer: any DatabaseWriter
+    let log: EventLog
+    let plans: InspectionPlans
+    let clock: ServiceClock
+
+    public init(writer: any DatabaseWriter, log: EventLog, plans: InspectionPlans = InspectionPlans(), clock: ServiceClock = .system) {
+        self.writer = writer
+        self.log = log
+        self.plans = plans
+        self.clock = clock
+    }
 
     public var commands: CommandTable {
         struct Query: Decodable, Sendable { var subject: String }
         var commands = CommandTable(service: "grading")
         commands.on("grade.get", access: .anyone, audit: .query, body: Query.self) { query, _ in
-            let subject = query.subject.trimmingCharacters(in: .whitespaces).uppercased()
-            if let grade = try await reader.read({ try GradingSchema.grade(of: subject, in: $0) }) {
+            let subject = Self.normalised(query.subject)
+            if let grade = try await writer.read({ try GradingSchema.grade(of: subject, in: $0) }) {
                 return grade
             }
             // No record yet: the baseline grade.
@@ -113,22 +135,51 @@ public struct GradingHandler: RequestHandler {
                 subjectID: subject, subjectName: "", score: result.score, grade: result.grade, supervision: result.supervision,
                 records: 0)
         }
+        commands.on("grade.explain", access: .anyone, audit: .query, body: Query.self) { query, _ in
+            try await explain(Self.normalised(query.subject))
+        }
+        addInspectionCommands(to: &commands)
         return commands
     }
+
+    /// Every part of a subject's score, each record with the rule, weight and contribution.
+    public func explain(_ subject: String) async throws -> GradeExplanation {
+        try await writer.read { db in
+            let records = try Row.fetchAll(
+                db, sql: "SELECT record_id, kind, severity FROM inputs WHERE subject_id = ? ORDER BY record_id", arguments: [subject]
+            ).compactMap { row -> (record: String, input: GradeInput)? in
+                guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
+                return (row["record_id"], GradeInput(kind: kind, severity: (row["severity"] as String?).flatMap(Severity.init(rawValue:))))
+            }
+            var explanation = GradingRules.explain(records)
+            explanation.subjectID = subject
+            explanation.subjectName = try GradingSchema.grade(of: subject, in: db)?.subjectName ?? ""
+            return explanation
+        }
+    }
+
+    static func normalised(_ subject: String) -> String { subject.trimmingCharacters(in: .whitespaces).uppercased() }
 }
 
-/// Assembles grading. Config keys: `grading.pub`, `grading.router`, and the registry's endpoints.
+/// Assembles grading. Config keys: `grading.pub`, `grading.router`, `grading.inspectionPlans` (the
+/// inspection plans file; none when unset), and the registry's endpoints.
 public enum GradingService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "grading")) { GradingSchema.register(in: &$0) }
         let log = EventLog(stream: CentralService.grading.rawValue)
+        var plans = InspectionPlans()
+        if topology.config.optionalString("grading.inspectionPlans") != nil {
+            let path: String
+            (plans, path) = try topology.config.file("grading.inspectionPlans", default: "", load: InspectionPlanLoader.load(contentsOf:))
+            logger.info("Inspection plans loaded", metadata: ["plans.path": "\(path)", "plans.ids": "\(plans.ids.joined(separator: ","))"])
+        }
         let security = try topology.serviceSecurity(as: CentralService.grading.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .grading)
         let registry = try topology.endpoints(of: .registry)
         return [
             BusServer(
                 service: "grading", options: security.secure(try topology.serverOptions(section: "grading", endpoints: endpoints)),
-                log: log, reader: database, handler: GradingHandler(reader: database), logger: logger),
+                log: log, reader: database, handler: GradingHandler(writer: database, log: log, plans: plans), logger: logger),
             StreamSubscriber(
                 stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(stream: "registry", writer: database, applier: GradingApplier(log: log), logger: logger),

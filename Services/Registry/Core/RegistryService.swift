@@ -30,8 +30,14 @@ public enum RegistryService {
             sink: DatabaseStreamSink(
                 stream: "repair", writer: database, applier: RepairOutcomeApplier(log: log, authority: authority), logger: logger),
             logger: logger)
+        // Inspection results entered at grading become records of the inspecting department.
+        let grading = StreamSubscriber(
+            stream: "grading", options: try security.subscriber(toward: try topology.endpoints(of: .grading)),
+            sink: DatabaseStreamSink(
+                stream: "grading", writer: database, applier: InspectionResultApplier(log: log, authority: authority), logger: logger),
+            logger: logger)
         // The writer starts first and stops last: batches the server accepted are stored.
-        return handler.services + [server, repair]
+        return handler.services + [server, repair, grading]
     }
 
     /// The severity rules from `registry.severity.*` (docs/CONFIG.md); a bad value stops start-up
