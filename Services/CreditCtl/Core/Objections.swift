@@ -109,21 +109,11 @@ struct ObjectionCommand: AsyncParsableCommand {
             abstract: "List objections: pending ones by default, or by status, decider, subject; --overdue for those past a deadline.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "open, acknowledged, decided, pending (not yet decided) or any.") var status = "pending"
-        @Option(help: "The deciding department.") var decider: String?
-        @Option var subject: String?
-        @Flag(help: "Only objections past their acknowledgement or decision deadline.") var overdue = false
-        @Flag var json = false
+        @OptionGroup var filter: CaseFilter
 
         func run() async throws {
-            var body: [String: JSONValue] = ["status": .string(status), "overdue": .bool(overdue)]
-            if let decider { body["decider"] = .string(decider) }
-            if let subject { body["subject"] = .string(subject) }
-            let result = try await global.call("repair", "objection.list", body: .object(body))
-            try output(result, json: json) { value in
-                let views = value.arrayValue ?? []
-                if views.isEmpty { say("no objections") }
-                for view in views { Self.print(view["objection"] ?? .null, overdue: view["overdue"] == .bool(true)) }
-            }
+            try await filter.list(
+                "objection.list", status: status, global: global, item: "objection", none: "no objections", print: Self.print)
         }
 
         static func print(_ objection: JSONValue, overdue: Bool) {
@@ -147,4 +137,28 @@ func evidenceFiles(_ paths: [String]) throws -> JSONValue {
             .object(["name": .string(URL(fileURLWithPath: path).lastPathComponent), "content": .string(content.base64EncodedString())]))
     }
     return .array(files)
+}
+
+/// The filters `objection list` and `repair list` share: by deciding department, subject, past a
+/// deadline; and how both ask and print.
+struct CaseFilter: ParsableArguments {
+    @Option(help: "The deciding department.") var decider: String?
+    @Option var subject: String?
+    @Flag(help: "Only those past a deadline (acknowledgement or acceptance, or decision).") var overdue = false
+    @Flag var json = false
+
+    /// Asks repair's `op` and prints each view's `item` with `print`, or `none`.
+    func list(
+        _ op: String, status: String, global: GlobalOptions, item: String, none: String, print: (JSONValue, _ overdue: Bool) -> Void
+    ) async throws {
+        var body: [String: JSONValue] = ["status": .string(status), "overdue": .bool(overdue)]
+        if let decider { body["decider"] = .string(decider) }
+        if let subject { body["subject"] = .string(subject) }
+        let result = try await global.call("repair", op, body: .object(body))
+        try output(result, json: json) { value in
+            let views = value.arrayValue ?? []
+            if views.isEmpty { say(none) }
+            for view in views { print(view[item] ?? .null, view["overdue"] == .bool(true)) }
+        }
+    }
 }

@@ -137,21 +137,11 @@ struct Repair: AsyncParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Option(help: "pending, accepted, approved, rejected, open (not yet decided) or any.") var status = "open"
-        @Option(help: "The deciding department.") var decider: String?
-        @Option var subject: String?
-        @Flag(help: "Only applications past their acceptance or decision deadline.") var overdue = false
-        @Flag var json = false
+        @OptionGroup var filter: CaseFilter
 
         func run() async throws {
-            var body: [String: JSONValue] = ["status": .string(status), "overdue": .bool(overdue)]
-            if let decider { body["decider"] = .string(decider) }
-            if let subject { body["subject"] = .string(subject) }
-            let result = try await global.call("repair", "repair.list", body: .object(body))
-            try output(result, json: json) { value in
-                let views = value.arrayValue ?? []
-                if views.isEmpty { say("no repair applications") }
-                for view in views { Self.print(view["application"] ?? .null, overdue: view["overdue"] == .bool(true)) }
-            }
+            try await filter.list(
+                "repair.list", status: status, global: global, item: "application", none: "no repair applications", print: Self.print)
         }
 
         static func print(_ application: JSONValue, overdue: Bool) {
