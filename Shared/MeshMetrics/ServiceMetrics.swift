@@ -73,6 +73,16 @@ public final class ServiceMetrics: Sendable {
         return PrometheusText.samples(in: registry.emitToString()).filter { $0.name == full }
     }
 
+    /// The values of one metric by the value of one of its labels, among the samples whose other
+    /// labels include `matching` (`checks` by `decision` for `["dept": "finance"]`).
+    public func values(_ name: MetricName, by label: String, matching: [String: String] = [:]) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for sample in samples(named: name) where matching.allSatisfy({ sample.labels[$0.key] == $0.value }) {
+            if let key = sample.labels[label] { values[key] = sample.value }
+        }
+        return values
+    }
+
     /// The value of one counter or gauge with exactly these labels; 0 when it has none yet.
     public func value(_ name: MetricName, _ labels: [String: String] = [:]) -> Double {
         samples(named: name).first { $0.labels == labels }?.value ?? 0

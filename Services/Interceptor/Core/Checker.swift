@@ -213,12 +213,8 @@ public struct Checker: Sendable {
 
     /// Checks answered since start by decision, read back from `credit_checks_total`.
     func checksSinceStart() -> JSONValue {
-        var counts: [String: JSONValue] = [:]
-        for decision in Decision.allCases {
-            counts[decision.rawValue] = .int(
-                Int64(metrics.value(.checks, ["dept": department.rawValue, "decision": decision.rawValue])))
-        }
-        return .object(counts)
+        let seen = metrics.values(.checks, by: "decision", matching: ["dept": department.rawValue])
+        return .object(Dictionary(uniqueKeysWithValues: Decision.allCases.map { ($0.rawValue, .int(Int64(seen[$0.rawValue] ?? 0))) }))
     }
 
     /// Refuses an action that neither the catalogue in force nor the department's declaration knows,

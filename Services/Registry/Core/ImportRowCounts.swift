@@ -34,10 +34,7 @@ struct ImportRowCounts: Sendable {
 
     /// The counts as `status` shows them: `{"stored": …, "already-present": …, …}`.
     func status() -> JSONValue {
-        var counts: [String: JSONValue] = [:]
-        for outcome in Outcome.allCases {
-            counts[outcome.rawValue] = .int(Int64(metrics.value(.importRows, ["outcome": outcome.rawValue])))
-        }
-        return .object(counts)
+        let seen = metrics.values(.importRows, by: "outcome")
+        return .object(Dictionary(uniqueKeysWithValues: Outcome.allCases.map { ($0.rawValue, .int(Int64(seen[$0.rawValue] ?? 0))) }))
     }
 }
