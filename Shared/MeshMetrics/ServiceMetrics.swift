@@ -62,7 +62,24 @@ public final class ServiceMetrics: Sendable {
     /// The Prometheus text exposition (format 0.0.4) of every metric, scrape hooks run first.
     public func exposition() async -> String {
         for hook in hooks.withLock({ $0 }) { await hook() }
-        return registry.emitToString()
+        return Self.withHelp(registry.emitToString())
+    }
+
+    /// The exposition with a `# HELP` line before each metric's `# TYPE` line: swift-metrics carries
+    /// no help text, and Prometheus tools want one.
+    static func withHelp(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 4_096)
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first,
+                let metric = MetricName(rawValue: String(name))
+            {
+                result += "# HELP \(name) \(metric.help)\n"
+            }
+            result += line
+            result += "\n"
+        }
+        return result
     }
 
     /// The current samples of one metric, as the exposition has them, without running the scrape

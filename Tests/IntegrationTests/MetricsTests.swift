@@ -58,6 +58,16 @@ struct MetricsTests {
             #expect(result.stdout.contains(expected), "\(result.stdout)\(result.stderr)")
         }
         let registry = try await Self.scrape(layout.metricsURL("registry"))
+        if let promtool = PrometheusRulesTests.promtool {
+            // Prometheus's own linter on what the interceptor serves: names, types, help texts.
+            let (text, _) = try await getRaw(layout.metricsURL("interceptors.finance"))
+            let input = layout.directory.appendingPathComponent("interceptor.metrics")
+            try text.write(to: input, atomically: true, encoding: .utf8)
+            let lint = try await Commands.run(
+                path: "/bin/sh", ["-c", "\"$0\" check metrics < \"$1\"", promtool, input.path],
+                environment: ProcessInfo.processInfo.environment)
+            #expect(lint.status == 0, "promtool check metrics:\n\(lint.stdout)\(lint.stderr)")
+        }
         #expect(registry.contentType.hasPrefix("text/plain; version=0.0.4"), "\(registry.contentType)")
         for (outcome, rows) in [("stored", 4.0), ("already-present", 2), ("corrected", 0), ("refused", 1)] {
             #expect(Self.value(registry.samples, "credit_import_rows_total", ["outcome": outcome]) == rows, "\(outcome)")
