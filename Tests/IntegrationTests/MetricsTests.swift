@@ -183,14 +183,14 @@ struct MetricsTests {
 }
 
 /// The alert rules of deploy/prometheus are valid, and fire as their tests say, by Prometheus's own
-/// `promtool` (Debian's prometheus package; `make deps` installs it).
+/// `promtool` (Debian's prometheus package; `make test-deps` installs it).
 @Suite struct PrometheusRulesTests {
     static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     @Test(
         .enabled(
             if: promtool != nil,
-            "SKIPPED: promtool is not installed, so deploy/prometheus/credit-mesh.rules.yml is NOT checked; install Debian's prometheus package (make deps does)"
+            "SKIPPED: promtool is not installed, so deploy/prometheus/credit-mesh.rules.yml is NOT checked; install Debian's prometheus package (make test-deps does)"
         ))
     func promtoolChecksTheRulesTheConfigAndTheRuleTests() async throws {
         let directory = BuiltProducts.packageRoot.appendingPathComponent("deploy/prometheus").path
