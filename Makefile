@@ -7,7 +7,9 @@ BIN := .build/$(CONFIG)
 .PHONY: deps test-deps build test up down demo bench format format-check clean-data
 
 ## Installs what a fresh Debian machine lacks: libzmq3-dev to build; for the tests, Chromium (the
-## portal's browser tests and PDF reports) and a CJK font (without it Chinese renders as boxes).
+## portal's browser tests and PDF reports), a CJK font (without it Chinese renders as boxes), and
+## prometheus for promtool, which checks deploy/prometheus (if it cannot be installed, make goes on
+## and the tests say that they skip that check).
 deps:
 	@if ! pkg-config --exists libzmq 2>/dev/null; then \
 		echo "==> installing libzmq3-dev"; \
@@ -20,6 +22,13 @@ test-deps: deps
 		echo "==> installing chromium fonts-noto-cjk"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get install -y chromium fonts-noto-cjk || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium fonts-noto-cjk; }; \
+	fi
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		echo "==> installing prometheus (promtool checks deploy/prometheus)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		INSTALL="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus"; \
+		$$INSTALL || { $$SUDO apt-get update && $$INSTALL; } \
+			|| echo "==> WARNING: prometheus could not be installed: the tests will SKIP checking deploy/prometheus with promtool"; \
 	fi
 
 build: deps

@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Shared libraries
@@ -50,6 +52,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MeshMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Shared/MeshMetrics",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CreditDomain",
             dependencies: [
                 "MeshProtocol",
@@ -65,6 +76,7 @@ let package = Package(
             dependencies: [
                 "ZeroMQ",
                 "MeshProtocol",
+                "MeshMetrics",
                 // SHA-256 of the audit chain.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -90,8 +102,10 @@ let package = Package(
         .target(
             name: "HTTPSupport",
             dependencies: [
-                "MeshProtocol",
+                "MeshProtocol", "MeshMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/HTTPSupport",
             swiftSettings: swiftSettings
@@ -118,7 +132,7 @@ let package = Package(
         .target(
             name: "RegistryCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "RegistryProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol", "RegistryProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,7 +149,7 @@ let package = Package(
         .target(
             name: "GradingCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,7 +166,7 @@ let package = Package(
         .target(
             name: "DispatchCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,7 +184,7 @@ let package = Package(
         .target(
             name: "RepairCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -188,7 +202,7 @@ let package = Package(
         .target(
             name: "DisclosureCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -210,7 +224,7 @@ let package = Package(
         .target(
             name: "InterceptorCore",
             dependencies: [
-                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshProtocol",
+                "Bus", "ServiceKit", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -274,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "BusTests",
             dependencies: [
-                "Bus", "MeshProtocol", "ServiceKit", "TestSupport", "ZeroMQ",
+                "Bus", "MeshMetrics", "MeshProtocol", "ServiceKit", "TestSupport", "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -285,7 +299,7 @@ let package = Package(
             name: "ServiceCoreTests",
             dependencies: [
                 "RegistryCore", "DispatchCore", "DisclosureCore", "GradingCore", "InterceptorCore", "RepairCore", "CreditCtlCore",
-                "Bus", "CreditDomain", "HTTPSupport", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
+                "Bus", "CreditDomain", "HTTPSupport", "MeshMetrics", "MeshProtocol", "RegistryProtocol", "ServiceKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -303,7 +317,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "MeshProtocol", "Bus", "ServiceKit", "ZeroMQ",
+                "TestSupport", "MeshMetrics", "MeshProtocol", "Bus", "ServiceKit", "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/IntegrationTests",

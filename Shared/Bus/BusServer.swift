@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import MeshMetrics
 import MeshProtocol
 import ServiceLifecycle
 import ZeroMQ
@@ -42,13 +43,16 @@ public final class BusServer: Service {
     private let clock: ServiceClock
     /// The server's own ops and the handler's, one table.
     public let commands: CommandTable
-    /// Per-op counts and time, reported by `status`.
+    /// Per-op counts and time, in the service's metrics; reported by `status`.
     public let stats: RequestStats
 
+    /// - Parameter metrics: the service's metrics (a registry of the server's own by default): the
+    ///   requests it answers, its stream's head and its dead letters, read when scraped.
     public init(
         service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseWriter,
-        handler: any RequestHandler, clock: ServiceClock = .system, logger: Logger
+        handler: any RequestHandler, metrics: ServiceMetrics? = nil, clock: ServiceClock = .system, logger: Logger
     ) {
+        let metrics = metrics ?? ServiceMetrics(service: log.stream)
         self.clock = clock
         self.service = service
         self.options = options
@@ -56,8 +60,9 @@ public final class BusServer: Service {
         self.reader = reader
         self.handler = handler
         self.logger = logger
-        let stats = RequestStats()
+        let stats = RequestStats(metrics: metrics)
         self.stats = stats
+        Self.exposeReadings(of: log, reader: reader, in: metrics, logger: logger)
         let startedAt = WireTimeNow.text()
         var commands = Self.builtInCommands(
             service: service, log: log, reader: reader, handler: handler, maxBatch: options.maxBatch, startedAt: startedAt)
@@ -198,9 +203,7 @@ public final class BusServer: Service {
         let started = ContinuousClock.now
         let command = commands[request.op]
         func count(_ outcome: RequestStats.Outcome) {
-            let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            stats.record(command == nil ? "(unknown)" : request.op, outcome, seconds: seconds)
+            stats.record(command == nil ? "(unknown)" : request.op, outcome, duration: ContinuousClock.now - started)
         }
         do {
             var requestLogger = logger
@@ -296,8 +299,7 @@ public final class BusServer: Service {
         let startedAt: String
 
         func report() async throws -> JSONValue {
-            let head = try await reader.read { [log] in try log.head($0) }
-            let (checkpoints, deadLetters) = try await reader.read { (try Checkpoints.all($0), try DeadLetters.count($0)) }
+            let readings = try await reader.read { [log] in try Readings(db: $0, log: log) }
             let counts = stats.snapshot()
             var ops: [String: JSONValue] = [:]
             for (name, access, audit) in commands.commands.map({ ($0.name, $0.access.summary, $0.audit) }) + [("status", "anyone", .query)]
@@ -311,14 +313,44 @@ public final class BusServer: Service {
             }
             if let unknown = counts["(unknown)"] { ops["(unknown)"] = .object(["refused": .int(unknown.refused)]) }
             return .object([
-                "service": .string(service), "stream": .string(log.stream), "head": .int(head),
+                "service": .string(service), "stream": .string(log.stream), "head": .int(readings.head),
                 "startedAt": .string(startedAt),
-                "applied": .object(checkpoints.mapValues { .int($0) }),
-                "deadLetters": .int(Int64(deadLetters)),
+                "applied": .object(readings.applied.mapValues { .int($0) }),
+                "deadLetters": .int(readings.deadLetters),
                 "security": .string(security),
                 "ops": .object(ops),
                 "details": await handler.status(),
             ])
+        }
+    }
+
+    /// What `status` and the metrics both read from the service's database: its stream's head, how
+    /// far it applied each stream it follows, and its dead letters.
+    struct Readings {
+        var head: Int64
+        var applied: [String: Int64]
+        var deadLetters: Int64
+
+        init(db: Database, log: EventLog) throws {
+            head = try log.head(db)
+            applied = try Checkpoints.all(db)
+            deadLetters = Int64(try DeadLetters.count(db))
+        }
+    }
+
+    /// `credit_stream_head{stream}` and `credit_dead_letters_total{service}`, read as `status` reads
+    /// them when the metrics are scraped.
+    private static func exposeReadings(of log: EventLog, reader: any DatabaseWriter, in metrics: ServiceMetrics, logger: Logger) {
+        let head = metrics.gauge(.streamHead, [("stream", log.stream)])
+        let deadLetters = metrics.mirroredCounter(.deadLetters, [("service", metrics.service)])
+        metrics.onScrape {
+            do {
+                let readings = try await reader.read { try Readings(db: $0, log: log) }
+                head.record(readings.head)
+                deadLetters.set(readings.deadLetters)
+            } catch {
+                logger.warning("Metrics could not read the stream head and dead letters", metadata: ["error": "\(error)"])
+            }
         }
     }
 

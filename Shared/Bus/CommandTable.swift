@@ -1,4 +1,6 @@
+import CoreMetrics
 import Logging
+import MeshMetrics
 import MeshProtocol
 import Synchronization
 
@@ -152,9 +154,11 @@ public struct CommandTable: Sendable {
     }
 }
 
-/// Per-op counts and time of the requests a bus server answered, for `status`.
+/// Per-op counts and time of the requests a bus server answered: `credit_requests_total{op,outcome}`
+/// and `credit_request_seconds{op}` of the service's metrics. `status` reads them back from there
+/// (`snapshot()`), so its counts and `/metrics` are one set of numbers.
 public final class RequestStats: Sendable {
-    public enum Outcome: String, Sendable {
+    public enum Outcome: String, Sendable, CaseIterable {
         /// Answered with a result.
         case ok
         /// Refused with a reason (`ReplyError`): bad input, authority, conflicts.
@@ -171,24 +175,50 @@ public final class RequestStats: Sendable {
         public var seconds: Double = 0
     }
 
-    private let counts = Mutex<[String: Counts]>([:])
-
-    public init() {}
-
-    public func record(_ op: String, _ outcome: Outcome, seconds: Double) {
-        counts.withLock { all in
-            var entry = all[op] ?? Counts()
-            switch outcome {
-            case .ok: entry.ok += 1
-            case .refused: entry.refused += 1
-            case .failed: entry.failed += 1
-            }
-            entry.seconds += seconds
-            all[op] = entry
-        }
+    /// One op's counters and timer, made on its first request (an op's label set is made once).
+    private struct OpMetrics: Sendable {
+        let outcomes: [Outcome: Counter]
+        let time: Timer
     }
 
+    public let metrics: ServiceMetrics
+    private let ops = Mutex<[String: OpMetrics]>([:])
+
+    public init(metrics: ServiceMetrics) {
+        self.metrics = metrics
+    }
+
+    public func record(_ op: String, _ outcome: Outcome, duration: Duration) {
+        let entry = ops.withLock { ops in
+            if let entry = ops[op] { return entry }
+            let entry = OpMetrics(
+                outcomes: Dictionary(
+                    uniqueKeysWithValues: Outcome.allCases.map { ($0, metrics.counter(.requests, [("op", op), ("outcome", $0.rawValue)])) }),
+                time: metrics.timer(.requestSeconds, [("op", op)]))
+            ops[op] = entry
+            return entry
+        }
+        entry.outcomes[outcome]?.increment()
+        let (seconds, attoseconds) = duration.components
+        entry.time.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// The counts by op, as the metrics have them now.
     public func snapshot() -> [String: Counts] {
-        counts.withLock { $0 }
+        var counts: [String: Counts] = [:]
+        for sample in metrics.samples(named: .requests) {
+            guard let op = sample.labels["op"], let outcome = sample.labels["outcome"].flatMap(Outcome.init) else { continue }
+            let value = Int64(sample.value)
+            switch outcome {
+            case .ok: counts[op, default: Counts()].ok = value
+            case .refused: counts[op, default: Counts()].refused = value
+            case .failed: counts[op, default: Counts()].failed = value
+            }
+        }
+        for sample in metrics.samples(named: .requestSeconds, suffix: "_sum") {
+            guard let op = sample.labels["op"] else { continue }
+            counts[op, default: Counts()].seconds = sample.value
+        }
+        return counts
     }
 }

@@ -82,8 +82,11 @@ public final class EventLog: Sendable {
                         defer { queue.removeAll() }
                         return queue
                     }
-                    if let last = committed.last { cachedHead.store(last.seq, ordering: .releasing) }
+                    // The publisher queues the events before the head moves: a heartbeat, which
+                    // announces the head, is then queued after the events it counts, and a follower
+                    // that hears of a seq it has not received knows it was dropped.
                     for sink in sinks.withLock({ $0 }) { sink(committed) }
+                    if let last = committed.last { cachedHead.store(last.seq, ordering: .releasing) }
                 },
                 onRollback: { [self] _ in pending.withLock { $0.removeAll() } })
         }

@@ -1,5 +1,7 @@
+import CoreMetrics
 import Foundation
 import Logging
+import MeshMetrics
 import MeshProtocol
 import ServiceLifecycle
 import Synchronization
@@ -7,7 +9,7 @@ import ZeroMQ
 
 /// What a follower knows about its position in a stream, for `status` and health answers.
 public struct SubscriberStatus: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable {
+    public enum State: String, Codable, Sendable, CaseIterable {
         /// Waiting for the first message from the publisher (subscription not yet through).
         case connecting
         /// Replaying or loading a snapshot.
@@ -66,17 +68,61 @@ public final class StreamSubscriber: Service {
     private let state: Mutex<SubscriberStatus>
     /// When the publisher was last heard, by `clock`.
     private let heardAt = Mutex<ServiceClock.Instant?>(nil)
+    private let startedAt: ServiceClock.Instant
+    /// `credit_pub_dropped_total{stream}`, when the follower reports metrics.
+    private let dropped: Counter?
 
-    public init(stream: String, options: Options, sink: any StreamSink, clock: ServiceClock = .system, logger: Logger) {
+    /// - Parameter metrics: the following service's metrics, in which the follower reports its
+    ///   position, lag, silence and state (read when scraped) and the events that did not arrive live;
+    ///   nil for none (creditctl's `tail`).
+    public init(
+        stream: String, options: Options, sink: any StreamSink, metrics: ServiceMetrics? = nil, clock: ServiceClock = .system,
+        logger: Logger
+    ) {
         self.stream = stream
         self.options = options
         self.sink = sink
         self.clock = clock
         self.logger = logger
         self.state = Mutex(SubscriberStatus(stream: stream, applied: 0, state: .connecting))
+        startedAt = clock.now
+        dropped = metrics?.counter(.pubDropped, [("stream", stream)])
+        if let metrics { expose(in: metrics) }
     }
 
     public var status: SubscriberStatus { state.withLock { $0 } }
+
+    /// Seconds since the publisher was last heard, or since the follower started if it was not yet.
+    public var silentSeconds: Double {
+        let since = heardAt.withLock { $0 } ?? startedAt
+        let (seconds, attoseconds) = since.duration(to: clock.now).components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+
+    /// The follower's gauges, set from `status` (what `status` and the health answers report) when
+    /// the metrics are scraped.
+    private func expose(in metrics: ServiceMetrics) {
+        let labels = [("follower", metrics.service), ("stream", stream)]
+        let applied = metrics.gauge(.followerAppliedSeq, labels)
+        let lag = metrics.gauge(.followerLag, labels)
+        let silent = metrics.gauge(.followerSilentSeconds, labels)
+        let states = SubscriberStatus.State.allCases.map { ($0, metrics.gauge(.followerState, labels + [("state", $0.rawValue)])) }
+        metrics.onScrape { [weak self] in
+            guard let self else { return }
+            let status = status
+            applied.record(status.applied)
+            lag.record(status.lag ?? 0)
+            silent.record(silentSeconds)
+            for (state, gauge) in states { gauge.record(state == status.state ? 1 : 0) }
+        }
+    }
+
+    /// Events the publisher announced (by a later event or a heartbeat) that did not arrive live:
+    /// they are replayed.
+    private func missedLive(_ count: Int64) {
+        guard count > 0 else { return }
+        dropped?.increment(by: count)
+    }
 
     public func run() async throws {
         var applied = try await sink.appliedSeq()
@@ -111,6 +157,8 @@ public final class StreamSubscriber: Service {
                     else { continue }
                     heard(head: beat.head)
                     if !synced || beat.head > applied {
+                        // In sync, a heartbeat is sent after the events it counts: those not here were dropped.
+                        if synced { missedLive(beat.head - applied) }
                         synced = await catchUp(client, applied: &applied)
                     } else {
                         state.withLock { $0.state = .live }
@@ -133,6 +181,7 @@ public final class StreamSubscriber: Service {
                             failed("apply", error)
                         }
                     } else if event.seq > applied + 1 {
+                        missedLive(event.seq - applied - 1)
                         logger.debug(
                             "Gap in stream; replaying",
                             metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "event.seq": "\(event.seq)"])

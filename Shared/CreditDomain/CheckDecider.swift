@@ -1,5 +1,5 @@
 /// What an interceptor tells its department's business system to do with a transaction.
-public enum Decision: String, Codable, Sendable {
+public enum Decision: String, Codable, Sendable, CaseIterable {
     case allow
     case block
     case review

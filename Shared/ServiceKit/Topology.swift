@@ -12,6 +12,10 @@ public enum CentralService: String, CaseIterable, Sendable {
     /// The executable's name (`sanction-dispatch` for `dispatch`).
     public var executable: String { self == .dispatch ? "sanction-dispatch" : rawValue }
 
+    /// The key of the address where a service without an HTTP API of its own serves `/metrics`
+    /// (`registry.metrics`); sanction-dispatch, disclosure and the interceptors serve it on theirs.
+    public var metricsKey: String { "\(rawValue).metrics" }
+
     var defaultBasePort: Int {
         switch self {
         case .registry: 7101
@@ -107,6 +111,12 @@ public struct Topology: Sendable {
     /// The public portal's HTTP address (`disclosure.http`, default 127.0.0.1:8080).
     public func disclosureHTTP() throws(ConfigError) -> HostPort {
         try config.hostPort("disclosure.http", default: HostPort(host: host, port: 8080))
+    }
+
+    /// Where a service without an HTTP API serves `/metrics` (`<service>.metrics`): by default
+    /// `<host>` and its PUB port + 2000 (registry 9101, grading 9201, repair 9401).
+    public func metricsAddress(of service: CentralService) throws(ConfigError) -> HostPort {
+        try config.hostPort(service.metricsKey, default: HostPort(host: host, port: service.defaultBasePort + 2_000))
     }
 
     /// The bus endpoints of a stream by name: a central service or `interceptor.<dept>`.

@@ -108,7 +108,7 @@ public struct TestSuiteLayout: Sendable {
         try Self.makeKeys(in: keysDirectory, departments: departments)
         var names: [String] = []
         for service in ["registry", "grading", "dispatch", "repair", "disclosure"] { names += ["\(service).pub", "\(service).router"] }
-        names += ["disclosure.http", "dispatch.http"]
+        names += ["disclosure.http", "dispatch.http", "registry.metrics", "grading.metrics", "repair.metrics"]
         for department in departments {
             names += ["interceptors.\(department).pub", "interceptors.\(department).router", "interceptors.\(department).http"]
         }
@@ -126,7 +126,7 @@ public struct TestSuiteLayout: Sendable {
         yaml += "names:\n  court: 湖州市中级人民法院\n  market: 湖州市市场监督管理局\n  finance: 湖州市财政局\n"
         var lines: [String] = []
         for (name, port) in ports.sorted(by: { $0.key < $1.key }) {
-            let value = name.hasSuffix(".http") ? "127.0.0.1:\(port)" : "tcp://127.0.0.1:\(port)"
+            let value = name.hasSuffix(".http") || name.hasSuffix(".metrics") ? "127.0.0.1:\(port)" : "tcp://127.0.0.1:\(port)"
             lines.append("\(name)=\(value)")
         }
         // Flat keys are easiest to override through the environment, which the file loader shares.
@@ -150,6 +150,13 @@ public struct TestSuiteLayout: Sendable {
     }
 
     public func http(_ key: String) -> String { "http://127.0.0.1:\(ports[key]!)" }
+
+    /// Where a process of the suite serves `/metrics`: `registry`, `grading`, `repair` on their
+    /// metrics listener, `dispatch`, `disclosure` and `interceptors.<dept>` on their HTTP port.
+    public func metricsURL(_ section: String) -> String {
+        let key = ["registry", "grading", "repair"].contains(section) ? "\(section).metrics" : "\(section).http"
+        return http(key) + "/metrics"
+    }
 
     public var keysDirectory: URL { directory.appendingPathComponent("keys") }
     public var rosterFile: URL { keysDirectory.appendingPathComponent("roster.yaml") }

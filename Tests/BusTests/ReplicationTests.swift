@@ -2,6 +2,7 @@ import Bus
 import Foundation
 import GRDB
 import Logging
+import MeshMetrics
 import MeshProtocol
 import TestSupport
 import Testing
@@ -11,18 +12,28 @@ import ZeroMQ
 @Suite(.serialized) struct ReplicationTests {
     let logger = Logger(label: "test")
 
-    /// A follower of the publisher's stream recording into `database`.
-    func subscriber(of publisher: TestPublisher, into database: DatabaseQueue) -> StreamSubscriber {
+    /// A follower of the publisher's stream recording into `database`, reporting in `metrics`.
+    func subscriber(
+        of publisher: TestPublisher, into database: DatabaseQueue, metrics: ServiceMetrics = ServiceMetrics(service: "follower")
+    ) -> StreamSubscriber {
         StreamSubscriber(
             stream: "test", options: .init(pubEndpoint: publisher.endpoints.pub, routerEndpoint: publisher.endpoints.router),
-            sink: DatabaseStreamSink(stream: "test", writer: database, applier: RecordingApplier(), logger: logger), logger: logger)
+            sink: DatabaseStreamSink(stream: "test", writer: database, applier: RecordingApplier(), logger: logger), metrics: metrics,
+            logger: logger)
+    }
+
+    /// The follower's samples of one metric, keyed by the `state` label when there is one.
+    func scrape(_ metrics: ServiceMetrics, _ name: String) async -> [String: Double] {
+        let samples = PrometheusText.samples(in: await metrics.exposition()).filter { $0.name == name }
+        return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels["state"] ?? "", $0.value) })
     }
 
     @Test func lateFollowerCatchesUpThenAppliesLiveEventsExactlyOnce() async throws {
         let publisher = try TestPublisher()
         try publisher.append(500)
         let follower = try followerDatabase()
-        let subscriber = subscriber(of: publisher, into: follower)
+        let metrics = ServiceMetrics(service: "follower")
+        let subscriber = subscriber(of: publisher, into: follower, metrics: metrics)
         let server = Task { try await publisher.server.run() }
         let follow = Task { try await subscriber.run() }
         defer {
@@ -35,12 +46,20 @@ import ZeroMQ
         #expect(try seen(follower) == Array(1...600))
         #expect(subscriber.status.state == .live)
         #expect(try await follower.read { try Checkpoints.applied($0, stream: "test") } == 600)
+        // What the follower reports: its position, no lag, live; the catch-up at start is no drop.
+        #expect(await scrape(metrics, "credit_follower_applied_seq") == ["": 600])
+        #expect(await scrape(metrics, "credit_follower_lag") == ["": 0])
+        #expect(await scrape(metrics, "credit_follower_state")["live"] == 1)
+        #expect(await scrape(metrics, "credit_follower_state").values.reduce(0, +) == 1)
+        #expect(await scrape(metrics, "credit_pub_dropped_total") == ["": 0])
+        #expect(try #require(await scrape(metrics, "credit_follower_silent_seconds")[""]) < 5)
     }
 
     @Test func followerConvergesWhenPubDropsAtATinyHighWaterMark() async throws {
         let publisher = try TestPublisher(pubHighWaterMark: 1)
         let follower = try followerDatabase()
-        let subscriber = subscriber(of: publisher, into: follower)
+        let metrics = ServiceMetrics(service: "follower")
+        let subscriber = subscriber(of: publisher, into: follower, metrics: metrics)
         let server = Task { try await publisher.server.run() }
         let follow = Task { try await subscriber.run() }
         defer {
@@ -54,6 +73,9 @@ import ZeroMQ
         // took more than 20 s once, where it takes 6 s alone.
         #expect(try await eventually(timeout: .seconds(120)) { try seen(follower).count == 5_000 }, "\(subscriber.status)")
         #expect(try seen(follower) == Array(1...5_000))
+        // The events PUB dropped were counted as they were found missing and replayed.
+        let dropped = try #require(await scrape(metrics, "credit_pub_dropped_total")[""])
+        #expect(dropped > 0 && dropped <= 5_000, "\(dropped)")
     }
 
     @Test func restartedFollowerResumesFromItsCheckpoint() async throws {

@@ -5,6 +5,7 @@ import GRDB
 import HTTPSupport
 import Hummingbird
 import Logging
+import MeshMetrics
 import MeshProtocol
 import ServiceKit
 import ServiceLifecycle
@@ -273,9 +274,9 @@ enum DisclosureRoutes {
 }
 
 /// Assembles disclosure. Config keys: `disclosure.pub`, `disclosure.router`, `disclosure.http`
-/// (default 127.0.0.1:8080), `disclosure.recordKinds`, `disclosure.lists`, `disclosure.deadlineWorkingDays`,
-/// `disclosure.commitmentDeadlineWorkingDays`, `publicity.*`, `names.*`, the calendar
-/// (`dispatch.calendar`), and the endpoints of `registry`, `dispatch`, `repair` (for marks)
+/// (default 127.0.0.1:8080: the portal, and `/metrics`), `disclosure.recordKinds`, `disclosure.lists`,
+/// `disclosure.deadlineWorkingDays`, `disclosure.commitmentDeadlineWorkingDays`, `publicity.*`, `names.*`,
+/// the calendar (`dispatch.calendar`), and the endpoints of `registry`, `dispatch`, `repair` (for marks)
 /// and `grading` (inspection draws, `InspectionDisclosure`).
 public enum DisclosureService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
@@ -329,27 +330,30 @@ public enum DisclosureService {
                 return commands
             }
         }
+        let metrics = ServiceMetrics(service: log.stream)
         func follow(_ stream: String, _ toward: BusEndpoints, _ applier: some StreamApplier) throws -> StreamSubscriber {
             StreamSubscriber(
                 stream: stream, options: try security.subscriber(toward: toward),
-                sink: DatabaseStreamSink(stream: stream, writer: database, applier: applier, logger: logger), logger: logger)
+                sink: DatabaseStreamSink(stream: stream, writer: database, applier: applier, logger: logger), metrics: metrics,
+                logger: logger)
         }
+        let router = InspectionDisclosure.addRoutes(
+            to: DisclosureRoutes.router(
+                queries: queries, pages: try PortalPage(), reports: reports,
+                pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices,
+                intake: intake, logger: logger),
+            reader: database)
+        router.addMetrics(metrics)
         return [
             BusServer(
                 service: "disclosure", options: security.secure(try topology.serverOptions(section: "disclosure", endpoints: endpoints)),
-                log: log, reader: database, handler: Handler(queries: queries, reports: reports), logger: logger),
+                log: log, reader: database, handler: Handler(queries: queries, reports: reports), metrics: metrics, logger: logger),
             try follow("registry", registry, RecordDisclosureApplier(keys: keys, policy: policy)),
             try follow("dispatch", dispatch, ListingDisclosureApplier(keys: keys, policy: policy)),
             try follow("repair", repair, MarkApplier()),
             try follow("grading", try topology.endpoints(of: .grading), InspectionDisclosureApplier()),
-            Application(
-                router: InspectionDisclosure.addRoutes(
-                    to: DisclosureRoutes.router(
-                        queries: queries, pages: try PortalPage(), reports: reports,
-                        pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices,
-                        intake: intake, logger: logger),
-                    reader: database),
-                configuration: .init(address: .hostname(http.host, port: http.port), serverName: "disclosure"), logger: logger),
+            HTTPListener(
+                key: "disclosure.http", host: http.host, port: http.port, router: router, serverName: "disclosure", logger: logger),
         ]
     }
 

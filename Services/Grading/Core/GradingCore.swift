@@ -2,7 +2,9 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import HTTPSupport
 import Logging
+import MeshMetrics
 import MeshProtocol
 import ServiceKit
 import ServiceLifecycle
@@ -162,7 +164,8 @@ public struct GradingHandler: RequestHandler {
 }
 
 /// Assembles grading. Config keys: `grading.pub`, `grading.router`, `grading.inspectionPlans` (the
-/// inspection plans file; none when unset), and the registry's endpoints.
+/// inspection plans file; none when unset), `grading.metrics` (where it serves `/metrics`), and the
+/// registry's endpoints.
 public enum GradingService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
         let database = try ServiceDatabase.open(path: try topology.databasePath(for: "grading")) { GradingSchema.register(in: &$0) }
@@ -176,13 +179,19 @@ public enum GradingService {
         let security = try topology.serviceSecurity(as: CentralService.grading.rawValue, logger: logger)
         let endpoints = try topology.endpoints(of: .grading)
         let registry = try topology.endpoints(of: .registry)
+        let metricsAddress = try topology.metricsAddress(of: .grading)
+        let metrics = ServiceMetrics(service: log.stream)
         return [
             BusServer(
                 service: "grading", options: security.secure(try topology.serverOptions(section: "grading", endpoints: endpoints)),
-                log: log, reader: database, handler: GradingHandler(writer: database, log: log, plans: plans), logger: logger),
+                log: log, reader: database, handler: GradingHandler(writer: database, log: log, plans: plans), metrics: metrics,
+                logger: logger),
             StreamSubscriber(
                 stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(stream: "registry", writer: database, applier: GradingApplier(log: log), logger: logger),
+                metrics: metrics, logger: logger),
+            HTTPListener.metrics(
+                key: CentralService.grading.metricsKey, host: metricsAddress.host, port: metricsAddress.port, metrics: metrics,
                 logger: logger),
         ]
     }

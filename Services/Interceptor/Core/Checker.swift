@@ -1,7 +1,9 @@
 import Bus
+import CoreMetrics
 import CreditDomain
 import Foundation
 import GRDB
+import MeshMetrics
 import MeshProtocol
 import Synchronization
 
@@ -83,13 +85,23 @@ public struct Checker: Sendable {
     private let instance = InstanceCache()
     /// The known actions of the catalogue in force, computed once per catalogue version.
     private let knownActions = KnownActionsCache()
+    /// The interceptor's metrics, and in them `credit_checks_total{dept,decision}`: checks answered
+    /// and logged since start.
+    let metrics: ServiceMetrics
+    private let checks: [Decision: Counter]
 
     public init(
         department: Department, writer: any DatabaseWriter, log: EventLog, index: ReplicaIndex,
         replicaState: @escaping @Sendable () -> ReplicaState, stalePolicy: StalePolicy = .answer,
-        declaredActions: Set<String> = [],
+        declaredActions: Set<String> = [], metrics: ServiceMetrics? = nil,
         today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) }
     ) {
+        let metrics = metrics ?? ServiceMetrics(service: "interceptor.\(department.rawValue)")
+        self.metrics = metrics
+        checks = Dictionary(
+            uniqueKeysWithValues: Decision.allCases.map {
+                ($0, metrics.counter(.checks, [("dept", department.rawValue), ("decision", $0.rawValue)]))
+            })
         self.stalePolicy = stalePolicy
         self.declaredActions = declaredActions
         self.department = department
@@ -195,7 +207,14 @@ public struct Checker: Sendable {
         } catch {
             throw ReplyError(.internal, "check: the check could not be logged, so it is not answered: \(error)")
         }
+        checks[answer.decision]?.increment()
         return answer
+    }
+
+    /// Checks answered since start by decision, read back from `credit_checks_total`.
+    func checksSinceStart() -> JSONValue {
+        let seen = metrics.values(.checks, by: "decision", matching: ["dept": department.rawValue])
+        return .object(Dictionary(uniqueKeysWithValues: Decision.allCases.map { ($0.rawValue, .int(Int64(seen[$0.rawValue] ?? 0))) }))
     }
 
     /// Refuses an action that neither the catalogue in force nor the department's declaration knows,

@@ -53,8 +53,11 @@ struct InterceptorHandler: RequestHandler {
         Health(department: checker.department.rawValue, replica: replicaState(), pendingFeedback: pendingFeedback())
     }
 
+    /// The health answer, and the checks answered since start by decision (`credit_checks_total`).
     func status() async -> JSONValue {
-        (try? JSONValue(encoding: health())) ?? .null
+        var status = (try? JSONValue(encoding: health()))?.objectValue ?? [:]
+        status["checksSinceStart"] = checker.checksSinceStart()
+        return .object(status)
     }
 }
 

@@ -2,8 +2,9 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
-import Hummingbird
+import HTTPSupport
 import Logging
+import MeshMetrics
 import MeshProtocol
 import ServiceKit
 import ServiceLifecycle
@@ -11,7 +12,7 @@ import ServiceLifecycle
 /// Assembles one department's interceptor: replica database, follower of dispatch's stream, check
 /// API over HTTP and ZeroMQ, feedback outbox forwarded to dispatch.
 ///
-/// Config keys: `interceptors.<dept>.pub`, `.router`, `.http`; `interceptors.<dept>.actions` (the
+/// Config keys: `interceptors.<dept>.pub`, `.router`, `.http` (the check API and `/metrics`); `interceptors.<dept>.actions` (the
 /// department's business actions that no measure restricts, answered `allow` rather than refused as
 /// unknown; default none); `interceptor.staleAfter` (seconds
 /// without hearing dispatch before answers say the replica is stale, default 30);
@@ -39,6 +40,7 @@ public enum InterceptorService {
             InterceptorSchema.register(in: &$0)
         }
         let log = EventLog(stream: "interceptor.\(department)")
+        let metrics = ServiceMetrics(service: log.stream)
         let index = ReplicaIndex()
         try index.load(from: database)
         // The interceptor is its department's agent: it holds the department's key, as server and client.
@@ -50,7 +52,7 @@ public enum InterceptorService {
             sink: DatabaseStreamSink(
                 stream: "dispatch", writer: database,
                 applier: DispatchReplicaApplier(index: index, log: log, department: department.rawValue), logger: logger),
-            logger: logger)
+            metrics: metrics, logger: logger)
         let replicaState: @Sendable () -> ReplicaState = {
             let status = follower.status
             let age = status.lastHeard.flatMap { WireTime.parse($0) }.map { Date().timeIntervalSince($0) }
@@ -61,7 +63,7 @@ public enum InterceptorService {
         }
         let checker = Checker(
             department: department, writer: database, log: log, index: index, replicaState: replicaState, stalePolicy: stalePolicy,
-            declaredActions: declaredActions)
+            declaredActions: declaredActions, metrics: metrics)
         let forwarder = OutboxForwarder(
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
@@ -70,17 +72,21 @@ public enum InterceptorService {
         let acknowledgements = OutboxForwarder(
             target: "dispatch.acks", log: log, writer: database, types: ["listing.applied", "listing.lifted", "snapshot.applied"],
             endpoint: dispatch.router, op: "ack.submit", department: department.rawValue, security: toDispatch, logger: logger)
+        // What the outbox has not delivered: the events past the position of the forwarder furthest behind.
+        let outboxPending = metrics.gauge(.outboxPending, [("service", metrics.service)])
+        metrics.onScrape { outboxPending.record(max(forwarder.pending, acknowledgements.pending)) }
         let handler = InterceptorHandler(checker: checker, replicaState: replicaState, pendingFeedback: { forwarder.pending })
         let endpoints = try topology.interceptorEndpoints(of: department.rawValue)
         let server = BusServer(
             service: "interceptor.\(department)",
             options: security.secure(try topology.serverOptions(section: "interceptors.\(department)", endpoints: endpoints)),
-            log: log, reader: database, handler: handler, logger: logger)
+            log: log, reader: database, handler: handler, metrics: metrics, logger: logger)
         let http = try topology.interceptorHTTP(of: department.rawValue)
-        let app = Application(
-            router: InterceptorRoutes.router(checker: checker, health: handler.health),
-            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "interceptor-\(department)"),
-            logger: logger)
+        let router = InterceptorRoutes.router(checker: checker, health: handler.health)
+        router.addMetrics(metrics)
+        let app = HTTPListener(
+            key: "interceptors.\(department).http", host: http.host, port: http.port, router: router,
+            serverName: "interceptor-\(department)", logger: logger)
         return [server, follower, forwarder, acknowledgements, app]
     }
 

@@ -3,6 +3,7 @@ import CreditDomain
 import Foundation
 import GRDB
 import Logging
+import MeshMetrics
 import MeshProtocol
 import RegistryProtocol
 import ServiceLifecycle
@@ -24,13 +25,17 @@ public struct RegistryHandler: RequestHandler {
     /// Stores import batches, those that wait together in one transaction (group commit). A
     /// service of its own (`services`): imports wait until it runs.
     let importWriter: ImportWriter
+    /// Import rows by outcome, in the registry's metrics.
+    let importRows: ImportRowCounts
 
     public init(
         writer: any DatabaseWriter, log: EventLog, authority: AuthorityRules = .standard, severity: SeverityRules = .standard,
         today: @escaping @Sendable () -> String = { FieldDates.isoDate(Date()) },
-        indexPasses: RegistrySchema.IndexPasses = .init(), clock: ServiceClock = .system, logger: Logger = Logger(label: "registry")
+        indexPasses: RegistrySchema.IndexPasses = .init(), metrics: ServiceMetrics = ServiceMetrics(service: "registry"),
+        clock: ServiceClock = .system, logger: Logger = Logger(label: "registry")
     ) {
         self.writer = writer
+        importRows = ImportRowCounts(metrics: metrics)
         self.log = log
         self.authority = authority
         self.severity = severity
@@ -187,9 +192,13 @@ public struct RegistryHandler: RequestHandler {
         try authority.enforce("records.import") { try $0.mayImport(kind, department: department) }
     }
 
+    /// Stores the valid rows of a request and counts all its rows (`credit_import_rows_total`).
     private func store(_ valid: [(Int, CreditRecord)], from department: String, into result: inout ImportResult, keepIDs: Bool) async throws
     {
-        guard !valid.isEmpty else { return }
+        guard !valid.isEmpty else {
+            importRows.count(result)
+            return
+        }
         // The records' JSON is written here, concurrently with other batches' storing; the single
         // writer then only runs SQL, for this batch and those that wait with it.
         let prepared = valid.map { RegistrySchema.PreparedRecord($0.1) }
@@ -206,6 +215,7 @@ public struct RegistryHandler: RequestHandler {
                 if keepIDs { result.recordIDs.append(id) }
             }
         }
+        importRows.count(result)
     }
 
     /// A row refused by authority rather than by a field's value.
@@ -277,6 +287,8 @@ public struct RegistryHandler: RequestHandler {
             "supersededVersions": .int(Int64(counts?.2 ?? 0)),
             // Since start: import batches, and the write transactions they took (group commit).
             "importBatches": .int(Int64(importWriter.batchCount)), "importTransactions": .int(Int64(importWriter.transactionCount)),
+            // Since start: rows by outcome (credit_import_rows_total).
+            "importRows": importRows.status(),
             // Subjects and related persons stored by imports and not yet in the name and person-id
             // indexes (queries read them beside the indexes), and the passes that indexed them.
             "pendingIndexRows": .int(Int64(counts?.3 ?? 0)), "indexPasses": .int(Int64(importWriter.indexPassCount)),

@@ -2,7 +2,9 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import HTTPSupport
 import Logging
+import MeshMetrics
 import MeshProtocol
 import ServiceKit
 import ServiceLifecycle
@@ -155,9 +157,23 @@ public struct RepairHandler: RequestHandler {
             "openObjections": .int(Int64(objections.open)), "overdueObjections": .int(Int64(objections.overdue)),
         ])
     }
+
+    /// `credit_repairs_open`, `credit_repairs_overdue`, `credit_objections_open` and
+    /// `credit_objections_overdue`, counted as `status` counts them, when the metrics are scraped.
+    public func expose(in metrics: ServiceMetrics) {
+        let gauges = [MetricName.repairsOpen, .repairsOverdue, .objectionsOpen, .objectionsOverdue].map { metrics.gauge($0) }
+        metrics.onScrape {
+            let repairs = await repairCounts()
+            let objections = await objectionCounts()
+            for (gauge, value) in zip(gauges, [repairs.open, repairs.overdue, objections.open, objections.overdue]) {
+                gauge.record(value)
+            }
+        }
+    }
 }
 
-/// Assembles repair. Config keys: `repair.pub`, `repair.router`, the endpoints of dispatch and the
+/// Assembles repair. Config keys: `repair.pub`, `repair.router`, `repair.metrics` (where it serves
+/// `/metrics`), the endpoints of dispatch and the
 /// registry (it follows both), `objection.*` (docs/CONFIG.md) and the suite's working-day calendar
 /// (`dispatch.calendar`).
 public enum RepairService {
@@ -172,17 +188,23 @@ public enum RepairService {
             writer: database, log: log,
             authority: try topology.config.section("authority", default: .standard, parse: AuthorityRules.parse),
             objectionPolicy: try objectionPolicy(topology.config), repairPolicy: try repairPolicy(topology.config))
+        let metricsAddress = try topology.metricsAddress(of: .repair)
+        let metrics = ServiceMetrics(service: log.stream)
+        handler.expose(in: metrics)
         return [
             BusServer(
                 service: "repair", options: security.secure(try topology.serverOptions(section: "repair", endpoints: endpoints)),
-                log: log, reader: database, handler: handler, logger: logger),
+                log: log, reader: database, handler: handler, metrics: metrics, logger: logger),
             StreamSubscriber(
                 stream: "dispatch", options: try security.subscriber(toward: dispatch),
                 sink: DatabaseStreamSink(stream: "dispatch", writer: database, applier: ListingsApplier(), logger: logger),
-                logger: logger),
+                metrics: metrics, logger: logger),
             StreamSubscriber(
                 stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(stream: "registry", writer: database, applier: RecordsApplier(), logger: logger),
+                metrics: metrics, logger: logger),
+            HTTPListener.metrics(
+                key: CentralService.repair.metricsKey, host: metricsAddress.host, port: metricsAddress.port, metrics: metrics,
                 logger: logger),
         ]
     }

@@ -2,6 +2,8 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
+import Logging
+import MeshMetrics
 import MeshProtocol
 
 /// One department's part in 发起-响应-反馈: what was pushed to it, what it acknowledged and how fast,
@@ -86,8 +88,43 @@ extension DispatchHandler {
         return .object(["id": .string(event.id), "recorded": .bool(inserted)])
     }
 
+    /// An event `e` counts as acknowledged by department `?1` by its own ack or by a snapshot covering its seq.
+    static let acknowledgedPush = """
+        (EXISTS (SELECT 1 FROM acks a WHERE a.department = ?1 AND a.dispatch_seq = e.seq AND a.kind != 'snapshot')
+         OR EXISTS (SELECT 1 FROM acks s WHERE s.department = ?1 AND s.kind = 'snapshot' AND s.dispatch_seq >= e.seq))
+        """
+
+    /// Pushes (listings and lifts) made before `deadline` that the department has not acknowledged.
+    static func overduePushes(_ db: Database, department: String, deadline: String) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql:
+                "SELECT COUNT(*) FROM bus_events e WHERE e.type IN ('list.added', 'list.removed') AND e.at < ?2 AND NOT \(acknowledgedPush)",
+            arguments: [department, deadline]) ?? 0
+    }
+
+    /// The oldest push time that is overdue when not yet acknowledged.
+    var ackDeadline: String { WireTime.format(now().addingTimeInterval(-Double(policy.ackDeadlineSeconds))) }
+
+    /// `credit_acks_overdue{dept}` for every department of the roster, counted as the compliance report
+    /// counts them, when the metrics are scraped.
+    public func exposeOverdueAcknowledgements(in metrics: ServiceMetrics, logger: Logger) {
+        let gauges = policy.departments.map { ($0, metrics.gauge(.acksOverdue, [("dept", $0)])) }
+        metrics.onScrape {
+            let deadline = ackDeadline
+            do {
+                let counts = try await writer.read { db in
+                    try gauges.map { department, _ in try Self.overduePushes(db, department: department, deadline: deadline) }
+                }
+                for ((_, gauge), count) in zip(gauges, counts) { gauge.record(count) }
+            } catch {
+                logger.warning("Metrics could not count overdue acknowledgements", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     public func complianceReport() async throws -> ComplianceReport {
-        let deadline = WireTime.format(now().addingTimeInterval(-Double(policy.ackDeadlineSeconds)))
+        let deadline = ackDeadline
         let departments = policy.departments
         let today = today()
         return try await writer.read { db in
@@ -96,21 +133,12 @@ extension DispatchHandler {
                 func pushed(_ type: String) throws -> Int {
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bus_events WHERE type = ?", arguments: [type]) ?? 0
                 }
-                // An event counts as acknowledged by its own ack or by a snapshot covering its seq.
-                let covered = """
-                    (EXISTS (SELECT 1 FROM acks a WHERE a.department = ?1 AND a.dispatch_seq = e.seq AND a.kind != 'snapshot')
-                     OR EXISTS (SELECT 1 FROM acks s WHERE s.department = ?1 AND s.kind = 'snapshot' AND s.dispatch_seq >= e.seq))
-                    """
                 func acknowledged(_ type: String) throws -> Int {
                     try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM bus_events e WHERE e.type = ?2 AND \(covered)", arguments: [department, type]) ?? 0
+                        db, sql: "SELECT COUNT(*) FROM bus_events e WHERE e.type = ?2 AND \(Self.acknowledgedPush)",
+                        arguments: [department, type]) ?? 0
                 }
-                let overdue =
-                    try Int.fetchOne(
-                        db,
-                        sql:
-                            "SELECT COUNT(*) FROM bus_events e WHERE e.type IN ('list.added', 'list.removed') AND e.at < ?2 AND NOT \(covered)",
-                        arguments: [department, deadline]) ?? 0
+                let overdue = try Self.overduePushes(db, department: department, deadline: deadline)
                 let latencies = try Double.fetchAll(
                     db,
                     sql: "SELECT latency_seconds FROM acks WHERE department = ? AND latency_seconds IS NOT NULL ORDER BY latency_seconds",

@@ -2,8 +2,9 @@ import Bus
 import CreditDomain
 import Foundation
 import GRDB
-import Hummingbird
+import HTTPSupport
 import Logging
+import MeshMetrics
 import ServiceKit
 import ServiceLifecycle
 
@@ -15,7 +16,7 @@ import ServiceLifecycle
 /// `dispatch.calendar` (working-day calendar, default `config/calendar.yaml`),
 /// `dispatch.objectionWorkingDays` (default 5), `dispatch.departments` (roster pushed to, default
 /// `interceptors.departments`), `dispatch.ackDeadlineSeconds` (default 60), `dispatch.scheduleSeconds`
-/// (default 60), `dispatch.http` (compliance dashboard, default 127.0.0.1:8300), and the endpoints
+/// (default 60), `dispatch.http` (compliance dashboard and `/metrics`, default 127.0.0.1:8300), and the endpoints
 /// of `registry` and `repair`.
 public enum DispatchService {
     public static func make(topology: Topology, logger: Logger) throws -> [any Service] {
@@ -58,17 +59,20 @@ public enum DispatchService {
                 "Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
         }
         let endpoints = try topology.endpoints(of: .dispatch)
+        let metrics = ServiceMetrics(service: log.stream)
+        handler.exposeOverdueAcknowledgements(in: metrics, logger: logger)
         let server = BusServer(
             service: "sanction-dispatch",
             options: security.secure(try topology.serverOptions(section: "dispatch", endpoints: endpoints)),
-            log: log, reader: database, handler: handler, logger: logger)
+            log: log, reader: database, handler: handler, metrics: metrics, logger: logger)
         let scheduler = DispatchScheduler(
             handler: handler, interval: .seconds(try config.int("dispatch.scheduleSeconds", default: 60, range: 1...86_400)),
             logger: logger)
         let http = try config.hostPort("dispatch.http", default: HostPort(host: topology.host, port: 8300))
-        let dashboard = Application(
-            router: DispatchRoutes.router(handler: handler),
-            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "sanction-dispatch"), logger: logger)
+        let router = DispatchRoutes.router(handler: handler)
+        router.addMetrics(metrics)
+        let dashboard = HTTPListener(
+            key: "dispatch.http", host: http.host, port: http.port, router: router, serverName: "sanction-dispatch", logger: logger)
         let registry = try topology.endpoints(of: .registry)
         let repair = try topology.endpoints(of: .repair)
         return [
@@ -78,13 +82,13 @@ public enum DispatchService {
                 sink: DatabaseStreamSink(
                     stream: "registry", writer: database,
                     applier: RegistryApplier(store: store, courtListingYears: years, today: today), logger: logger),
-                logger: logger),
+                metrics: metrics, logger: logger),
             StreamSubscriber(
                 stream: "repair", options: try security.subscriber(toward: repair),
                 sink: DatabaseStreamSink(
                     stream: "repair", writer: database, applier: RepairApplier(store: store, authority: policy.authority, logger: logger),
                     logger: logger),
-                logger: logger),
+                metrics: metrics, logger: logger),
         ]
     }
 }
