@@ -61,8 +61,9 @@ public struct ReportDesk: Sendable {
     /// The public key, raw 32 bytes, base64.
     public var publicKey: String { key.publicKey.rawRepresentation.base64EncodedString() }
 
-    /// Issues a report of `page` now: the next number of the day, signed, stored.
-    public func issue(_ page: SubjectPage, at now: Date = Date()) async throws -> SignedReport {
+    /// Issues a report of `page` now: the next number of the day, signed, stored; the report and its
+    /// signed file.
+    public func issue(_ page: SubjectPage, at now: Date = Date()) async throws -> (report: CreditReport, signed: SignedReport) {
         let day = FieldDates.isoDate(now)
         return try await writer.write { [key, issuer] db in
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports WHERE issued_on = ?", arguments: [day]) ?? 0
@@ -77,7 +78,7 @@ public struct ReportDesk: Sendable {
             try db.execute(
                 sql: "INSERT INTO reports(number, issued_on, subject_key, document) VALUES (?, ?, ?, ?)",
                 arguments: [number, day, page.subject.key, String(decoding: try WireCoding.encode(signed), as: UTF8.self)])
-            return signed
+            return (report, signed)
         }
     }
 

@@ -215,33 +215,30 @@ public struct DisclosureQueries: Sendable {
     }
 
     static func records(_ db: Database, where clause: String, arguments: StatementArguments, limit: Int) throws -> [PublicRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM public_records p
-                    LEFT JOIN disputes d ON d.target_id = p.record_id LEFT JOIN repair_marks m ON m.target_id = p.record_id
-                    WHERE \(clause) ORDER BY p.decision_date DESC, p.record_id DESC LIMIT ?
-                    """),
-            arguments: arguments + [limit]
-        ).map { row in
-            var entry = try WireCoding.decode(PublicRecord.self, from: Array((row["data"] as String).utf8))
-            entry.disputed = dispute(row)
-            entry.repair = repairMark(row)
-            return entry
-        }
+        try marked(
+            db, table: "public_records", id: "record_id", where: clause, order: "p.decision_date DESC, p.record_id DESC",
+            arguments: arguments, limit: limit)
     }
 
     static func listings(_ db: Database, where clause: String, arguments: StatementArguments, limit: Int) throws -> [PublicListing] {
+        try marked(
+            db, table: "public_listings", id: "listing_id", where: clause, order: "p.listing_id DESC", arguments: arguments, limit: limit)
+    }
+
+    /// Public entries of `table` (their stored JSON), each with its dispute and repair marks.
+    private static func marked<Entry: MarkedEntry>(
+        _ db: Database, table: String, id: String, where clause: String, order: String, arguments: StatementArguments, limit: Int
+    ) throws -> [Entry] {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM public_listings p
-                    LEFT JOIN disputes d ON d.target_id = p.listing_id LEFT JOIN repair_marks m ON m.target_id = p.listing_id
-                    WHERE \(clause) ORDER BY p.listing_id DESC LIMIT ?
+                    SELECT p.data, d.objection, d.since, m.application, m.since AS applied FROM \(table) p
+                    LEFT JOIN disputes d ON d.target_id = p.\(id) LEFT JOIN repair_marks m ON m.target_id = p.\(id)
+                    WHERE \(clause) ORDER BY \(order) LIMIT ?
                     """),
             arguments: arguments + [limit]
         ).map { row in
-            var entry = try WireCoding.decode(PublicListing.self, from: Array((row["data"] as String).utf8))
+            var entry = try WireCoding.decode(Entry.self, from: Array((row["data"] as String).utf8))
             entry.disputed = dispute(row)
             entry.repair = repairMark(row)
             return entry
@@ -295,3 +292,12 @@ public struct DisclosureQueries: Sendable {
     /// `name >= prefix AND name < prefixEnd(prefix)` is a prefix match an index answers.
     static func prefixEnd(_ prefix: String) -> String { prefix + "\u{10FFFF}" }
 }
+
+/// A public entry that carries the dispute and repair marks.
+protocol MarkedEntry: Decodable {
+    var disputed: Dispute? { get set }
+    var repair: RepairMark? { get set }
+}
+
+extension PublicRecord: MarkedEntry {}
+extension PublicListing: MarkedEntry {}
