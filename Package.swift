@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "ServiceKit", "MeshProtocol", "Bus", "ZeroMQ",
+                "ServiceKit", "MeshProtocol", "Bus", "ZeroMQ", "CreditDomain",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -264,7 +264,7 @@ let package = Package(
             name: "CreditBench",
             dependencies: [
                 "Bus", "ServiceKit", "CreditDomain", "MeshProtocol", "DispatchCore", "InterceptorCore", "RegistryCore",
-                "DisclosureCore", "TestSupport", "ZeroMQ",
+                "DisclosureCore", "GradingCore", "TestSupport", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -121,6 +121,7 @@ public struct TestSuiteLayout: Sendable {
         yaml += "dispatch:\n  catalogue: \(BuiltProducts.packageRoot.appendingPathComponent("config/catalogue.yaml").path)\n"
         // Listings initiated in tests take effect at once unless a test sets a window itself.
         yaml += "  objectionWorkingDays: 0\n  scheduleSeconds: 1\n"
+        yaml += "grading:\n  model: \(BuiltProducts.packageRoot.appendingPathComponent("config/evaluation-model.yaml").path)\n"
         yaml += "interceptor:\n  staleAfter: 5\n"
         yaml += "interceptors:\n  departments: \(departments.joined(separator: ","))\n"
         yaml += "names:\n  court: 湖州市中级人民法院\n  market: 湖州市市场监督管理局\n  finance: 湖州市财政局\n"

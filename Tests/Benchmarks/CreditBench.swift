@@ -19,6 +19,7 @@ struct CreditBench: AsyncParsableCommand {
             """,
         subcommands: [
             All.self, PropagationPart.self, CatchUpPart.self, ChecksPart.self, ImportPart.self, ImportStagesPart.self, PortalPart.self,
+            GradingPart.self,
         ],
         defaultSubcommand: All.self)
 }
@@ -156,6 +157,22 @@ struct PortalPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await PortalBench.run(records: records, seconds: seconds, connections: connections)
+    }
+}
+
+struct GradingPart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grading", abstract: "A new evaluation model regrades every subject, beside a raw scan of the same rows.")
+
+    @Option(help: "Subjects graded (two records each).") var subjects = 1_000_000
+
+    func validate() throws {
+        guard subjects >= 1_000 else { throw ValidationError("--subjects must be at least 1000") }
+    }
+
+    func run() async throws {
+        try BenchSetup.prepare()
+        try await GradingBench.run(subjects: subjects)
     }
 }
 

@@ -50,8 +50,9 @@ import Testing
     init() throws {
         database = try ServiceDatabase.inMemory { GradingSchema.register(in: &$0) }
         handler = GradingHandler(
-            writer: database, log: log, plans: try InspectionPlanLoader.load(yaml: Self.plans), clock: clock.service)
-        let applier = GradingApplier(log: log)
+            writer: database, log: log, model: try BuiltProducts.evaluationModel(),
+            plans: try InspectionPlanLoader.load(yaml: Self.plans), clock: clock.service)
+        let applier = handler.registryApplier
         try database.write { db in
             for (number, (subject, kind, summary)) in [
                 (Self.wuxing, SubjectKind.enterprise, "食品经营许可：预包装食品销售"), (Self.nanxun, .enterprise, "食品经营许可：散装食品销售"),
@@ -122,7 +123,7 @@ import Testing
         #expect(try await events().filter { $0.type == "inspection.drawn" }.count == 1)
         // A new food business changes the population: the same seed source would give another draw.
         try await database.write { db in
-            try GradingApplier(log: log).apply(
+            try handler.registryApplier.apply(
                 Self.stored("R-00000020", subject: "91330522710001112F", kind: .licence, summary: "食品经营许可：冷食类食品制售"), in: db)
         }
         await #expect {
@@ -144,7 +145,9 @@ import Testing
         await #expect {
             _ = try await handler.draw(plan: "market-food", seedSource: " ", by: Self.market)
         } throws: { ($0 as? ReplyError)?.code == .invalid && "\($0)".contains("seedSource must be 1–1000 characters") }
-        let empty = GradingHandler(writer: try ServiceDatabase.inMemory { GradingSchema.register(in: &$0) }, log: log, plans: handler.plans)
+        let empty = GradingHandler(
+            writer: try ServiceDatabase.inMemory { GradingSchema.register(in: &$0) }, log: log, model: handler.grader.model,
+            plans: handler.plans)
         await #expect {
             _ = try await empty.draw(plan: "market-food", seedSource: "26101", by: Self.market)
         } throws: { "\($0)".contains("draws from nobody") && "\($0)".contains("regions 3305") }

@@ -184,25 +184,35 @@ struct Grade: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a subject's credit score, grade and supervision class.",
         discussion: """
-            With --explain, every part of the score: the base, each record in force with the rule that scores it, its \
-            weight and its contribution, and what holding the score within 0…100 changed; they add up to the score.
+            With --explain, every part of the score under the evaluation model: the base, each record in force with the \
+            rule that scores it, its weight, its recency factor and its contribution, each listing a rule scores, and what \
+            holding the score within the model's range changed; they add up to the score. --industry explains an \
+            industry model's score instead of the public one.
             """)
     @OptionGroup var global: GlobalOptions
     @Option var subject: String
     @Flag(help: "List every component of the score.") var explain = false
+    @Option(help: "Explain this industry model's score (with --explain).") var industry: String?
     @Flag var json = false
 
     func run() async throws {
-        let body = JSONValue.object(["subject": .string(subject)])
         guard explain else {
-            let result = try await global.call("grading", "grade.get", body: body)
+            if industry != nil { throw ValidationError("--industry goes with --explain") }
+            let result = try await global.call("grading", "grade.get", body: .object(["subject": .string(subject)]))
             return try output(result, json: json) {
-                say(
+                var line =
                     "\(subject): score \($0["score"]?.intValue ?? 0), grade \($0["grade"]?.textValue ?? "?"), supervision \($0["supervision"]?.textValue ?? "?")"
-                )
+                if let model = $0["model"]?.textValue { line += ", model \(model)" }
+                for industry in $0["industries"]?.arrayValue ?? [] {
+                    line +=
+                        "; \(industry["industry"]?.textValue ?? "?") \(industry["score"]?.intValue ?? 0) \(industry["grade"]?.textValue ?? "?")"
+                }
+                say(line)
             }
         }
-        let result = try await global.call("grading", "grade.explain", body: body)
+        var body: [String: JSONValue] = ["subject": .string(subject)]
+        if let industry { body["industry"] = .string(industry) }
+        let result = try await global.call("grading", "grade.explain", body: .object(body))
         if json { return try printJSON(result) }
         let explanation = try result.decode(GradeExplanation.self)
         func line(_ label: String, _ value: String, _ note: String = "") {
@@ -212,13 +222,26 @@ struct Grade: AsyncParsableCommand {
         }
         say(
             "\(explanation.subjectID): score \(explanation.score), grade \(explanation.grade.rawValue), supervision \(explanation.supervision.rawValue)"
-        )
+                + " (model \(explanation.model)\(explanation.industry.map { ", industry \($0)" } ?? ""), on \(explanation.day))")
         line("base", "\(explanation.base)")
         for component in explanation.components {
-            line(component.record, Self.signed(component.contribution), "\(component.rule), weight \(Self.signed(component.weight))")
+            var note = "\(component.rule), weight \(Self.signed(component.weight))"
+            if component.factor != 100 { note += " × \(Self.share(component.factor))" }
+            if let decided = component.decided { note += ", decided \(decided)" }
+            if component.model != "public" { note += ", \(component.model)" }
+            line(component.record, Self.signed(component.contribution), note)
         }
-        if explanation.bound != 0 { line("bound", Self.signed(explanation.bound), "the score is held within 0…100") }
+        if explanation.bound != 0 { line("bound", Self.signed(explanation.bound), "the score is held within the model's range") }
         line("= score", "\(explanation.score)")
+    }
+
+    /// 50 → 0.5, 100 → 1, 5 → 0.05.
+    static func share(_ hundredths: Int) -> String {
+        let whole = hundredths / 100
+        let fraction = hundredths % 100
+        guard fraction != 0 else { return "\(whole)" }
+        let digits = fraction % 10 == 0 ? "\(fraction / 10)" : (fraction < 10 ? "0\(fraction)" : "\(fraction)")
+        return "\(whole).\(digits)"
     }
 
     static func signed(_ value: Int) -> String { value > 0 ? "+\(value)" : "\(value)" }

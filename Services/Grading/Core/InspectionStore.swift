@@ -49,19 +49,19 @@ enum InspectionSchema {
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT i.subject_id, s.kind AS subject_kind, i.kind, i.severity, i.category, i.summary
-                FROM inputs i JOIN subjects s ON s.subject_id = i.subject_id
+                SELECT i.subject_id, s.kind AS subject_kind, i.kind, i.category, i.summary, g.grade
+                FROM inputs i JOIN subjects s ON s.subject_id = i.subject_id LEFT JOIN grades g ON g.subject_id = i.subject_id
                 WHERE s.kind IN (\(databaseQuestionMarks(count: kinds.count)))
                 ORDER BY i.subject_id
                 """,
             arguments: StatementArguments(kinds))
         var candidates: [DrawCandidate] = []
-        var current: (subject: String, kind: SubjectKind, facts: [InspectionPopulation.RecordFacts], inputs: [GradeInput])?
+        var current: (subject: String, kind: SubjectKind, facts: [InspectionPopulation.RecordFacts], grade: CreditGrade)?
         func close() {
             guard let subject = current, population.includes(subject: subject.subject, kind: subject.kind, records: subject.facts) else {
                 return
             }
-            candidates.append(DrawCandidate(subject: subject.subject, grade: GradingRules.grade(subject.inputs).grade))
+            candidates.append(DrawCandidate(subject: subject.subject, grade: subject.grade))
         }
         while let row = try rows.next() {
             let subject: String = row["subject_id"]
@@ -70,10 +70,10 @@ enum InspectionSchema {
             }
             if current?.subject != subject {
                 close()
-                current = (subject, subjectKind, [], [])
+                // Graded by the evaluation model as its records arrived; B (normal supervision) until then.
+                current = (subject, subjectKind, [], (row["grade"] as String?).flatMap(CreditGrade.init(rawValue:)) ?? .B)
             }
             current?.facts.append(.init(kind: kind, category: row["category"], summary: row["summary"]))
-            current?.inputs.append(GradeInput(kind: kind, severity: (row["severity"] as String?).flatMap(Severity.init(rawValue:))))
         }
         close()
         return candidates
