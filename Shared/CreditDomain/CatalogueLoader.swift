@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Reads the measure catalogue (`config/catalogue.yaml`): the cooperation memoranda (合作备忘录) as
 /// data, versioned, never hard-coded (DOMAIN.md). The rules insist on measures taken "依法依规" and
@@ -33,27 +32,12 @@ import Yams
 public enum CatalogueLoader {
     /// Loads a catalogue from YAML or JSON text.
     public static func load(yaml: String) throws(DomainError) -> MeasureCatalogue {
-        let raw: RawCatalogue
-        do {
-            raw = try YAMLDecoder().decode(RawCatalogue.self, from: yaml)
-        } catch let error as DecodingError {
-            throw .invalid(
-                field: error.fieldPath(root: "catalogue"), value: "", reason: "does not have the expected shape: \(error.reasonText)")
-        } catch {
-            throw .invalid(field: "catalogue", value: "", reason: "is not valid YAML: \(error)")
-        }
-        return try validate(raw)
+        try validate(try YAMLFile.decode(RawCatalogue.self, from: yaml, role: "catalogue"))
     }
 
     /// Loads a catalogue file.
     public static func load(contentsOf url: URL) throws(DomainError) -> MeasureCatalogue {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw .invalid(field: "catalogue", value: url.path, reason: "cannot be read: \(error.localizedDescription)")
-        }
-        return try load(yaml: text)
+        try load(yaml: try YAMLFile.text(of: url, role: "catalogue"))
     }
 
     // MARK: - Validation

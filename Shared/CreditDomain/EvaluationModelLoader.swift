@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Reads the evaluation model (`grading.model`, shipped as `config/evaluation-model.yaml`;
 /// docs/CONFIG.md):
@@ -28,26 +27,11 @@ import Yams
 /// Every error names the field (`weights[2].points`) and what is allowed.
 public enum EvaluationModelLoader {
     public static func load(contentsOf url: URL) throws(DomainError) -> EvaluationModel {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw .invalid(field: "evaluation model", value: url.path, reason: "cannot be read: \(error.localizedDescription)")
-        }
-        return try load(yaml: text)
+        try load(yaml: try YAMLFile.text(of: url, role: "evaluation model"))
     }
 
     public static func load(yaml: String) throws(DomainError) -> EvaluationModel {
-        let raw: RawModel
-        do {
-            raw = try YAMLDecoder().decode(RawModel.self, from: yaml)
-        } catch let error as DecodingError {
-            throw .invalid(
-                field: error.fieldPath(root: "evaluation model"), value: "", reason: "does not have the expected shape: \(error.reasonText)"
-            )
-        } catch {
-            throw .invalid(field: "evaluation model", value: "", reason: "is not valid YAML: \(error)")
-        }
+        let raw = try YAMLFile.decode(RawModel.self, from: yaml, role: "evaluation model")
         guard let version = raw.version?.trimmed, !version.isEmpty else { throw .missing(field: "version") }
         guard version.count <= 32, !version.contains(where: \.isWhitespace) else {
             throw .invalid(field: "version", value: version, reason: "must be 1–32 characters without spaces, such as 2026.1")

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// The inspection plans of every department, by id.
 public struct InspectionPlans: Sendable, Equatable {
@@ -34,26 +33,11 @@ public struct InspectionPlans: Sendable, Equatable {
 /// Every error names the plan and field (`plans[market-food-2026q2].ratio`) and what is allowed.
 public enum InspectionPlanLoader {
     public static func load(contentsOf url: URL) throws(DomainError) -> InspectionPlans {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw .invalid(field: "inspection plans", value: url.path, reason: "cannot be read: \(error.localizedDescription)")
-        }
-        return try load(yaml: text)
+        try load(yaml: try YAMLFile.text(of: url, role: "inspection plans"))
     }
 
     public static func load(yaml: String) throws(DomainError) -> InspectionPlans {
-        let raw: RawFile
-        do {
-            raw = try YAMLDecoder().decode(RawFile.self, from: yaml)
-        } catch let error as DecodingError {
-            throw .invalid(
-                field: error.fieldPath(root: "inspection plans"), value: "", reason: "does not have the expected shape: \(error.reasonText)"
-            )
-        } catch {
-            throw .invalid(field: "inspection plans", value: "", reason: "is not valid YAML: \(error)")
-        }
+        let raw = try YAMLFile.decode(RawFile.self, from: yaml, role: "inspection plans")
         guard let rawPlans = raw.plans, !rawPlans.isEmpty else {
             throw .invalid(field: "plans", value: "", reason: "the file must list at least one plan")
         }
