@@ -83,7 +83,7 @@ import Testing
     /// black-listing proposal to the market authority; severe tax arrears of 100 万元 go to the tax authority.
     /// Each names the rule and the version of the rules.
     @Test func eachSeverityLeadsToItsMeasure() async throws {
-        let suite = try Run(["registry", "sanction-dispatch"], departments: [])
+        let suite = try Run(["registry", "sanction-dispatch", "disclosure"], departments: [])
         defer { suite.stop() }
         let s = Self.subjects
         try await suite.importRecords(
@@ -113,6 +113,18 @@ import Testing
         #expect(bySubject[s[1]]?["respondBy"]?.stringValue != nil && bySubject[s[1]]?["rule"]?["version"] == "2026.1")
         let interview = try await suite.ctl(["notice", "show", bySubject[s[1]]?["id"]?.stringValue ?? "?"])
         #expect(interview.stdout.contains("警示约谈") && interview.stdout.contains("查询码 Notice code"), "\(interview.stdout)\(interview.stderr)")
+        // The subject reads it on the portal with its code; a wrong code gets nothing.
+        let notice = try #require(bySubject[s[1]]?["id"]?.stringValue)
+        let code = try #require(bySubject[s[1]]?["code"]?.stringValue)
+        let portal = suite.layout.http("disclosure.http") + "/notices/\(notice)"
+        var page = ("", 0)
+        #expect(
+            try await eventually {
+                page = try await getRaw(portal + "?code=\(code)")
+                return page.1 == 200
+            }, "\(page)\n\(suite.logs())")
+        #expect(page.0.contains("警示约谈") && page.0.contains("general-penalty-interview"), "\(page.0)")
+        #expect(try await getRaw(portal + "?code=AAAAAAAA").1 == 404)
 
         let pending = try await suite.json("listings", "--status", "pending")["listings"]?.arrayValue ?? []
         #expect(pending.count == 1, "\(pending)")
