@@ -126,6 +126,11 @@ import Testing
         #expect(page.0.contains("警示约谈") && page.0.contains("general-penalty-interview"), "\(page.0)")
         #expect(try await getRaw(portal + "?code=AAAAAAAA").1 == 404)
 
+        let table = try await suite.ctl(["rules"])
+        #expect(
+            table.stdout.contains("serious-key-attention  penalty,tax-arrears") && table.stdout.contains("→ key-attention by source"),
+            "\(table.stdout)\(table.stderr)")
+
         let pending = try await suite.json("listings", "--status", "pending")["listings"]?.arrayValue ?? []
         #expect(pending.count == 1, "\(pending)")
         #expect(pending.first?["subjectID"]?.stringValue == s[2] && pending.first?["list"] == "key-attention")

@@ -138,3 +138,43 @@ struct Reminders: AsyncParsableCommand {
         }
     }
 }
+
+/// `creditctl rules`: the measure rules in force at sanction-dispatch, one line a rule.
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the measure rules in force: which records lead to which measure, who decides; and the red-list rules.")
+    @OptionGroup var global: GlobalOptions
+    @Flag var json = false
+
+    func run() async throws {
+        let rules = try await global.call("dispatch", "rules.get")
+        try output(rules, json: json) { rules in
+            say("measure rules \(rules["version"]?.textValue ?? "?")")
+            for rule in rules["rules"]?.arrayValue ?? [] {
+                let list = { (key: String) in (rule[key]?.arrayValue ?? []).compactMap(\.textValue).joined(separator: ",") }
+                let conditions = (rule["when"]?.arrayValue ?? []).map { condition in
+                    let field = condition["field"]?.textValue ?? "?"
+                    if let words = condition["contains"]?.arrayValue {
+                        return "\(field)∋\(words.compactMap(\.textValue).joined(separator: "|"))"
+                    }
+                    return [
+                        condition["atLeast"].map { "\(field)≥\($0.textValue ?? "")" },
+                        condition["below"].map { "\(field)<\($0.textValue ?? "")" },
+                    ]
+                    .compactMap { $0 }.joined(separator: " ")
+                }
+                say(
+                    "  \(rule["id"]?.textValue ?? "")  \(list("kinds")) · \(list("severities"))"
+                        + (conditions.isEmpty ? "" : " · " + conditions.joined(separator: ", "))
+                        + " → \(rule["measure"]?.textValue ?? "") by \(rule["decider"]?.textValue ?? "")  (\(rule["source"]?.textValue ?? ""))"
+                )
+            }
+            for rule in rules["redList"]?.arrayValue ?? [] {
+                say(
+                    "  \(rule["id"]?.textValue ?? "")  grade \((rule["grades"]?.arrayValue ?? []).compactMap(\.textValue).joined(separator: ",")), "
+                        + "\(rule["cleanYears"]?.textValue ?? "?") clean years → red-list proposal to \(rule["decider"]?.textValue ?? "")  (\(rule["source"]?.textValue ?? ""))"
+                )
+            }
+        }
+    }
+}
