@@ -91,6 +91,18 @@ import Testing
         #expect(try types().contains("reminder.issued"))
     }
 
+    @Test func aSecondSeriousRecordExtendsTheKeyAttentionListingInsteadOfAddingOne() throws {
+        try record(.penalty, decided: "2026-10-01", severity: .serious, seq: 1)
+        let first = try #require(try database.read { try ListingStore(log: log).bySourceRecord("R-1", in: $0) })
+        #expect(first.list == .keyAttention && first.status == .pending && first.rule?.id == "serious-key-attention")
+        #expect(first.until == "2027-11-23" && first.objectionDeadline != nil)
+        try database.write { try $0.execute(sql: "UPDATE listings SET data = replace(data, '2027-11-23', '2027-06-30')") }
+        try record(.penalty, decided: "2026-11-01", severity: .serious, seq: 2)
+        let listings = try database.read { try ListingStore(log: log).current(subject: Self.subject, in: $0) }
+        #expect(listings.count == 1 && listings.first?.until == "2027-11-23", "\(listings)")
+        #expect(listings.first?.facts?.contains("record R-2") == true)
+    }
+
     @Test func recordsFromBeforeTheRulesOnlyTeachHistory() throws {
         try database.write {
             try $0.execute(sql: "UPDATE dispatch_meta SET value = '10' WHERE key = 'rules.afterRegistrySeq'")

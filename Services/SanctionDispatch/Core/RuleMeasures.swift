@@ -87,13 +87,30 @@ public struct RuleMeasures: Sendable {
         }
         guard let (rule, severity) = rules.rule(for: record) else { return }
         let decider = rule.decidingDepartment(recordSource: source)
-        guard let department = try? Department(validating: decider) else { return }
+        guard let department = try? Department(validating: decider) else {
+            logger.warning(
+                "Measure rule names no valid department for the record; no measure taken",
+                metadata: ["rule.id": "\(rule.id)", "record.id": "\(id)", "record.source": "\(source)"])
+            return
+        }
         switch rule.measure {
         case .reminder, .interview:
             try remind(record, id: id, rule: rule, severity: severity, issuer: department, in: db)
         case .keyAttention:
             guard try store.bySourceRecord(id, in: db) == nil else { return }
             let start = today()
+            // One key-attention listing per subject and initiator: a further serious record extends its term.
+            if var current = try store.current(subject: record.subjectID, in: db).first(where: {
+                $0.list == .keyAttention && $0.initiator == department
+            }) {
+                let until = FieldDates.adding(months: rule.months ?? 12, to: start) ?? start
+                guard until > current.until else { return }
+                current.until = until
+                current.facts = [current.facts, "extended to \(until) by record \(id) (rule \(rule.id)@\(rules.version))"]
+                    .compactMap { $0 }.joined(separator: "; ")
+                try store.update(current, announce: current.status == .active ? "list.extended" : "list.pending", in: db)
+                return
+            }
             let days = rule.objectionWorkingDays ?? objectionWorkingDays
             let deadline = days > 0 ? calendarWatch.deadline(workingDays: days, from: start, for: "objection window") : nil
             let related = try store.relatedPersons(of: record.subjectID, in: db)
