@@ -53,6 +53,7 @@ public enum CatalogueLoader {
         var title: String?
         var actions: [String]?
         var lists: [String]?
+        var grades: [String]?
         var targets: [String]?
         var effect: String?
         var basis: String?
@@ -115,9 +116,15 @@ public enum CatalogueLoader {
         }
 
         let lists: [ListType] = try parse(raw.lists ?? [], field: "\(prefix).lists")
-        guard !lists.isEmpty else {
+        let grades: [CreditGrade] = try parse(raw.grades ?? [], field: "\(prefix).grades")
+        guard !lists.isEmpty || !grades.isEmpty else {
             throw .invalid(
-                field: "\(prefix).lists", value: "", reason: "must name at least one list (black, key-attention, red)")
+                field: "\(prefix).lists", value: "",
+                reason: "must name at least one list (black, key-attention, red) or grade (grades: A, B, C, D)")
+        }
+        if lists.contains(.grade) {
+            throw .invalid(
+                field: "\(prefix).lists", value: "grade", reason: "a measure names grades under grades: [A, B, C, D], not as a list")
         }
         let targets: [MeasureTarget] = try parse(raw.targets ?? ["subject"], field: "\(prefix).targets")
         guard !targets.isEmpty else {
@@ -131,15 +138,15 @@ public enum CatalogueLoader {
                 field: "\(prefix).effect", value: effectText,
                 reason: "must be one of \(MeasureEffect.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if effect == .fastTrack, lists != [.red] {
+        if effect == .fastTrack, lists.contains(where: { $0 != .red }) || grades.contains(where: { $0 == .C || $0 == .D }) {
             throw .invalid(
-                field: "\(prefix).lists", value: lists.map(\.rawValue).joined(separator: ", "),
-                reason: "a fast-track incentive applies to the red list only")
+                field: "\(prefix).lists", value: (lists.map(\.rawValue) + grades.map(\.rawValue)).joined(separator: ", "),
+                reason: "a fast-track incentive applies to the red list and grades A and B only")
         }
-        if lists.contains(.red), effect == .block || effect == .review {
+        if lists.contains(.red) || grades.contains(.A), effect == .block || effect == .review {
             throw .invalid(
                 field: "\(prefix).effect", value: effect.rawValue,
-                reason: "the red list earns incentives (fast-track) or notices, never \(effect.rawValue)")
+                reason: "the red list and grade A earn incentives (fast-track) or notices, never \(effect.rawValue)")
         }
 
         guard let basis = raw.basis?.trimmed, !basis.isEmpty else {
@@ -148,7 +155,7 @@ public enum CatalogueLoader {
         }
         let source = raw.source?.trimmed
         return Measure(
-            id: id, department: department, title: title, actions: actions, lists: lists, targets: targets,
+            id: id, department: department, title: title, actions: actions, lists: lists, grades: grades, targets: targets,
             effect: effect, basis: basis, source: source?.isEmpty == true ? nil : source)
     }
 

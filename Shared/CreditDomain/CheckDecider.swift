@@ -24,6 +24,8 @@ public struct MatchedMeasure: Codable, Sendable, Hashable {
     /// The objection under which the listing's measures are suspended: the measure answers `review`
     /// in place of its own effect.
     public var suspendedBy: String?
+    /// The subject's grade, when the measure matched by grade (`list` is `grade`).
+    public var grade: CreditGrade?
 
     public init(
         measureID: String, title: String, effect: MeasureEffect, basis: String, listingID: String, list: ListType,
@@ -120,11 +122,12 @@ public enum CheckDecider {
         let measures = catalogue.measures(for: department, action: action)
         var applied: [(match: MatchedMeasure, generic: Bool)] = []
         for (target, listing) in candidates where isInForce(listing, on: today) && listing.suspension?.policy != .allow {
-            for measure in measures where measure.lists.contains(listing.list) && measure.targets.contains(target) {
+            for measure in measures where measure.applies(to: listing, as: target) {
                 var match = MatchedMeasure(
                     measureID: measure.id, title: measure.title, effect: measure.effect, basis: measure.basis,
                     listingID: listing.id, list: listing.list, initiator: listing.initiator,
                     document: listing.document, target: target, until: listing.until)
+                match.grade = listing.grade
                 // While an objection is verified a restriction becomes a review; an incentive waits.
                 if let suspension = listing.suspension {
                     guard measure.effect == .block || measure.effect == .review else { continue }
@@ -175,6 +178,10 @@ public enum CheckDecider {
         }
         let others = matched.count - 1
         let more = others == 0 ? "" : " (and \(others) more matched measure\(others == 1 ? "" : "s"))"
+        if let grade = strongest.grade {
+            return "\(verb) \(strongest.measureID): credit grade \(grade.rawValue) of the public credit evaluation "
+                + "(grade listing \(strongest.listingID))\(more)"
+        }
         return "\(verb) \(strongest.measureID): \(whose)\(strongest.list.phrase) listing \(strongest.listingID) "
             + "initiated by \(strongest.initiator) until \(strongest.until)\(more)"
     }
@@ -220,6 +227,7 @@ extension ListType {
         case .black: "black list"
         case .keyAttention: "key-attention list"
         case .red: "red list"
+        case .grade: "credit grade"
         }
     }
 }

@@ -6,6 +6,11 @@ public enum ListType: String, Codable, Sendable, CaseIterable, Hashable {
     case keyAttention = "key-attention"
     /// 红名单, 诚信典型 (Huzhou Joint Reward and Punishment Opinions items 6, 7 and 16).
     case red
+    /// Not a list (名单) but a subject's grade of the public credit evaluation (公共信用综合评价), carried like a
+    /// listing to the interceptors when a catalogue measure names the grade (`Measure.grades`). Made by
+    /// sanction-dispatch from grading's `grade.changed`, announced as `grade.added`, `grade.updated` and
+    /// `grade.removed`; never initiated, never disclosed.
+    case grade
 }
 
 /// One subject on one list: who put it there, on what basis, for how long.
@@ -47,6 +52,11 @@ public struct Listing: Codable, Sendable, Hashable, Identifiable {
     /// Set while an objection (异议) to the listing, or to the record it rests on, is verified: its
     /// measures are suspended as the objection says (`list.suspended`, `list.resumed`).
     public var suspension: Suspension?
+    /// The measure rule (and the version of the rules) that made the listing: a key-attention listing for
+    /// serious dishonesty, a black listing confirmed from a rule's proposal, a red listing by rule.
+    public var rule: RuleReference?
+    /// The grade of a grade listing (`list` is `grade`).
+    public var grade: CreditGrade?
 
     /// Measures suspended while information is verified (Huzhou Joint Reward and Punishment Opinions,
     /// item 18: 联合惩戒措施在信息核实期间暂不执行).

@@ -48,6 +48,10 @@ public struct Measure: Codable, Sendable, Hashable, Identifiable {
     /// Business actions of the department this measure governs (e.g. `government-procurement`).
     public var actions: [String]
     public var lists: [ListType]
+    /// Grades of the public credit evaluation the measure applies to (e.g. `D` → `review` at licence
+    /// approval): a subject whose current grade is one of them is matched through its grade listing. Grade
+    /// measures reach the subject itself only. Empty for a measure of lists alone.
+    public var grades: [CreditGrade]
     public var targets: [MeasureTarget]
     public var effect: MeasureEffect
     public var basis: String
@@ -60,7 +64,7 @@ public struct Measure: Codable, Sendable, Hashable, Identifiable {
     public var isGeneric: Bool { department == .anyDepartment }
 
     public init(
-        id: String, department: Department, title: String, actions: [String], lists: [ListType],
+        id: String, department: Department, title: String, actions: [String], lists: [ListType], grades: [CreditGrade] = [],
         targets: [MeasureTarget] = [.subject], effect: MeasureEffect, basis: String, source: String? = nil
     ) {
         self.id = id
@@ -68,10 +72,55 @@ public struct Measure: Codable, Sendable, Hashable, Identifiable {
         self.title = title
         self.actions = actions
         self.lists = lists
+        self.grades = grades
         self.targets = targets
         self.effect = effect
         self.basis = basis
         self.source = source
+    }
+
+    /// Whether the measure applies to `listing` reaching the checked subject as `target`: a list listing by
+    /// its list and the targets; a grade listing by its grade, to the subject itself only.
+    public func applies(to listing: Listing, as target: MeasureTarget) -> Bool {
+        if listing.list == .grade {
+            guard target == .subject, let grade = listing.grade else { return false }
+            return grades.contains(grade)
+        }
+        return lists.contains(listing.list) && targets.contains(target)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, department, title, actions, lists, grades, targets, effect, basis, source
+    }
+
+    /// Catalogues stored before grade measures have no `grades`: none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        department = try container.decode(Department.self, forKey: .department)
+        title = try container.decode(String.self, forKey: .title)
+        actions = try container.decode([String].self, forKey: .actions)
+        lists = try container.decode([ListType].self, forKey: .lists)
+        grades = try container.decodeIfPresent([CreditGrade].self, forKey: .grades) ?? []
+        targets = try container.decode([MeasureTarget].self, forKey: .targets)
+        effect = try container.decode(MeasureEffect.self, forKey: .effect)
+        basis = try container.decode(String.self, forKey: .basis)
+        source = try container.decodeIfPresent(String.self, forKey: .source)
+    }
+
+    /// `grades` only when there are some, so that a catalogue without grade measures reads as before.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(department, forKey: .department)
+        try container.encode(title, forKey: .title)
+        try container.encode(actions, forKey: .actions)
+        try container.encode(lists, forKey: .lists)
+        if !grades.isEmpty { try container.encode(grades, forKey: .grades) }
+        try container.encode(targets, forKey: .targets)
+        try container.encode(effect, forKey: .effect)
+        try container.encode(basis, forKey: .basis)
+        try container.encodeIfPresent(source, forKey: .source)
     }
 }
 
@@ -97,4 +146,7 @@ public struct MeasureCatalogue: Codable, Sendable, Hashable {
         }
         return applicable.filter { !$0.isGeneric } + applicable.filter(\.isGeneric)
     }
+
+    /// The grades some measure names: the grades sanction-dispatch makes grade listings for.
+    public var namedGrades: Set<CreditGrade> { Set(measures.flatMap(\.grades)) }
 }

@@ -7,7 +7,7 @@ import Testing
 
     @Test func loadsTheShippedCatalogue() throws {
         let catalogue = try CatalogueLoader.load(contentsOf: catalogueURL)
-        #expect(catalogue.version == "2026.3")
+        #expect(catalogue.version == "2026.4")
         #expect(catalogue.measures.count >= 30)
         #expect(catalogue.measures.allSatisfy { !$0.basis.isEmpty && $0.source != nil })
     }

@@ -92,9 +92,9 @@ import Testing
     @Test func genericMeasuresCiteTheirSources() {
         let generic = shippedCatalogue.measures.filter(\.isGeneric)
         #expect(generic.count >= 10)
-        // Each source is "document, section"; the generic measures come from three documents.
+        // Each source is "document, section"; the generic measures come from four documents.
         let documents = Set(generic.compactMap { $0.source?.split(separator: ",").first.map(String.init) })
-        #expect(documents == ["Siyang Measures", "Shaanxi Plan", "Huzhou Joint Reward and Punishment Opinions"])
+        #expect(documents == ["Siyang Measures", "Shaanxi Plan", "Haitang Plan", "Huzhou Joint Reward and Punishment Opinions"])
         #expect(generic.allSatisfy { $0.source?.contains(", ") == true })
         #expect(generic.allSatisfy { $0.department == .anyDepartment && $0.id.hasPrefix("general.") })
     }

@@ -191,3 +191,65 @@ import Testing
         #expect(outcome.matched.map(\.effect) == [.block, .review])
     }
 }
+
+/// Grades as measures: a grade listing carries the subject's grade; a measure naming the grade applies to the
+/// subject itself, never through a related person, and a measure of lists alone never matches it.
+@Suite struct GradeMeasureTests {
+    static func gradeListing(_ grade: CreditGrade) -> Listing {
+        var listing = CheckDeciderTests.listing("G-1", .grade, initiator: .ndrc, until: "9999-12-31")
+        listing.grade = grade
+        return listing
+    }
+
+    @Test func gradeDIsReviewedAtLicenceApprovalEverywhere() {
+        for department in Department.standard {
+            let outcome = CheckDeciderTests.decide(department, "license-approval", [Self.gradeListing(.D)])
+            #expect(outcome.decision == .review, "\(department)")
+            #expect(outcome.matched.first?.measureID == "general.grade-d-license-review")
+            #expect(outcome.matched.first?.grade == .D && outcome.reason.contains("credit grade D"), "\(outcome.reason)")
+        }
+    }
+
+    @Test func otherGradesAndOtherActionsAreAllowed() {
+        #expect(CheckDeciderTests.decide(.market, "license-approval", [Self.gradeListing(.C)]).decision == .allow)
+        #expect(CheckDeciderTests.decide(.finance, "government-procurement", [Self.gradeListing(.D)]).decision == .allow)
+    }
+
+    @Test func aGradeReachesNoRelatedPerson() {
+        let outcome = CheckDeciderTests.decide(
+            .market, "license-approval", [], related: [(.legalRepresentative, Self.gradeListing(.D))])
+        #expect(outcome.decision == .allow)
+    }
+
+    @Test func aBlackListingOutweighsTheGrade() {
+        let outcome = CheckDeciderTests.decide(
+            .finance, "government-procurement", [Self.gradeListing(.D), CheckDeciderTests.listing("L-1", .black)])
+        #expect(outcome.decision == .block && outcome.matched.first?.listingID == "L-1")
+    }
+
+    @Test func theCatalogueRefusesAGradeMeasureThatContradictsItsGrade() {
+        let measure = { (grades: String, effect: String) in
+            """
+            version: "t"
+            measures:
+              - id: x.grade
+                department: market
+                title: t
+                actions: [license-approval]
+                grades: [\(grades)]
+                effect: \(effect)
+                basis: b
+            """
+        }
+        #expect(
+            domainError { () throws(DomainError) in try CatalogueLoader.load(yaml: measure("A", "review")) }?.field
+                == "measures[x.grade].effect")
+        #expect(
+            domainError { () throws(DomainError) in try CatalogueLoader.load(yaml: measure("D", "fast-track")) }?.field
+                == "measures[x.grade].lists")
+        #expect(
+            domainError { () throws(DomainError) in try CatalogueLoader.load(yaml: measure("E", "review")) }?.field
+                == "measures[x.grade].grades")
+        #expect(domainError { () throws(DomainError) in try CatalogueLoader.load(yaml: measure("D", "review")) } == nil)
+    }
+}

@@ -12,7 +12,7 @@ public struct CreditCtl: AsyncParsableCommand {
         abstract: "Operate the Credit Mesh suite: import records, initiate listings, check, repair, tail streams, status.",
         subcommands: [
             Import.self, Initiate.self, Remove.self, Extend.self, Object.self, Confirm.self, Listings.self, Check.self, Repair.self,
-            ObjectionCommand.self, NoticeCommand.self, Notices.self,
+            ObjectionCommand.self, NoticeCommand.self, Notices.self, ProposalCommand.self, Reminders.self, Rules.self,
             Feedback.self, Compliance.self, Audit.self, Grade.self, Inspect.self, Tail.self, Status.self, Profile.self, Search.self,
             Relations.self, Keys.self, ReportCommand.self, IntakeCommand.self,
         ])

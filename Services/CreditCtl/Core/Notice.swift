@@ -11,11 +11,14 @@ struct NoticeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the notice of a listing: what, why, which measures where, until when, how to object or apply for repair.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The listing (L-…).") var listing: String
+        @Argument(help: "The listing (L-…), or a reminder or interview notice issued by rule (N-…).") var listing: String
         @Flag var json = false
 
         func run() async throws {
-            let notice = try await global.call("dispatch", "notice.get", body: .object(["listing": .string(listing)]))
+            let notice =
+                listing.uppercased().hasPrefix("N-")
+                ? try await global.call("dispatch", "reminder.get", body: .object(["reminder": .string(listing.uppercased())]))
+                : try await global.call("dispatch", "notice.get", body: .object(["listing": .string(listing)]))
             try output(notice, json: json) { say($0["text"]?.textValue ?? "") }
         }
     }

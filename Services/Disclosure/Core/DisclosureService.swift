@@ -302,6 +302,16 @@ public enum DisclosureService {
         let notices: DisclosureRoutes.NoticeSource = { listing, code in
             let client = try security.busClient(toward: dispatch)
             defer { client.close() }
+            // A credit reminder or warning-interview notice issued by a measure rule (N-…) is read the same way.
+            if listing.uppercased().hasPrefix("N-") {
+                let reminder = try await client.request(
+                    "reminder.get", body: .object(["reminder": .string(listing.uppercased()), "code": .string(code)]),
+                    timeout: .seconds(5))
+                return .object([
+                    "listing": .object(["id": reminder["id"] ?? .null]), "text": reminder["text"] ?? .null, "measures": .array([]),
+                    "catalogueVersion": .string("rules \(reminder["rule"]?["version"]?.textValue ?? "?")"),
+                ])
+            }
             return try await client.request(
                 "notice.get", body: .object(["listing": .string(listing), "code": .string(code)]), timeout: .seconds(5))
         }

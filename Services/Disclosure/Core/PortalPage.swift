@@ -226,6 +226,7 @@ struct PortalPage: Sendable {
         case .black: "失信联合惩戒对象名单（黑名单）Black list"
         case .red: "守信联合激励对象名单（红名单）Red list"
         case .keyAttention: "重点关注对象名单 Key-attention list"
+        case .grade: "信用等级 Credit grade"
         case nil: list
         }
     }

@@ -61,9 +61,12 @@ public enum InterceptorService {
                 catalogueVersion: index.catalogue?.version, lastHeard: status.lastHeard, ageSeconds: age,
                 stale: age.map { $0 > staleAfter } ?? true, state: status.state.rawValue)
         }
+        // Whether a listing is in force is judged by the (possibly shifted, todayOffsetDays) date.
+        let wallTime = try config.shiftedWallTime()
         let checker = Checker(
             department: department, writer: database, log: log, index: index, replicaState: replicaState, stalePolicy: stalePolicy,
-            declaredActions: declaredActions, metrics: metrics)
+            declaredActions: declaredActions, metrics: metrics,
+            today: { FieldDates.isoDate(wallTime()) })
         let forwarder = OutboxForwarder(
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,

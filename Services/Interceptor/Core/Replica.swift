@@ -214,12 +214,16 @@ struct DispatchReplicaApplier: StreamApplier {
         let ack = ListingAcknowledgement(
             listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
         try log.append(
-            db, type: event.type == "list.removed" ? "listing.lifted" : "listing.applied", data: ack,
+            db, type: event.type.hasSuffix(".removed") ? "listing.lifted" : "listing.applied", data: ack,
             id: "ack-\(department)-\(event.seq)")
     }
 
     /// The dispatch events that change what the department enforces, each acknowledged.
-    static let enforced: Set<String> = ["list.added", "list.removed", "list.extended", "list.updated", "list.suspended", "list.resumed"]
+    /// (`grade.*` carry grade listings: a subject's grade that a catalogue measure names.)
+    static let enforced: Set<String> = [
+        "list.added", "list.removed", "list.extended", "list.updated", "list.suspended", "list.resumed", "grade.added",
+        "grade.updated", "grade.removed",
+    ]
 
     var supportsSnapshot: Bool { true }
 
@@ -250,14 +254,14 @@ struct DispatchReplicaApplier: StreamApplier {
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
             index.stage(db, .catalogue(catalogue))
-        case "list.added", "list.extended", "list.updated", "list.suspended", "list.resumed":
+        case "list.added", "list.extended", "list.updated", "list.suspended", "list.resumed", "grade.added", "grade.updated":
             let listing = try data.decode(Listing.self)
             guard listing.status == .active else { return }
             try db.execute(
                 sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)",
                 arguments: [listing.id, listing.subjectID, String(decoding: try WireCoding.encode(listing), as: UTF8.self)])
             index.stage(db, .upsert(listing))
-        case "list.removed":
+        case "list.removed", "grade.removed":
             let listing = try data.decode(Listing.self)
             try db.execute(sql: "DELETE FROM replica_listings WHERE id = ?", arguments: [listing.id])
             index.stage(db, .remove(listing))

@@ -13,6 +13,8 @@ struct RegistryApplier: StreamApplier {
     /// Term of an automatic court listing, in years (`dispatch.courtListingYears`, default 2).
     let courtListingYears: Int
     let today: @Sendable () -> String
+    /// The measure rules applied to every other record of dishonest conduct; nil in tests without them.
+    var rules: RuleMeasures? = nil
 
     func apply(_ event: Event, in db: Database) throws {
         if event.type == "relations.registered" {
@@ -28,15 +30,22 @@ struct RegistryApplier: StreamApplier {
         if event.type == "record.repaired" {
             // The record was repaired (its subject put things right): the listings made from it end.
             let repair = try event.decodeData(RecordRepair.self)
+            try rules?.withdrawProposal(of: repair.id, reason: "record \(repair.id) repaired (application \(repair.application))", in: db)
             guard let listing = try store.bySourceRecord(repair.id, in: db), listing.status != .removed else { return }
             _ = try store.remove(
                 listing.id, reason: "repaired: record \(repair.id) repaired (application \(repair.application), \(repair.decidedBy))",
                 in: db)
             return
         }
+        if event.type == "record.withdrawn", let id = event.data["id"]?.stringValue {
+            try rules?.withdrawProposal(
+                of: id, reason: "record \(id) withdrawn as wrong: \(event.data["reason"]?.stringValue ?? "")", in: db)
+            return
+        }
         guard event.type == "record.stored" || event.type == "record.corrected" else { return }
         struct Stored: Decodable {
             var id: String
+            var source: String?
             var record: CreditRecord
         }
         let stored = try event.decodeData(Stored.self)
@@ -52,6 +61,7 @@ struct RegistryApplier: StreamApplier {
                 """,
             arguments: [record.subjectID, record.subjectName, record.subjectKind.rawValue])
         try learn(record.relatedPersons, of: record.subjectID, in: db)
+        try rules?.apply(record, id: stored.id, source: stored.source ?? "", seq: event.seq, in: db)
         guard record.kind == .courtDishonestDebtor, try store.bySourceRecord(stored.id, in: db) == nil else { return }
         let start = today()
         let until = FieldDates.adding(years: courtListingYears, to: start) ?? start

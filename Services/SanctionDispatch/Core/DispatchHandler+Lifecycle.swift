@@ -119,4 +119,11 @@ extension DispatchHandler {
             return (activated, expired)
         }
     }
+
+    /// Once a day, the red-list rules' proposals for subjects whose clean years have come round.
+    @discardableResult
+    public func proposeDueRedListings() async throws -> Int {
+        guard let rules else { return 0 }
+        return try await writer.write { try rules.proposeDueRedListings(in: $0) }
+    }
 }

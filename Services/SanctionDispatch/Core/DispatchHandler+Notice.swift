@@ -98,10 +98,15 @@ extension DispatchHandler {
         if let code = try String.fetchOne(db, sql: "SELECT code FROM notice_codes WHERE listing_id = ?", arguments: [listing]) {
             return code
         }
-        let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
-        var generator = SystemRandomNumberGenerator()
-        let code = String((0..<8).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+        let code = newNoticeCode()
         try db.execute(sql: "INSERT INTO notice_codes(listing_id, code) VALUES (?, ?)", arguments: [listing, code])
         return code
+    }
+
+    /// A fresh notice code: eight characters from an alphabet without look-alikes.
+    static func newNoticeCode() -> String {
+        let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<8).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
     }
 }

@@ -66,6 +66,8 @@ public struct DispatchHandler: RequestHandler {
     let policy: DispatchPolicy
     /// Objection deadlines, flagged when counted past the calendar's last year.
     let calendarWatch: CalendarWatch
+    /// The measure rules in force (`dispatch.measureRules`); nil when none are loaded.
+    public var rules: RuleMeasures?
 
     public init(
         writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(), clock: ServiceClock = .system,
@@ -107,6 +109,7 @@ public struct DispatchHandler: RequestHandler {
             return listing
         }
         declareLifecycle(in: &commands)
+        declareRuleMeasures(in: &commands)
         commands.on("list.get", access: .anyone, audit: .query, body: ListingRef.self) { request, _ in
             guard let listing = try await writer.read({ try store.get(request.listing, in: $0) }) else {
                 throw ReplyError(.notFound, "list.get: no listing \(request.listing)")
@@ -150,7 +153,7 @@ public struct DispatchHandler: RequestHandler {
     }
 
     func initiate(_ request: InitiateRequest, by department: String) async throws -> Listing {
-        guard let list = ListType(rawValue: request.list) else {
+        guard let list = ListType(rawValue: request.list), list != .grade else {
             throw ReplyError(.invalid, "list.initiate: list \"\(request.list)\" is not one of black, key-attention, red")
         }
         try policy.authority.enforce("list.initiate") { try $0.mayInitiate(list, department: department) }
@@ -206,6 +209,9 @@ public struct DispatchHandler: RequestHandler {
     func remove(_ id: String, reason: String, by department: String) async throws -> Listing {
         try await writer.write { [store] db in
             guard let listing = try store.get(id, in: db) else { throw ReplyError(.notFound, "list.remove: no listing \(id)") }
+            guard listing.list != .grade else {
+                throw ReplyError(.invalid, "list.remove: \(id) is a grade listing; it ends when the subject's grade changes")
+            }
             // The initiator lifts its own listings; a department whose authority approves for that
             // initiator (the credit office) may too (authority.<dept>.approves).
             try policy.authority.enforce("list.remove") {
@@ -286,7 +292,9 @@ public struct DispatchHandler: RequestHandler {
                 items.append(.init(type: "catalogue.loaded", data: try JSONValue(encoding: catalogue)))
             }
             let page = try store.activePage(after: after, limit: limit, in: db)
-            for (_, listing) in page { items.append(.init(type: "list.added", data: try JSONValue(encoding: listing))) }
+            for (_, listing) in page {
+                items.append(.init(type: ListingStore.announcement("list.added", of: listing), data: try JSONValue(encoding: listing)))
+            }
             let next = page.count == limit ? page.last.map { String($0.0) } : nil
             return SnapshotChunk(stream: log.stream, seq: try log.head(db), items: items, next: next)
         }

@@ -20,6 +20,8 @@ public struct DispatchScheduler: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let (activated, expired) = try await handler.runDue()
+                let proposed = try await handler.proposeDueRedListings()
+                if proposed > 0 { logger.info("Red-list proposals by rule", metadata: ["proposals.made": "\(proposed)"]) }
                 if !activated.isEmpty || !expired.isEmpty {
                     logger.info(
                         "Listings changed by the calendar",

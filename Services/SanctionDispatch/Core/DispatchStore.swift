@@ -95,6 +95,52 @@ public enum DispatchSchema {
                 t.column("code", .text).notNull()
             }
         }
+        // Measures by rule (RuleMeasures): reminders and interview notices, proposals, the grades grading
+        // announces, and each subject's record history for the red-list rule.
+        migrator.registerMigration("dispatch-v6-measure-rules") { db in
+            try db.create(table: "reminders") { t in
+                t.primaryKey("id", .text)
+                t.column("number", .integer).notNull().unique()
+                t.column("record_id", .text).notNull().unique()
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("code", .text).notNull()
+                t.column("data", .text).notNull()
+            }
+            try db.create(table: "proposals") { t in
+                t.primaryKey("id", .text)
+                t.column("number", .integer).notNull().unique()
+                t.column("subject_id", .text).notNull().indexed()
+                t.column("list", .text).notNull()
+                t.column("decider", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("source_record", .text).unique()
+                t.column("data", .text).notNull()
+            }
+            try db.create(index: "proposals_by_status", on: "proposals", columns: ["status", "decider", "number"])
+            try db.create(table: "subject_grades") { t in
+                t.primaryKey("subject_id", .text)
+                t.column("grade", .text).notNull()
+                t.column("score", .integer).notNull()
+                t.column("name", .text).notNull()
+                t.column("model", .text)
+            }
+            try db.create(index: "subject_grades_by_grade", on: "subject_grades", columns: ["grade"])
+            try db.create(table: "subject_history") { t in
+                t.primaryKey("subject_id", .text)
+                t.column("first_record", .text).notNull()
+                t.column("last_negative", .text)
+            }
+            try db.create(table: "dispatch_meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            // The registry stream is read again from its start to learn each subject's record history; rules
+            // apply only to records stored after this point (RuleMeasures.appliesFrom), never to old ones.
+            let seen = try Int64.fetchOne(db, sql: "SELECT seq FROM bus_checkpoints WHERE stream = 'registry'") ?? 0
+            try db.execute(
+                sql: "INSERT INTO dispatch_meta(key, value) VALUES ('rules.afterRegistrySeq', ?)", arguments: [String(seen)])
+            try db.execute(sql: "DELETE FROM bus_checkpoints WHERE stream = 'registry'")
+        }
     }
 }
 
@@ -107,7 +153,7 @@ public struct ListingStore: Sendable {
     public func add(_ draft: Listing, in db: Database) throws -> Listing {
         let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(number), 0) FROM listings") ?? 0) + 1
         var listing = draft
-        listing.id = String(format: "L-%06lld", number)
+        listing.id = String(format: draft.list == .grade ? "G-%06lld" : "L-%06lld", number)
         try db.execute(
             sql: """
                 INSERT INTO listings(id, number, subject_id, list, initiator, status, source_record, data, updated_at)
@@ -118,7 +164,7 @@ public struct ListingStore: Sendable {
                 listing.status.rawValue, listing.sourceRecord, try Self.text(listing), WireTime.now,
             ])
         // A pending listing is announced (the subject is notified) but not pushed for enforcement.
-        let type = listing.status == .pending ? "list.pending" : "list.added"
+        let type = Self.announcement(listing.status == .pending ? "list.pending" : "list.added", of: listing)
         try log.append(db, type: type, data: listing)
         try Self.audit(listing, type, in: db)
         return listing
@@ -127,7 +173,8 @@ public struct ListingStore: Sendable {
     /// Rewrites a listing and announces it with `type` (`list.added` when a pending listing takes
     /// effect, `list.extended`, `list.objected`).
     @discardableResult
-    public func update(_ listing: Listing, announce type: String, in db: Database) throws -> Listing {
+    public func update(_ listing: Listing, announce listType: String, in db: Database) throws -> Listing {
+        let type = Self.announcement(listType, of: listing)
         try db.execute(
             sql: "UPDATE listings SET status = ?, data = ?, updated_at = ? WHERE id = ?",
             arguments: [listing.status.rawValue, try Self.text(listing), WireTime.now, listing.id])
@@ -169,9 +216,16 @@ public struct ListingStore: Sendable {
         try db.execute(
             sql: "UPDATE listings SET status = ?, data = ?, updated_at = ? WHERE id = ?",
             arguments: [listing.status.rawValue, try Self.text(listing), WireTime.now, id])
-        try log.append(db, type: "list.removed", data: listing)
-        try Self.audit(listing, "list.removed", in: db)
+        let type = Self.announcement("list.removed", of: listing)
+        try log.append(db, type: type, data: listing)
+        try Self.audit(listing, type, in: db)
         return listing
+    }
+
+    /// The event type announcing a change: `list.*`, or `grade.*` for a grade listing, which interceptors
+    /// that predate grade measures pass by (PROTOCOL.md, 8.3).
+    static func announcement(_ type: String, of listing: Listing) -> String {
+        listing.list == .grade && type.hasPrefix("list.") ? "grade." + type.dropFirst("list.".count) : type
     }
 
     func get(_ id: String, in db: Database) throws -> Listing? {
