@@ -165,7 +165,7 @@ struct ThreeHostTests {
                 let result = try await sites.ctl(
                     "centre", ["repair", "apply", "--listing", listing, "--commitment", "已履行全部义务，承诺今后依法诚信经营", "--json"])
                 application = (try? WireCoding.decode(JSONValue.self, from: Array(result.stdout.utf8))) ?? .null
-                return application["status"] == "pending"
+                return application["application"]?["status"] == "pending"
             }, "repair apply: \(application)")
         let approved = try await sites.ctl("court", ["repair", "approve", try #require(application["id"]?.stringValue), "--as", "court"])
         #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
