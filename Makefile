@@ -69,7 +69,7 @@ bench: deps
 package: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product interceptor
 	$(SWIFT) build -c release --static-swift-stdlib --product creditctl
-	scripts/package.sh --bin .build/release --strict $(if $(VERSION),--version $(VERSION))
+	scripts/package.sh --bin .build/release --strip --strict $(if $(VERSION),--version $(VERSION))
 
 ## .swift-format (4 spaces, 140 columns) applied to every source; make test checks it first.
 format:

@@ -2,11 +2,12 @@
 # Builds the Debian package of the department agent (credit-mesh-agent): interceptor and creditctl,
 # the systemd unit, /etc/credit-mesh/ config and the maintainer scripts in deploy/debian/.
 #
-#   scripts/package.sh [--bin DIR] [--version VERSION] [--out DIR] [--strict]
+#   scripts/package.sh [--bin DIR] [--version VERSION] [--out DIR] [--strip] [--strict]
 #
 # --bin      where the built interceptor and creditctl are (default .build/release)
 # --version  the package version (default 0.1.0+git<date>.<commit>)
 # --out      where the .deb goes (default .build/package)
+# --strip    strip the binaries' symbols (a release package)
 # --strict   refuse binaries that need a library no Debian package provides (make package builds
 #            with the Swift runtime linked statically, so only Debian's libraries remain)
 set -euo pipefail
@@ -16,12 +17,14 @@ bin="$root/.build/release"
 out="$root/.build/package"
 version=""
 strict=0
+strip=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --bin) bin="$2"; shift 2 ;;
         --version) version="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --strict) strict=1; shift ;;
+        --strip) strip=1; shift ;;
         *) echo "package.sh: unknown argument $1 (see the usage at the top of scripts/package.sh)" >&2; exit 2 ;;
     esac
 done
@@ -48,6 +51,9 @@ trap 'rm -rf "$stage"' EXIT
 install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/credit-mesh" \
     "$stage/usr/share/doc/credit-mesh-agent"
 install -m 0755 "$bin/interceptor" "$bin/creditctl" "$stage/usr/bin/"
+if [ "$strip" = 1 ]; then
+    strip --strip-unneeded "$stage/usr/bin/interceptor" "$stage/usr/bin/creditctl"
+fi
 install -m 0644 "$root/deploy/debian/credit-mesh-interceptor.service" "$stage/lib/systemd/system/"
 install -m 0640 "$root/deploy/debian/credit-mesh.yaml" "$root/deploy/debian/interceptor.env" "$stage/etc/credit-mesh/"
 install -m 0755 "$root/deploy/debian/postinst" "$root/deploy/debian/prerm" "$root/deploy/debian/postrm" "$stage/DEBIAN/"
@@ -64,7 +70,18 @@ printf '/etc/credit-mesh/credit-mesh.yaml\n/etc/credit-mesh/interceptor.env\n' >
 # Depends: the Debian package of every shared library the binaries load.
 depends="passwd"
 unowned=""
-for library in $(ldd "$bin/interceptor" "$bin/creditctl" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u); do
+# The libraries the binaries name themselves (ELF NEEDED), not those pulled in behind them.
+libraries() {
+    local binary="$1"
+    if command -v objdump >/dev/null; then
+        for name in $(objdump -p "$binary" | awk '$1 == "NEEDED" { print $2 }'); do
+            ldd "$binary" | awk -v name="$name" '$1 == name && $3 ~ /^\// { print $3 }'
+        done
+    else
+        ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
+    fi
+}
+for library in $( (libraries "$bin/interceptor"; libraries "$bin/creditctl") | sort -u); do
     owner="$(dpkg -S "$library" 2>/dev/null || dpkg -S "$(readlink -f "$library")" 2>/dev/null || true)"
     if [ -z "$owner" ]; then
         unowned="$unowned $library"
