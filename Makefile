@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)
 
-.PHONY: deps test-deps build test up down demo bench format format-check clean-data
+.PHONY: deps test-deps build test up down demo bench package format format-check clean-data
 
 ## Installs what a fresh Debian machine lacks: libzmq3-dev to build; for the tests, Chromium (the
 ## portal's browser tests and PDF reports), a CJK font (without it Chinese renders as boxes), and
@@ -22,6 +22,11 @@ test-deps: deps
 		echo "==> installing chromium fonts-noto-cjk"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get install -y chromium fonts-noto-cjk || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium fonts-noto-cjk; }; \
+	fi
+	@if ! command -v curl >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
+		echo "==> installing curl openssl iproute2 (the check API over TLS, the hosts in network namespaces)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get install -y curl openssl iproute2 || { $$SUDO apt-get update && $$SUDO apt-get install -y curl openssl iproute2; }; \
 	fi
 	@if ! command -v promtool >/dev/null 2>&1; then \
 		echo "==> installing prometheus (promtool checks deploy/prometheus)"; \
@@ -58,6 +63,13 @@ bench: deps
 	fi
 	$(SWIFT) build -c release
 	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)
+
+## The department agent as a Debian package: .build/package/credit-mesh-agent_<version>_<arch>.deb
+## (interceptor and creditctl in release, the Swift runtime linked in; VERSION=1.2.0 to name it).
+package: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product interceptor
+	$(SWIFT) build -c release --static-swift-stdlib --product creditctl
+	scripts/package.sh --bin .build/release --strip --strict $(if $(VERSION),--version $(VERSION))
 
 ## .swift-format (4 spaces, 140 columns) applied to every source; make test checks it first.
 format:

@@ -91,6 +91,8 @@ let package = Package(
             dependencies: [
                 "Bus",
                 "ZeroMQ",
+                // SHA-256 of the interceptors' API tokens.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,6 +106,8 @@ let package = Package(
             dependencies: [
                 "MeshProtocol", "MeshMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS for an HTTP API that leaves its host (an interceptor on a department's network).
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -229,6 +233,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ],
             path: "Services/Interceptor/Core",
             swiftSettings: swiftSettings
@@ -319,6 +324,8 @@ let package = Package(
             dependencies: [
                 "TestSupport", "MeshMetrics", "MeshProtocol", "Bus", "ServiceKit", "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // compose/docker-compose.yml read as data (ComposeTests).
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings

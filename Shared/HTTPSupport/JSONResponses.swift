@@ -18,6 +18,7 @@ public enum JSONResponses {
             switch error.code {
             case .badRequest, .invalid, .unsupportedVersion: .badRequest
             case .notFound, .unknownOp: .notFound
+            case .unauthenticated: .unauthorized
             case .forbidden: .forbidden
             case .conflict: .conflict
             case .unavailable: .serviceUnavailable

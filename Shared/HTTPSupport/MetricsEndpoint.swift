@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import MeshMetrics
 import ServiceLifecycle
@@ -17,13 +18,41 @@ extension Router {
 
 /// An HTTP server in a service's group, configured by one key (`dispatch.http`, `registry.metrics`):
 /// when it cannot listen (the port is taken, the host is not this machine's) the service stops
-/// with an error naming the key and the address.
-public struct HTTPListener: Service {
+/// with an error naming the key and the address. With `tls` it serves HTTPS only.
+public struct HTTPListener<Context: RequestContext>: Service where Context.Source == ApplicationRequestContextSource {
     public let key: String
     public let host: String
     public let port: Int
-    private let application: Application<RouterResponder<BasicRequestContext>>
+    private let application: Application<RouterResponder<Context>>
 
+    public init(
+        key: String, host: String, port: Int, router: Router<Context>, serverName: String, tls: TLSConfiguration? = nil,
+        logger: Logger
+    ) throws {
+        self.key = key
+        self.host = host
+        self.port = port
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName)
+        if let tls {
+            application = Application(
+                router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, logger: logger)
+        } else {
+            application = Application(router: router, configuration: configuration, logger: logger)
+        }
+    }
+
+    public func run() async throws {
+        do {
+            try await application.run()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw HTTPListenerError(key: key, address: "\(host):\(port)", reason: "\(error)")
+        }
+    }
+}
+
+extension HTTPListener where Context == BasicRequestContext {
     public init(key: String, host: String, port: Int, router: Router<BasicRequestContext>, serverName: String, logger: Logger) {
         self.key = key
         self.host = host
@@ -37,16 +66,6 @@ public struct HTTPListener: Service {
         let router = Router()
         router.addMetrics(metrics)
         return HTTPListener(key: key, host: host, port: port, router: router, serverName: "\(metrics.service)-metrics", logger: logger)
-    }
-
-    public func run() async throws {
-        do {
-            try await application.run()
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw HTTPListenerError(key: key, address: "\(host):\(port)", reason: "\(error)")
-        }
     }
 }
 

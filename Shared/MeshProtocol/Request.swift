@@ -89,6 +89,9 @@ public struct ReplyError: Error, Codable, Sendable, Equatable, CustomStringConve
         /// Well-formed but refused by a rule of the domain (bad identifier, unknown list …).
         case invalid
         case notFound = "not-found"
+        /// No credential, or one that is not (or no longer) valid: an interceptor's HTTP check API
+        /// behind API tokens (HTTP 401).
+        case unauthenticated
         case forbidden
         case conflict
         case unavailable

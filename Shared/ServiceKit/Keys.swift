@@ -91,10 +91,16 @@ public struct KeyError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Writes a file through a temporary file and a rename, so readers see the old or the new whole file.
-func writeAtomically(_ text: String, to path: String, permissions: Int) throws {
+/// With `owner`, the new file gets that user and group before it takes the old one's place.
+func writeAtomically(_ text: String, to path: String, permissions: Int, owner: (uid_t, gid_t)? = nil) throws {
     let temporary = path + ".tmp-\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: permissions]) else {
         throw KeyError("cannot write \(temporary)")
+    }
+    if let owner, chown(temporary, owner.0, owner.1) != 0 {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw KeyError("cannot give \(path) its owner: \(reason)")
     }
     guard rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))

@@ -52,7 +52,9 @@ public struct Roster: Codable, Sendable, Equatable {
 
     public static func load(path: String) throws -> Roster {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw KeyError("no roster at \(path) (run `creditctl keys init` for the local suite, or start with --insecure)")
+            throw KeyError(
+                "no roster at \(path) (on a department host: install the roster.yaml the credit office sent; for the local suite: run `creditctl keys init`; or start with --insecure)"
+            )
         }
         let text: String
         do {

@@ -17,7 +17,8 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The suite's configuration: one YAML file shared by every service (`--config FILE` or
-/// `CREDIT_CONFIG`), every key overridable from the environment.
+/// `CREDIT_CONFIG`, else `/etc/credit-mesh/credit-mesh.yaml` where the department agent's package
+/// installed it), every key overridable from the environment.
 ///
 /// Keys are dotted paths into the file (`registry.pub`, `interceptors.finance.http`). The
 /// environment variable for a key is `CREDIT_` + the path upper-cased with dots and camel-case
@@ -30,7 +31,7 @@ public struct SuiteConfig: Sendable {
 
     public init(file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.environment = environment
-        let path = file ?? environment["CREDIT_CONFIG"]
+        let path = file ?? environment["CREDIT_CONFIG"] ?? Self.installedFile
         self.file = path
         self.fileValues = [:]
         guard let path else { return }
@@ -51,6 +52,13 @@ public struct SuiteConfig: Sendable {
             throw ConfigError(key: "config", source: path, reason: "the top level must be a mapping of keys")
         }
         Self.flatten(map, prefix: "", into: &fileValues)
+    }
+
+    /// The installed department agent's file (the Debian package's), used when neither `--config`
+    /// nor `CREDIT_CONFIG` names one and it exists.
+    static var installedFile: String? {
+        let path = "/etc/credit-mesh/credit-mesh.yaml"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     /// A configuration built from literal values, for tests.

@@ -135,6 +135,14 @@ public struct Topology: Sendable {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         return (dataDirectory as NSString).appendingPathComponent("\(name).sqlite")
     }
+
+    /// `interceptors.<dept>.tokens`: the API tokens of a department's HTTP check API, written by
+    /// `creditctl token` and read by the interceptor (default `<dataDir>/interceptor-<dept>.tokens`).
+    public func interceptorTokensPath(of department: String) -> String {
+        config.string(
+            "interceptors.\(department).tokens",
+            default: (dataDirectory as NSString).appendingPathComponent("interceptor-\(department).tokens"))
+    }
 }
 
 extension Topology {

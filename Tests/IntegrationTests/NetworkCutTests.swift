@@ -4,41 +4,6 @@ import MeshProtocol
 import TestSupport
 import Testing
 
-/// Two hosts on one machine: the interceptor runs in its own network namespace, linked to the
-/// "centre" by a veth pair. Needs root and iproute2 (as on the project's machines and CI).
-enum NetworkLab {
-    /// Root, iproute2, and the kernel lets us make a namespace (a container may not).
-    static let available: Bool = {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { return false }
-        let probe = "cmprobe\(getpid() % 10_000)"
-        guard (try? ip("netns", "add", probe)) != nil else { return false }
-        _ = try? ip("netns", "del", probe)
-        return true
-    }()
-
-    @discardableResult
-    static func ip(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CtlFailure("ip \(arguments.joined(separator: " ")): \(output)")
-        }
-        return output
-    }
-
-    struct CtlFailure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
-}
-
 @Suite(.serialized, .enabled(if: NetworkLab.available, "needs root and iproute2 for network namespaces"))
 struct NetworkCutTests {
     @Test func interceptorOnAnotherHostAnswersFromItsStaleReplicaWhileCutAndConvergesWhenRestored() async throws {
@@ -71,7 +36,7 @@ struct NetworkCutTests {
         let host = centre.merging([
             "CREDIT_INTERCEPTORS_FINANCE_PUB": "tcp://*:\(port("interceptors.finance.pub"))",
             "CREDIT_INTERCEPTORS_FINANCE_ROUTER": "tcp://*:\(port("interceptors.finance.router"))",
-            "CREDIT_INTERCEPTORS_FINANCE_HTTP": "0.0.0.0:\(port("interceptors.finance.http"))",
+            "CREDIT_INTERCEPTORS_FINANCE_HTTP": "127.0.0.1:\(port("interceptors.finance.http"))",
         ]) { $1 }
         let dispatch = try SuiteProcess("sanction-dispatch", layout: layout, environment: centre)
         defer { dispatch.stop() }

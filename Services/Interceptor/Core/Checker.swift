@@ -112,7 +112,8 @@ public struct Checker: Sendable {
         self.today = today
     }
 
-    public func check(_ request: CheckRequest) async throws(ReplyError) -> CheckAnswer {
+    /// `caller`: the business system whose API token the HTTP request carried, named in the audit entry.
+    public func check(_ request: CheckRequest, caller: String? = nil) async throws(ReplyError) -> CheckAnswer {
         let subject: SubjectID?
         if let text = request.subject {
             do {
@@ -188,13 +189,20 @@ public struct Checker: Sendable {
                     ])
                 // Who asked, what, the answer and the replica seq it rested on (Huzhou Judgment-Debtor
                 // Opinions 二(三)4: 完整记录用户的访问、操作).
+                // Behind API tokens the actor is the calling system, which the department vouched
+                // for; the requester it names is its own user, kept beside it.
+                var detail: [String: JSONValue] = [
+                    "check": .string(id), "action": .string(action), "decision": .string(outcome.decision.rawValue),
+                    "listings": .array(outcome.matched.map { .string($0.listingID) }), "replicaSeq": .int(replica.seq),
+                    "stale": .bool(replica.stale), "reference": request.reference.map(JSONValue.string) ?? .null,
+                ]
+                if let caller {
+                    detail["system"] = .string(caller)
+                    detail["requester"] = request.requester.map(JSONValue.string) ?? .null
+                }
                 try AuditLog.append(
-                    db, actor: BusServer.auditText(request.requester ?? "anonymous"), action: "check", subject: subjectKey,
-                    detail: .object([
-                        "check": .string(id), "action": .string(action), "decision": .string(outcome.decision.rawValue),
-                        "listings": .array(outcome.matched.map { .string($0.listingID) }), "replicaSeq": .int(replica.seq),
-                        "stale": .bool(replica.stale), "reference": request.reference.map(JSONValue.string) ?? .null,
-                    ]))
+                    db, actor: BusServer.auditText(caller.map { "system:\($0)" } ?? request.requester ?? "anonymous"), action: "check",
+                    subject: subjectKey, detail: .object(detail))
                 if outcome.decision != .allow, let first = outcome.matched.first {
                     let feedback = CheckFeedback(
                         checkID: id, department: department, subjectID: subjectKey, action: action,
@@ -229,14 +237,14 @@ public struct Checker: Sendable {
     }
 
     /// Many checks in one call (nightly screening): each answered as by `check`, or with its error.
-    public func checkBatch(_ requests: [CheckRequest]) async throws(ReplyError) -> [JSONValue] {
+    public func checkBatch(_ requests: [CheckRequest], caller: String? = nil) async throws(ReplyError) -> [JSONValue] {
         guard requests.count <= 1_000 else {
             throw ReplyError(.invalid, "check.batch: \(requests.count) checks in one call; send at most 1000")
         }
         var answers: [JSONValue] = []
         for request in requests {
             do throws(ReplyError) {
-                let answer = try await check(request)
+                let answer = try await check(request, caller: caller)
                 answers.append((try? JSONValue(encoding: answer)) ?? .null)
             } catch {
                 answers.append(.object(["error": (try? JSONValue(encoding: error)) ?? .null]))

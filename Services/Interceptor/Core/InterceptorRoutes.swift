@@ -2,27 +2,35 @@ import CreditDomain
 import Foundation
 import HTTPSupport
 import Hummingbird
+import Logging
 import MeshProtocol
 
 /// The local HTTP API a department's business system calls:
 /// `POST /v1/checks` → decision; `POST /v1/checks/batch` → many; `GET /v1/health` → replica age and
 /// seq; `GET /v1/checks?limit=N` → the log.
+///
+/// With `tokens`, every route (`/metrics` too) first needs an active API token, and each check's
+/// audit entry names the system that presented it.
 enum InterceptorRoutes {
-    static func router(checker: Checker, health: @escaping @Sendable () -> Health) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.post("/v1/checks") { request, _ -> Response in
+    static func router(
+        checker: Checker, health: @escaping @Sendable () -> Health, tokens: APITokenStore? = nil,
+        logger: Logger = Logger(label: "interceptor")
+    ) -> Router<InterceptorRequestContext> {
+        let router = Router(context: InterceptorRequestContext.self)
+        if let tokens { router.add(middleware: APITokenMiddleware(store: tokens, logger: logger)) }
+        router.post("/v1/checks") { request, context -> Response in
             do throws(ReplyError) {
                 let body = try await JSONResponses.decode(CheckRequest.self, from: request)
-                return JSONResponses.ok(try await checker.check(body))
+                return JSONResponses.ok(try await checker.check(body, caller: context.caller))
             } catch {
                 return JSONResponses.failure(error)
             }
         }
-        router.post("/v1/checks/batch") { request, _ -> Response in
+        router.post("/v1/checks/batch") { request, context -> Response in
             struct Body: Decodable { var checks: [CheckRequest] }
             do throws(ReplyError) {
                 let body = try await JSONResponses.decode(Body.self, from: request, limit: 4 << 20)
-                return JSONResponses.ok(["answers": try await checker.checkBatch(body.checks)])
+                return JSONResponses.ok(["answers": try await checker.checkBatch(body.checks, caller: context.caller)])
             } catch {
                 return JSONResponses.failure(error)
             }

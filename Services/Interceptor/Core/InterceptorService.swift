@@ -3,6 +3,7 @@ import CreditDomain
 import Foundation
 import GRDB
 import HTTPSupport
+import HummingbirdTLS
 import Logging
 import MeshMetrics
 import MeshProtocol
@@ -85,11 +86,37 @@ public enum InterceptorService {
             options: security.secure(try topology.serverOptions(section: "interceptors.\(department)", endpoints: endpoints)),
             log: log, reader: database, handler: handler, metrics: metrics, logger: logger)
         let http = try topology.interceptorHTTP(of: department.rawValue)
-        let router = InterceptorRoutes.router(checker: checker, health: handler.health)
+        let access = try CheckAPIAccess.load(department: department.rawValue, http: http, topology: topology)
+        var tokens: APITokenStore?
+        if access.auth == .tokens {
+            do {
+                tokens = try APITokenStore(path: access.tokensPath, logger: logger)
+            } catch {
+                throw ConfigError(key: "interceptors.\(department).tokens", source: "config", reason: "\(error)")
+            }
+            let active = (try? tokens?.current().get())?.entries.filter(\.isActive).count ?? 0
+            if active == 0 {
+                logger.warning(
+                    "No API token issued: the check API refuses every request until one is (creditctl token add NAME --dept \(department))",
+                    metadata: ["tokens.path": "\(access.tokensPath)"])
+            }
+        }
+        let tls: TLSConfiguration?
+        do {
+            tls = try access.tls?.serverConfiguration()
+        } catch {
+            throw ConfigError(key: error.key, source: "config", reason: error.reason)
+        }
+        let router = InterceptorRoutes.router(checker: checker, health: handler.health, tokens: tokens, logger: logger)
         router.addMetrics(metrics)
-        let app = HTTPListener(
+        let app = try HTTPListener(
             key: "interceptors.\(department).http", host: http.host, port: http.port, router: router,
-            serverName: "interceptor-\(department)", logger: logger)
+            serverName: "interceptor-\(department)", tls: tls, logger: logger)
+        logger.info(
+            "Check API configured",
+            metadata: [
+                "http.address": "\(http)", "http.scheme": "\(tls == nil ? "http" : "https")", "http.auth": "\(access.auth.rawValue)",
+            ])
         return [server, follower, forwarder, acknowledgements, app]
     }
 
