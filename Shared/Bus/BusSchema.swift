@@ -1,4 +1,5 @@
 import GRDB
+import MeshProtocol
 
 /// The tables every service's database has for the bus: its own event log (the outbox), the last
 /// seq applied from each stream it follows, and how far each outbox forwarder has been acknowledged.
@@ -32,6 +33,14 @@ public enum BusSchema {
                 t.primaryKey(["stream", "seq"])
             }
         }
+        // The event a checkpoint was applied from, so that a follower notices when its publisher's
+        // history was replaced (a restore from a backup) even after the publisher's head passed it again.
+        migrator.registerMigration("bus-v2-checkpoint-anchors") { db in
+            try db.alter(table: "bus_checkpoints") { t in
+                t.add(column: "event_id", .text)
+                t.add(column: "event_at", .text)
+            }
+        }
     }
 }
 
@@ -42,13 +51,26 @@ public enum Checkpoints {
         try Int64.fetchOne(db, sql: "SELECT seq FROM bus_checkpoints WHERE stream = ?", arguments: [stream]) ?? 0
     }
 
-    public static func set(_ db: Database, stream: String, seq: Int64) throws {
+    /// Records `seq` as applied; `anchor` is the event at that seq when it was applied from one (nil
+    /// after a snapshot, which reflects a seq without carrying its event).
+    public static func set(_ db: Database, stream: String, seq: Int64, anchor: EventAnchor? = nil) throws {
         try db.execute(
             sql: """
-                INSERT INTO bus_checkpoints(stream, seq, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT(stream) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at
+                INSERT INTO bus_checkpoints(stream, seq, updated_at, event_id, event_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(stream) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at,
+                    event_id = excluded.event_id, event_at = excluded.event_at
                 """,
-            arguments: [stream, seq, WireTimeNow.text()])
+            arguments: [stream, seq, WireTimeNow.text(), anchor?.id, anchor?.at])
+    }
+
+    /// The event the checkpoint of `stream` was applied from, when known.
+    public static func anchor(_ db: Database, stream: String) throws -> EventAnchor? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT seq, event_id, event_at FROM bus_checkpoints WHERE stream = ?", arguments: [stream]),
+            let id = row["event_id"] as String?, let at = row["event_at"] as String?
+        else { return nil }
+        return EventAnchor(seq: row["seq"], id: id, at: at)
     }
 
     public static func all(_ db: Database) throws -> [String: Int64] {

@@ -106,7 +106,9 @@ public final class BusServer: Service {
             group.addTask { [self] in
                 var revocations = options.peers?.revocations ?? 0
                 while !Task.isCancelled {
-                    let beat = Heartbeat(stream: log.stream, head: log.lastCommittedHead, at: WireTime.format(clock.date))
+                    let last = log.lastCommittedAnchor
+                    let beat = Heartbeat(
+                        stream: log.stream, head: last?.seq ?? log.lastCommittedHead, at: WireTime.format(clock.date), last: last)
                     if let payload = try? WireCoding.encode(beat) {
                         loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
                     }
@@ -264,7 +266,9 @@ public final class BusServer: Service {
             guard replay.from >= 0 else { throw ReplyError(.invalid, "replay: from must be ≥ 0, got \(replay.from)") }
             let limit = min(max(replay.limit ?? 1_000, 1), maxBatch)
             return try await reader.read { db in
-                ReplayResult(stream: log.stream, events: try log.events(db, after: replay.from, limit: limit), head: try log.head(db))
+                ReplayResult(
+                    stream: log.stream, events: try log.events(db, after: replay.from, limit: limit), head: try log.head(db),
+                    previous: replay.from > 0 ? try log.anchor(db, at: replay.from) : nil)
             }
         }
         commands.on("snapshot", access: .anyone, audit: .query, body: SnapshotRequest.self) { snapshot, _ in

@@ -9,6 +9,7 @@ public struct CommittedEvent: Sendable {
     public let seq: Int64
     public let id: String
     public let type: String
+    public let at: String
     public let payload: [UInt8]
 }
 
@@ -24,6 +25,7 @@ public final class EventLog: Sendable {
     private let pending = Mutex<[CommittedEvent]>([])
     private let sinks = Mutex<[@Sendable ([CommittedEvent]) -> Void]>([])
     private let cachedHead = Atomic<Int64>(0)
+    private let cachedAnchor = Mutex<EventAnchor?>(nil)
     private let expansions = Mutex<[String: Expansion]>([:])
 
     public init(stream: String) {
@@ -70,7 +72,7 @@ public final class EventLog: Sendable {
             "at": .string(at), "data": .jsonBytes(dataJSON), "id": .string(id), "seq": .json(String(seq)),
             "stream": .string(stream), "type": .string(type),
         ])
-        let event = CommittedEvent(seq: seq, id: id, type: type, payload: payload)
+        let event = CommittedEvent(seq: seq, id: id, type: type, at: at, payload: payload)
         let isFirstInTransaction = pending.withLock { queue -> Bool in
             queue.append(event)
             return queue.count == 1
@@ -86,7 +88,10 @@ public final class EventLog: Sendable {
                     // announces the head, is then queued after the events it counts, and a follower
                     // that hears of a seq it has not received knows it was dropped.
                     for sink in sinks.withLock({ $0 }) { sink(committed) }
-                    if let last = committed.last { cachedHead.store(last.seq, ordering: .releasing) }
+                    if let last = committed.last {
+                        cachedAnchor.withLock { $0 = EventAnchor(seq: last.seq, id: last.id, at: last.at) }
+                        cachedHead.store(last.seq, ordering: .releasing)
+                    }
                 },
                 onRollback: { [self] _ in pending.withLock { $0.removeAll() } })
         }
@@ -101,8 +106,24 @@ public final class EventLog: Sendable {
     /// The head as of the last commit this process saw; `load(from:)` sets it at start-up.
     public var lastCommittedHead: Int64 { cachedHead.load(ordering: .acquiring) }
 
+    /// The last committed event (nil for an empty log), as heartbeats announce it.
+    public var lastCommittedAnchor: EventAnchor? { cachedAnchor.withLock { $0 } }
+
     public func load(from reader: any DatabaseReader) throws {
-        cachedHead.store(try reader.read { try head($0) }, ordering: .releasing)
+        let last = try reader.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, id, at FROM bus_events ORDER BY seq DESC LIMIT 1").map {
+                EventAnchor(seq: $0["seq"], id: $0["id"], at: $0["at"])
+            }
+        }
+        cachedAnchor.withLock { $0 = last }
+        cachedHead.store(last?.seq ?? 0, ordering: .releasing)
+    }
+
+    /// The event at `seq` as the log holds it, nil when there is none.
+    public func anchor(_ db: Database, at seq: Int64) throws -> EventAnchor? {
+        try Row.fetchOne(db, sql: "SELECT seq, id, at FROM bus_events WHERE seq = ?", arguments: [seq]).map {
+            EventAnchor(seq: $0["seq"], id: $0["id"], at: $0["at"])
+        }
     }
 
     /// Events with seq > `after`, at most `limit`, in order, with the data they were published

@@ -15,12 +15,22 @@ public protocol StreamSink: Sendable {
     /// `finishSnapshot(seq:)` records the seq the snapshot reflects.
     func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws
     func finishSnapshot(seq: Int64) async throws
+    /// The event the last applied seq came from, when the sink keeps it (see `EventAnchor`).
+    func appliedAnchor() async throws -> EventAnchor?
+    /// Whether the sink's state is a copy of the stream that it can drop and build again from the
+    /// publisher, when the publisher went back (its history was replaced by a restore).
+    var rebuildsFromPublisher: Bool { get }
+    /// Drops everything derived from the stream and sets the applied seq to 0, in one transaction.
+    func resetForRebuild() async throws
 }
 
 extension StreamSink {
     public var acceptsSnapshot: Bool { false }
     public func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws {}
     public func finishSnapshot(seq: Int64) async throws {}
+    public func appliedAnchor() async throws -> EventAnchor? { nil }
+    public var rebuildsFromPublisher: Bool { false }
+    public func resetForRebuild() async throws {}
 }
 
 /// How a service turns another stream's events into its own state. Applying the same event twice
@@ -33,6 +43,13 @@ public protocol StreamApplier: Sendable {
     func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws
     /// Called in the transaction that records a completed snapshot's seq.
     func didLoadSnapshot(seq: Int64, in db: Database) throws
+    /// Whether the state derived from the stream is a copy that can be dropped and built again from
+    /// the publisher (by snapshot, or by replay from seq 1) when the publisher's history was replaced.
+    /// Not for state that the service's own stream announced: rebuilding it would change history
+    /// that others follow.
+    var supportsRebuild: Bool { get }
+    /// Drops the state derived from the stream before a rebuild.
+    func resetForRebuild(in db: Database) throws
 }
 
 extension StreamApplier {
@@ -40,6 +57,8 @@ extension StreamApplier {
     public func resetForSnapshot(in db: Database) throws {}
     public func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {}
     public func didLoadSnapshot(seq: Int64, in db: Database) throws {}
+    public var supportsRebuild: Bool { supportsSnapshot }
+    public func resetForRebuild(in db: Database) throws { try resetForSnapshot(in: db) }
 }
 
 /// Applies a stream's events to a service database, each batch and its checkpoint in one
@@ -78,7 +97,7 @@ public struct DatabaseStreamSink: StreamSink {
                     try DeadLetters.record(db, event: event, reason: "\(error)")
                 }
             }
-            if last.seq > applied { try Checkpoints.set(db, stream: stream, seq: last.seq) }
+            if last.seq > applied { try Checkpoints.set(db, stream: stream, seq: last.seq, anchor: EventAnchor(last)) }
             return failures
         }
         for (event, reason) in failures {
@@ -89,6 +108,19 @@ public struct DatabaseStreamSink: StreamSink {
     }
 
     public var acceptsSnapshot: Bool { applier.supportsSnapshot }
+
+    public func appliedAnchor() async throws -> EventAnchor? {
+        try await writer.read { [stream] in try Checkpoints.anchor($0, stream: stream) }
+    }
+
+    public var rebuildsFromPublisher: Bool { applier.supportsRebuild }
+
+    public func resetForRebuild() async throws {
+        try await writer.write { [stream, applier] db in
+            try applier.resetForRebuild(in: db)
+            try Checkpoints.set(db, stream: stream, seq: 0)
+        }
+    }
 
     public func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws {
         try await writer.write { [applier] db in

@@ -20,7 +20,9 @@ public struct SubscriberStatus: Codable, Sendable, Equatable {
         case unreachable
         /// No heartbeat for longer than the silence bound.
         case silent
-        /// The publisher's head is behind what was applied: its log was lost or replaced.
+        /// The publisher went back (its head is behind what was applied, or the event applied last is
+        /// not in its log any more: it was restored from a backup or replaced) and this follower
+        /// cannot rebuild from it: it applies nothing more until an operator acts.
         case diverged
     }
 
@@ -30,6 +32,9 @@ public struct SubscriberStatus: Codable, Sendable, Equatable {
     public var state: State
     public var lastHeard: String?
     public var lastError: String?
+    /// When this follower last rebuilt its state from the publisher because the publisher went
+    /// back, and why (nil when it never did since it started).
+    public var rebuilt: String?
 
     public var lag: Int64? { publisherHead.map { max(0, $0 - applied) } }
 }
@@ -148,6 +153,13 @@ public final class StreamSubscriber: Service {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchForSilence() }
             var synced = false
+            // The event `applied` came from, when the sink keeps it: a heartbeat or event that shows
+            // another event at that seq means the publisher went back (restored from a backup).
+            var anchor = try? await sink.appliedAnchor()
+            func resync() async {
+                synced = await catchUp(client, applied: &applied)
+                anchor = try? await sink.appliedAnchor()
+            }
             for await message in messages.cancelOnGracefulShutdown() {
                 guard message.frames.count == 2 else { continue }
                 let topic = String(decoding: message.frames[0], as: UTF8.self)
@@ -156,10 +168,11 @@ public final class StreamSubscriber: Service {
                         beat.stream == stream
                     else { continue }
                     heard(head: beat.head)
-                    if !synced || beat.head > applied {
+                    let replaced = beat.head < applied || (beat.head == applied && Self.differs(beat.last, from: anchor))
+                    if !synced || beat.head > applied || replaced {
                         // In sync, a heartbeat is sent after the events it counts: those not here were dropped.
-                        if synced { missedLive(beat.head - applied) }
-                        synced = await catchUp(client, applied: &applied)
+                        if synced, beat.head > applied { missedLive(beat.head - applied) }
+                        await resync()
                     } else {
                         state.withLock { $0.state = .live }
                     }
@@ -168,13 +181,14 @@ public final class StreamSubscriber: Service {
                         event.stream == stream
                     else { continue }
                     heard(head: event.seq)
-                    if !synced {
+                    if !synced || (event.seq == applied && Self.differs(EventAnchor(event), from: anchor)) {
                         // The log already holds this event (it is published after commit).
-                        synced = await catchUp(client, applied: &applied)
+                        await resync()
                     } else if event.seq == applied + 1 {
                         do {
                             try await deliver([event])
                             applied = event.seq
+                            anchor = EventAnchor(event)
                             state.withLock { $0.applied = applied }
                         } catch {
                             synced = false
@@ -185,7 +199,7 @@ public final class StreamSubscriber: Service {
                         logger.debug(
                             "Gap in stream; replaying",
                             metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "event.seq": "\(event.seq)"])
-                        synced = await catchUp(client, applied: &applied)
+                        await resync()
                     }
                 }
             }
@@ -222,20 +236,21 @@ public final class StreamSubscriber: Service {
                 applied = try await loadSnapshot(client)
                 state.withLock { [applied] in $0.applied = applied }
             }
+            // The event `applied` came from: the publisher must still hold it at that seq.
+            var anchor = applied > 0 ? try await sink.appliedAnchor() : nil
             while true {
                 let result = try await client.request(
                     "replay", body: ReplayRequest(from: applied, limit: options.replayBatch),
                     decoding: ReplayResult.self, timeout: options.requestTimeout)
                 heard(head: result.head)
-                if result.head < applied {
-                    state.withLock {
-                        $0.state = .diverged
-                        $0.lastError = "publisher head \(result.head) is behind applied seq \(applied): its log was lost or replaced"
+                if let wentBack = Self.wentBack(result, applied: applied, anchor: anchor) {
+                    guard sink.rebuildsFromPublisher else {
+                        diverged(wentBack, applied: applied, head: result.head)
+                        return false
                     }
-                    logger.error(
-                        "Publisher is behind this follower; its event log was lost or replaced",
-                        metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "stream.head": "\(result.head)"])
-                    return false
+                    applied = try await rebuild(client, because: wentBack, head: result.head, applied: applied)
+                    anchor = nil
+                    continue
                 }
                 guard let last = result.events.last else { break }
                 for (offset, event) in result.events.enumerated() where event.seq != applied + 1 + Int64(offset) {
@@ -245,6 +260,7 @@ public final class StreamSubscriber: Service {
                 }
                 try await deliver(result.events)
                 applied = last.seq
+                anchor = EventAnchor(last)
                 state.withLock { $0.applied = applied }
                 if applied >= result.head { break }
             }
@@ -257,6 +273,52 @@ public final class StreamSubscriber: Service {
             failed("catch-up", error)
             return false
         }
+    }
+
+    /// Whether the publisher announces another event at the seq of the one applied last (both known).
+    public static func differs(_ announced: EventAnchor?, from applied: EventAnchor?) -> Bool {
+        guard let announced, let applied, announced.seq == applied.seq else { return false }
+        return announced != applied
+    }
+
+    /// Why the publisher's history no longer contains what this follower applied, or nil when it does.
+    public static func wentBack(_ result: ReplayResult, applied: Int64, anchor: EventAnchor?) -> String? {
+        if result.head < applied {
+            return "publisher head \(result.head) is behind applied seq \(applied): its log was lost or replaced"
+        }
+        if let anchor, let previous = result.previous, previous != anchor {
+            return "the publisher's event at seq \(applied) is \(previous), not the \(anchor) applied: its history was replaced"
+        }
+        return nil
+    }
+
+    private func diverged(_ reason: String, applied: Int64, head: Int64) {
+        state.withLock {
+            $0.state = .diverged
+            $0.lastError = reason
+            $0.publisherHead = head
+        }
+        logger.error(
+            "Publisher is behind this follower; its event log was lost or replaced",
+            metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "stream.head": "\(head)", "reason": "\(reason)"])
+    }
+
+    /// The publisher went back: drops what was derived from its stream and starts again from its
+    /// snapshot, or from seq 0 (the replay that follows brings the rest). Returns the new applied seq.
+    private func rebuild(_ client: BusClient, because reason: String, head: Int64, applied: Int64) async throws -> Int64 {
+        logger.error(
+            "Publisher went back; rebuilding this follower from it",
+            metadata: ["stream.name": "\(stream)", "stream.applied": "\(applied)", "stream.head": "\(head)", "reason": "\(reason)"])
+        try await sink.resetForRebuild()
+        state.withLock {
+            $0.applied = 0
+            $0.publisherHead = head
+            $0.rebuilt = "\(WireTimeNow.text()): \(reason)"
+        }
+        guard sink.acceptsSnapshot else { return 0 }
+        let reflected = try await loadSnapshot(client)
+        state.withLock { $0.applied = reflected }
+        return reflected
     }
 
     private func loadSnapshot(_ client: BusClient) async throws -> Int64 {

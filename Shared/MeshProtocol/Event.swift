@@ -33,11 +33,15 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     public var stream: String
     public var head: Int64
     public var at: String
+    /// The event at `head` (nil for an empty stream): a follower whose last applied event has the
+    /// same seq but is another event knows the publisher's history was replaced.
+    public var last: EventAnchor?
 
-    public init(stream: String, head: Int64, at: String) {
+    public init(stream: String, head: Int64, at: String, last: EventAnchor? = nil) {
         self.stream = stream
         self.head = head
         self.at = at
+        self.last = last
     }
 }
 

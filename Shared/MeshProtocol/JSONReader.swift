@@ -323,9 +323,17 @@ extension ReplayResult: JSONValueReadable {
         var read: [Event] = []
         read.reserveCapacity(events.count)
         for event in events { read.append(try Event(json: event)) }
+        var previous: EventAnchor?
+        if let anchor = members["previous"], anchor != .null {
+            let fields = try anchor.members(of: "a replay result field previous")
+            previous = EventAnchor(
+                seq: try fields.integer("seq", of: "a replay result field previous"),
+                id: try fields.string("id", of: "a replay result field previous"),
+                at: try fields.string("at", of: "a replay result field previous"))
+        }
         self.init(
             stream: try members.string("stream", of: "a replay result"), events: read,
-            head: try members.integer("head", of: "a replay result"))
+            head: try members.integer("head", of: "a replay result"), previous: previous)
     }
 }
 

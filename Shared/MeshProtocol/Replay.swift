@@ -14,12 +14,38 @@ public struct ReplayResult: Codable, Sendable {
     public var stream: String
     public var events: [Event]
     public var head: Int64
+    /// The event at seq `from` as the publisher's log holds it now (nil for `from` 0, or when the log
+    /// has no such event). A follower compares it with the event it applied last: when they differ,
+    /// the publisher's history was replaced after that follower read it (a restore from a backup).
+    public var previous: EventAnchor?
 
-    public init(stream: String, events: [Event], head: Int64) {
+    public init(stream: String, events: [Event], head: Int64, previous: EventAnchor? = nil) {
         self.stream = stream
         self.events = events
         self.head = head
+        self.previous = previous
     }
+}
+
+/// What identifies one event of a stream's history: its seq, id and commit time. Two logs that hold
+/// the same anchor at a seq share their history up to it; a log restored from a backup and written
+/// to again holds other events (other times) at the seqs it reissued.
+public struct EventAnchor: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var seq: Int64
+    public var id: String
+    public var at: String
+
+    public init(seq: Int64, id: String, at: String) {
+        self.seq = seq
+        self.id = id
+        self.at = at
+    }
+
+    public init(_ event: Event) {
+        self.init(seq: event.seq, id: event.id, at: event.at)
+    }
+
+    public var description: String { "\(id) at \(at)" }
 }
 
 /// Body of the `snapshot` op. The first call has no cursor; each result names the next cursor

@@ -20,34 +20,15 @@ struct Status: AsyncParsableCommand {
     @Option(help: "Wait up to this many seconds for the whole suite to be up and in sync.")
     var wait: Int?
 
-    struct Row: Codable {
-        var name: String
-        var endpoint: String
-        var up: Bool
-        /// `curve` or `insecure`, as the service reports it.
-        var security: String?
-        var head: Int64?
-        var applied: [String: Int64]
-        var lag: [String: Int64]
-        var details: JSONValue?
-        /// Every op the service declares, with access, audit and counts (PROTOCOL.md §5, `status`).
-        var ops: JSONValue?
-        var deadLetters: Int64?
-        var error: String?
-    }
+    typealias Row = SuiteStatus.Row
 
     func run() async throws {
-        let topology = try global.topology()
-        var targets: [(String, BusEndpoints)] = []
-        for service in CentralService.allCases { targets.append((service.rawValue, try topology.endpoints(of: service))) }
-        for department in topology.interceptorDepartments {
-            targets.append(("interceptor.\(department)", try topology.interceptorEndpoints(of: department)))
-        }
+        let targets = try SuiteStatus.targets(try global.topology())
         let security = try global.security(as: nil)
         let deadline = ContinuousClock.now + .seconds(wait ?? 0)
         var rows: [Row] = []
         while true {
-            rows = await collect(targets, security: security)
+            rows = await SuiteStatus.collect(targets, security: security)
             let ready = rows.allSatisfy { $0.up && $0.lag.values.allSatisfy { $0 == 0 } && Self.followersLive($0) }
             if ready || wait == nil || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(300))
@@ -102,42 +83,6 @@ struct Status: AsyncParsableCommand {
     static func followersLive(_ row: Row) -> Bool {
         guard let state = row.details?["replica"]?["state"]?.textValue else { return true }
         return state == "live"
-    }
-
-    func collect(_ targets: [(String, BusEndpoints)], security: Security) async -> [Row] {
-        await withTaskGroup(of: (Int, Row).self) { group in
-            for (index, (name, endpoints)) in targets.enumerated() {
-                let endpoint = endpoints.router
-                group.addTask {
-                    do {
-                        let client = try security.busClient(toward: endpoints)
-                        defer { client.close() }
-                        let status = try await client.request("status", timeout: .seconds(2))
-                        var applied: [String: Int64] = [:]
-                        for (stream, seq) in status["applied"]?.objectValue ?? [:] { applied[stream] = seq.intValue }
-                        return (
-                            index,
-                            Row(
-                                name: name, endpoint: endpoint, up: true, security: status["security"]?.stringValue,
-                                head: status["head"]?.intValue, applied: applied, lag: [:], details: status["details"], ops: status["ops"],
-                                deadLetters: status["deadLetters"]?.intValue)
-                        )
-                    } catch {
-                        return (index, Row(name: name, endpoint: endpoint, up: false, applied: [:], lag: [:], error: "\(error)"))
-                    }
-                }
-            }
-            var rows = [Row?](repeating: nil, count: targets.count)
-            for await (index, row) in group { rows[index] = row }
-            var result = rows.compactMap { $0 }
-            let heads = Dictionary(result.map { ($0.name, $0.head ?? 0) }, uniquingKeysWith: { a, _ in a })
-            for index in result.indices {
-                for (stream, seq) in result[index].applied {
-                    if let head = heads[stream] { result[index].lag[stream] = max(0, head - seq) }
-                }
-            }
-            return result
-        }
     }
 }
 

@@ -246,6 +246,14 @@ struct ListingDisclosureApplier: StreamApplier {
     let keys: SubjectKeys
     let policy: DisclosurePolicy
 
+    /// The published listings are a copy of dispatch's: when dispatch went back (restored from a
+    /// backup), they are dropped and replayed from its log.
+    var supportsRebuild: Bool { true }
+
+    func resetForRebuild(in db: Database) throws {
+        try db.execute(sql: "DELETE FROM public_listings")
+    }
+
     func apply(_ event: Event, in db: Database) throws {
         guard ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)

@@ -39,6 +39,10 @@ public struct ReplicaState: Codable, Sendable {
     /// True when dispatch has not been heard for longer than `interceptor.staleAfter` seconds.
     public var stale: Bool
     public var state: String
+    /// Why the follower is not live (`unreachable`, `diverged`), when it says.
+    public var lastError: String? = nil
+    /// When the replica was last rebuilt because dispatch went back (restored from a backup), and why.
+    public var rebuilt: String? = nil
 }
 
 /// The answer to a check: the decision, and for a match the measure, its basis, the listing and its

@@ -60,7 +60,8 @@ public enum InterceptorService {
             return ReplicaState(
                 seq: status.applied, publisherHead: status.publisherHead, activeListings: index.activeCount,
                 catalogueVersion: index.catalogue?.version, lastHeard: status.lastHeard, ageSeconds: age,
-                stale: age.map { $0 > staleAfter } ?? true, state: status.state.rawValue)
+                stale: age.map { $0 > staleAfter } ?? true, state: status.state.rawValue,
+                lastError: status.state == .live ? nil : status.lastError, rebuilt: status.rebuilt)
         }
         // Whether a listing is in force is judged by the (possibly shifted, todayOffsetDays) date.
         let wallTime = try config.shiftedWallTime()

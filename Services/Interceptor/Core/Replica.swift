@@ -233,6 +233,14 @@ struct DispatchReplicaApplier: StreamApplier {
         index.stage(db, .reset)
     }
 
+    /// dispatch went back (restored from a backup): the replica is loaded again from its snapshot, and
+    /// the feedback outbox is delivered again from its start, because the restored dispatch may have
+    /// lost feedback it had acknowledged (it keeps each id once, so what it still has is not counted twice).
+    func resetForRebuild(in db: Database) throws {
+        try resetForSnapshot(in: db)
+        try db.execute(sql: "UPDATE bus_forward_positions SET seq = 0")
+    }
+
     func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {
         try apply(type: item.type, data: item.data, in: db)
     }

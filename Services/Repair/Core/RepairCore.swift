@@ -100,6 +100,14 @@ public enum RepairSchema {
 
 /// Keeps what repair needs to know of dispatch's listings: subject, initiator, status.
 struct ListingsApplier: StreamApplier {
+    /// `known_listings` is a copy of dispatch's listings: when dispatch went back (restored from a
+    /// backup), it is dropped and replayed from dispatch's log.
+    var supportsRebuild: Bool { true }
+
+    func resetForRebuild(in db: Database) throws {
+        try db.execute(sql: "DELETE FROM known_listings")
+    }
+
     func apply(_ event: Event, in db: Database) throws {
         let listingEvents = [
             "list.added", "list.removed", "list.extended", "list.pending", "list.objected", "list.confirmed", "list.updated",

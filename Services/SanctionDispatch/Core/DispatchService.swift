@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// `dispatch.calendar` (working-day calendar, default `config/calendar.yaml`),
 /// `dispatch.objectionWorkingDays` (default 5), `dispatch.departments` (roster pushed to, default
 /// `interceptors.departments`), `dispatch.ackDeadlineSeconds` (default 60), `dispatch.scheduleSeconds`
-/// (default 60), `dispatch.http` (compliance dashboard and `/metrics`, default 127.0.0.1:8300),
+/// (default 60), `dispatch.http` (the operator's dashboard and `/metrics`, default 127.0.0.1:8300),
 /// `dispatch.measureRules` (default `config/measure-rules.yaml`), `dispatch.creditOffice` (default ndrc),
 /// `todayOffsetDays` (default 0), and the endpoints of `registry`, `repair` and `grading`.
 public enum DispatchService {
@@ -112,15 +112,16 @@ public enum DispatchService {
             handler: handler, interval: .seconds(try config.int("dispatch.scheduleSeconds", default: 60, range: 1...86_400)),
             logger: logger)
         let http = try config.hostPort("dispatch.http", default: HostPort(host: topology.host, port: 8300))
-        let router = DispatchRoutes.router(handler: handler)
+        let dashboard = Dashboard(handler: handler, targets: try SuiteStatus.targets(topology), security: security, clock: clock)
+        let router = DispatchRoutes.router(handler: handler, dashboard: dashboard)
         router.addMetrics(metrics)
-        let dashboard = HTTPListener(
+        let listener = HTTPListener(
             key: "dispatch.http", host: http.host, port: http.port, router: router, serverName: "sanction-dispatch", logger: logger)
         let registry = try topology.endpoints(of: .registry)
         let repair = try topology.endpoints(of: .repair)
         let grading = try topology.endpoints(of: .grading)
         return [
-            server, scheduler, dashboard,
+            server, scheduler, listener,
             StreamSubscriber(
                 stream: "registry", options: try security.subscriber(toward: registry),
                 sink: DatabaseStreamSink(
