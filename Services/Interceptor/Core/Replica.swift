@@ -211,11 +211,13 @@ struct DispatchReplicaApplier: StreamApplier {
         try apply(type: event.type, data: event.data, in: db)
         guard let log, Self.enforced.contains(event.type) else { return }
         let listing = try event.data.decode(Listing.self)
+        // The id names the dispatch event by seq and commit time: a dispatch restored from a backup
+        // gives its seqs to other events, and each of those is acknowledged in its own right.
         let ack = ListingAcknowledgement(
             listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
         try log.append(
             db, type: event.type.hasSuffix(".removed") ? "listing.lifted" : "listing.applied", data: ack,
-            id: "ack-\(department)-\(event.seq)")
+            id: "ack-\(department)-\(event.seq)-\(event.at.filter(\.isNumber))")
     }
 
     /// The dispatch events that change what the department enforces, each acknowledged.
