@@ -185,4 +185,32 @@ import Testing
         #expect(report.activeByList == ["red": 1] && report.activeByInitiator == ["market": 1])
         _ = first
     }
+
+    @Test func acknowledgementsOfEventsFromAnotherHistoryCountForNothing() async throws {
+        // A dispatch restored from a backup gives seq 1 to another event than the one an interceptor
+        // acknowledged, and it has no event at the seq of a snapshot the interceptor loaded before.
+        let handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(departments: ["finance"]), clock: clock.service)
+        let listing = try await initiate("red")
+        let event = try #require(try await database.read { try log.events($0, after: 0, limit: 1) }.first)
+        #expect(event.type == "list.added")
+        func ack(_ id: String, type: String = "listing.applied", seq: Int64) -> Event {
+            Event(
+                stream: "interceptor.finance", seq: 1, id: id, type: type, at: WireTime.now,
+                data: .object([
+                    "listingID": .string(listing.id), "department": "finance", "dispatchSeq": .int(seq),
+                    "subjectID": .string(listing.subjectID),
+                ]))
+        }
+        #expect(try await handler.recordAck(ack("ack-finance-1-20260101000000000", seq: 1), from: "finance")["recorded"] == .bool(false))
+        #expect(
+            try await handler.recordAck(ack("ack-finance-snapshot-40-0a1b2c3d", type: "snapshot.applied", seq: 40), from: "finance")[
+                "recorded"]
+                == .bool(false))
+        let report = try await handler.complianceReport()
+        #expect(report.departments.first { $0.department == "finance" }?.listingsAcknowledged == 0)
+        // The acknowledgement of the event this log holds counts.
+        let own = ack("ack-finance-1-\(event.at.filter(\.isNumber))", seq: 1)
+        #expect(try await handler.recordAck(own, from: "finance")["recorded"] == .bool(true))
+        #expect(try await handler.complianceReport().departments.first { $0.department == "finance" }?.listingsAcknowledged == 1)
+    }
 }

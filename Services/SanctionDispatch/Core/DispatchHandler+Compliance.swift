@@ -74,8 +74,17 @@ extension DispatchHandler {
         let ackedAt = WireTime.parse(event.at)
         let inserted = try await writer.write { db -> Bool in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM acks WHERE event_id = ?", arguments: [event.id]) ?? false { return false }
-            let pushedAt = try String.fetchOne(db, sql: "SELECT at FROM bus_events WHERE seq = ?", arguments: [ack.dispatchSeq])
-                .flatMap { WireTime.parse($0) }
+            let pushed = try String.fetchOne(db, sql: "SELECT at FROM bus_events WHERE seq = ?", arguments: [ack.dispatchSeq])
+            // An acknowledgement names the event by seq and commit time (`ack-<dept>-<seq>-<digits of at>`):
+            // one for an event this log no longer holds (dispatch was restored from a backup and gave the
+            // seq to another event) acknowledges nothing here.
+            let prefix = "ack-\(department)-\(ack.dispatchSeq)-"
+            if kind != "snapshot", event.id.hasPrefix(prefix), let pushed, event.id.dropFirst(prefix.count) != pushed.filter(\.isNumber) {
+                return false
+            }
+            // Likewise a snapshot beyond this log's head was loaded from a history it no longer has.
+            if kind == "snapshot", ack.dispatchSeq > 0, pushed == nil { return false }
+            let pushedAt = pushed.flatMap { WireTime.parse($0) }
             let latency = zip2(ackedAt, pushedAt).map { $0.timeIntervalSince($1) }
             try db.execute(
                 sql: """
