@@ -98,6 +98,27 @@ struct DashboardTests {
         #expect(page.contains("Being verified: 1;"))
         #expect(page.contains(#"<meta http-equiv="refresh" content="30">"#) && page.contains("<noscript>"))
 
+        // The operator pages through a department's black listings by start date, as JSON.
+        func listings(_ arguments: String...) async throws -> CommandResult {
+            try await Commands.run("creditctl", ["listings"] + arguments, layout: running.layout)
+        }
+        let day = { (offset: Double) in String(WireTime.format(Date().addingTimeInterval(offset * 86_400)).prefix(10)) }
+        let firstPage = try await listings(
+            "--list", "black", "--initiator", "market", "--from", day(-1), "--to", day(1), "--limit", "2", "--json")
+        let firstListings = try JSONReader.value(Array(firstPage.stdout.utf8))
+        #expect(firstListings["listings"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [ids[0]!, ids[1]!].sorted(), "\(firstPage)")
+        let next = try #require(firstListings["next"]?.stringValue)
+        let secondPage = try JSONReader.value(
+            Array(try await listings("--list", "black", "--initiator", "market", "--after", next, "--json").stdout.utf8))
+        #expect(secondPage["listings"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [ids[2]!], "\(secondPage)")
+        #expect(secondPage["next"] == .null)
+        let none = try JSONReader.value(Array(try await listings("--from", day(2), "--json").stdout.utf8))
+        #expect(none["listings"]?.arrayValue?.isEmpty == true, "\(none)")
+        let otherDepartment = try JSONReader.value(Array(try await listings("--initiator", "court", "--json").stdout.utf8))
+        #expect(otherDepartment["listings"]?.arrayValue?.isEmpty == true)
+        let badLimit = try await listings("--limit", "0")
+        #expect(badLimit.status != 0 && badLimit.stderr.contains("--limit must be 1–1000"), "\(badLimit.stderr)")
+
         // Bad input is refused, naming what is wrong.
         let (bad, badStatus) = try await getRaw(running.dashboard + "/v1/dashboard?wait=99")
         #expect(badStatus == 400 && bad.contains("wait must be whole seconds from 0 to 30"), "\(badStatus) \(bad)")
