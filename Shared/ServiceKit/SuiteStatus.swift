@@ -46,12 +46,22 @@ public enum SuiteStatus {
         public var replicaState: String? { details?["replica"]?["state"]?.stringValue }
     }
 
-    /// Every process of the suite with its bus endpoints, central services first.
-    public static func targets(_ topology: Topology) throws -> [(name: String, endpoints: BusEndpoints)] {
+    /// Every process of the suite with its bus endpoints, central services first. With
+    /// `skippingUnconfigured`, an interceptor whose addresses are not configured (a department without
+    /// default ports) is left out instead of stopping the caller: a service that only watches the
+    /// others does not refuse to start over a department it does not talk to.
+    public static func targets(
+        _ topology: Topology, skippingUnconfigured: Bool = false
+    ) throws -> [(name: String, endpoints: BusEndpoints)] {
         var targets: [(String, BusEndpoints)] = []
         for service in CentralService.allCases { targets.append((service.rawValue, try topology.endpoints(of: service))) }
         for department in topology.interceptorDepartments {
-            targets.append(("interceptor.\(department)", try topology.interceptorEndpoints(of: department)))
+            if skippingUnconfigured {
+                guard let endpoints = try? topology.interceptorEndpoints(of: department) else { continue }
+                targets.append(("interceptor.\(department)", endpoints))
+            } else {
+                targets.append(("interceptor.\(department)", try topology.interceptorEndpoints(of: department)))
+            }
         }
         return targets
     }

@@ -112,7 +112,8 @@ public enum DispatchService {
             handler: handler, interval: .seconds(try config.int("dispatch.scheduleSeconds", default: 60, range: 1...86_400)),
             logger: logger)
         let http = try config.hostPort("dispatch.http", default: HostPort(host: topology.host, port: 8300))
-        let dashboard = Dashboard(handler: handler, targets: try SuiteStatus.targets(topology), security: security, clock: clock)
+        let dashboard = Dashboard(
+            handler: handler, targets: try SuiteStatus.targets(topology, skippingUnconfigured: true), security: security, clock: clock)
         let router = DispatchRoutes.router(handler: handler, dashboard: dashboard)
         router.addMetrics(metrics)
         let listener = HTTPListener(
