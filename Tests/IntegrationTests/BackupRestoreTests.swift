@@ -137,6 +137,17 @@ struct BackupRestoreTests {
         try await DeliveryTests.expectReplicasConverge(["finance"], suite: suite)
 
         interceptor.stop()
+        // An altered copy is refused before anything is replaced.
+        let tampered = layout.directory.appendingPathComponent("backup-tampered")
+        try FileManager.default.copyItem(at: backup, to: tampered)
+        let copy = try FileHandle(forWritingTo: tampered.appendingPathComponent("interceptor-finance.sqlite"))
+        try copy.seekToEnd()
+        try copy.write(contentsOf: Data([0]))
+        try copy.close()
+        let altered = try await Self.ctl("restore", "--from", tampered.path, "interceptor-finance", layout: layout)
+        #expect(altered.status != 0 && altered.stderr.contains("does not match its manifest"), "\(altered.stderr)")
+        let dataFiles = try FileManager.default.contentsOfDirectory(atPath: layout.directory.appendingPathComponent("data").path)
+        #expect(!dataFiles.contains { $0.contains(".replaced-") }, "nothing replaced: \(dataFiles)")
         let restored = try await Self.ctl("restore", "--from", backup.path, "interceptor-finance", layout: layout)
         #expect(restored.status == 0, "\(restored.stderr)")
         // Something not in the set is refused, naming what the set has.
