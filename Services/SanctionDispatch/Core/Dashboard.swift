@@ -47,16 +47,23 @@ public struct DashboardView: Codable, Sendable {
     public static func make(rows: [SuiteStatus.Row], compliance: ComplianceReport, generatedAt: String) -> DashboardView {
         let streams = rows.map { Stream(name: $0.name, up: $0.up, head: $0.head, deadLetters: $0.deadLetters, error: $0.error) }
         var followers: [Follower] = []
+        let heads = Dictionary(rows.compactMap { row in row.head.map { (row.name, $0) } }, uniquingKeysWith: { first, _ in first })
         for row in rows {
             let replica = row.details?["replica"]
             for stream in row.applied.keys.sorted() {
                 // An interceptor follows one stream, dispatch; its replica state is that follower's.
                 let own = replica != nil && stream == "dispatch"
-                followers.append(
-                    Follower(
-                        follower: row.name, stream: stream, applied: row.applied[stream] ?? 0, lag: row.lag[stream],
-                        state: own ? replica?["state"]?.stringValue : nil, lastError: own ? replica?["lastError"]?.stringValue : nil,
-                        rebuilt: own ? replica?["rebuilt"]?.stringValue : nil))
+                let applied = row.applied[stream] ?? 0
+                var follower = Follower(
+                    follower: row.name, stream: stream, applied: applied, lag: row.lag[stream],
+                    state: own ? replica?["state"]?.stringValue : nil, lastError: own ? replica?["lastError"]?.stringValue : nil,
+                    rebuilt: own ? replica?["rebuilt"]?.stringValue : nil)
+                // A lag of 0 would hide it: the publisher went back below what this follower applied.
+                if let head = heads[stream], head < applied, follower.state == nil {
+                    follower.state = "diverged"
+                    follower.lastError = "publisher head \(head) is behind applied seq \(applied)"
+                }
+                followers.append(follower)
             }
         }
         let behind = compliance.departments.filter { $0.overdue > 0 }
