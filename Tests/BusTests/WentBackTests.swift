@@ -60,7 +60,17 @@ struct RebuildingApplier: StreamApplier {
         var options = BusServerOptions(pubEndpoint: original.endpoints.pub, routerEndpoint: original.endpoints.router)
         options.heartbeatInterval = .milliseconds(200)
         let restored = BusServer(service: "test", options: options, log: log, reader: backup, handler: NoOps(), logger: logger)
-        let second = Task { try await restored.run() }
+        // The first server's ports are released by libzmq's I/O thread shortly after it stops: bind again until it takes.
+        let second = Task {
+            while !Task.isCancelled {
+                do {
+                    try await restored.run()
+                    return
+                } catch {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
         defer { second.cancel() }
         #expect(try await eventually { try reacted(subscriber, follower) }, "\(subscriber.status) \((try? types(follower)) ?? [])")
         return (subscriber, follower)
