@@ -57,7 +57,10 @@ struct DashboardTests {
             "creditctl", ["objection", "file", "--listing", ids[0]!, "--reason", "处罚依据有误"], layout: running.layout)
         #expect(filed.status == 0, "\(filed.stderr)")
         // A dead letter at finance's interceptor, as an event it could not apply leaves one.
-        let database = try DatabaseQueue(path: running.layout.directory.appendingPathComponent("data/interceptor-finance.sqlite").path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)  // the running interceptor writes too
+        let database = try DatabaseQueue(
+            path: running.layout.directory.appendingPathComponent("data/interceptor-finance.sqlite").path, configuration: configuration)
         try await database.write { db in
             try db.execute(
                 sql:
@@ -73,7 +76,7 @@ struct DashboardTests {
                 $0["follower"]?.stringValue == "interceptor.finance" && $0["stream"]?.stringValue == "dispatch"
             }
             return finance?["lag"]?.intValue == 0 && finance?["state"]?.stringValue == "live"
-                && view["departmentsBehind"]?.arrayValue?.contains { $0["department"]?.stringValue == "commerce" } == true
+                && view["departmentsBehind"]?.arrayValue?.first { $0["department"]?.stringValue == "commerce" }?["overdue"]?.intValue == 3
                 && view["objections"]?["open"]?.intValue == 1
                 && Self.stream(view, "interceptor.finance")?["deadLetters"]?.intValue == 1
         }
@@ -83,7 +86,6 @@ struct DashboardTests {
         #expect(Self.stream(view, "dispatch")?["up"] == .bool(true))
         #expect(Self.stream(view, "registry")?["up"] == .bool(false), "registry is not running")
         #expect(view["departmentsBehind"]?.arrayValue?.contains { $0["department"]?.stringValue == "finance" } == false)
-        #expect(view["departmentsBehind"]?.arrayValue?.first?["overdue"]?.intValue == 3)
 
         // The page is complete without JavaScript.
         let (page, status) = try await getRaw(running.dashboard + "/")
