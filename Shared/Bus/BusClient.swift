@@ -53,7 +53,9 @@ public final class BusClient: Sendable {
     public let endpoint: String
     private let loop: SocketLoop
     private let dealer: SocketLoop.SocketHandle
-    private let pending = Mutex<[String: CheckedContinuation<Reply, any Error>]>([:])
+    /// Requests awaiting their reply frame, by id. The frame is read by the waiting task, not on the
+    /// socket's thread.
+    private let pending = Mutex<[String: CheckedContinuation<[UInt8], any Error>]>([:])
     private let closed = Atomic<Bool>(false)
     private let handshakes = HandshakeFailures()
 
@@ -86,7 +88,7 @@ public final class BusClient: Sendable {
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         loop.stop()
-        let waiting = pending.withLock { map -> [CheckedContinuation<Reply, any Error>] in
+        let waiting = pending.withLock { map -> [CheckedContinuation<[UInt8], any Error>] in
             defer { map.removeAll() }
             return Array(map.values)
         }
@@ -126,8 +128,40 @@ public final class BusClient: Sendable {
         }
     }
 
+    /// Sends a request and returns its result as the JSON text it arrived as, unparsed (a snapshot
+    /// chunk whose bulk the caller stores as it is); throws `BusClientError.refused` for an error reply.
+    public func requestEncoded(
+        _ op: String, as department: String? = nil, body: some Encodable, timeout: Duration = .seconds(10)
+    ) async throws -> [UInt8] {
+        let frame = try await sendFrame(
+            Request(id: UUID().uuidString, op: op, as: department, body: JSONValue(encoding: body)), timeout: timeout)
+        do {
+            let members = try JSONSkim.members(frame)
+            if let ok = members["ok"], frame[ok].elementsEqual("true".utf8), let result = members["result"] {
+                return Array(frame[result])
+            }
+        } catch {
+            throw BusClientError.malformedReply(endpoint: endpoint, reason: "\(op): \(error)")
+        }
+        let reply = try decodeReply(frame)
+        throw BusClientError.refused(reply.error ?? ReplyError(.internal, "error reply without details"))
+    }
+
     /// Sends a prepared request and returns the raw reply (ok or not).
     public func send(_ request: Request, timeout: Duration) async throws -> Reply {
+        try decodeReply(try await sendFrame(request, timeout: timeout))
+    }
+
+    private func decodeReply(_ frame: [UInt8]) throws -> Reply {
+        do {
+            return try Reply(payload: frame)
+        } catch {
+            throw BusClientError.malformedReply(endpoint: endpoint, reason: "\(error)")
+        }
+    }
+
+    /// Sends a prepared request and returns its reply frame.
+    private func sendFrame(_ request: Request, timeout: Duration) async throws -> [UInt8] {
         guard !closed.load(ordering: .acquiring) else { throw BusClientError.closed }
         let frames: [[UInt8]] = [[], request.frame]
         let deadline = ContinuousClock.now + timeout
@@ -162,10 +196,13 @@ public final class BusClient: Sendable {
         pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: error)
     }
 
+    /// Hands a reply frame to the request it answers, found by its `id` without reading the rest.
     fileprivate func deliver(_ message: ZMQMessage) {
-        guard let frame = message.frames.last else { return }
-        guard let reply = try? Reply(payload: frame) else { return }
-        pending.withLock { $0.removeValue(forKey: reply.id) }?.resume(returning: reply)
+        guard let frame = message.frames.last,
+            let members = try? JSONSkim.members(frame), let idRange = members["id"],
+            let id = try? JSONSkim.string(frame, in: idRange)
+        else { return }
+        pending.withLock { $0.removeValue(forKey: id) }?.resume(returning: frame)
     }
 }
 

@@ -179,15 +179,42 @@ public final class BusServer: Service {
                 .badRequest, "expected one JSON frame after the optional empty delimiter, got \(rest.count) frames")
             return envelope + [encodeReply(Reply(id: "", error: error))]
         }
-        let reply = await answer(body, message: message)
-        return envelope + [encodeReply(reply)]
+        return envelope + [await answer(body, message: message)]
     }
 
-    private func answer(_ body: [UInt8], message: ZMQMessage) async -> Reply {
+    /// The reply frame to one request.
+    private func answer(_ body: [UInt8], message: ZMQMessage) async -> [UInt8] {
+        switch await reply(to: body, message: message) {
+        case .reply(let reply): encodeReply(reply)
+        case .encoded(let id, let result): Self.replyFrame(id: id, encodedResult: result)
+        }
+    }
+
+    private enum Answer {
+        case reply(Reply)
+        /// An ok reply whose result is JSON text already written.
+        case encoded(id: String, result: [UInt8])
+    }
+
+    /// `{"id":…,"ok":true,"result":…,"v":1}`, keys sorted as `WireCoding` writes a reply, around a
+    /// result written beforehand.
+    static func replyFrame(id: String, encodedResult: [UInt8]) -> [UInt8] {
+        var json = JSONWriter(capacity: encodedResult.count + id.utf8.count + 48)
+        json.raw("{\"id\":")
+        json.string(id)
+        json.raw(",\"ok\":true,\"result\":")
+        json.raw(encodedResult)
+        json.raw(",\"v\":")
+        json.number(Int64(meshProtocolVersion))
+        json.raw("}")
+        return json.bytes
+    }
+
+    private func reply(to body: [UInt8], message: ZMQMessage) async -> Answer {
         let request: Request
         switch RequestParser.parse(body) {
         case .success(let parsed): request = parsed
-        case .failure(let failure): return Reply(id: failure.requestID ?? "", error: failure.error)
+        case .failure(let failure): return .reply(Reply(id: failure.requestID ?? "", error: failure.error))
         }
         let context: RequestContext
         do {
@@ -200,7 +227,7 @@ public final class BusServer: Service {
                 request, command: nil,
                 context: RequestContext(department: "key:\(message.userID?.prefix(8) ?? "none")", authenticated: false), error: error,
                 always: true)
-            return Reply(id: request.id, error: error)
+            return .reply(Reply(id: request.id, error: error))
         }
         let started = ContinuousClock.now
         let command = commands[request.op]
@@ -212,22 +239,25 @@ public final class BusServer: Service {
             requestLogger[metadataKey: "request.id"] = "\(request.id)"
             requestLogger[metadataKey: "request.op"] = "\(request.op)"
             if let department = context.department { requestLogger[metadataKey: "request.department"] = "\(department)" }
-            let result = try await commands.perform(request.op, body: request.body, context: context, logger: requestLogger)
+            let result = try await commands.performOutput(request.op, body: request.body, context: context, logger: requestLogger)
             count(.ok)
             await audit(request, command: command, context: context, error: nil)
-            return Reply(id: request.id, result: result)
+            switch result {
+            case .value(let value): return .reply(Reply(id: request.id, result: value))
+            case .encoded(let bytes): return .encoded(id: request.id, result: bytes)
+            }
         } catch let error as ReplyError {
             count(.refused)
             await audit(request, command: command, context: context, error: error)
             logger.debug(
                 "Request refused",
                 metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
-            return Reply(id: request.id, error: error)
+            return .reply(Reply(id: request.id, error: error))
         } catch {
             count(.failed)
             logger.error(
                 "Request failed", metadata: ["request.op": "\(request.op)", "request.id": "\(request.id)", "error": "\(error)"])
-            return Reply(id: request.id, error: ReplyError(.internal, "\(request.op) failed inside \(service); see its log"))
+            return .reply(Reply(id: request.id, error: ReplyError(.internal, "\(request.op) failed inside \(service); see its log")))
         }
     }
 
@@ -273,7 +303,13 @@ public final class BusServer: Service {
         }
         commands.on("snapshot", access: .anyone, audit: .query, body: SnapshotRequest.self) { snapshot, _ in
             let limit = min(max(snapshot.limit ?? 1_000, 1), maxBatch)
-            guard let chunk = try await handler.snapshot(cursor: snapshot.cursor, limit: limit) else {
+            let span = try snapshot.span.map { span throws(ReplyError) in
+                guard (1...maxBatch).contains(span) else {
+                    throw ReplyError(.invalid, "snapshot: span must be 1…\(maxBatch), got \(span)")
+                }
+                return span
+            }
+            guard let chunk = try await handler.encodedSnapshot(cursor: snapshot.cursor, limit: limit, span: span) else {
                 throw ReplyError(.unknownOp, "\(service) offers no snapshot; use replay from 0")
             }
             return chunk

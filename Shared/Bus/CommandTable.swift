@@ -81,7 +81,22 @@ public struct CommandTable: Sendable {
         public let access: Access
         public let audit: Audit
         /// Decodes the body, runs the handler and encodes its reply.
-        let run: @Sendable (_ body: JSONValue, _ caller: Caller) async throws -> JSONValue
+        let run: @Sendable (_ body: JSONValue, _ caller: Caller) async throws -> Output
+    }
+
+    /// A command's result: a value, or JSON text already written (`EncodedJSON`), which the bus
+    /// server puts into the reply frame as it is.
+    public enum Output: Sendable {
+        case value(JSONValue)
+        case encoded([UInt8])
+
+        /// The result as a value (an encoded one parsed).
+        public func value() throws -> JSONValue {
+            switch self {
+            case .value(let value): value
+            case .encoded(let bytes): try JSONReader.value(bytes)
+            }
+        }
     }
 
     public let service: String
@@ -109,8 +124,9 @@ public struct CommandTable: Sendable {
                     body = try value.decodeBody(Body.self, op: name)
                 }
                 let reply = try await handler(body, caller)
-                if let value = reply as? JSONValue { return value }
-                return try JSONValue(encoding: reply)
+                if let value = reply as? JSONValue { return .value(value) }
+                if let encoded = reply as? EncodedJSON { return .encoded(encoded.bytes) }
+                return .value(try JSONValue(encoding: reply))
             })
     }
 
@@ -148,6 +164,14 @@ public struct CommandTable: Sendable {
     public func perform(
         _ op: String, body: JSONValue, context: RequestContext, logger: Logger = Logger(label: "command")
     ) async throws -> JSONValue {
+        try await performOutput(op, body: body, context: context, logger: logger).value()
+    }
+
+    /// `perform(_:body:context:logger:)` with the result as the command gave it: what the bus
+    /// server frames (an encoded result is not parsed).
+    public func performOutput(
+        _ op: String, body: JSONValue, context: RequestContext, logger: Logger = Logger(label: "command")
+    ) async throws -> Output {
         guard let command = self[op] else { throw unknown(op) }
         try command.access.verify(op, context)
         return try await command.run(body, Caller(context: context, logger: logger))

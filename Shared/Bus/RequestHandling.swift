@@ -40,12 +40,20 @@ public protocol RequestHandler: Sendable {
     /// One chunk of the current state for `snapshot`, or nil when the service offers none.
     func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk?
 
+    /// The same chunk written as the JSON of a `SnapshotChunk`, for a service that keeps its state as
+    /// JSON and passes it through unparsed; `span` as `SnapshotRequest` says (nil: `limit` items).
+    /// The default encodes `snapshot(cursor:limit:)` and ignores `span`.
+    func encodedSnapshot(cursor: String?, limit: Int, span: Int?) async throws -> EncodedJSON?
+
     /// Service-specific status, returned in the `status` reply under `details`.
     func status() async -> JSONValue
 }
 
 extension RequestHandler {
     public func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk? { nil }
+    public func encodedSnapshot(cursor: String?, limit: Int, span: Int?) async throws -> EncodedJSON? {
+        try await snapshot(cursor: cursor, limit: limit).map { EncodedJSON(bytes: JSONText.bytes(try JSONValue(encoding: $0))) }
+    }
     public func status() async -> JSONValue { .object([:]) }
 
     /// Runs one op through the command table with its access rule, as the bus server does but

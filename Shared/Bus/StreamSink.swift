@@ -14,6 +14,9 @@ public protocol StreamSink: Sendable {
     /// Applies one snapshot chunk; `first` says to drop the current state first. After the last chunk
     /// `finishSnapshot(seq:)` records the seq the snapshot reflects.
     func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws
+    /// `applySnapshotChunk(_:first:)` with each item's data as the JSON text it arrived as. The
+    /// default parses the items and applies them as values.
+    func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws
     func finishSnapshot(seq: Int64) async throws
     /// The event the last applied seq came from, when the sink keeps it (see `EventAnchor`).
     func appliedAnchor() async throws -> EventAnchor?
@@ -27,6 +30,9 @@ public protocol StreamSink: Sendable {
 extension StreamSink {
     public var acceptsSnapshot: Bool { false }
     public func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws {}
+    public func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws {
+        try await applySnapshotChunk(items.map { try $0.item }, first: first)
+    }
     public func finishSnapshot(seq: Int64) async throws {}
     public func appliedAnchor() async throws -> EventAnchor? { nil }
     public var rebuildsFromPublisher: Bool { false }
@@ -41,6 +47,9 @@ public protocol StreamApplier: Sendable {
     var supportsSnapshot: Bool { get }
     func resetForSnapshot(in db: Database) throws
     func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws
+    /// `applySnapshotItem(_:in:)` with the item's data as the JSON text it arrived as (an applier
+    /// that stores it may keep it as it is). The default parses it.
+    func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws
     /// Called in the transaction that records a completed snapshot's seq.
     func didLoadSnapshot(seq: Int64, in db: Database) throws
     /// Whether the state derived from the stream is a copy that can be dropped and built again from
@@ -56,6 +65,9 @@ extension StreamApplier {
     public var supportsSnapshot: Bool { false }
     public func resetForSnapshot(in db: Database) throws {}
     public func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {}
+    public func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
+        try applySnapshotItem(try item.item, in: db)
+    }
     public func didLoadSnapshot(seq: Int64, in db: Database) throws {}
     public var supportsRebuild: Bool { supportsSnapshot }
     public func resetForRebuild(in db: Database) throws { try resetForSnapshot(in: db) }
@@ -126,6 +138,13 @@ public struct DatabaseStreamSink: StreamSink {
         try await writer.write { [applier] db in
             if first { try applier.resetForSnapshot(in: db) }
             for item in items { try applier.applySnapshotItem(item, in: db) }
+        }
+    }
+
+    public func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws {
+        try await writer.write { [applier] db in
+            if first { try applier.resetForSnapshot(in: db) }
+            for item in items { try applier.applyEncodedSnapshotItem(item, in: db) }
         }
     }
 

@@ -51,13 +51,20 @@ public struct EventAnchor: Codable, Sendable, Hashable, CustomStringConvertible 
 /// Body of the `snapshot` op. The first call has no cursor; each result names the next cursor
 /// until the last chunk, which has none. One chunk per request keeps the ROUTER far below its
 /// high-water mark however large the state is.
+///
+/// With `span` (protocol 1.1), a chunk is a fixed range of the publisher's ordering instead of a
+/// count of items: everything after `cursor` up to `cursor + span`. Its `next` is then known before
+/// it arrives, so a client keeps several chunks in flight (the ZeroMQ Guide's file transfer with
+/// credit); a publisher that honours it echoes `span` in the chunk.
 public struct SnapshotRequest: Codable, Sendable {
     public var cursor: String?
     public var limit: Int?
+    public var span: Int?
 
-    public init(cursor: String? = nil, limit: Int? = nil) {
+    public init(cursor: String? = nil, limit: Int? = nil, span: Int? = nil) {
         self.cursor = cursor
         self.limit = limit
+        self.span = span
     }
 }
 
@@ -78,12 +85,76 @@ public struct SnapshotChunk: Codable, Sendable {
     public var seq: Int64
     public var items: [Item]
     public var next: String?
+    /// The request's `span`, echoed when the publisher chunked by range (protocol 1.1).
+    public var span: Int?
 
-    public init(stream: String, seq: Int64, items: [Item], next: String?) {
+    public init(stream: String, seq: Int64, items: [Item], next: String?, span: Int? = nil) {
         self.stream = stream
         self.seq = seq
         self.items = items
         self.next = next
+        self.span = span
+    }
+}
+
+/// A snapshot chunk read without parsing its items' data: each stays the JSON text it arrived as,
+/// for a follower that stores it as it is (the interceptor's replica) and reads it once.
+public struct EncodedSnapshotChunk: Sendable {
+    public struct Item: Sendable {
+        public var type: String
+        /// The item's `data`, one JSON value as UTF-8, not yet checked beyond its brackets and strings.
+        public var data: [UInt8]
+
+        public init(type: String, data: [UInt8]) {
+            self.type = type
+            self.data = data
+        }
+
+        /// The data parsed, for appliers that want a `JSONValue`.
+        public var item: SnapshotChunk.Item {
+            get throws { SnapshotChunk.Item(type: type, data: try JSONReader.value(data)) }
+        }
+    }
+
+    public var stream: String
+    public var seq: Int64
+    public var items: [Item]
+    public var next: String?
+    public var span: Int?
+
+    public init(stream: String, seq: Int64, items: [Item], next: String?, span: Int? = nil) {
+        self.stream = stream
+        self.seq = seq
+        self.items = items
+        self.next = next
+        self.span = span
+    }
+
+    /// Reads a chunk from the JSON text of a `snapshot` result.
+    public init(result bytes: [UInt8]) throws {
+        let members = try JSONSkim.members(bytes)
+        func member(_ key: String) throws(WireShapeError) -> Range<Int> {
+            guard let range = members[key] else { throw WireShapeError("a snapshot chunk field \(key) is missing") }
+            return range
+        }
+        stream = try JSONSkim.string(bytes, in: try member("stream"))
+        seq = try JSONSkim.integer(bytes, in: try member("seq"))
+        next = try members["next"].flatMap { range in bytes[range].elementsEqual("null".utf8) ? nil : try JSONSkim.string(bytes, in: range)
+        }
+        span = try members["span"].flatMap { range in
+            bytes[range].elementsEqual("null".utf8) ? nil : Int(try JSONSkim.integer(bytes, in: range))
+        }
+        var items: [Item] = []
+        let elements = try JSONSkim.elements(bytes, in: try member("items"))
+        items.reserveCapacity(elements.count)
+        for element in elements {
+            let fields = try JSONSkim.members(bytes, in: element)
+            guard let type = fields["type"], let data = fields["data"] else {
+                throw WireShapeError("a snapshot item needs type and data")
+            }
+            items.append(Item(type: try JSONSkim.string(bytes, in: type), data: Array(bytes[data])))
+        }
+        self.items = items
     }
 }
 

@@ -79,6 +79,9 @@ enum ChecksBench {
             String(
                 format: "checks in process: %.0f decisions/s (%d of %d blocked); raw dictionary lookup %.0f lookups/s; ratio %.0f×",
                 Double(probes) / decideSeconds, blocks, probes, Double(probes) / rawSeconds, decideSeconds / rawSeconds))
+        BenchResults.record(
+            "checks.in-process.rate", Double(probes) / decideSeconds, unit: "decisions/s",
+            reference: ("raw-dictionary-lookup.rate", Double(probes) / rawSeconds))
         _ = hits
 
         // Over HTTP: the real interceptor with the same replica in its database.
@@ -125,6 +128,12 @@ enum ChecksBench {
                     "checks over HTTP (POST /v1/checks, logged): %.0f checks/s, p50 %.2f ms, p99 %.2f ms; p50 %.1f× the hello, rate %.2f of it",
                 checks.rate, checks.latency.p50 / 1_000, checks.latency.p99 / 1_000, checks.latency.p50 / hello.latency.p50,
                 checks.rate / hello.rate))
+        BenchResults.record("checks.http.rate", checks.rate, unit: "checks/s", reference: ("http-ping.rate", hello.rate))
+        BenchResults.record(
+            "checks.http.rate-ratio-to-ping", checks.rate / hello.rate, unit: "ratio", reference: ("http-ping.rate", hello.rate),
+            ratio: checks.rate / hello.rate)
+        BenchResults.record(
+            "checks.http.p99-ms", checks.latency.p99 / 1_000, unit: "ms", reference: ("http-ping.p99-ms", hello.latency.p99 / 1_000))
     }
 }
 

@@ -41,9 +41,15 @@ enum BenchSetup {
                 "no repository (Package.swift and config/catalogue.yaml) above \(FileManager.default.currentDirectoryPath) or \(executable); "
                     + "run credit-bench from inside the repository")
         }
-        report(
+        let machine =
             "credit-bench on \(ProcessInfo.processInfo.processorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, libzmq \(ZMQContext.version)"
-        )
+        report(machine)
+        BenchResults.machine(machine)
+    }
+
+    /// What every part does last: the figures into var/bench/results.json.
+    static func finish() throws {
+        report("results: \(try BenchResults.write())")
     }
 }
 
@@ -92,6 +98,7 @@ struct All: AsyncParsableCommand {
         try await ChecksBench.run(listings: checkListings)
         try await BenchParts.catchUp(listings: listings)
         try await ImportBench.run(rows: importRows, randomSubjects: importRandomSubjects)
+        try BenchSetup.finish()
     }
 }
 
@@ -105,6 +112,7 @@ struct PropagationPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await BenchParts.propagation(interceptors: interceptors.counts)
+        try BenchSetup.finish()
     }
 }
 
@@ -122,6 +130,7 @@ struct CatchUpPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await BenchParts.catchUp(listings: listings)
+        try BenchSetup.finish()
     }
 }
 
@@ -139,6 +148,7 @@ struct ChecksPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await ChecksBench.run(listings: listings)
+        try BenchSetup.finish()
     }
 }
 
@@ -157,6 +167,7 @@ struct PortalPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await PortalBench.run(records: records, seconds: seconds, connections: connections)
+        try BenchSetup.finish()
     }
 }
 
@@ -194,6 +205,7 @@ struct ImportPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await ImportBench.run(rows: rows, randomSubjects: randomSubjects)
+        try BenchSetup.finish()
     }
 }
 
@@ -212,6 +224,7 @@ struct ImportStagesPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try ImportBench.stages(rows: rows)
+        try BenchSetup.finish()
     }
 }
 
@@ -231,6 +244,10 @@ enum BenchParts {
                         "propagation to %2d interceptors (%d acks): initiate sent → applied p50 %.2f ms p99 %.2f ms (p50 %.0f× the raw floor); reply received → applied p50 %.2f ms p99 %.2f ms",
                     count, request.samples, request.p50 / 1_000, request.p99 / 1_000, request.p50 / floor.p50, reply.p50 / 1_000,
                     reply.p99 / 1_000))
+            BenchResults.record(
+                "propagation.\(count).p99-ms", request.p99 / 1_000, unit: "ms", reference: ("raw-pubsub-curve.p99-ms", floor.p99 / 1_000))
+            BenchResults.record(
+                "propagation.\(count).p50-ms", request.p50 / 1_000, unit: "ms", reference: ("raw-pubsub-curve.p50-ms", floor.p50 / 1_000))
         }
     }
 
@@ -241,5 +258,10 @@ enum BenchParts {
                 format:
                     "catch-up: fresh interceptor loads %d active listings in %.1f s (%.0f listings/s); raw SQLite read of the same rows %.1f s (ratio %.1f×)",
                 listings, result.seconds, Double(listings) / result.seconds, result.rawSeconds, result.seconds / result.rawSeconds))
+        BenchResults.record("catch-up.seconds", result.seconds, unit: "s", reference: ("raw-sqlite-read.seconds", result.rawSeconds))
+        BenchResults.record(
+            "catch-up.ratio-to-raw-read", result.seconds / result.rawSeconds, unit: "ratio",
+            reference: ("raw-sqlite-read.seconds", result.rawSeconds))
+        BenchResults.record("catch-up.listings", Double(listings), unit: "listings")
     }
 }

@@ -39,7 +39,9 @@ struct TestPublisher {
     let server: BusServer
     let endpoints: BusEndpoints
 
-    init(stream: String = "test", pubHighWaterMark: Int32 = 100_000, clock: ServiceClock = .system) throws {
+    init(
+        stream: String = "test", pubHighWaterMark: Int32 = 100_000, clock: ServiceClock = .system, handler: any RequestHandler = NoOps()
+    ) throws {
         database = try ServiceDatabase.inMemory { _ in }
         log = EventLog(stream: stream)
         let ports = FreePorts.take(2)
@@ -48,7 +50,7 @@ struct TestPublisher {
         options.pubHighWaterMark = pubHighWaterMark
         options.heartbeatInterval = .milliseconds(200)
         server = BusServer(
-            service: "test", options: options, log: log, reader: database, handler: NoOps(), clock: clock, logger: Logger(label: "test"))
+            service: "test", options: options, log: log, reader: database, handler: handler, clock: clock, logger: Logger(label: "test"))
     }
 
     func append(_ count: Int, type: String = "thing.happened") throws {

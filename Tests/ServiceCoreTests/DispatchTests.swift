@@ -168,6 +168,30 @@ import Testing
         let second = try #require(try await handler.snapshot(cursor: first.next, limit: 2))
         #expect(second.items.count == 1 && second.next == nil)
     }
+
+    @Test func snapshotChunksBySpanCoverListingNumbersAndPassStoredTextThrough() async throws {
+        _ = try await database.write { try CatalogueStore.install(MeasureCatalogue(version: "t", measures: []), in: $0, log: log) }
+        var ids: [String] = []
+        for subject in ["91330500MA2D7E8F2D", "91330502MA28K6XY14", "330502198001011231"] {
+            let listing = try await handler.initiate(
+                InitiateRequest(list: "black", subject: subject, basis: "b", document: "d", until: "2028-01-01"), by: "market")
+            ids.append(listing.id)
+        }
+        _ = try await handler.handle(
+            op: "list.remove", body: .object(["listing": .string(ids[1]), "reason": "r"]),
+            context: .init(department: "market", authenticated: false))
+        // Numbers 1…3, number 2 removed: spans of 2 give (0, 2] with the catalogue and listing 1, then (2, 4].
+        let first = try EncodedSnapshotChunk(result: try #require(try await handler.encodedSnapshot(cursor: nil, limit: 1, span: 2)).bytes)
+        #expect(first.items.map(\.type) == ["catalogue.loaded", "list.added"] && first.next == "2" && first.span == 2)
+        let firstID = ids[0]
+        let stored = try await database.read {
+            try String.fetchOne($0, sql: "SELECT data FROM listings WHERE id = ?", arguments: [firstID])
+        }
+        #expect(String(decoding: first.items[1].data, as: UTF8.self) == stored)
+        let second = try EncodedSnapshotChunk(result: try #require(try await handler.encodedSnapshot(cursor: "2", limit: 1, span: 2)).bytes)
+        #expect(second.items.count == 1 && second.next == nil && second.seq == first.seq)
+        await #expect(throws: ReplyError.self) { _ = try await handler.encodedSnapshot(cursor: "-1", limit: 1, span: 2) }
+    }
 }
 
 /// `list.find`: an operator pages through listings by list, initiator, status, subject and date.

@@ -179,4 +179,67 @@ import Testing
         #expect(acks.map(\.type) == ["listing.applied", "listing.lifted"])
         #expect(try acks[1].decodeData(ListingAcknowledgement.self).dispatchSeq == 8)
     }
+
+    @Test func aSnapshotsListingsAreStoredAsTheyCameAndIndexedOnceWhenItIsComplete() async throws {
+        let sink = DatabaseStreamSink(
+            stream: "dispatch", writer: database, applier: DispatchReplicaApplier(index: index, log: log, department: "finance"),
+            logger: .init(label: "test"))
+        var second = Self.listing
+        second.id = "L-000002"
+        second.subjectID = "91330502MA28K6XY14"
+        var pending = Self.listing
+        pending.id = "L-000003"
+        pending.status = .pending
+        // Written as dispatch stores it, with a byte JSONEncoder would not write (a space).
+        let text = { (listing: Listing) throws -> [UInt8] in
+            try WireCoding.encode(listing).flatMap { (byte: UInt8) -> [UInt8] in byte == UInt8(ascii: ",") ? [byte, 0x20] : [byte] }
+        }
+        try await sink.applyEncodedSnapshotChunk(
+            [.init(type: "list.added", data: try text(Self.listing)), .init(type: "list.added", data: try text(pending))], first: true)
+        try await sink.applyEncodedSnapshotChunk([.init(type: "list.added", data: try text(second))], first: false)
+        #expect(index.activeCount == 0, "the index waits for the whole snapshot")
+        try await sink.finishSnapshot(seq: 9)
+        #expect(index.activeCount == 2 && index.listings(of: second.subjectID) == [second])
+        let stored = try await database.read { try String.fetchAll($0, sql: "SELECT data FROM replica_listings ORDER BY id") }
+        #expect(stored == [String(decoding: try text(Self.listing), as: UTF8.self), String(decoding: try text(second), as: UTF8.self)])
+        #expect(try await database.read { try Checkpoints.applied($0, stream: "dispatch") } == 9)
+        // A reload reads the stored text back into the same index.
+        let reloaded = ReplicaIndex()
+        try reloaded.load(from: database)
+        #expect(reloaded.activeCount == 2 && reloaded.listings(of: Self.listing.subjectID) == [Self.listing])
+        // A listing that cannot be read is refused, naming why, and changes nothing.
+        await #expect(throws: (any Error).self) {
+            try await sink.applyEncodedSnapshotChunk([.init(type: "list.added", data: Array(#"{"id":"L-9"}"#.utf8))], first: true)
+        }
+        #expect(try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM replica_listings") } == 2)
+    }
+
+    @Test func concurrentChecksAreEachLoggedOnceAndAnsweredWithTheirOwnIDs() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        let answers = try await withThrowingTaskGroup(of: CheckAnswer.self) { group in
+            for n in 0..<64 {
+                group.addTask {
+                    try await checker.check(
+                        CheckRequest(subject: Self.listing.subjectID, action: "government-procurement", reference: "PO-\(n)"))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(answers.map(\.checkID)).count == 64 && answers.allSatisfy { $0.decision == .block })
+        let (logged, feedback, audited) = try await database.read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT id FROM checks"),
+                try log.events(db, after: 0, limit: 1_000).map(\.id),
+                try AuditLog.verify(db)
+            )
+        }
+        #expect(Set(logged) == Set(answers.map(\.checkID)))
+        #expect(Set(feedback) == Set(answers.map { "feedback-\($0.checkID)" }))
+        guard case .intact(let count, _) = audited else {
+            Issue.record("the audit chain broke: \(audited)")
+            return
+        }
+        #expect(count == 64)
+    }
 }

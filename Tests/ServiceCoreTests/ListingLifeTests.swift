@@ -213,4 +213,16 @@ import Testing
         #expect(try await handler.recordAck(own, from: "finance")["recorded"] == .bool(true))
         #expect(try await handler.complianceReport().departments.first { $0.department == "finance" }?.listingsAcknowledged == 1)
     }
+
+    @Test func endedTermsAreFoundThroughTheIndexNotByReadingEveryActiveListing() async throws {
+        let plan = try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "EXPLAIN QUERY PLAN SELECT data FROM listings WHERE status = 'active' AND json_extract(data, '$.until') < ? ORDER BY number",
+                arguments: ["2026-01-01"]
+            ).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("listings_active_until") }, "\(plan)")
+    }
 }

@@ -89,6 +89,8 @@ public struct Checker: Sendable {
     private let instance = InstanceCache()
     /// The known actions of the catalogue in force, computed once per catalogue version.
     private let knownActions = KnownActionsCache()
+    /// Concurrent checks' log entries, committed together.
+    private let checkLog: GroupCommit
     /// The interceptor's metrics, and in them `credit_checks_total{dept,decision}`: checks answered
     /// and logged since start.
     let metrics: ServiceMetrics
@@ -110,6 +112,7 @@ public struct Checker: Sendable {
         self.declaredActions = declaredActions
         self.department = department
         self.writer = writer
+        checkLog = GroupCommit(writer: writer)
         self.log = log
         self.index = index
         self.replicaState = replicaState
@@ -177,7 +180,7 @@ public struct Checker: Sendable {
             reason: outcome.reason, matchedBy: outcome.matchedBy, measure: first?.measureID, basis: first?.basis, listing: first?.listingID,
             initiator: first?.initiator.rawValue, document: first?.document, matched: outcome.matched, replica: replica, at: at)
         do {
-            answer.checkID = try await writer.write { [department, log, outcome] db -> String in
+            answer.checkID = try await checkLog.write { [department, log, outcome, instance] db -> String in
                 let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks") ?? 0) + 1
                 let id = "\(department.rawValue)-\(try instance.value(db))-C-\(number)"
                 try db.execute(

@@ -64,6 +64,8 @@ public final class ReplicaIndex: Sendable {
         var byName: [String: [Listing]] = [:]
         var count = 0
         var catalogue: MeasureCatalogue?
+        /// Listings of a snapshot being loaded, indexed together when it is complete.
+        var loading: [Listing] = []
     }
 
     private let state = Mutex(State())
@@ -83,8 +85,19 @@ public final class ReplicaIndex: Sendable {
         state.withLock {
             $0 = State()
             $0.catalogue = catalogue
-            for listing in listings { Self.insert(listing, into: &$0) }
+            Self.build(listings, into: &$0)
         }
+    }
+
+    /// Indexes listings of distinct ids into an empty state, each table sized once.
+    private static func build(_ listings: [Listing], into state: inout State) {
+        state.bySubject.reserveCapacity(listings.count)
+        state.byName.reserveCapacity(listings.count)
+        for listing in listings {
+            state.bySubject[listing.subjectID, default: []].append(listing)
+            indexExtras(listing, in: &state)
+        }
+        state.count = listings.count
     }
 
     public func listings(of subject: String) -> [Listing] { state.withLock { $0.bySubject[subject] ?? [] } }
@@ -141,6 +154,10 @@ public final class ReplicaIndex: Sendable {
         case remove(Listing)
         case catalogue(MeasureCatalogue)
         case reset
+        /// A listing of the snapshot being loaded: held until `snapshotLoaded`.
+        case loading(Listing)
+        /// The snapshot is complete: its listings become the index, built once.
+        case snapshotLoaded
     }
 
     private let staged = Mutex<[Change]>([])
@@ -167,11 +184,36 @@ public final class ReplicaIndex: Sendable {
                         case .remove(let listing): Self.delete(listing, from: &state)
                         case .catalogue(let catalogue): state.catalogue = catalogue
                         case .reset: state = State()
+                        case .loading(let listing): state.loading.append(listing)
+                        case .snapshotLoaded:
+                            let listings = Self.distinct(state.loading)
+                            let catalogue = state.catalogue
+                            state = State()
+                            state.catalogue = catalogue
+                            Self.build(listings, into: &state)
                         }
                     }
                 }
             },
             onRollback: { [self] _ in staged.withLock { $0.removeAll() } })
+    }
+
+    /// The last of each id, in order of first appearance (a snapshot holds each listing once; this
+    /// keeps the index right should one come twice).
+    private static func distinct(_ listings: [Listing]) -> [Listing] {
+        var position: [String: Int] = [:]
+        position.reserveCapacity(listings.count)
+        var result: [Listing] = []
+        result.reserveCapacity(listings.count)
+        for listing in listings {
+            if let at = position[listing.id] {
+                result[at] = listing
+            } else {
+                position[listing.id] = result.count
+                result.append(listing)
+            }
+        }
+        return result
     }
 
     private static func insert(_ listing: Listing, into state: inout State) {
@@ -244,11 +286,32 @@ struct DispatchReplicaApplier: StreamApplier {
     }
 
     func applySnapshotItem(_ item: SnapshotChunk.Item, in db: Database) throws {
-        try apply(type: item.type, data: item.data, in: db)
+        try applyEncodedSnapshotItem(EncodedSnapshotChunk.Item(type: item.type, data: JSONText.bytes(item.data)), in: db)
+    }
+
+    /// A snapshot's listing is read once, from the text dispatch stored, and that text is stored
+    /// as it is; the index takes the snapshot's listings when it is complete (`didLoadSnapshot`),
+    /// built once instead of listing by listing.
+    func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
+        guard item.type == "list.added" else {
+            try apply(type: item.type, data: try JSONReader.value(item.data), in: db)
+            return
+        }
+        let listing: Listing
+        do {
+            listing = try WireCoding.decode(Listing.self, from: item.data)
+        } catch {
+            throw ReplicaError(reason: "a snapshot listing could not be read: \(error)")
+        }
+        guard listing.status == .active else { return }
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)")
+            .run([.text(listing.id), .text(listing.subjectID), .utf8(item.data)])
+        index.stage(db, .loading(listing))
     }
 
     /// One acknowledgement for everything a snapshot brought: all listings up to `seq`.
     func didLoadSnapshot(seq: Int64, in db: Database) throws {
+        index.stage(db, .snapshotLoaded)
         guard let log else { return }
         struct SnapshotAck: Codable { var department: String; var dispatchSeq: Int64 }
         try log.append(
@@ -279,6 +342,12 @@ struct DispatchReplicaApplier: StreamApplier {
             return
         }
     }
+}
+
+/// A snapshot item the replica cannot take.
+struct ReplicaError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }
 
 /// An interceptor's acknowledgement that it applied (or lifted) a listing, with the dispatch seq.

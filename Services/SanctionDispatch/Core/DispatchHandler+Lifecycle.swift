@@ -112,7 +112,7 @@ extension DispatchHandler {
                     activated.append(listing.id)
                 }
             }
-            for listing in try store.listings(status: .active, in: db) where listing.until < day {
+            for listing in try store.activeListings(endingBefore: day, in: db) where listing.until < day {
                 _ = try store.remove(listing.id, reason: "term ended on \(listing.until)", in: db)
                 expired.append(listing.id)
             }

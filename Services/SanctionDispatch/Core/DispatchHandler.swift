@@ -276,7 +276,23 @@ public struct DispatchHandler: RequestHandler {
     }
 
     /// A snapshot of what interceptors need: the catalogue in force, then active listings by number.
+    /// The chunk as a value: `encodedSnapshot` parsed (tests and callers in the process).
     public func snapshot(cursor: String?, limit: Int) async throws -> SnapshotChunk? {
+        try await encodedSnapshot(cursor: cursor, limit: limit, span: nil).map { try $0.value().decode(SnapshotChunk.self) }
+    }
+
+    /// The snapshot chunk as JSON with every listing's and the catalogue's stored text put in as it is
+    /// (they were written by `WireCoding`, as a reply is): no listing is parsed or written again.
+    /// The cursor is a listing number. Without `span`, the next `limit` active listings after it;
+    /// with `span`, the active listings numbered after it up to `cursor + span`, and `next` is
+    /// `cursor + span` while listings numbered beyond it exist.
+    /// The type of a snapshot item for an active listing of `list`: `list.added`, `grade.added` for a
+    /// grade listing (`ListingStore.announcement`).
+    static func added(_ list: String) -> String {
+        list == ListType.grade.rawValue ? "grade.added" : "list.added"
+    }
+
+    public func encodedSnapshot(cursor: String?, limit: Int, span: Int?) async throws -> EncodedJSON? {
         let after: Int64
         if let cursor {
             guard let value = Int64(cursor), value >= 0 else {
@@ -287,16 +303,50 @@ public struct DispatchHandler: RequestHandler {
             after = 0
         }
         return try await writer.read { [log, store] db in
-            var items: [SnapshotChunk.Item] = []
-            if cursor == nil, let catalogue = try CatalogueStore.current(in: db) {
-                items.append(.init(type: "catalogue.loaded", data: try JSONValue(encoding: catalogue)))
+            let seq = try log.head(db)
+            var json = JSONWriter(capacity: 64 + (span ?? limit) * 640)
+            json.raw("{\"items\":[")
+            var first = true
+            func item(_ type: String, _ data: String) {
+                if !first { json.raw(",") }
+                first = false
+                json.raw("{\"data\":")
+                json.raw(text: data)
+                json.raw(",\"type\":")
+                json.string(type)
+                json.raw("}")
             }
-            let page = try store.activePage(after: after, limit: limit, in: db)
-            for (_, listing) in page {
-                items.append(.init(type: ListingStore.announcement("list.added", of: listing), data: try JSONValue(encoding: listing)))
+            if cursor == nil, let catalogue = try CatalogueStore.currentText(in: db) { item("catalogue.loaded", catalogue) }
+            let next: Int64?
+            if let span {
+                let through = after + Int64(span)
+                try store.activeTexts(after: after, through: through, in: db) { _, list, data in item(Self.added(list), data) }
+                next = try store.highestNumber(in: db) > through ? through : nil
+            } else {
+                var count = 0
+                var last: Int64 = after
+                try store.activeTexts(after: after, limit: limit, in: db) { number, list, data in
+                    item(Self.added(list), data)
+                    count += 1
+                    last = number
+                }
+                next = count == limit ? last : nil
             }
-            let next = page.count == limit ? page.last.map { String($0.0) } : nil
-            return SnapshotChunk(stream: log.stream, seq: try log.head(db), items: items, next: next)
+            json.raw("]")
+            if let next {
+                json.raw(",\"next\":")
+                json.string(String(next))
+            }
+            json.raw(",\"seq\":")
+            json.number(seq)
+            if let span {
+                json.raw(",\"span\":")
+                json.number(Int64(span))
+            }
+            json.raw(",\"stream\":")
+            json.string(log.stream)
+            json.raw("}")
+            return EncodedJSON(bytes: json.bytes)
         }
     }
 

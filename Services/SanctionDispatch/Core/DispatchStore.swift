@@ -141,6 +141,12 @@ public enum DispatchSchema {
                 sql: "INSERT INTO dispatch_meta(key, value) VALUES ('rules.afterRegistrySeq', ?)", arguments: [String(seen)])
             try db.execute(sql: "DELETE FROM bus_checkpoints WHERE stream = 'registry'")
         }
+        // The scheduler asks every minute which active listings' terms have ended: an index on the
+        // stored `until` answers that without reading (and decoding) every active listing.
+        migrator.registerMigration("dispatch-v7-active-until") { db in
+            try db.execute(
+                sql: "CREATE INDEX listings_active_until ON listings(json_extract(data, '$.until')) WHERE status = 'active'")
+        }
     }
 }
 
@@ -194,6 +200,14 @@ public struct ListingStore: Sendable {
     }
 
     /// Listings in a state, in number order.
+    /// Active listings whose term ended before `day` (yyyy-MM-dd), from `listings_active_until`.
+    func activeListings(endingBefore day: String, in db: Database) throws -> [Listing] {
+        try String.fetchAll(
+            db, sql: "SELECT data FROM listings WHERE status = 'active' AND json_extract(data, '$.until') < ? ORDER BY number",
+            arguments: [day]
+        ).map(Self.decode)
+    }
+
     func listings(status: Listing.Status, in db: Database) throws -> [Listing] {
         try String.fetchAll(db, sql: "SELECT data FROM listings WHERE status = ? ORDER BY number", arguments: [status.rawValue])
             .map(Self.decode)
@@ -250,12 +264,25 @@ public struct ListingStore: Sendable {
         try String.fetchOne(db, sql: "SELECT data FROM listings WHERE source_record = ?", arguments: [record]).map(Self.decode)
     }
 
-    /// Active listings after `cursor` (listing number), in order, for snapshots.
-    func activePage(after cursor: Int64, limit: Int, in db: Database) throws -> [(Int64, Listing)] {
-        try Row.fetchAll(
-            db, sql: "SELECT number, data FROM listings WHERE status = 'active' AND number > ? ORDER BY number LIMIT ?",
-            arguments: [cursor, limit]
-        ).map { ($0["number"], try Self.decode($0["data"])) }
+    /// The stored text of each active listing after `cursor` (listing number), in order, at most `limit`.
+    func activeTexts(after cursor: Int64, limit: Int, in db: Database, _ body: (Int64, String, String) throws -> Void) throws {
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT number, list, data FROM listings WHERE status = 'active' AND number > ? ORDER BY number LIMIT ?",
+            arguments: [cursor, limit])
+        while let row = try rows.next() { try body(row[0], row[1], row[2]) }
+    }
+
+    /// The stored text of each active listing numbered after `cursor` up to `through`, in order.
+    func activeTexts(after cursor: Int64, through: Int64, in db: Database, _ body: (Int64, String, String) throws -> Void) throws {
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT number, list, data FROM listings WHERE number > ? AND number <= ? AND status = 'active' ORDER BY number",
+            arguments: [cursor, through])
+        while let row = try rows.next() { try body(row[0], row[1], row[2]) }
+    }
+
+    /// The highest listing number given so far (0 for none).
+    func highestNumber(in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT MAX(number) FROM listings") ?? 0
     }
 
     static func text(_ listing: Listing) throws -> String {
@@ -272,8 +299,12 @@ public struct ListingStore: Sendable {
 /// catalogue must carry a new version.
 public enum CatalogueStore {
     public static func current(in db: Database) throws -> MeasureCatalogue? {
+        try currentText(in: db).map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
+    }
+
+    /// The stored JSON of the catalogue in force.
+    public static func currentText(in db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT data FROM catalogue_versions ORDER BY loaded_at DESC, rowid DESC LIMIT 1")
-            .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
     }
 
     /// Stores and announces `catalogue` unless the same content is already in force. Returns whether
