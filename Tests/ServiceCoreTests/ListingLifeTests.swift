@@ -219,7 +219,7 @@ import Testing
             try Row.fetchAll(
                 db,
                 sql:
-                    "EXPLAIN QUERY PLAN SELECT data FROM listings WHERE status = 'active' AND json_extract(data, '$.until') < ? ORDER BY number",
+                    "EXPLAIN QUERY PLAN SELECT number, data FROM listings WHERE status = 'active' AND json_extract(data, '$.until') < ?",
                 arguments: ["2026-01-01"]
             ).map { $0["detail"] as String }
         }

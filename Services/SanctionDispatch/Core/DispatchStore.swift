@@ -202,10 +202,10 @@ public struct ListingStore: Sendable {
     /// Listings in a state, in number order.
     /// Active listings whose term ended before `day` (yyyy-MM-dd), from `listings_active_until`.
     func activeListings(endingBefore day: String, in db: Database) throws -> [Listing] {
-        try String.fetchAll(
-            db, sql: "SELECT data FROM listings WHERE status = 'active' AND json_extract(data, '$.until') < ? ORDER BY number",
+        try Row.fetchAll(
+            db, sql: "SELECT number, data FROM listings WHERE status = 'active' AND json_extract(data, '$.until') < ?",
             arguments: [day]
-        ).map(Self.decode)
+        ).sorted { ($0[0] as Int64) < ($1[0] as Int64) }.map { try Self.decode($0[1]) }
     }
 
     func listings(status: Listing.Status, in db: Database) throws -> [Listing] {
