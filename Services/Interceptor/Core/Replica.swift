@@ -186,7 +186,8 @@ public final class ReplicaIndex: Sendable {
                         case .reset: state = State()
                         case .loading(let listing): state.loading.append(listing)
                         case .snapshotLoaded:
-                            let listings = Self.distinct(state.loading)
+                            // Anything indexed since the snapshot's reset, then the snapshot's listings.
+                            let listings = Self.distinct(state.bySubject.values.flatMap { $0 } + state.loading)
                             let catalogue = state.catalogue
                             state = State()
                             state.catalogue = catalogue
@@ -293,7 +294,7 @@ struct DispatchReplicaApplier: StreamApplier {
     /// as it is; the index takes the snapshot's listings when it is complete (`didLoadSnapshot`),
     /// built once instead of listing by listing.
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
-        guard item.type == "list.added" else {
+        guard item.type == "list.added" || item.type == "grade.added" else {
             try apply(type: item.type, data: try JSONReader.value(item.data), in: db)
             return
         }
