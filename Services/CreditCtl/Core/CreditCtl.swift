@@ -13,7 +13,8 @@ public struct CreditCtl: AsyncParsableCommand {
         subcommands: [
             Import.self, Initiate.self, Remove.self, Extend.self, Object.self, Confirm.self, Listings.self, Check.self, Repair.self,
             ObjectionCommand.self, NoticeCommand.self, Notices.self, ProposalCommand.self, Reminders.self, Rules.self,
-            Feedback.self, Compliance.self, Audit.self, Grade.self, Inspect.self, Tail.self, Status.self, Profile.self, Search.self,
+            Feedback.self, Compliance.self, AssessmentCommand.self, Audit.self, Grade.self, Inspect.self, Tail.self, Status.self,
+            Profile.self, Search.self,
             Relations.self, Keys.self, TokenCommand.self, ReportCommand.self, IntakeCommand.self, BackupCommand.self,
             RestoreCommand.self,
         ])

@@ -111,6 +111,21 @@ public struct DisclosureQueries: Sendable {
     // MARK: - Statistics
 
     /// 双公示 timeliness per department, and what is public now.
+    /// Each department's licences, penalties and commitments decided in `period` that are public, and
+    /// how many of them were public within their deadline, for the credit office's assessment.
+    public func publicationWork(in period: AssessmentPeriod) async throws -> [PublicationWork] {
+        try await reader.read { [policy] db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT department, COUNT(*) AS n,
+                           SUM(CASE WHEN working_days <= (CASE kind WHEN 'commitment' THEN ?4 ELSE ?3 END) THEN 1 ELSE 0 END) AS on_time
+                    FROM public_records WHERE decision_date >= ?1 AND decision_date <= ?2 GROUP BY department ORDER BY department
+                    """, arguments: [period.from, period.through, policy.deadlineWorkingDays, policy.commitmentDeadlineWorkingDays]
+            ).map { PublicationWork(department: $0["department"], published: $0["n"], onTime: $0["on_time"]) }
+        }
+    }
+
     public func statistics() async throws -> PortalStatistics {
         let day = today()
         let kinds = [RecordKind.licence, .penalty, .commitment].filter(policy.recordKinds.contains).map(\.rawValue)

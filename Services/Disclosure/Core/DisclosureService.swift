@@ -331,6 +331,9 @@ public enum DisclosureService {
                 commands.on("publication.stats", access: .anyone, audit: .query, body: Empty.self) { _, _ in
                     try await queries.statistics()
                 }
+                commands.on("publication.assessment", access: .anyone, audit: .query, body: AssessmentQuery.self) { query, _ in
+                    try await queries.publicationWork(in: query.period(today: queries.today(), op: "publication.assessment"))
+                }
                 commands.on("report.key", access: .anyone, audit: .query, body: Empty.self) { _, _ -> JSONValue in
                     .object(["algorithm": "Ed25519", "publicKey": .string(reports.publicKey)])
                 }

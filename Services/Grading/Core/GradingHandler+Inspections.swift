@@ -63,6 +63,9 @@ extension GradingHandler {
         commands.on("inspection.result", access: .department, audit: .audited, body: ResultEntry.self) { entry, caller in
             try await enter(entry, from: caller.department)
         }
+        commands.on("inspection.assessment", access: .anyone, audit: .query, body: AssessmentQuery.self) { query, _ in
+            try await inspectionWork(in: query.period(today: FieldDates.isoDate(clock.date), op: "inspection.assessment"))
+        }
     }
 
     // MARK: - Drawing
@@ -139,6 +142,37 @@ extension GradingHandler {
         }
         if !population.keywords.isEmpty { parts.append("keywords " + population.keywords.joined(separator: ", ")) }
         return parts.joined(separator: "; ")
+    }
+
+    // MARK: - Assessment
+
+    /// Each department's draws made in `period`, the subjects they selected, and the results entered
+    /// for those subjects (whenever entered), for the credit office's assessment.
+    public func inspectionWork(in period: AssessmentPeriod) async throws -> [InspectionWork] {
+        try await writer.read { db in
+            var work: [String: InspectionWork] = [:]
+            // drawn_at is a timestamp: every time on the period's last day sorts below "through~".
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.data,
+                           (SELECT COUNT(*) FROM inspection_results r WHERE r.draw_id = d.id) AS results,
+                           (SELECT COUNT(*) FROM inspection_results r WHERE r.draw_id = d.id
+                              AND json_extract(r.data, '$.outcome') = 'problems-found') AS problems
+                    FROM inspection_draws d WHERE d.drawn_at >= ?1 AND d.drawn_at <= ?2 || '~'
+                    """, arguments: [period.from, period.through])
+            {
+                let draw = try WireCoding.decode(InspectionDraw.self, from: Array((row["data"] as String).utf8))
+                let department = draw.plan.department
+                var entry = work[department] ?? InspectionWork(department: department, draws: 0, selected: 0, results: 0, problemsFound: 0)
+                entry.draws += 1
+                entry.selected += draw.selected.count
+                entry.results += row["results"] as Int
+                entry.problemsFound += row["problems"] as Int
+                work[department] = entry
+            }
+            return work.values.sorted { $0.department < $1.department }
+        }
     }
 
     // MARK: - Results

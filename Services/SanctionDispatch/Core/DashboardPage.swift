@@ -33,6 +33,7 @@ enum DashboardPage {
             <p id="refreshed" data-refreshes="0" data-generated="\(e(view.generatedAt))">Read at \(e(view.generatedAt)).
             <noscript>Without JavaScript this page reloads every 30 s.</noscript></p>
             \(body)
+            <p><a href="/assessment">部门考核 · Department assessment</a> · <a href="/compliance">Compliance</a></p>
             <p><small>JSON: <a href="/v1/dashboard">/v1/dashboard</a>, <a href="/v1/compliance">/v1/compliance</a>;
             metrics: <a href="/metrics">/metrics</a></small></p>
             <script>\(script)</script></body></html>

@@ -145,8 +145,10 @@ struct RepairApplier: StreamApplier {
     private func follow(_ application: RepairApplication, in db: Database) throws {
         guard let acceptBy = application.acceptBy, let decideBy = application.decideBy else { return }
         try db.execute(
-            sql: "INSERT OR REPLACE INTO repairs(id, decider, status, accept_by, decide_by) VALUES (?, ?, ?, ?, ?)",
-            arguments: [application.id, application.initiator.rawValue, application.status.rawValue, acceptBy, decideBy])
+            sql: "INSERT OR REPLACE INTO repairs(id, decider, status, accept_by, decide_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                application.id, application.initiator.rawValue, application.status.rawValue, acceptBy, decideBy, application.decidedAt,
+            ])
     }
 
     /// An approved repair of a listing ends it. (A repaired record reaches dispatch from the registry,
@@ -188,8 +190,12 @@ extension RepairApplier {
     /// Keeps each objection's decider, status and deadlines for the compliance report.
     func follow(_ objection: Objection, in db: Database) throws {
         try db.execute(
-            sql: "INSERT OR REPLACE INTO objections(id, decider, status, acknowledge_by, decide_by) VALUES (?, ?, ?, ?, ?)",
-            arguments: [objection.id, objection.decider.rawValue, objection.status.rawValue, objection.acknowledgeBy, objection.decideBy])
+            sql:
+                "INSERT OR REPLACE INTO objections(id, decider, status, acknowledge_by, decide_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                objection.id, objection.decider.rawValue, objection.status.rawValue, objection.acknowledgeBy, objection.decideBy,
+                objection.decidedAt,
+            ])
     }
 
     /// Suspends, as the objection says, every disputed listing that is in force or pending.

@@ -68,6 +68,8 @@ public struct DispatchHandler: RequestHandler {
     let calendarWatch: CalendarWatch
     /// The measure rules in force (`dispatch.measureRules`); nil when none are loaded.
     public var rules: RuleMeasures?
+    /// Where the assessment's 双公示 and inspection parts are asked for; nil: they are reported unavailable.
+    public var assessmentSources: AssessmentSources?
 
     public init(
         writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(), clock: ServiceClock = .system,
@@ -143,6 +145,9 @@ public struct DispatchHandler: RequestHandler {
             try await recordAck(request.event, from: caller.department)
         }
         commands.on("compliance.report", access: .anyone, audit: .query) { _ in try await complianceReport() }
+        commands.on("assessment.get", access: .anyone, audit: .query, body: AssessmentQuery.self) { query, _ in
+            try await assessment(query.period(today: today(), op: "assessment.get"))
+        }
         commands.on("catalogue.get", access: .anyone, audit: .query) { _ in
             guard let catalogue = try await writer.read({ try CatalogueStore.current(in: $0) }) else {
                 throw ReplyError(.notFound, "catalogue.get: no catalogue loaded")

@@ -1,3 +1,4 @@
+import CreditDomain
 import Foundation
 import HTTPSupport
 import Hummingbird
@@ -5,7 +6,8 @@ import MeshProtocol
 
 /// sanction-dispatch's dashboard: `GET /` (the operator's page), `GET /v1/dashboard` (the same as
 /// JSON; `?after=VERSION&wait=S` waits up to S seconds for a change), `GET /compliance` and
-/// `GET /v1/compliance` (the compliance report, as `compliance.report`).
+/// `GET /v1/compliance` (the compliance report, as `compliance.report`), `GET /assessment` and
+/// `GET /v1/assessment` (`?period=2026Q4`: the department assessment, as `assessment.get`).
 enum DispatchRoutes {
     static func router(handler: DispatchHandler, dashboard: Dashboard) -> Router<BasicRequestContext> {
         let router = Router()
@@ -21,6 +23,35 @@ enum DispatchRoutes {
                 return JSONResponses.html(CompliancePage.render(try await handler.complianceReport()))
             } catch {
                 return JSONResponses.failure(ReplyError(.internal, "the compliance report could not be made"))
+            }
+        }
+        // The department assessment for `?period=2026Q4` (or a year; none: the quarter under way).
+        @Sendable func assessment(_ request: Request) async -> Result<AssessmentReport, ReplyError> {
+            let query = AssessmentQuery(period: request.uri.queryParameters.get("period").map { String($0) })
+            do {
+                return .success(try await handler.assessment(query.period(today: handler.today(), op: "assessment")))
+            } catch let error as ReplyError {
+                return .failure(error)
+            } catch {
+                return .failure(ReplyError(.internal, "the assessment could not be made"))
+            }
+        }
+        router.get("/v1/assessment") { request, _ -> Response in
+            switch await assessment(request) {
+            case .success(let report): JSONResponses.ok(report)
+            case .failure(let error): JSONResponses.failure(error)
+            }
+        }
+        router.get("/assessment") { request, _ -> Response in
+            switch await assessment(request) {
+            case .success(let report): JSONResponses.html(AssessmentPage.render(report))
+            case .failure(let error):
+                JSONResponses.html(
+                    """
+                    <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>部门考核 · Assessment</title></head>
+                    <body><h1>部门考核 · Department assessment</h1><p>\(HTML.escape(error.message))</p>
+                    <p><a href="/assessment">The quarter under way</a></p></body></html>
+                    """, status: error.code == .internal ? .internalServerError : .badRequest)
             }
         }
         router.get("/v1/dashboard") { request, _ -> Response in

@@ -101,6 +101,8 @@ public enum DispatchService {
             logger.warning(
                 "Working-day calendar does not cover this year", metadata: ["calendar.path": "\(calendarPath)", "warning": "\(warning)"])
         }
+        handler.assessmentSources = AssessmentSources(
+            security: security, disclosure: try topology.endpoints(of: .disclosure), grading: try topology.endpoints(of: .grading))
         let endpoints = try topology.endpoints(of: .dispatch)
         let metrics = ServiceMetrics(service: log.stream)
         handler.exposeOverdueAcknowledgements(in: metrics, logger: logger)

@@ -147,6 +147,12 @@ public enum DispatchSchema {
             try db.execute(
                 sql: "CREATE INDEX listings_active_until ON listings(json_extract(data, '$.until')) WHERE status = 'active'")
         }
+        // The day each objection and repair application was decided, for the department assessment
+        // (decisions followed before this migration have none and are not counted in a period).
+        migrator.registerMigration("dispatch-v8-decided-at") { db in
+            try db.alter(table: "objections") { $0.add(column: "decided_at", .text) }
+            try db.alter(table: "repairs") { $0.add(column: "decided_at", .text) }
+        }
     }
 }
 
