@@ -235,7 +235,7 @@ public final class StreamSubscriber: Service {
 
     /// Brings `applied` up to the publisher's head. Returns whether the follower is now in sync.
     private func catchUp(_ client: BusClient, applied: inout Int64) async -> Bool {
-        state.withLock { $0.state = .catchingUp }
+        state.withLock { if $0.state != .diverged { $0.state = .catchingUp } }
         do {
             if applied == 0, sink.acceptsSnapshot {
                 applied = try await loadSnapshot(client)
@@ -416,6 +416,8 @@ public final class StreamSubscriber: Service {
 
     private func failed(_ step: String, _ error: any Error) {
         let first = state.withLock { status -> Bool in
+            // Diverged waits for an operator: a request that fails meanwhile does not hide it.
+            guard status.state != .diverged else { return false }
             let wasFailing = status.state == .unreachable
             status.state = .unreachable
             status.lastError = "\(step): \(error)"
