@@ -245,8 +245,16 @@ public final class StreamSubscriber: Service {
             var anchor = applied > 0 ? try await sink.appliedAnchor() : nil
             while true {
                 let result = try await client.request(
-                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch),
+                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch, stream: stream),
                     decoding: ReplayResult.self, timeout: options.requestTimeout)
+                // A publisher before protocol 1.3 ignores `stream` and replays its own.
+                guard result.stream == stream else {
+                    throw BusClientError.malformedReply(
+                        endpoint: options.routerEndpoint,
+                        reason:
+                            "replay of stream \(stream) answered with stream \(result.stream): the publisher has no stream \(stream) (a further stream of a service needs protocol revision 1.3)"
+                    )
+                }
                 heard(head: result.head)
                 if let wentBack = Self.wentBack(result, applied: applied, anchor: anchor) {
                     guard sink.rebuildsFromPublisher else {
