@@ -182,7 +182,9 @@ public final class StreamSubscriber: Service {
                         state.withLock { $0.state = .live }
                     }
                 } else {
-                    guard let event = try? Event(payload: message.frames[1]),
+                    // Another stream on the same PUB (dispatch's `feedback`, protocol 1.3) is passed by on
+                    // a skim of its members, without building the event.
+                    guard Self.names(stream, message.frames[1]), let event = try? Event(payload: message.frames[1]),
                         event.stream == stream
                     else { continue }
                     heard(head: event.seq)
@@ -286,6 +288,12 @@ public final class StreamSubscriber: Service {
             failed("catch-up", error)
             return false
         }
+    }
+
+    /// Whether an event's JSON names `stream` as its stream (false for one that cannot be skimmed).
+    static func names(_ stream: String, _ payload: [UInt8]) -> Bool {
+        guard let members = try? JSONSkim.members(payload), let range = members["stream"] else { return false }
+        return (try? JSONSkim.string(payload, in: range)) == stream
     }
 
     /// Whether the publisher announces another event at the seq of the one applied last (both known).

@@ -18,6 +18,20 @@ enum FeedbackBench {
         var recordedAtBurstEnd: Int64
         var appliedPerFeedback: Double
         var checkP99: Double
+        /// CPU the other department's interceptor spent per feedback recorded, beyond its idle rate:
+        /// receiving the `feedback` stream's messages on dispatch's PUB and passing them by.
+        var observerMicrosPerFeedback: Double
+    }
+
+    /// User + system CPU seconds of a process so far (`/proc/<pid>/stat`).
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     static func run(seconds: Double, connections: Int, listings: Int) async throws {
@@ -30,13 +44,18 @@ enum FeedbackBench {
                     "feedback: %d blocking checks over HTTP in %.1f s (%.0f checks/s, %d connections, p99 %.2f ms); dispatch recorded all %d within %.2f s of the burst's end (%lld at its end): %.0f recorded/s, %.2f of the check rate",
                 figures.checks, figures.checkSeconds, checkRate, connections, figures.checkP99 / 1_000, figures.checks,
                 figures.drainSeconds, figures.recordedAtBurstEnd, feedbackRate, feedbackRate / checkRate))
-        report(String(format: "feedback: events applied at an interceptor per feedback recorded: %.3f", figures.appliedPerFeedback))
+        report(
+            String(
+                format:
+                    "feedback: events applied at an interceptor per feedback recorded: %.3f; CPU of the other department's interceptor per feedback beyond idle: %.1f µs",
+                figures.appliedPerFeedback, figures.observerMicrosPerFeedback))
         BenchResults.record(
             "feedback.rate-ratio-to-checks", feedbackRate / checkRate, unit: "ratio", reference: ("checks.http.blocking.rate", checkRate),
             ratio: feedbackRate / checkRate)
         BenchResults.record("feedback.rate", feedbackRate, unit: "feedback/s", reference: ("checks.http.blocking.rate", checkRate))
         BenchResults.record("feedback.drain-seconds", figures.drainSeconds, unit: "s")
         BenchResults.record("feedback.events-applied-per-feedback", figures.appliedPerFeedback, unit: "events")
+        BenchResults.record("feedback.observer-cpu-us-per-feedback", figures.observerMicrosPerFeedback, unit: "µs")
     }
 
     static func measure(seconds: Double, connections: Int, listings: Int) async throws -> Figures {
@@ -76,6 +95,13 @@ enum FeedbackBench {
         func blocks() async throws -> Int64 { try await suite.request(checker, "checks.stats").get()["block"]?.intValue ?? 0 }
         let blocksBefore = try await blocks()
 
+        // The other department's interceptor at rest, for its idle CPU rate.
+        let observer = interceptors[1].pid
+        let idleStart = (cpu: cpuSeconds(observer), at: monotonicMicros())
+        try await Task.sleep(for: .seconds(3))
+        let idleRate = (cpuSeconds(observer) - idleStart.cpu) / ((monotonicMicros() - idleStart.at) / 1e6)
+        let observerBefore = cpuSeconds(observer)
+
         let port = layout.ports["interceptors.finance.http"]!
         let subjects = (0..<listings).map { GeneratedSubjects.uscc($0) }
         let started = monotonicMicros()
@@ -96,12 +122,14 @@ enum FeedbackBench {
             try await Task.sleep(for: .milliseconds(20))
             drained = monotonicMicros()
         }
+        let observerBusy = cpuSeconds(observer) - observerBefore - idleRate * ((drained - started) / 1e6)
         // Heartbeats carry on: anything an interceptor would apply has reached it within a couple of seconds.
         try await Task.sleep(for: .seconds(3))
         let appliedAfter = try await applied()
         let moved = zip(appliedAfter, appliedBefore).map { $0 - $1 }.max() ?? 0
         return Figures(
             checks: checks, checkSeconds: (burstEnd - started) / 1e6, drainSeconds: (drained - burstEnd) / 1e6,
-            recordedAtBurstEnd: recordedAtBurstEnd, appliedPerFeedback: Double(moved) / Double(checks), checkP99: load.latency.p99)
+            recordedAtBurstEnd: recordedAtBurstEnd, appliedPerFeedback: Double(moved) / Double(checks), checkP99: load.latency.p99,
+            observerMicrosPerFeedback: max(observerBusy, 0) * 1e6 / Double(checks))
     }
 }

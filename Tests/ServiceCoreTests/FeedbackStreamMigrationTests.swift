@@ -32,8 +32,13 @@ import Testing
         let (dispatchEvents, feedbackEvents) = try await database.read { db in
             (try dispatch.events(db, after: 0, limit: 100), try feedback.events(db, after: 0, limit: 100))
         }
-        // Followers of dispatch find its history unchanged (and skip the old feedback as before).
-        #expect(dispatchEvents.map(\.id) == before.map(\.1))
+        // Followers of dispatch find its history unchanged (and skip the old feedback as before), then
+        // one event that says where feedback went.
+        #expect(dispatchEvents.map(\.id) == before.map(\.1) + ["dispatch-6"])
+        #expect(dispatchEvents.last?.type == "feedback.moved")
+        #expect(
+            dispatchEvents.last?.data
+                == .object(["events": 2, "revision": "1.3", "stream": "feedback", "type": "feedback.recorded"]))
         #expect(feedbackEvents.map(\.seq) == [1, 2])
         #expect(feedbackEvents.map(\.id) == ["dispatch-feedback-feedback-finance-C-1", "dispatch-feedback-feedback-commerce-C-9"])
         #expect(feedbackEvents.map(\.at) == ["2026-12-03T00:00:00.000Z", "2026-12-05T00:00:00.000Z"])
@@ -49,6 +54,6 @@ import Testing
                 "decision": "block", "listingID": "L-000001", "decidedAt": "2026-12-06T00:00:00.000Z",
             ]))
         #expect(try await handler.recordFeedback(event, from: "finance")["recorded"] == .bool(true))
-        #expect(try await database.read { (try feedback.head($0), try dispatch.head($0)) } == (3, 5))
+        #expect(try await database.read { (try feedback.head($0), try dispatch.head($0)) } == (3, 6))
     }
 }

@@ -159,6 +159,16 @@ public enum DispatchSchema {
                     SELECT ROW_NUMBER() OVER (ORDER BY seq), id, type, at, data FROM bus_events
                     WHERE type = 'feedback.recorded' ORDER BY seq
                     """)
+            // A reader of feedback on the dispatch stream (a department's own tool) learns where it went:
+            // one `feedback.moved` event, which every follower skips like any type it does not know.
+            guard let moved = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback_events"), moved > 0 else { return }
+            let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM bus_events") ?? 0) + 1
+            try db.execute(
+                sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, 'feedback.moved', ?, ?)",
+                arguments: [
+                    seq, "dispatch-\(seq)", WireTime.now,
+                    #"{"events":\#(moved),"revision":"1.3","stream":"feedback","type":"feedback.recorded"}"#,
+                ])
         }
     }
 }
