@@ -53,7 +53,7 @@ demo: up
 	scripts/demo.sh
 
 ## Propagation (1, 10, 50 interceptors), 1M-listing catch-up and checks, beside raw libzmq, SQLite and HTTP.
-## One part: make bench BENCH=propagation|catch-up|checks|import|import-stages|portal (portal: wrk, installed when missing)
+## One part: make bench BENCH=propagation|catch-up|checks|import|import-stages|portal|feedback (portal: wrk, installed when missing)
 ## Sizes: .build/release/credit-bench <part> --help (e.g. credit-bench catch-up --listings=200000).
 bench: deps
 	@if [ "$(BENCH)" = portal ] && ! command -v wrk >/dev/null 2>&1; then \

@@ -182,7 +182,9 @@ public final class StreamSubscriber: Service {
                         state.withLock { $0.state = .live }
                     }
                 } else {
-                    guard let event = try? Event(payload: message.frames[1]),
+                    // Another stream on the same PUB (dispatch's `feedback`, protocol 1.3) is passed by on
+                    // a skim of its members, without building the event.
+                    guard Self.names(stream, message.frames[1]), let event = try? Event(payload: message.frames[1]),
                         event.stream == stream
                     else { continue }
                     heard(head: event.seq)
@@ -245,8 +247,16 @@ public final class StreamSubscriber: Service {
             var anchor = applied > 0 ? try await sink.appliedAnchor() : nil
             while true {
                 let result = try await client.request(
-                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch),
+                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch, stream: stream),
                     decoding: ReplayResult.self, timeout: options.requestTimeout)
+                // A publisher before protocol 1.3 ignores `stream` and replays its own.
+                guard result.stream == stream else {
+                    throw BusClientError.malformedReply(
+                        endpoint: options.routerEndpoint,
+                        reason:
+                            "replay of stream \(stream) answered with stream \(result.stream): the publisher has no stream \(stream) (a further stream of a service needs protocol revision 1.3)"
+                    )
+                }
                 heard(head: result.head)
                 if let wentBack = Self.wentBack(result, applied: applied, anchor: anchor) {
                     guard sink.rebuildsFromPublisher else {
@@ -278,6 +288,12 @@ public final class StreamSubscriber: Service {
             failed("catch-up", error)
             return false
         }
+    }
+
+    /// Whether an event's JSON names `stream` as its stream (false for one that cannot be skimmed).
+    static func names(_ stream: String, _ payload: [UInt8]) -> Bool {
+        guard let members = try? JSONSkim.members(payload), let range = members["stream"] else { return false }
+        return (try? JSONSkim.string(payload, in: range)) == stream
     }
 
     /// Whether the publisher announces another event at the seq of the one applied last (both known).

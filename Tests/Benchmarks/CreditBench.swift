@@ -19,7 +19,7 @@ struct CreditBench: AsyncParsableCommand {
             """,
         subcommands: [
             All.self, PropagationPart.self, CatchUpPart.self, ChecksPart.self, ImportPart.self, ImportStagesPart.self, PortalPart.self,
-            GradingPart.self,
+            GradingPart.self, FeedbackPart.self,
         ],
         defaultSubcommand: All.self)
 }
@@ -72,7 +72,7 @@ struct InterceptorCounts: ExpressibleByArgument {
 
 struct All: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Propagation, checks, catch-up and import, in that order (what `make bench` runs).")
+        commandName: "all", abstract: "Propagation, checks, catch-up, import and feedback, in that order (what `make bench` runs).")
 
     @Option(help: "Interceptor counts for propagation, comma-separated.")
     var interceptors = InterceptorCounts([1, 10, 50])
@@ -98,6 +98,7 @@ struct All: AsyncParsableCommand {
         try await ChecksBench.run(listings: checkListings)
         try await BenchParts.catchUp(listings: listings)
         try await ImportBench.run(rows: importRows, randomSubjects: importRandomSubjects)
+        try await FeedbackBench.run(seconds: 15, connections: 4, listings: 100)
         try BenchSetup.finish()
     }
 }
@@ -148,6 +149,30 @@ struct ChecksPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await ChecksBench.run(listings: listings)
+        try BenchSetup.finish()
+    }
+}
+
+struct FeedbackPart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract:
+            "A burst of blocking checks at one department: feedback recorded at dispatch beside checks answered, and events an interceptor applies per feedback."
+    )
+
+    @Option(help: "Seconds of the burst.") var seconds = 15
+    @Option(help: "HTTP connections checking.") var connections = 4
+    @Option(help: "Black listings the checks hit.") var listings = 100
+
+    func validate() throws {
+        guard seconds >= 1, connections >= 1, listings >= 1 else {
+            throw ValidationError("--seconds, --connections and --listings must be at least 1")
+        }
+    }
+
+    func run() async throws {
+        try BenchSetup.prepare()
+        try await FeedbackBench.run(seconds: Double(seconds), connections: connections, listings: listings)
         try BenchSetup.finish()
     }
 }
