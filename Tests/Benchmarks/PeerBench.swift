@@ -365,7 +365,8 @@ final class RedisServer {
         process.waitUntilExit()
     }
 
-    func stop() { kill(signal: SIGTERM) }
+    /// SIGKILL: a child started from a dispatch thread has SIGTERM blocked (the mask is inherited).
+    func stop() { kill(signal: SIGKILL) }
 
     deinit { kill() }
 }
