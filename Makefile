@@ -53,13 +53,21 @@ demo: up
 	scripts/demo.sh
 
 ## Propagation (1, 10, 50 interceptors), 1M-listing catch-up and checks, beside raw libzmq, SQLite and HTTP.
-## One part: make bench BENCH=propagation|catch-up|checks|import|import-stages|portal (portal: wrk, installed when missing)
-## Sizes: .build/release/credit-bench <part> --help (e.g. credit-bench catch-up --listings=200000).
+## One part: make bench BENCH=propagation|catch-up|checks|import|import-stages|portal|feedback|grading|peer
+## (portal: wrk; peer: Debian's redis-server, the Redis Streams peer measured beside ours; each
+## installed when missing). Sizes: .build/release/credit-bench <part> --help (e.g. credit-bench
+## catch-up --listings=200000 --links=3).
 bench: deps
 	@if [ "$(BENCH)" = portal ] && ! command -v wrk >/dev/null 2>&1; then \
 		echo "==> installing wrk"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; \
+	fi
+	@if [ "$(BENCH)" = peer ] && ! command -v redis-server >/dev/null 2>&1; then \
+		echo "==> installing redis-server"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		INSTALL="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server"; \
+		$$INSTALL || { $$SUDO apt-get update && $$INSTALL; }; \
 	fi
 	$(SWIFT) build -c release
 	CREDIT_BIN=$(CURDIR)/.build/release .build/release/credit-bench $(BENCH)

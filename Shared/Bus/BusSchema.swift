@@ -7,13 +7,7 @@ public enum BusSchema {
     /// Registers the bus migrations. Call before the service's own migrations.
     public static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("bus-v1") { db in
-            try db.create(table: "bus_events") { t in
-                t.primaryKey("seq", .integer)
-                t.column("id", .text).notNull().unique()
-                t.column("type", .text).notNull()
-                t.column("at", .text).notNull()
-                t.column("data", .text).notNull()
-            }
+            try createEventTable("bus_events", in: db)
             try db.create(table: "bus_checkpoints") { t in
                 t.primaryKey("stream", .text)
                 t.column("seq", .integer).notNull()
@@ -40,6 +34,18 @@ public enum BusSchema {
                 t.add(column: "event_id", .text)
                 t.add(column: "event_at", .text)
             }
+        }
+    }
+
+    /// Creates an event log's table (`EventLog.table`): the service's own `bus_events`, or the table
+    /// of a further stream the service publishes.
+    public static func createEventTable(_ name: String, in db: Database) throws {
+        try db.create(table: name) { t in
+            t.primaryKey("seq", .integer)
+            t.column("id", .text).notNull().unique()
+            t.column("type", .text).notNull()
+            t.column("at", .text).notNull()
+            t.column("data", .text).notNull()
         }
     }
 }

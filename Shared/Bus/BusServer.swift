@@ -36,6 +36,9 @@ public final class BusServer: Service {
     public let service: String
     public let options: BusServerOptions
     private let log: EventLog
+    /// Further streams the service publishes on the same PUB, each with its own log, seq, heartbeat
+    /// and `replay` (protocol 1.3; dispatch's `feedback`).
+    private let otherLogs: [EventLog]
     private let reader: any DatabaseWriter
     private let handler: any RequestHandler
     private let logger: Logger
@@ -46,29 +49,37 @@ public final class BusServer: Service {
     /// Per-op counts and time, in the service's metrics; reported by `status`.
     public let stats: RequestStats
 
-    /// - Parameter metrics: the service's metrics (a registry of the server's own by default): the
-    ///   requests it answers, its stream's head and its dead letters, read when scraped.
+    /// - Parameters:
+    ///   - metrics: the service's metrics (a registry of the server's own by default): the
+    ///     requests it answers, its stream's head and its dead letters, read when scraped.
+    ///   - alsoPublishing: further streams of the service, published on the same PUB (their logs
+    ///     in the same database).
     public init(
-        service: String, options: BusServerOptions, log: EventLog, reader: any DatabaseWriter,
-        handler: any RequestHandler, metrics: ServiceMetrics? = nil, clock: ServiceClock = .system, logger: Logger
+        service: String, options: BusServerOptions, log: EventLog, alsoPublishing otherLogs: [EventLog] = [],
+        reader: any DatabaseWriter, handler: any RequestHandler, metrics: ServiceMetrics? = nil, clock: ServiceClock = .system,
+        logger: Logger
     ) {
         let metrics = metrics ?? ServiceMetrics(service: log.stream)
         self.clock = clock
         self.service = service
         self.options = options
         self.log = log
+        self.otherLogs = otherLogs
         self.reader = reader
         self.handler = handler
         self.logger = logger
         let stats = RequestStats(metrics: metrics)
         self.stats = stats
         Self.exposeReadings(of: log, reader: reader, in: metrics, logger: logger)
+        for other in otherLogs { Self.exposeHead(of: other, reader: reader, in: metrics, logger: logger) }
         let startedAt = WireTimeNow.text()
         var commands = Self.builtInCommands(
-            service: service, log: log, reader: reader, handler: handler, maxBatch: options.maxBatch, startedAt: startedAt)
+            service: service, logs: [log] + otherLogs, reader: reader, handler: handler, maxBatch: options.maxBatch,
+            startedAt: startedAt)
         commands.include(handler.commands)
         let status = Status(
-            service: service, log: log, reader: reader, handler: handler, security: options.security.isSecure ? "curve" : "insecure",
+            service: service, log: log, otherLogs: otherLogs, reader: reader, handler: handler,
+            security: options.security.isSecure ? "curve" : "insecure",
             stats: stats, commands: commands, startedAt: startedAt)
         commands.on("status", access: .anyone, audit: .query) { _ in try await status.report() }
         self.commands = commands
@@ -90,10 +101,12 @@ public final class BusServer: Service {
         let (requests, requestInput) = AsyncStream<ZMQMessage>.makeStream()
         let pubHandle = loop.add(pub, onMessage: nil)
         let routerHandle = loop.add(router) { requestInput.yield($0) }
-        log.onCommit { events in
-            loop.send(all: events.map { [Array($0.type.utf8), $0.payload] }, on: pubHandle)
+        for each in [log] + otherLogs {
+            each.onCommit { events in
+                loop.send(all: events.map { [Array($0.type.utf8), $0.payload] }, on: pubHandle)
+            }
+            try each.load(from: reader)
         }
-        try log.load(from: reader)
         loop.start()
         logger.info(
             "Bus server listening",
@@ -106,11 +119,13 @@ public final class BusServer: Service {
             group.addTask { [self] in
                 var revocations = options.peers?.revocations ?? 0
                 while !Task.isCancelled {
-                    let last = log.lastCommittedAnchor
-                    let beat = Heartbeat(
-                        stream: log.stream, head: last?.seq ?? log.lastCommittedHead, at: WireTime.format(clock.date), last: last)
-                    if let payload = try? WireCoding.encode(beat) {
-                        loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
+                    for each in [log] + otherLogs {
+                        let last = each.lastCommittedAnchor
+                        let beat = Heartbeat(
+                            stream: each.stream, head: last?.seq ?? each.lastCommittedHead, at: WireTime.format(clock.date), last: last)
+                        if let payload = try? WireCoding.encode(beat) {
+                            loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
+                        }
                     }
                     if let now = options.peers?.revocations, now != revocations {
                         revocations = now
@@ -285,14 +300,17 @@ public final class BusServer: Service {
 
     /// `ping`, `replay`, `snapshot`, `audit.verify` and `status`: what every service answers.
     private static func builtInCommands(
-        service: String, log: EventLog, reader: any DatabaseWriter, handler: any RequestHandler, maxBatch: Int, startedAt: String
+        service: String, logs: [EventLog], reader: any DatabaseWriter, handler: any RequestHandler, maxBatch: Int, startedAt: String
     ) -> CommandTable {
         var commands = CommandTable(service: service)
-        commands.on("ping", access: .anyone, audit: .query) { _ in
+        struct StreamRef: Decodable, Sendable { var stream: String? }
+        commands.on("ping", access: .anyone, audit: .query, body: StreamRef.self) { request, _ in
+            let log = try Self.log(named: request.stream, among: logs, op: "ping", service: service)
             let head = try await reader.read { try log.head($0) }
             return PingResult(service: service, stream: log.stream, head: head, startedAt: startedAt)
         }
         commands.on("replay", access: .anyone, audit: .query, body: ReplayRequest.self) { replay, _ in
+            let log = try Self.log(named: replay.stream, among: logs, op: "replay", service: service)
             guard replay.from >= 0 else { throw ReplyError(.invalid, "replay: from must be ≥ 0, got \(replay.from)") }
             let limit = min(max(replay.limit ?? 1_000, 1), maxBatch)
             return try await reader.read { db in
@@ -326,11 +344,22 @@ public final class BusServer: Service {
         return commands
     }
 
+    /// The stream a request names (protocol 1.3), the service's own when it names none.
+    private static func log(named name: String?, among logs: [EventLog], op: String, service: String) throws(ReplyError) -> EventLog {
+        guard let name else { return logs[0] }
+        guard let log = logs.first(where: { $0.stream == name }) else {
+            throw ReplyError(
+                .invalid, "\(op): \(service) publishes no stream \(name); it publishes \(logs.map(\.stream).joined(separator: ", "))")
+        }
+        return log
+    }
+
     /// What `status` reports: the stream, what the service follows, its dead letters, every op of
     /// its table with counts, and the handler's own details.
     private struct Status: Sendable {
         let service: String
         let log: EventLog
+        let otherLogs: [EventLog]
         let reader: any DatabaseWriter
         let handler: any RequestHandler
         let security: String
@@ -339,7 +368,9 @@ public final class BusServer: Service {
         let startedAt: String
 
         func report() async throws -> JSONValue {
-            let readings = try await reader.read { [log] in try Readings(db: $0, log: log) }
+            let (readings, otherHeads) = try await reader.read { [log, otherLogs] db in
+                (try Readings(db: db, log: log), try otherLogs.map { ($0.stream, JSONValue.int(try $0.head(db))) })
+            }
             let counts = stats.snapshot()
             var ops: [String: JSONValue] = [:]
             for (name, access, audit) in commands.commands.map({ ($0.name, $0.access.summary, $0.audit) }) + [("status", "anyone", .query)]
@@ -352,7 +383,7 @@ public final class BusServer: Service {
                 ])
             }
             if let unknown = counts["(unknown)"] { ops["(unknown)"] = .object(["refused": .int(unknown.refused)]) }
-            return .object([
+            var report: [String: JSONValue] = [
                 "service": .string(service), "stream": .string(log.stream), "head": .int(readings.head),
                 "startedAt": .string(startedAt),
                 "applied": .object(readings.applied.mapValues { .int($0) }),
@@ -360,7 +391,10 @@ public final class BusServer: Service {
                 "security": .string(security),
                 "ops": .object(ops),
                 "details": await handler.status(),
-            ])
+            ]
+            // The heads of the further streams it publishes (1.3), by name.
+            if !otherHeads.isEmpty { report["streams"] = .object(Dictionary(uniqueKeysWithValues: otherHeads)) }
+            return .object(report)
         }
     }
 
@@ -375,6 +409,18 @@ public final class BusServer: Service {
             head = try log.head(db)
             applied = try Checkpoints.all(db)
             deadLetters = Int64(try DeadLetters.count(db))
+        }
+    }
+
+    /// `credit_stream_head{stream}` of a further stream the service publishes.
+    private static func exposeHead(of log: EventLog, reader: any DatabaseWriter, in metrics: ServiceMetrics, logger: Logger) {
+        let head = metrics.gauge(.streamHead, [("stream", log.stream)])
+        metrics.onScrape {
+            do {
+                head.record(try await reader.read { try log.head($0) })
+            } catch {
+                logger.warning("Metrics could not read the stream head", metadata: ["stream.name": "\(log.stream)", "error": "\(error)"])
+            }
         }
     }
 

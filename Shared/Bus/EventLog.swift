@@ -22,14 +22,18 @@ public struct CommittedEvent: Sendable {
 /// of events a second.
 public final class EventLog: Sendable {
     public let stream: String
+    /// The table that holds the log: `bus_events` for a service's own stream; a second stream of
+    /// the same service (dispatch's `feedback`) has a table of its own with the same columns.
+    public let table: String
     private let pending = Mutex<[CommittedEvent]>([])
     private let sinks = Mutex<[@Sendable ([CommittedEvent]) -> Void]>([])
     private let cachedHead = Atomic<Int64>(0)
     private let cachedAnchor = Mutex<EventAnchor?>(nil)
     private let expansions = Mutex<[String: Expansion]>([:])
 
-    public init(stream: String) {
+    public init(stream: String, table: String = "bus_events") {
         self.stream = stream
+        self.table = table
     }
 
     /// Called after each commit with the events it made, in seq order, on the writer's queue.
@@ -65,7 +69,7 @@ public final class EventLog: Sendable {
         let seq = try (last ?? head(db)) + 1
         let id = id ?? "\(stream)-\(seq)"
         let at = WireTimeNow.text()
-        try db.cachedStatement(sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
+        try db.cachedStatement(sql: "INSERT INTO \(table)(seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)")
             .run([.int(seq), .text(id), .text(type), .text(at), .utf8(storedData ?? dataJSON)])
         // The event as WireCoding would write it: keys sorted.
         let payload = JSONText.objectBytes([
@@ -100,7 +104,7 @@ public final class EventLog: Sendable {
 
     /// The highest seq in the log (0 when empty).
     public func head(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM bus_events")) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM \(table)")) ?? 0
     }
 
     /// The head as of the last commit this process saw; `load(from:)` sets it at start-up.
@@ -111,7 +115,7 @@ public final class EventLog: Sendable {
 
     public func load(from reader: any DatabaseReader) throws {
         let last = try reader.read { db in
-            try Row.fetchOne(db, sql: "SELECT seq, id, at FROM bus_events ORDER BY seq DESC LIMIT 1").map {
+            try Row.fetchOne(db, sql: "SELECT seq, id, at FROM \(table) ORDER BY seq DESC LIMIT 1").map {
                 EventAnchor(seq: $0["seq"], id: $0["id"], at: $0["at"])
             }
         }
@@ -121,7 +125,7 @@ public final class EventLog: Sendable {
 
     /// The event at `seq` as the log holds it, nil when there is none.
     public func anchor(_ db: Database, at seq: Int64) throws -> EventAnchor? {
-        try Row.fetchOne(db, sql: "SELECT seq, id, at FROM bus_events WHERE seq = ?", arguments: [seq]).map {
+        try Row.fetchOne(db, sql: "SELECT seq, id, at FROM \(table) WHERE seq = ?", arguments: [seq]).map {
             EventAnchor(seq: $0["seq"], id: $0["id"], at: $0["at"])
         }
     }
@@ -131,7 +135,7 @@ public final class EventLog: Sendable {
     public func events(_ db: Database, after: Int64, limit: Int) throws -> [Event] {
         let expansions = expansions.withLock { $0 }
         return try Row.fetchAll(
-            db, sql: "SELECT seq, id, type, at, data FROM bus_events WHERE seq > ? ORDER BY seq LIMIT ?",
+            db, sql: "SELECT seq, id, type, at, data FROM \(table) WHERE seq > ? ORDER BY seq LIMIT ?",
             arguments: [after, limit]
         ).map { row in
             let text: String = row["data"]

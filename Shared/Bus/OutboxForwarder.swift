@@ -17,6 +17,10 @@ public final class OutboxForwarder: Service {
     private let types: Set<String>
     private let endpoint: String
     private let op: String
+    /// The op that takes many events in one request (`{"events": [...]}`), when the receiver has one.
+    private let batchOp: String?
+    /// Set when the receiver answered `unknown-op` to `batchOp` (it predates it): one event per request.
+    private let batchUnsupported = Atomic<Bool>(false)
     private let department: String?
     private let security: SocketSecurity
     private let logger: Logger
@@ -30,9 +34,13 @@ public final class OutboxForwarder: Service {
     ///   - target: a name for the position row, e.g. `dispatch.feedback`.
     ///   - types: event types to forward; other events are skipped.
     ///   - op: the request op; its body is `{"event": <the event>}`.
+    ///   - batchOp: an op taking every event of a read in one request, body `{"events": [...]}`, reply
+    ///     `{"results": [{"id", "error"?: {code, message}}]}` in the order sent (dispatch's
+    ///     `feedback.batch`, protocol 1.3); nil to send one event per request.
     public init(
         target: String, log: EventLog, writer: any DatabaseWriter, types: Set<String>, endpoint: String, op: String,
-        department: String?, security: SocketSecurity = .none, pollInterval: Duration = .seconds(1), clock: ServiceClock = .system,
+        batchOp: String? = nil, department: String?, security: SocketSecurity = .none, pollInterval: Duration = .seconds(1),
+        clock: ServiceClock = .system,
         logger: Logger
     ) {
         self.clock = clock
@@ -44,6 +52,7 @@ public final class OutboxForwarder: Service {
         self.types = types
         self.endpoint = endpoint
         self.op = op
+        self.batchOp = batchOp
         self.department = department
         self.logger = logger
     }
@@ -86,17 +95,28 @@ public final class OutboxForwarder: Service {
         }
     }
 
+    /// Events read from the log at a time: with `batchOp`, what one request carries.
+    private var readLimit: Int { batchOp == nil || batchUnsupported.load(ordering: .relaxed) ? 200 : 500 }
+
     /// Sends the next batch; returns whether there may be more.
     private func forwardBatch(_ client: BusClient) async throws -> Bool {
+        let limit = readLimit
         let (position, events, head) = try await writer.read { [log, target] db in
             let position =
                 try Int64.fetchOne(
                     db, sql: "SELECT seq FROM bus_forward_positions WHERE target = ?", arguments: [target]) ?? 0
-            return (position, try log.events(db, after: position, limit: 200), try log.head(db))
+            return (position, try log.events(db, after: position, limit: limit), try log.head(db))
         }
         pendingCount.store(head - position, ordering: .relaxed)
         guard let last = events.last else { return false }
-        for event in events where types.contains(event.type) {
+        let chosen = events.filter { types.contains($0.type) }
+        if let batchOp, !batchUnsupported.load(ordering: .relaxed), !chosen.isEmpty,
+            try await sendAll(chosen, op: batchOp, client: client, through: last.seq)
+        {
+            pendingCount.store(head - last.seq, ordering: .relaxed)
+            return events.count == limit
+        }
+        for event in chosen {
             do {
                 _ = try await client.request(op, as: department, body: .object(["event": try JSONValue(encoding: event)]))
             } catch BusClientError.refused(let reply) where !reply.code.isRetryable {
@@ -111,17 +131,69 @@ public final class OutboxForwarder: Service {
         }
         try await advance(to: last.seq)
         pendingCount.store(head - last.seq, ordering: .relaxed)
-        return events.count == 200
+        return events.count == limit
+    }
+
+    /// Sends `events` in one request of `op` and, when the receiver has answered for each, keeps the
+    /// ones it refused for good in `bus_dead_letters` and advances to `seq`, in one transaction.
+    /// Returns false, having changed nothing, when the receiver refused the request as a whole for
+    /// good (then each event goes alone, which isolates one it refuses) or has no such op.
+    /// Throws, to retry the whole request, when the reply is missing or says to retry: the receiver
+    /// records each event once, so a resend is harmless.
+    private func sendAll(_ events: [Event], op batchOp: String, client: BusClient, through seq: Int64) async throws -> Bool {
+        let result: JSONValue
+        do {
+            result = try await client.request(
+                batchOp, as: department, body: .object(["events": .array(try events.map { try JSONValue(encoding: $0) })]))
+        } catch BusClientError.refused(let reply) where !reply.code.isRetryable {
+            if reply.code == .unknownOp {
+                batchUnsupported.store(true, ordering: .relaxed)
+                logger.warning(
+                    "Receiver has no batch op (it predates protocol revision 1.3); sending one event per request",
+                    metadata: ["outbox.target": "\(target)", "outbox.op": "\(batchOp)", "error": "\(reply)"])
+            } else {
+                logger.warning(
+                    "Batch refused as a whole; sending its events one at a time",
+                    metadata: ["outbox.target": "\(target)", "outbox.op": "\(batchOp)", "error": "\(reply)"])
+            }
+            return false
+        }
+        guard let results = result["results"]?.arrayValue, results.count == events.count else {
+            throw BusClientError.malformedReply(
+                endpoint: endpoint, reason: "\(batchOp) result has no results for the \(events.count) events sent")
+        }
+        var refused: [(Event, ReplyError)] = []
+        for (event, answer) in zip(events, results) {
+            guard let error = answer["error"] else { continue }
+            let reply = (try? error.decode(ReplyError.self)) ?? ReplyError(.internal, "\(error)")
+            // Retried with the whole batch; what was recorded is not recorded twice.
+            if reply.code.isRetryable { throw BusClientError.refused(reply) }
+            refused.append((event, reply))
+        }
+        try await writer.write { [target, refused] db in
+            for (event, reply) in refused {
+                try DeadLetters.record(db, event: event, reason: "\(batchOp) refused: \(reply)")
+            }
+            try Self.setPosition(db, target: target, seq: seq)
+        }
+        for (event, reply) in refused {
+            logger.error(
+                "Outbox event refused by the receiver; kept in bus_dead_letters",
+                metadata: ["outbox.target": "\(target)", "event.id": "\(event.id)", "error": "\(reply)"])
+        }
+        return true
     }
 
     private func advance(to seq: Int64) async throws {
-        try await writer.write { [target] db in
-            try db.execute(
-                sql: """
-                    INSERT INTO bus_forward_positions(target, seq, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(target) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at
-                    """,
-                arguments: [target, seq, WireTimeNow.text()])
-        }
+        try await writer.write { [target] db in try Self.setPosition(db, target: target, seq: seq) }
+    }
+
+    private static func setPosition(_ db: Database, target: String, seq: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO bus_forward_positions(target, seq, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(target) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at
+                """,
+            arguments: [target, seq, WireTimeNow.text()])
     }
 }

@@ -182,7 +182,9 @@ public final class StreamSubscriber: Service {
                         state.withLock { $0.state = .live }
                     }
                 } else {
-                    guard let event = try? Event(payload: message.frames[1]),
+                    // Another stream on the same PUB (dispatch's `feedback`, protocol 1.3) is passed by on
+                    // a skim of its members, without building the event.
+                    guard Self.names(stream, message.frames[1]), let event = try? Event(payload: message.frames[1]),
                         event.stream == stream
                     else { continue }
                     heard(head: event.seq)
@@ -235,7 +237,7 @@ public final class StreamSubscriber: Service {
 
     /// Brings `applied` up to the publisher's head. Returns whether the follower is now in sync.
     private func catchUp(_ client: BusClient, applied: inout Int64) async -> Bool {
-        state.withLock { $0.state = .catchingUp }
+        state.withLock { if $0.state != .diverged { $0.state = .catchingUp } }
         do {
             if applied == 0, sink.acceptsSnapshot {
                 applied = try await loadSnapshot(client)
@@ -245,8 +247,16 @@ public final class StreamSubscriber: Service {
             var anchor = applied > 0 ? try await sink.appliedAnchor() : nil
             while true {
                 let result = try await client.request(
-                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch),
+                    "replay", body: ReplayRequest(from: applied, limit: options.replayBatch, stream: stream),
                     decoding: ReplayResult.self, timeout: options.requestTimeout)
+                // A publisher before protocol 1.3 ignores `stream` and replays its own.
+                guard result.stream == stream else {
+                    throw BusClientError.malformedReply(
+                        endpoint: options.routerEndpoint,
+                        reason:
+                            "replay of stream \(stream) answered with stream \(result.stream): the publisher has no stream \(stream) (a further stream of a service needs protocol revision 1.3)"
+                    )
+                }
                 heard(head: result.head)
                 if let wentBack = Self.wentBack(result, applied: applied, anchor: anchor) {
                     guard sink.rebuildsFromPublisher else {
@@ -278,6 +288,12 @@ public final class StreamSubscriber: Service {
             failed("catch-up", error)
             return false
         }
+    }
+
+    /// Whether an event's JSON names `stream` as its stream (false for one that cannot be skimmed).
+    static func names(_ stream: String, _ payload: [UInt8]) -> Bool {
+        guard let members = try? JSONSkim.members(payload), let range = members["stream"] else { return false }
+        return (try? JSONSkim.string(payload, in: range)) == stream
     }
 
     /// Whether the publisher announces another event at the seq of the one applied last (both known).
@@ -416,6 +432,8 @@ public final class StreamSubscriber: Service {
 
     private func failed(_ step: String, _ error: any Error) {
         let first = state.withLock { status -> Bool in
+            // Diverged waits for an operator: a request that fails meanwhile does not hide it.
+            guard status.state != .diverged else { return false }
             let wasFailing = status.state == .unreachable
             status.state = .unreachable
             status.lastError = "\(step): \(error)"

@@ -1,11 +1,16 @@
 /// Body of the `replay` op: events with seq strictly greater than `from`, at most `limit` of them.
+/// `stream` (protocol 1.3) names which of the publisher's streams: absent, its own (the one its
+/// `ping` names); sanction-dispatch also publishes `feedback`. A publisher before 1.3 ignores the
+/// field and answers with its own stream, which the reply's `stream` shows.
 public struct ReplayRequest: Codable, Sendable {
     public var from: Int64
     public var limit: Int?
+    public var stream: String?
 
-    public init(from: Int64, limit: Int? = nil) {
+    public init(from: Int64, limit: Int? = nil, stream: String? = nil) {
         self.from = from
         self.limit = limit
+        self.stream = stream
     }
 }
 

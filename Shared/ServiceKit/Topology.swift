@@ -122,12 +122,14 @@ public struct Topology: Sendable {
     /// The bus endpoints of a stream by name: a central service or `interceptor.<dept>`.
     public func endpoints(ofStream stream: String) throws(ConfigError) -> BusEndpoints {
         if let service = CentralService(rawValue: stream) { return try endpoints(of: service) }
+        // Dispatch's second stream (protocol 1.3), on dispatch's sockets.
+        if stream == "feedback" { return try endpoints(of: .dispatch) }
         if stream.hasPrefix("interceptor.") {
             return try interceptorEndpoints(of: String(stream.dropFirst("interceptor.".count)))
         }
         throw ConfigError(
             key: "stream", source: "command line",
-            reason: "unknown stream \(stream); streams are registry, grading, dispatch, repair, disclosure, interceptor.<dept>")
+            reason: "unknown stream \(stream); streams are registry, grading, dispatch, feedback, repair, disclosure, interceptor.<dept>")
     }
 
     /// The database file of a service (`<dataDir>/<name>.sqlite`), creating the directory.

@@ -301,9 +301,10 @@ public enum Commands {
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. For conditions
-/// that become true asynchronously across processes (propagation), never as a speed assertion.
+/// that become true asynchronously across processes (propagation), never as a speed assertion. The
+/// default is generous: CI runs every suite at once on two shared cores.
 public func eventually(
-    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

@@ -19,7 +19,7 @@ struct CreditBench: AsyncParsableCommand {
             """,
         subcommands: [
             All.self, PropagationPart.self, CatchUpPart.self, ChecksPart.self, ImportPart.self, ImportStagesPart.self, PortalPart.self,
-            GradingPart.self,
+            GradingPart.self, FeedbackPart.self, PeerPart.self, PeerConsumerPart.self,
         ],
         defaultSubcommand: All.self)
 }
@@ -72,7 +72,7 @@ struct InterceptorCounts: ExpressibleByArgument {
 
 struct All: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Propagation, checks, catch-up and import, in that order (what `make bench` runs).")
+        commandName: "all", abstract: "Propagation, checks, catch-up, import and feedback, in that order (what `make bench` runs).")
 
     @Option(help: "Interceptor counts for propagation, comma-separated.")
     var interceptors = InterceptorCounts([1, 10, 50])
@@ -98,6 +98,7 @@ struct All: AsyncParsableCommand {
         try await ChecksBench.run(listings: checkListings)
         try await BenchParts.catchUp(listings: listings)
         try await ImportBench.run(rows: importRows, randomSubjects: importRandomSubjects)
+        try await FeedbackBench.run(seconds: 15, connections: 4, listings: 100)
         try BenchSetup.finish()
     }
 }
@@ -122,14 +123,17 @@ struct CatchUpPart: AsyncParsableCommand {
 
     @Option(help: "Active listings to catch up on.")
     var listings = 1_000_000
+    @Option(help: "Related persons on every listing, 0 to 3 (3: the national-scale memory figure, interceptor.rss-mib).")
+    var links = 0
 
     func validate() throws {
         guard listings >= 1 else { throw ValidationError("--listings must be at least 1") }
+        guard (0...3).contains(links) else { throw ValidationError("--links must be 0 to 3") }
     }
 
     func run() async throws {
         try BenchSetup.prepare()
-        try await BenchParts.catchUp(listings: listings)
+        try await BenchParts.catchUp(listings: listings, linksPerListing: links)
         try BenchSetup.finish()
     }
 }
@@ -148,6 +152,30 @@ struct ChecksPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await ChecksBench.run(listings: listings)
+        try BenchSetup.finish()
+    }
+}
+
+struct FeedbackPart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract:
+            "A burst of blocking checks at one department: feedback recorded at dispatch beside checks answered, and events an interceptor applies per feedback."
+    )
+
+    @Option(help: "Seconds of the burst.") var seconds = 15
+    @Option(help: "HTTP connections checking.") var connections = 4
+    @Option(help: "Black listings the checks hit.") var listings = 100
+
+    func validate() throws {
+        guard seconds >= 1, connections >= 1, listings >= 1 else {
+            throw ValidationError("--seconds, --connections and --listings must be at least 1")
+        }
+    }
+
+    func run() async throws {
+        try BenchSetup.prepare()
+        try await FeedbackBench.run(seconds: Double(seconds), connections: connections, listings: listings)
         try BenchSetup.finish()
     }
 }
@@ -251,8 +279,14 @@ enum BenchParts {
         }
     }
 
-    static func catchUp(listings: Int) async throws {
-        let result = try await CatchUp.measure(listings: listings)
+    static func catchUp(listings: Int, linksPerListing: Int = 0) async throws {
+        let result = try await CatchUp.measure(listings: listings, linksPerListing: linksPerListing)
+        recordCatchUp(listings: listings, linksPerListing: linksPerListing, result)
+    }
+
+    /// The catch-up figures; the interceptor's memory once in sync as `interceptor.rss-mib.<N>`
+    /// (`1m` for 1,000,000 listings) with three related persons a listing, else with `-links-<k>`.
+    static func recordCatchUp(listings: Int, linksPerListing: Int = 0, _ result: CatchUp.Result) {
         report(
             String(
                 format:
@@ -263,5 +297,15 @@ enum BenchParts {
             "catch-up.ratio-to-raw-read", result.seconds / result.rawSeconds, unit: "ratio",
             reference: ("raw-sqlite-read.seconds", result.rawSeconds), ratio: result.seconds / result.rawSeconds)
         BenchResults.record("catch-up.listings", Double(listings), unit: "listings")
+        guard let memory = result.memory else { return }
+        let size = listings % 1_000_000 == 0 ? "\(listings / 1_000_000)m" : listings % 1_000 == 0 ? "\(listings / 1_000)k" : "\(listings)"
+        let label = size + (linksPerListing == 3 ? "" : "-links-\(linksPerListing)")
+        report(
+            String(
+                format:
+                    "catch-up: interceptor memory in sync with %d listings, %d related-person links: RSS %.0f MiB, peak %.0f MiB (%.0f bytes a listing)",
+                listings, listings * linksPerListing, memory.rssMiB, memory.peakMiB, memory.rssMiB * 1_048_576 / Double(listings)))
+        BenchResults.record("interceptor.rss-mib.\(label)", memory.rssMiB, unit: "MiB")
+        BenchResults.record("interceptor.hwm-mib.\(label)", memory.peakMiB, unit: "MiB")
     }
 }

@@ -153,17 +153,37 @@ enum Propagation {
 
 /// A fresh interceptor against a dispatch that already holds `listings` active listings.
 enum CatchUp {
-    static func measure(listings: Int) async throws -> (seconds: Double, rawSeconds: Double) {
-        let layout = try TestSuiteLayout(departments: ["finance"])
+    struct Result {
+        var seconds: Double
+        var rawSeconds: Double
+        /// The interceptor's VmRSS and VmHWM once in sync.
+        var memory: ProcessMemory?
+    }
+
+    /// What `then` gets, with dispatch still running on the database caught up from.
+    struct Context {
+        var layout: TestSuiteLayout
+        var suite: SuiteClient
+        var dispatchDatabase: String
+        var head: Int64
+        var listings: Int
+        var seconds: Double
+    }
+
+    /// `linksPerListing` related persons (0–3) on every listing; `then` runs once the timed
+    /// interceptor has stopped (a second department, `audit`, is in the layout for it).
+    static func measure(listings: Int, linksPerListing: Int = 0, then: ((Context) async throws -> Void)? = nil) async throws -> Result {
+        let layout = try TestSuiteLayout(departments: then == nil ? ["finance"] : ["finance", "audit"])
         defer { layout.remove() }
         let data = layout.directory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let path = data.appendingPathComponent("dispatch.sqlite").path
         let started = monotonicMicros()
-        try populate(path: path, listings: listings)
+        try populate(path: path, listings: listings, linksPerListing: linksPerListing)
         report(
             String(
-                format: "  (setup: %d listings written into dispatch's database in %.1f s)", listings, (monotonicMicros() - started) / 1e6))
+                format: "  (setup: %d listings with %d related-person links written into dispatch's database in %.1f s)", listings,
+                listings * linksPerListing, (monotonicMicros() - started) / 1e6))
 
         // The reference: reading and decoding the same rows straight from SQLite in this process.
         let rawStart = monotonicMicros()
@@ -209,10 +229,17 @@ enum CatchUp {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        return ((monotonicMicros() - start) / 1e6, rawSeconds)
+        let seconds = (monotonicMicros() - start) / 1e6
+        let memory = ProcessMemory.of(pid: interceptor.pid)
+        if let then {
+            interceptor.stop()
+            try await then(
+                Context(layout: layout, suite: suite, dispatchDatabase: path, head: head, listings: listings, seconds: seconds))
+        }
+        return Result(seconds: seconds, rawSeconds: rawSeconds, memory: memory)
     }
 
-    static func populate(path: String, listings: Int) throws {
+    static func populate(path: String, listings: Int, linksPerListing: Int = 0) throws {
         let database = try ServiceDatabase.open(path: path) { DispatchSchema.register(in: &$0) }
         let log = EventLog(stream: "dispatch")
         let store = ListingStore(log: log)
@@ -225,12 +252,23 @@ enum CatchUp {
                         Listing(
                             id: "", list: .black, subjectID: GeneratedSubjects.uscc(number), subjectName: "企业\(number)",
                             subjectKind: .enterprise, initiator: .market, basis: "bench", document: "B-\(number)",
-                            start: "2026-01-01", until: "2030-12-31"),
+                            start: "2026-01-01", until: "2030-12-31", relatedPersons: relatedPersons(number, linksPerListing)),
                         in: db)
                 }
             }
         }
         try database.close()
+    }
+
+    /// A legal representative, a principal and an actual controller, as the checks bench has them.
+    static func relatedPersons(_ n: Int, _ count: Int) -> [RelatedPerson]? {
+        guard count > 0 else { return nil }
+        let people = [
+            RelatedPerson(role: .legalRepresentative, name: "法人\(n)", personID: ChecksBench.personID(3 * n)),
+            RelatedPerson(role: .principal, name: "负责人\(n)", personID: ChecksBench.personID(3 * n + 1)),
+            RelatedPerson(role: .actualController, name: "实控人\(n)", personID: ChecksBench.personID(3 * n + 2)),
+        ]
+        return Array(people.prefix(count))
     }
 
     struct CtlFailure: Error {

@@ -38,6 +38,9 @@ enum BenchResults {
         recorded.withLock { $0.append(entry) }
     }
 
+    /// The value of a figure recorded in this run.
+    static func value(_ name: String) -> Double? { recorded.withLock { $0.last { $0.name == name }?.value } }
+
     /// Writes the figures recorded so far into `var/bench/results.json` of the repository, merged
     /// by name with the entries already there; returns the file's path.
     @discardableResult

@@ -112,7 +112,7 @@ struct MetricsTests {
                     ?? 0,
                 "\(decision)")
         }
-        // Its replica is at dispatch's head (which moves on as dispatch records the feedback), live;
+        // Its replica is at dispatch's head (which feedback does not move: protocol 1.3), live;
         // its feedback and acknowledgements get delivered.
         let follower = ["follower": "interceptor.finance", "stream": "dispatch"]
         var last: [MetricSample] = []
@@ -134,11 +134,13 @@ struct MetricsTests {
         #expect(Self.value(last, "credit_dead_letters_total", ["service": "interceptor.finance"]) == 0)
         #expect(Self.value(last, "credit_pub_dropped_total", ["stream": "dispatch"]) != nil)
 
-        // sanction-dispatch took the three blocks as feedback, and finance owes no acknowledgement.
+        // sanction-dispatch took the three blocks as feedback (in batches, on its stream feedback), and
+        // finance owes no acknowledgement.
         var dispatch: [MetricSample] = []
         let fedBack = try await eventually {
             dispatch = try await Self.scrape(layout.metricsURL("dispatch")).samples
-            return Self.value(dispatch, "credit_requests_total", ["op": "feedback.submit", "outcome": "ok"]) == 3
+            return Self.value(dispatch, "credit_stream_head", ["stream": "feedback"]) == 3
+                && (Self.value(dispatch, "credit_requests_total", ["op": "feedback.batch", "outcome": "ok"]) ?? 0) >= 1
         }
         #expect(fedBack, "\(dispatch.filter { $0.name == "credit_requests_total" })")
         #expect(Self.value(dispatch, "credit_acks_overdue", ["dept": "finance"]) == 0)

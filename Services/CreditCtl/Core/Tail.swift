@@ -10,7 +10,7 @@ struct Tail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Follow streams: replay from a seq, then live, with no gap and no duplicate at the seam.",
         discussion: """
-            Streams: registry, grading, dispatch, repair, disclosure, interceptor.<dept>.
+            Streams: registry, grading, dispatch, feedback (feedback recorded at dispatch), repair, disclosure, interceptor.<dept>.
             One line per event: stream, seq, time, type, data. --json prints each event as one JSON object a line.
             Without --from, starts at the stream's current head (live only).
             """)
@@ -47,9 +47,14 @@ struct Tail: AsyncParsableCommand {
             } else {
                 let client = try security.busClient(toward: endpoints)
                 defer { client.close() }
-                start = try await client.request(
-                    "ping", body: JSONValue.object([:]), decoding: PingResult.self, timeout: global.timeoutDuration
-                ).head
+                // A further stream of a service is named (protocol 1.3); the service's own needs no name.
+                let ping = try await client.request(
+                    "ping", body: JSONValue.object(stream == "feedback" ? ["stream": .string(stream)] : [:]), decoding: PingResult.self,
+                    timeout: global.timeoutDuration)
+                guard ping.stream == stream else {
+                    throw ValidationError("\(ping.service) publishes no stream \(stream) (stream feedback needs protocol revision 1.3)")
+                }
+                start = ping.head
             }
             subscribers.append(
                 StreamSubscriber(

@@ -72,7 +72,7 @@ public enum InterceptorService {
         let forwarder = OutboxForwarder(
             target: "dispatch.feedback", log: log, writer: database,
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
-            op: "feedback.submit", department: department.rawValue, security: toDispatch, logger: logger)
+            op: "feedback.submit", batchOp: "feedback.batch", department: department.rawValue, security: toDispatch, logger: logger)
         // Responses (响应): every listing applied or lifted, and each snapshot, acknowledged to dispatch.
         let acknowledgements = OutboxForwarder(
             target: "dispatch.acks", log: log, writer: database, types: ["listing.applied", "listing.lifted", "snapshot.applied"],

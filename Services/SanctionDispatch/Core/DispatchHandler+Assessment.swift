@@ -75,6 +75,8 @@ extension DispatchHandler {
             return .success(
                 try await client.request(
                     op, body: AssessmentQuery(period: period.name), decoding: Work.self, timeout: sources.timeout))
+        } catch BusClientError.refused(let refusal) where refusal.code == .unknownOp {
+            return .failure(ReplyError(.unknownOp, "\(service) has no \(op): it predates protocol revision 1.4; upgrade it"))
         } catch {
             return .failure(error)
         }

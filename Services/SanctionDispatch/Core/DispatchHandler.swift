@@ -60,6 +60,9 @@ public struct DispatchPolicy: Sendable {
 public struct DispatchHandler: RequestHandler {
     let writer: any DatabaseWriter
     let log: EventLog
+    /// Stream `feedback` (protocol 1.3): every feedback recorded, apart from the stream interceptors
+    /// follow, so that they apply none of it.
+    let feedbackLog: EventLog
     let store: ListingStore
     /// The days of objection windows and terms, and the time of acknowledgement deadlines.
     let clock: ServiceClock
@@ -72,11 +75,12 @@ public struct DispatchHandler: RequestHandler {
     public var assessmentSources: AssessmentSources?
 
     public init(
-        writer: any DatabaseWriter, log: EventLog, policy: DispatchPolicy = DispatchPolicy(), clock: ServiceClock = .system,
-        logger: Logger = Logger(label: "sanction-dispatch")
+        writer: any DatabaseWriter, log: EventLog, feedbackLog: EventLog = DispatchHandler.feedbackStream(),
+        policy: DispatchPolicy = DispatchPolicy(), clock: ServiceClock = .system, logger: Logger = Logger(label: "sanction-dispatch")
     ) {
         self.writer = writer
         self.log = log
+        self.feedbackLog = feedbackLog
         self.store = ListingStore(log: log)
         self.clock = clock
         self.policy = policy
@@ -137,10 +141,7 @@ public struct DispatchHandler: RequestHandler {
         commands.on("notice.get", access: .anyone, audit: .query, body: NoticeRef.self) { request, _ in
             try await notice(for: request.listing, code: request.code)
         }
-        commands.on("feedback.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
-            try await recordFeedback(request.event, from: caller.department)
-        }
-        commands.on("feedback.stats", access: .anyone, audit: .query) { _ in try await feedbackStats() }
+        declareFeedback(in: &commands)
         commands.on("ack.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
             try await recordAck(request.event, from: caller.department)
         }
@@ -229,54 +230,6 @@ public struct DispatchHandler: RequestHandler {
                 throw ReplyError(.conflict, "list.remove: \(id) is already removed (\(listing.removalReason ?? "no reason"))")
             }
             return removed
-        }
-    }
-
-    /// Records one piece of feedback, once per event id: a resend after a lost acknowledgement is
-    /// acknowledged again without counting twice.
-    func recordFeedback(_ event: Event, from department: String) async throws -> JSONValue {
-        let feedback: CheckFeedback
-        do {
-            feedback = try event.decodeData(CheckFeedback.self)
-        } catch let error as DecodingError {
-            throw ReplyError(.badRequest, "feedback.submit: event.data: \(error.fieldDescription)")
-        }
-        guard feedback.department.rawValue == department else {
-            throw ReplyError(.forbidden, "feedback.submit: \(department) may not send feedback for \(feedback.department)")
-        }
-        let inserted = try await writer.write { [log] db -> Bool in
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM feedback WHERE id = ?", arguments: [event.id]) ?? false
-            if exists { return false }
-            try db.execute(
-                sql: """
-                    INSERT INTO feedback(id, department, listing_id, measure_id, action, subject_id, decision, decided_at, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    event.id, department, feedback.listingID, feedback.measureID, feedback.action, feedback.subjectID,
-                    feedback.decision, feedback.decidedAt, WireTime.now,
-                ])
-            try log.append(db, type: "feedback.recorded", data: feedback, id: "dispatch-feedback-\(event.id)")
-            return true
-        }
-        return .object(["id": .string(event.id), "recorded": .bool(inserted)])
-    }
-
-    func feedbackStats() async throws -> JSONValue {
-        try await writer.read { db in
-            var byDepartment: [String: JSONValue] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT department, decision, COUNT(*) AS n FROM feedback GROUP BY department, decision") {
-                let department: String = row["department"]
-                var entry = byDepartment[department]?.objectValue ?? [:]
-                entry[row["decision"]] = .int(row["n"])
-                byDepartment[department] = .object(entry)
-            }
-            var byListing: [String: JSONValue] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT listing_id, COUNT(*) AS n FROM feedback GROUP BY listing_id") {
-                byListing[row["listing_id"]] = .int(row["n"])
-            }
-            let total = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback") ?? 0
-            return .object(["total": .int(total), "byDepartment": .object(byDepartment), "byListing": .object(byListing)])
         }
     }
 

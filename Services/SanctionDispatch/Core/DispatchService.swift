@@ -59,7 +59,8 @@ public enum DispatchService {
             ackDeadlineSeconds: try config.int("dispatch.ackDeadlineSeconds", default: 60, range: 1...604_800),
             authority: try config.section("authority", default: .standard, parse: AuthorityRules.parse))
         let store = ListingStore(log: log)
-        var handler = DispatchHandler(writer: database, log: log, policy: policy, clock: clock, logger: logger)
+        let feedbackLog = DispatchHandler.feedbackStream()
+        var handler = DispatchHandler(writer: database, log: log, feedbackLog: feedbackLog, policy: policy, clock: clock, logger: logger)
         let (measureRules, rulesPath) = try config.file(
             "dispatch.measureRules", default: "config/measure-rules.yaml", load: MeasureRulesLoader.load(contentsOf:))
         let creditOffice: Department
@@ -109,7 +110,7 @@ public enum DispatchService {
         let server = BusServer(
             service: "sanction-dispatch",
             options: security.secure(try topology.serverOptions(section: "dispatch", endpoints: endpoints)),
-            log: log, reader: database, handler: handler, metrics: metrics, logger: logger)
+            log: log, alsoPublishing: [feedbackLog], reader: database, handler: handler, metrics: metrics, logger: logger)
         let scheduler = DispatchScheduler(
             handler: handler, interval: .seconds(try config.int("dispatch.scheduleSeconds", default: 60, range: 1...86_400)),
             logger: logger)

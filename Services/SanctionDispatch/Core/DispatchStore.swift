@@ -147,9 +147,32 @@ public enum DispatchSchema {
             try db.execute(
                 sql: "CREATE INDEX listings_active_until ON listings(json_extract(data, '$.until')) WHERE status = 'active'")
         }
+        // Protocol 1.3: feedback is announced on a stream of its own, `feedback`, which interceptors do
+        // not follow. Its log starts with every feedback.recorded the dispatch stream announced before,
+        // in their order, with their ids, times and data, so that a follower of `feedback` sees all the
+        // feedback ever recorded. They stay on the dispatch stream too, where followers skip them.
+        migrator.registerMigration("dispatch-v8-feedback-stream") { db in
+            try BusSchema.createEventTable("feedback_events", in: db)
+            try db.execute(
+                sql: """
+                    INSERT INTO feedback_events(seq, id, type, at, data)
+                    SELECT ROW_NUMBER() OVER (ORDER BY seq), id, type, at, data FROM bus_events
+                    WHERE type = 'feedback.recorded' ORDER BY seq
+                    """)
+            // A reader of feedback on the dispatch stream (a department's own tool) learns where it went:
+            // one `feedback.moved` event, which every follower skips like any type it does not know.
+            guard let moved = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback_events"), moved > 0 else { return }
+            let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM bus_events") ?? 0) + 1
+            try db.execute(
+                sql: "INSERT INTO bus_events(seq, id, type, at, data) VALUES (?, ?, 'feedback.moved', ?, ?)",
+                arguments: [
+                    seq, "dispatch-\(seq)", WireTime.now,
+                    #"{"events":\#(moved),"revision":"1.3","stream":"feedback","type":"feedback.recorded"}"#,
+                ])
+        }
         // The day each objection and repair application was decided, for the department assessment
         // (decisions followed before this migration have none and are not counted in a period).
-        migrator.registerMigration("dispatch-v8-decided-at") { db in
+        migrator.registerMigration("dispatch-v9-decided-at") { db in
             try db.alter(table: "objections") { $0.add(column: "decided_at", .text) }
             try db.alter(table: "repairs") { $0.add(column: "decided_at", .text) }
         }
