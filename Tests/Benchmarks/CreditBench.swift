@@ -212,6 +212,7 @@ struct GradingPart: AsyncParsableCommand {
     func run() async throws {
         try BenchSetup.prepare()
         try await GradingBench.run(subjects: subjects)
+        try BenchSetup.finish()
     }
 }
 

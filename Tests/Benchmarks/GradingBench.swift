@@ -94,5 +94,11 @@ enum GradingBench {
             String(
                 format: "  raw scan of the same %d rows in subject order: %.2f s; regrade / raw scan: %.1f×", scanned, scanSeconds,
                 regradeSeconds / scanSeconds))
+        BenchResults.record(
+            "grading.regrade.rate", Double(second.subjects) / regradeSeconds, unit: "subjects/s",
+            reference: ("grading.raw-scan.seconds", scanSeconds))
+        BenchResults.record(
+            "grading.regrade.ratio-to-raw-scan", regradeSeconds / scanSeconds, unit: "ratio",
+            reference: ("grading.raw-scan.seconds", scanSeconds), ratio: regradeSeconds / scanSeconds)
     }
 }
