@@ -56,12 +56,19 @@ public enum InterceptorSchema {
 /// The replica in memory, for answers in microseconds; the SQLite tables are its durable copy and
 /// are loaded back at start. Changed only after the transaction that changed the tables commits.
 public final class ReplicaIndex: Sendable {
+    /// One listing, held once: the maps share it by reference (a `Listing` is a few hundred bytes
+    /// inline, and a listing with three related persons sits in five of the maps' arrays).
+    final class Entry: Sendable {
+        let listing: Listing
+        init(_ listing: Listing) { self.listing = listing }
+    }
+
     struct State {
-        var bySubject: [String: [Listing]] = [:]
+        var bySubject: [String: [Entry]] = [:]
         /// Person id → the listings of organisations the person is a related person of, with the role.
-        var byPerson: [String: [(role: RelatedPerson.Role, listing: Listing)]] = [:]
+        var byPerson: [String: [(role: RelatedPerson.Role, entry: Entry)]] = [:]
         /// Normalised name → listings, for name-only checks (exact match only).
-        var byName: [String: [Listing]] = [:]
+        var byName: [String: [Entry]] = [:]
         var count = 0
         var catalogue: MeasureCatalogue?
         /// Listings of a snapshot being loaded, indexed together when it is complete.
@@ -94,18 +101,19 @@ public final class ReplicaIndex: Sendable {
         state.bySubject.reserveCapacity(listings.count)
         state.byName.reserveCapacity(listings.count)
         for listing in listings {
-            state.bySubject[listing.subjectID, default: []].append(listing)
-            indexExtras(listing, in: &state)
+            let entry = Entry(listing)
+            state.bySubject[listing.subjectID, default: []].append(entry)
+            indexExtras(entry, in: &state)
         }
         state.count = listings.count
     }
 
-    public func listings(of subject: String) -> [Listing] { state.withLock { $0.bySubject[subject] ?? [] } }
+    public func listings(of subject: String) -> [Listing] { state.withLock { $0.bySubject[subject]?.map(\.listing) ?? [] } }
     public func relatedListings(of person: String) -> [(role: RelatedPerson.Role, listing: Listing)] {
-        state.withLock { $0.byPerson[person] ?? [] }
+        state.withLock { $0.byPerson[person]?.map { ($0.role, $0.entry.listing) } ?? [] }
     }
     public func listings(named name: String) -> [Listing] {
-        state.withLock { $0.byName[CheckDecider.normalisedName(name)] ?? [] }
+        state.withLock { $0.byName[CheckDecider.normalisedName(name)]?.map(\.listing) ?? [] }
     }
     public var catalogue: MeasureCatalogue? { state.withLock { $0.catalogue } }
     public var activeCount: Int { state.withLock { $0.count } }
@@ -119,29 +127,31 @@ public final class ReplicaIndex: Sendable {
     func remove(_ listing: Listing) { state.withLock { Self.delete(listing, from: &$0) } }
 
     private static func delete(_ listing: Listing, from state: inout State) {
-        guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.id == listing.id }) else { return }
+        guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.listing.id == listing.id })
+        else { return }
         let old = list.remove(at: index)
         state.count -= 1
         state.bySubject[listing.subjectID] = list.isEmpty ? nil : list
         unindexExtras(old, in: &state)
     }
 
-    private static func indexExtras(_ listing: Listing, in state: inout State) {
-        for person in listing.relatedPersons ?? [] {
-            if let id = person.personID { state.byPerson[id, default: []].append((person.role, listing)) }
+    private static func indexExtras(_ entry: Entry, in state: inout State) {
+        for person in entry.listing.relatedPersons ?? [] {
+            if let id = person.personID { state.byPerson[id, default: []].append((person.role, entry)) }
         }
-        state.byName[CheckDecider.normalisedName(listing.subjectName), default: []].append(listing)
+        state.byName[CheckDecider.normalisedName(entry.listing.subjectName), default: []].append(entry)
     }
 
-    private static func unindexExtras(_ listing: Listing, in state: inout State) {
+    private static func unindexExtras(_ entry: Entry, in state: inout State) {
+        let listing = entry.listing
         for person in listing.relatedPersons ?? [] {
             guard let id = person.personID, var links = state.byPerson[id] else { continue }
-            links.removeAll { $0.listing.id == listing.id }
+            links.removeAll { $0.entry.listing.id == listing.id }
             state.byPerson[id] = links.isEmpty ? nil : links
         }
         let name = CheckDecider.normalisedName(listing.subjectName)
         if var named = state.byName[name] {
-            named.removeAll { $0.id == listing.id }
+            named.removeAll { $0.listing.id == listing.id }
             state.byName[name] = named.isEmpty ? nil : named
         }
     }
@@ -187,7 +197,7 @@ public final class ReplicaIndex: Sendable {
                         case .loading(let listing): state.loading.append(listing)
                         case .snapshotLoaded:
                             // Anything indexed since the snapshot's reset, then the snapshot's listings.
-                            let listings = Self.distinct(state.bySubject.values.flatMap { $0 } + state.loading)
+                            let listings = Self.distinct(state.bySubject.values.flatMap { $0.map(\.listing) } + state.loading)
                             let catalogue = state.catalogue
                             state = State()
                             state.catalogue = catalogue
@@ -218,16 +228,17 @@ public final class ReplicaIndex: Sendable {
     }
 
     private static func insert(_ listing: Listing, into state: inout State) {
+        let entry = Entry(listing)
         var list = state.bySubject[listing.subjectID] ?? []
-        if let index = list.firstIndex(where: { $0.id == listing.id }) {
+        if let index = list.firstIndex(where: { $0.listing.id == listing.id }) {
             unindexExtras(list[index], in: &state)
-            list[index] = listing
+            list[index] = entry
         } else {
-            list.append(listing)
+            list.append(entry)
             state.count += 1
         }
         state.bySubject[listing.subjectID] = list
-        indexExtras(listing, in: &state)
+        indexExtras(entry, in: &state)
     }
 }
 
