@@ -126,16 +126,11 @@ import ZeroMQ
 
     @Test func anOutboxSendsOnCommitAndRetriesARefusalAfterItsBackoffOnItsClock() async throws {
         let receiver = Receiver()
-        let ports = FreePorts.take(2)
-        let server = BusServer(
-            service: "receiver",
-            options: BusServerOptions(pubEndpoint: "tcp://127.0.0.1:\(ports[0])", routerEndpoint: "tcp://127.0.0.1:\(ports[1])"),
-            log: EventLog(stream: "receiver"), reader: try ServiceDatabase.inMemory { _ in }, handler: receiver, logger: logger)
-        let database = try ServiceDatabase.inMemory { _ in }
-        let log = EventLog(stream: "source")
+        let rig = try OutboxRig(receiver: receiver, logger: logger)
+        let (server, database, log) = (rig.server, rig.database, rig.log)
         let clock = TestClock()
         let outbox = OutboxForwarder(
-            target: "receiver.take", log: log, writer: database, types: ["thing.happened"], endpoint: "tcp://127.0.0.1:\(ports[1])",
+            target: "receiver.take", log: log, writer: database, types: ["thing.happened"], endpoint: rig.router,
             op: "take", department: nil, clock: clock.service, logger: logger)
         func append() throws { try database.write { _ = try log.append($0, type: "thing.happened", json: .object([:])) } }
         try await whileRunning([server, outbox]) {

@@ -53,15 +53,10 @@ import Testing
 
     func deliver(toReceiverWithBatches batches: Bool) async throws -> (receiver: Receiver, deadLetters: Int, pending: Int64) {
         let receiver = Receiver(batches: batches)
-        let ports = FreePorts.take(2)
-        let server = BusServer(
-            service: "receiver",
-            options: BusServerOptions(pubEndpoint: "tcp://127.0.0.1:\(ports[0])", routerEndpoint: "tcp://127.0.0.1:\(ports[1])"),
-            log: EventLog(stream: "receiver"), reader: try ServiceDatabase.inMemory { _ in }, handler: receiver, logger: logger)
-        let database = try ServiceDatabase.inMemory { _ in }
-        let log = EventLog(stream: "source")
+        let rig = try OutboxRig(receiver: receiver, logger: logger)
+        let (server, database, log) = (rig.server, rig.database, rig.log)
         let outbox = OutboxForwarder(
-            target: "receiver.take", log: log, writer: database, types: ["thing.happened"], endpoint: "tcp://127.0.0.1:\(ports[1])",
+            target: "receiver.take", log: log, writer: database, types: ["thing.happened"], endpoint: rig.router,
             op: "take", batchOp: "take.batch", department: nil, logger: logger)
         // Written before the outbox starts: all of them go in its first read.
         try await database.write { db in
