@@ -15,8 +15,7 @@ import Testing
     @Test func eachDepartmentsWorkInAPeriodIsCountedFromDispatchThePortalAndGrading() async throws {
         let layout = try TestSuiteLayout(departments: ["market"])
         defer { layout.remove() }
-        let plans = ["CREDIT_GRADING_INSPECTION_PLANS": BuiltProducts.packageRoot.appendingPathComponent("demo/inspection-plans.yaml").path]
-        let grading = try SuiteProcess("grading", layout: layout, environment: plans)
+        let grading = try SuiteProcess("grading", layout: layout, environment: DemoData.inspectionPlans)
         let processes = [
             try SuiteProcess("registry", layout: layout), grading,
             try SuiteProcess("sanction-dispatch", layout: layout, environment: ["CREDIT_DISPATCH_OBJECTION_WORKING_DAYS": "0"]),
@@ -32,13 +31,8 @@ import Testing
         // Draws, acknowledgements and decisions happen today; the demo's penalties were decided in 2026.
         let year = String(ISO8601DateFormatter().string(from: Date()).prefix(4))
 
-        let food = BuiltProducts.packageRoot.appendingPathComponent("demo/food-businesses.json").path
-        var imported: CommandResult?
-        #expect(
-            try await eventually {
-                imported = try await ctl("import", "--as", "market", "--format", "native", food)
-                return imported?.stdout.contains("37 rows read, 37 stored") == true
-            }, "\(imported?.stdout ?? "")\(imported?.stderr ?? "")\n\(logs())")
+        let imported = try await DemoData.importFoodBusinesses(layout)
+        #expect(imported.stored, "\(imported.output)\n\(logs())")
 
         var initiated: CommandResult?
         #expect(
