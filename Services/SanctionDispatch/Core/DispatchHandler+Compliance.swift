@@ -34,7 +34,7 @@ public struct ComplianceReport: Codable, Sendable {
     public var activeByInitiator: [String: Int]
     /// Black-listed subjects among all subjects known to dispatch (from the registry and listings).
     public var blackListShare: Double
-    /// Blocks per measure per department, from feedback.
+    /// Blocks by measure id, then by department, from feedback.
     public var blocksByMeasure: [String: [String: Int]]
     /// Objections not yet decided, and those past a deadline (acknowledge or decide), by the deciding
     /// department: a department that lets them run over is behind on verifying what it provided.
