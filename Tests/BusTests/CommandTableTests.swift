@@ -106,9 +106,10 @@ private struct Ledger: RequestHandler {
         let client = try BusClient(endpoint: "tcp://127.0.0.1:\(ports[1])")
         defer { client.close() }
 
-        // The handler's logger carries the request id, which the reply echoes.
+        // The handler's logger carries the request id, which the reply echoes. (The first reply waits for
+        // the server to start: a minute, as CI runs every suite at once on two cores.)
         let reply = try await client.send(
-            Request(id: "req-7", op: "entry.add", as: "finance", body: .object(["amount": 2])), timeout: .seconds(10))
+            Request(id: "req-7", op: "entry.add", as: "finance", body: .object(["amount": 2])), timeout: .seconds(60))
         #expect(reply.id == "req-7" && reply.result?["loggedAs"] == "req-7")
         await #expect(throws: BusClientError.self) {
             try await client.request("entry.add", as: "finance", body: .object(["amount": -1]))
