@@ -41,7 +41,8 @@ enum PortalBench {
         let topology = try layout.topology()
         var started = monotonicMicros()
         try DisclosureBulk.publish(
-            (0..<records).lazy.map(event), into: try topology.databasePath(for: "disclosure"), policy: DisclosurePolicy())
+            (0..<records).lazy.map(event), into: try topology.databasePath(for: "disclosure"),
+            policy: try DisclosureService.policy(topology.config))
         report(
             String(
                 format: "  (setup: %d penalties published into disclosure's database in %.1f s)", records,
@@ -96,8 +97,9 @@ enum PortalBench {
             String(
                 format: "raw hello (GET /healthz, %d connections): %.0f req/s, p50 %.2f ms, p99 %.2f ms", connections, hello.rate,
                 hello.p50Millis, hello.p99Millis))
+        BenchResults.record("portal.hello.rate", hello.rate, unit: "requests/s")
         for (label, paths, name) in [
-            ("search by name (GET /?q=)", search, "search"), ("subject page (GET /subjects/{code})", pages, "pages"),
+            ("search by name (GET /?q=)", search, "search"), ("subject page (GET /subjects/{code})", pages, "page"),
             ("subject JSON (GET /api/v1/subjects/{code})", json, "json"),
         ] {
             let measured = try await load(portal, script: try script(paths, name))
@@ -105,6 +107,12 @@ enum PortalBench {
                 String(
                     format: "portal %@ over %d penalties: %.0f req/s, p50 %.2f ms, p99 %.2f ms; rate %.2f of the hello", label, records,
                     measured.rate, measured.p50Millis, measured.p99Millis, measured.rate / hello.rate))
+            BenchResults.record("portal.\(name).rate", measured.rate, unit: "requests/s")
+            BenchResults.record(
+                "portal.\(name).rate-ratio-to-hello", measured.rate / hello.rate, unit: "ratio",
+                reference: ("portal.hello.rate", hello.rate),
+                ratio: measured.rate / hello.rate)
+            BenchResults.record("portal.\(name).p99-ms", measured.p99Millis, unit: "ms")
         }
     }
 

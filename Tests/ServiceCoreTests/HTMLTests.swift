@@ -1,4 +1,5 @@
 import HTTPSupport
+import Mustache
 import Testing
 
 @testable import DisclosureCore
@@ -21,6 +22,13 @@ import Testing
     }
 
     static let hostile = #"x" onfocus='alert(1)' a="<b>&"#
+
+    /// The layout's title is escaped by `HTML.escape`, every other value by Mustache: the same rule.
+    @Test func htmlEscapeIsMustachesEscaping() throws {
+        let template = try MustacheTemplate(string: "{{text}}")
+        #expect(template.render(["text": Self.hostile]) == HTML.escape(Self.hostile))
+        #expect(try PortalPage().problem(Self.hostile, "m").contains("<title>\(HTML.escape(Self.hostile)) · 信用公示"))
+    }
 
     @Test func thePortalEscapesWhatItWasAskedInsideTheSearchBox() throws {
         let page = try PortalPage().search(query: Self.hostile, subjects: [], error: Self.hostile)

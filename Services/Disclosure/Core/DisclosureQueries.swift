@@ -45,51 +45,83 @@ public struct DisclosureQueries: Sendable {
     /// organisation code) or by name (exact first, then by prefix), after folding full-width forms and
     /// spaces. Refuses queries too short or too long, and codes that fail their check.
     public func subjects(matching query: String, limit: Int = 50) async throws -> [PublicSubject] {
+        let search = try Self.search(query, keys: keys)
+        return try await reader.read { db in try Self.subjectKeys(search, limit: limit, in: db).compactMap { try Self.subject($0, in: db) }
+        }
+    }
+
+    /// The search's result rows as the page shows them: each subject's stored row (`StoredPages`), or
+    /// one rendered now while its page is being rebuilt.
+    func searchRows(matching query: String, limit: Int = 50, pages: PortalPage) async throws -> [String] {
+        let search = try Self.search(query, keys: keys)
+        return try await reader.read { db in
+            try Self.subjectKeys(search, limit: limit, in: db).compactMap { key in
+                if let row = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT row_html FROM subject_pages WHERE key = ?"), arguments: [key])
+                {
+                    return row
+                }
+                return try Self.subject(key, in: db).map(pages.searchRow)
+            }
+        }
+    }
+
+    /// A query checked and folded: a code's page key, or a name.
+    enum Search {
+        case key(String)
+        case name(String)
+    }
+
+    static func search(_ query: String, keys: SubjectKeys) throws -> Search {
         let text = SearchText.normalised(query)
         guard text.count >= 2 else {
             throw SearchRefusal(message: "查询内容至少 2 个字 · Give at least 2 characters: a name, or a code")
         }
         guard text.count <= 100 else { throw SearchRefusal(message: "查询内容最多 100 个字 · Give at most 100 characters") }
-        let key = try Self.codeKey(text, keys: keys)
-        return try await reader.read { db in
-            if let key {
-                let byKey = try Self.subject(key, in: db)
-                let byAlias = try String.fetchOne(db, sql: "SELECT key FROM public_aliases WHERE alias = ?", arguments: [key])
-                    .flatMap { try Self.subject($0, in: db) }
-                return [byKey, byAlias].compactMap { $0 }
-            }
-            let end = Self.prefixEnd(text)
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT key FROM public_subjects WHERE name_norm = ?1
-                    UNION ALL
-                    SELECT key FROM (SELECT key FROM public_subjects WHERE name_norm > ?1 AND name_norm < ?2
-                                     ORDER BY name_norm LIMIT ?3)
-                    LIMIT ?3
-                    """,
-                arguments: [text, end, limit])
-            return try rows.compactMap { try Self.subject($0["key"], in: db) }
+        return try codeKey(text, keys: keys).map(Search.key) ?? .name(text)
+    }
+
+    /// The page keys a search finds: a code's subject and the subject it is a legacy code of; a name's
+    /// exact matches, then its prefix matches.
+    static func subjectKeys(_ search: Search, limit: Int, in db: Database) throws -> [String] {
+        switch search {
+        case .key(let key):
+            let alias = try String.fetchOne(db.cachedStatement(sql: "SELECT key FROM public_aliases WHERE alias = ?"), arguments: [key])
+            return [key, alias].compactMap { $0 }
+        case .name(let text):
+            return try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT key FROM public_subjects WHERE name_norm = ?1
+                        UNION ALL
+                        SELECT key FROM (SELECT key FROM public_subjects WHERE name_norm > ?1 AND name_norm < ?2
+                                         ORDER BY name_norm LIMIT ?3)
+                        LIMIT ?3
+                        """),
+                arguments: [text, prefixEnd(text), limit])
         }
     }
 
     /// Everything disclosable about a subject now, or nil for an unknown key.
     public func page(_ key: String) async throws -> SubjectPage? {
         let day = today()
-        return try await reader.read { [policy] db in
-            guard let subject = try Self.subject(key, in: db) else { return nil }
-            let current = "p.subject_key = ? AND (p.publicity_end IS NULL OR p.publicity_end >= ?) AND p.kind = ?"
-            func records(_ kind: RecordKind) throws -> [PublicRecord] {
-                try Self.records(db, where: current, arguments: [key, day, kind.rawValue], limit: 500)
-            }
-            let lists = policy.lists.map(\.rawValue).sorted()
-            let listings = try Self.listings(
-                db, where: "p.subject_key = ? AND p.until >= ? AND p.list IN (\(lists.map { _ in "?" }.joined(separator: ",")))",
-                arguments: StatementArguments([key, day]) + StatementArguments(lists), limit: 100)
-            return SubjectPage(
-                subject: subject, licences: try records(.licence), penalties: try records(.penalty), commitments: try records(.commitment),
-                listings: listings, asOf: WireTime.now)
+        return try await reader.read { [policy] db in try Self.page(key, day: day, policy: policy, in: db) }
+    }
+
+    /// Everything disclosable about a subject on `day`, or nil for an unknown key.
+    static func page(_ key: String, day: String, policy: DisclosurePolicy, in db: Database) throws -> SubjectPage? {
+        guard let subject = try subject(key, in: db) else { return nil }
+        let current = "p.subject_key = ? AND (p.publicity_end IS NULL OR p.publicity_end >= ?) AND p.kind = ?"
+        func records(_ kind: RecordKind) throws -> [PublicRecord] {
+            try Self.records(db, where: current, arguments: [key, day, kind.rawValue], limit: 500)
         }
+        let lists = policy.lists.map(\.rawValue).sorted()
+        let listings = try Self.listings(
+            db, where: "p.subject_key = ? AND p.until >= ? AND p.list IN (\(lists.map { _ in "?" }.joined(separator: ",")))",
+            arguments: StatementArguments([key, day]) + StatementArguments(lists), limit: 100)
+        return SubjectPage(
+            subject: subject, licences: try records(.licence), penalties: try records(.penalty), commitments: try records(.commitment),
+            listings: listings, asOf: WireTime.now)
     }
 
     /// A public record or listing as a form names it, and its subject's page key; nil when it is not public.

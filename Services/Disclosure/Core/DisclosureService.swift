@@ -29,7 +29,8 @@ enum DisclosureRoutes {
     }
 
     static func router(
-        queries: DisclosureQueries, pages: PortalPage, reports: ReportDesk, pdf: ReportPDF, notices: @escaping NoticeSource,
+        queries: DisclosureQueries, pages: PortalPage, stored: StoredPages, reports: ReportDesk, pdf: ReportPDF,
+        notices: @escaping NoticeSource,
         intake: @escaping IntakeSink, logger: Logger
     )
         -> Router<BasicRequestContext>
@@ -62,7 +63,8 @@ enum DisclosureRoutes {
         router.get("/") { request, _ -> Response in
             guard let text = query(request) else { return JSONResponses.html(pages.search(query: nil, subjects: nil, error: nil)) }
             do {
-                return JSONResponses.html(pages.search(query: text, subjects: try await queries.subjects(matching: text), error: nil))
+                return JSONResponses.html(
+                    pages.search(query: text, rows: try await queries.searchRows(matching: text, pages: pages), error: nil))
             } catch let refusal as SearchRefusal {
                 return JSONResponses.html(pages.search(query: text, subjects: nil, error: refusal.message), status: .badRequest)
             } catch {
@@ -75,6 +77,9 @@ enum DisclosureRoutes {
         router.get("/subjects/{key}") { _, context -> Response in
             let key = context.parameters.get("key") ?? ""
             return await answer(html: true) {
+                if let page = try await stored.page(key, json: false) {
+                    return JSONResponses.file(page, contentType: "text/html; charset=utf-8")
+                }
                 guard let page = try await queries.page(key) else {
                     return JSONResponses.html(
                         pages.problem(
@@ -88,6 +93,9 @@ enum DisclosureRoutes {
         router.get("/api/v1/subjects/{key}") { _, context -> Response in
             let key = context.parameters.get("key") ?? ""
             return await answer(html: false) {
+                if let page = try await stored.page(key, json: true) {
+                    return JSONResponses.file(page, contentType: "application/json")
+                }
                 guard let page = try await queries.page(key) else {
                     return JSONResponses.failure(
                         ReplyError(.notFound, "no public information for subject \(key); search with /api/v1/subjects?q="))
@@ -347,9 +355,12 @@ public enum DisclosureService {
                 sink: DatabaseStreamSink(stream: stream, writer: database, applier: applier, logger: logger), metrics: metrics,
                 logger: logger)
         }
+        let pages = try PortalPage()
+        let stored = StoredPages(writer: database, policy: policy, pages: pages, today: queries.today)
+        try stored.prepare()
         let router = InspectionDisclosure.addRoutes(
             to: DisclosureRoutes.router(
-                queries: queries, pages: try PortalPage(), reports: reports,
+                queries: queries, pages: pages, stored: stored, reports: reports,
                 pdf: ReportPDF.find(configured: topology.config.optionalString("disclosure.chromium")), notices: notices,
                 intake: intake, logger: logger),
             reader: database)
@@ -362,6 +373,7 @@ public enum DisclosureService {
             try follow("dispatch", dispatch, ListingDisclosureApplier(keys: keys, policy: policy)),
             try follow("repair", repair, MarkApplier()),
             try follow("grading", try topology.endpoints(of: .grading), InspectionDisclosureApplier()),
+            PageRefresher(pages: stored, logger: logger),
             HTTPListener(
                 key: "disclosure.http", host: http.host, port: http.port, router: router, serverName: "disclosure", logger: logger),
         ]
@@ -369,7 +381,7 @@ public enum DisclosureService {
 
     /// `disclosure.*`, `publicity.*`, `names.*` and the calendar, each checked; a bad value stops
     /// start-up naming the key.
-    static func policy(_ config: SuiteConfig) throws -> DisclosurePolicy {
+    public static func policy(_ config: SuiteConfig) throws -> DisclosurePolicy {
         let (calendar, _) = try config.file("dispatch.calendar", default: "config/calendar.yaml", load: WorkingCalendar.load(contentsOf:))
         func items<T>(_ key: String, default fallback: String, _ make: (String) -> T?, expected: String) throws -> Set<T> {
             var result: Set<T> = []

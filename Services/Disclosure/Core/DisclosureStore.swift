@@ -142,6 +142,25 @@ public enum DisclosureSchema {
             }
             try db.execute(sql: "DELETE FROM bus_checkpoints WHERE stream IN ('registry', 'dispatch')")
         }
+        // Subject pages rendered when they change (`StoredPages`); every page is rendered once at the
+        // first start (the fingerprint in `portal_state` is new).
+        migrator.registerMigration("disclosure-v4-stored-pages") { db in
+            try db.create(table: "subject_pages") { t in
+                t.primaryKey("key", .text)
+                t.column("fresh_until", .text).notNull().indexed()
+                t.column("row_html", .text).notNull()
+                t.column("title_html", .text).notNull()
+                t.column("html_head", .text).notNull()
+                t.column("html_tail", .text).notNull()
+                t.column("json_head", .text).notNull()
+                t.column("json_tail", .text).notNull()
+            }
+            try db.create(table: "pages_dirty") { t in t.primaryKey("key", .text) }
+            try db.create(table: "portal_state") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .text).notNull()
+            }
+        }
     }
 }
 
@@ -157,6 +176,7 @@ struct RecordDisclosureApplier: StreamApplier {
         if event.type == "record.withdrawn" || event.type == "record.repaired", let id = event.data["id"]?.stringValue {
             // Withdrawn as wrong, or repaired (Shaanxi Plan 三(三)6: stop disclosing): out of public view at once.
             let reason = event.type == "record.withdrawn" ? "withdrawn" : "repaired"
+            try StoredPages.touch(entry: id, in: db)
             try db.execute(sql: "INSERT OR IGNORE INTO unpublished(record_id, reason) VALUES (?, ?)", arguments: [id, reason])
             try notPublic(id, reason: reason, in: db)
             return
@@ -167,6 +187,9 @@ struct RecordDisclosureApplier: StreamApplier {
         let record = stored.record
         let key = keys.key(for: record.subjectID)
         try learn(record, key: key, in: db)
+        // The subject's page, and the page it was on before a correction moved it to another subject.
+        try StoredPages.touch(entry: stored.id, in: db)
+        try StoredPages.touch(key, in: db)
         guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM unpublished WHERE record_id = ?", arguments: [stored.id]) ?? false),
             policy.recordKinds.contains(record.kind)
         else {
@@ -252,17 +275,20 @@ struct ListingDisclosureApplier: StreamApplier {
 
     func resetForRebuild(in db: Database) throws {
         try db.execute(sql: "DELETE FROM public_listings")
+        try StoredPages.touchAll(in: db)
     }
 
     func apply(_ event: Event, in db: Database) throws {
         guard ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
+        try StoredPages.touch(entry: listing.id, in: db)
         guard event.type != "list.removed", listing.status == .active, policy.lists.contains(listing.list) else {
             try db.execute(sql: "DELETE FROM public_listings WHERE listing_id = ?", arguments: [listing.id])
             return
         }
         let key = keys.key(for: listing.subjectID)
         let code = Identifiers.maskForPublic(listing.subjectID)
+        try StoredPages.touch(key, in: db)
         try db.execute(
             sql: """
                 INSERT INTO public_subjects(key, code, name, name_norm, kind) VALUES (?, ?, ?, ?, ?)
@@ -290,6 +316,7 @@ struct MarkApplier: StreamApplier {
         switch event.type {
         case "objection.filed", "objection.decided":
             let objection = try event.decodeData(Objection.self)
+            try StoredPages.touch(entry: objection.targetID, in: db)
             if event.type == "objection.decided" {
                 try db.execute(
                     sql: "DELETE FROM disputes WHERE target_id = ? AND objection = ?", arguments: [objection.targetID, objection.id])
@@ -300,6 +327,7 @@ struct MarkApplier: StreamApplier {
             }
         case "repair.applied", "repair.accepted", "repair.approved", "repair.rejected":
             let application = try event.decodeData(RepairApplication.self)
+            try StoredPages.touch(entry: application.target, in: db)
             if application.status.isOpen {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO repair_marks(target_id, application, since) VALUES (?, ?, ?)",
@@ -316,11 +344,11 @@ struct MarkApplier: StreamApplier {
 }
 
 /// Publishes registry events into a disclosure database directly, in batches: what disclosure does
-/// when it follows the registry, without the stream. For benchmarks and bulk loads into a database no
-/// disclosure process has open.
+/// when it follows the registry, without the stream, then renders the pages. For benchmarks and bulk
+/// loads into a database no disclosure process has open.
 public enum DisclosureBulk {
-    /// Opens (creating) the database at `path` and applies `events` (`record.stored` and the like) in
-    /// transactions of `batch`.
+    /// Opens (creating) the database at `path`, applies `events` (`record.stored` and the like) in
+    /// transactions of `batch` and renders every subject's page (`StoredPages`).
     public static func publish(_ events: some Sequence<Event>, into path: String, policy: DisclosurePolicy, batch: Int = 10_000) throws {
         let database = try ServiceDatabase.open(path: path) { DisclosureSchema.register(in: &$0) }
         let keys = try database.read { try SubjectKeys.load(from: $0) }
@@ -335,5 +363,8 @@ public enum DisclosureBulk {
             if pending.count == batch { try flush() }
         }
         try flush()
+        let pages = StoredPages(writer: database, policy: policy, pages: try PortalPage(), today: { FieldDates.isoDate(Date()) })
+        try pages.prepare()
+        try pages.refreshAll()
     }
 }

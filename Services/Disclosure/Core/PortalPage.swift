@@ -1,5 +1,6 @@
 import CreditDomain
 import Foundation
+import HTTPSupport
 import MeshProtocol
 import Mustache
 
@@ -7,31 +8,61 @@ import Mustache
 /// lists, marks) instead of internal codes, the authority's and department's full names.
 struct PortalPage: Sendable {
     let library: MustacheLibrary
+    /// The layout's head as rendered, before and after the page's title.
+    let head: (beforeTitle: String, afterTitle: String)
 
-    init() throws { library = try PortalTemplates.library() }
+    init() throws {
+        library = try PortalTemplates.library()
+        let marker = "\u{E000}title\u{E000}"
+        let parts = (library.render(["title": marker], withTemplate: "layoutHead") ?? "").components(separatedBy: marker)
+        guard parts.count == 2 else { throw PortalTemplateError.layoutTitle }
+        head = (parts[0], parts[1])
+    }
 
-    /// Renders `template` with `context` inside the layout.
+    enum PortalTemplateError: Error { case layoutTitle }
+
+    /// Renders `template` with `context` inside the layout, whose title is escaped as Mustache's `{{…}}` does.
     func render(_ template: String, title: String, _ context: [String: Any]) -> String {
-        let body = library.render(context, withTemplate: template) ?? ""
-        return library.render(["title": title, "body": body] as [String: Any], withTemplate: "layout") ?? body
+        framed(escapedTitle: HTML.escape(title), body: library.render(context, withTemplate: template) ?? "")
+    }
+
+    /// A rendered body inside the layout.
+    func framed(escapedTitle: String, body: String) -> String {
+        head.beforeTitle + escapedTitle + head.afterTitle + "\n" + body + "\n" + PortalTemplates.layoutTail
     }
 
     // MARK: - Pages
 
     func search(query: String?, subjects: [PublicSubject]?, error: String?) -> String {
-        let rows = (subjects ?? []).map { subject -> [String: Any] in
-            ["key": subject.key, "name": subject.name, "code": subject.code, "kindLabel": Self.kindLabel(subject.kind)]
-        }
+        search(query: query, rows: subjects.map { $0.map(searchRow) }, error: error)
+    }
+
+    /// The search page with its result rows as `searchRow` renders them (stored with the pages).
+    func search(query: String?, rows: [String]?, error: String?) -> String {
+        let searched = rows != nil
+        let rows = rows ?? []
         return render(
             "search", title: "查询 Search",
             [
-                "query": Self.shown(query), "searched": subjects != nil, "subjects": rows, "hasSubjects": !rows.isEmpty,
+                "query": Self.shown(query), "searched": searched, "rows": rows.joined(separator: "\n"), "hasSubjects": !rows.isEmpty,
                 "error": error ?? false,
             ])
     }
 
+    /// A subject as a row of the search's results.
+    func searchRow(_ subject: PublicSubject) -> String {
+        library.render(
+            ["key": subject.key, "name": subject.name, "code": subject.code, "kindLabel": Self.kindLabel(subject.kind)],
+            withTemplate: "searchRow") ?? ""
+    }
+
     func subject(_ page: SubjectPage) -> String {
         render("subject", title: page.subject.name, Self.subjectContext(page))
+    }
+
+    /// A subject's page without the layout (stored, `StoredPages`).
+    func subjectBody(_ page: SubjectPage) -> String {
+        library.render(Self.subjectContext(page), withTemplate: "subject") ?? ""
     }
 
     /// A credit report as issued, printable.

@@ -3,9 +3,11 @@ import Mustache
 
 /// The portal's pages, server-rendered from Mustache templates: zh-CN first with English labels, no
 /// JavaScript, printable. Every value goes through Mustache's `{{…}}`, which escapes `& < > " '`: the one
-/// escaping rule of every page; `{{{…}}}` is used only for a page's body, itself rendered from a template.
+/// escaping rule of every page. Only what a template rendered is put in unescaped: a page's body, and the
+/// search's result rows (`searchRow`).
 enum PortalTemplates {
-    static let layout = """
+    /// The frame of every page up to its body; `layoutTail` closes it.
+    static let layoutHead = """
         <!doctype html>
         <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · 信用公示 Credit disclosure</title>
@@ -20,7 +22,9 @@ enum PortalTemplates {
         <header><strong>信用信息公示 · Public credit disclosure</strong></header>
         <nav><a href="/">查询 Search</a><a href="/blacklist">黑名单 Black list</a><a href="/redlist">红名单 Red list</a><a href="/commitments">信用承诺 Commitments</a><a href="/statistics">统计 Statistics</a></nav>
         <main>
-        {{{body}}}
+        """
+
+    static let layoutTail = """
         </main>
         <footer><p><small>个人身份证件号码已部分遮盖 · Personal identification numbers are masked.</small></p></footer>
         </body></html>
@@ -36,11 +40,16 @@ enum PortalTemplates {
         <h2>查询结果 Results</h2>
         {{#hasSubjects}}
         <table><thead><tr><th>名称 Name</th><th>代码 Code</th><th>类别 Kind</th></tr></thead><tbody>
-        {{#subjects}}<tr><td><a href="/subjects/{{key}}">{{name}}</a></td><td>{{code}}</td><td>{{kindLabel}}</td></tr>{{/subjects}}
+        {{{rows}}}
         </tbody></table>
         {{/hasSubjects}}
-        {{^subjects}}<p class="none">没有找到 · Nothing found for “{{query}}”.</p>{{/subjects}}
+        {{^hasSubjects}}<p class="none">没有找到 · Nothing found for “{{query}}”.</p>{{/hasSubjects}}
         {{/searched}}
+        """
+
+    /// A subject in the search's results (stored with its page, `StoredPages`).
+    static let searchRow = """
+        <tr><td><a href="/subjects/{{key}}">{{name}}</a></td><td>{{code}}</td><td>{{kindLabel}}</td></tr>
         """
 
     static let subject = """
@@ -188,7 +197,8 @@ enum PortalTemplates {
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
         let templates = [
-            "layout": layout, "search": search, "subject": subject, "records": records, "list": list, "recordsPage": recordsPage,
+            "layoutHead": layoutHead, "search": search, "searchRow": searchRow, "subject": subject, "records": records, "list": list,
+            "recordsPage": recordsPage,
             "statistics": statistics, "notice": notice, "noticeForm": noticeForm, "problem": problem, "subjectBody": subjectBody,
             "report": report, "verify": verify, "form": form, "receipt": receipt,
         ]

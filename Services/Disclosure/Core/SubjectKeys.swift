@@ -38,6 +38,26 @@ public struct SubjectKeys: Sendable {
 /// width removed, Latin letters upper-cased.
 public enum SearchText {
     public static func normalised(_ text: String) -> String {
-        text.precomposedStringWithCompatibilityMapping.filter { !$0.isWhitespace }.uppercased()
+        // NFKC leaves ASCII and the CJK unified ideographs as they are, and of them only ASCII has
+        // spaces and letters to upper-case: most names and codes take this path, byte by byte.
+        guard text.unicodeScalars.allSatisfy(isNFKCStable) else {
+            return text.precomposedStringWithCompatibilityMapping.filter { !$0.isWhitespace }.uppercased()
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x09...0x0D, 0x20: continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): bytes.append(byte - 0x20)
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ASCII, and the CJK Unified Ideographs with Extension A: no compatibility mapping, and nothing
+    /// composes with them.
+    static func isNFKCStable(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x80 || (0x4E00...0x9FFF).contains(scalar.value) || (0x3400...0x4DBF).contains(scalar.value)
     }
 }
