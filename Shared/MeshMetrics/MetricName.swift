@@ -18,6 +18,7 @@ public enum MetricName: String, CaseIterable, Sendable {
     case repairsOpen = "credit_repairs_open"
     case repairsOverdue = "credit_repairs_overdue"
     case acksOverdue = "credit_acks_overdue"
+    case portalPagesDirty = "credit_portal_pages_dirty"
 
     /// The `# HELP` line's text (one line, no backslash).
     public var help: String {
@@ -40,6 +41,7 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .repairsOpen: "Repair applications not yet decided."
         case .repairsOverdue: "Repair applications past their accept or decide deadline."
         case .acksOverdue: "Pushes to a department not acknowledged within dispatch.ackDeadlineSeconds."
+        case .portalPagesDirty: "Subject pages of the portal waiting to be rendered again (served from the tables meanwhile)."
         }
     }
 }

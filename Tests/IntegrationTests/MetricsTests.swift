@@ -153,6 +153,12 @@ struct MetricsTests {
             #expect(Self.value(samples, "credit_follower_applied_seq", ["follower": stream, "stream": followed]) != nil, "\(section)")
         }
 
+        // disclosure: its pages are rendered (the gauge is there, and the backlog drains to 0).
+        let rendered = try await eventually {
+            Self.value(try await Self.scrape(layout.metricsURL("disclosure")).samples, "credit_portal_pages_dirty") == 0
+        }
+        #expect(rendered, "disclosure's credit_portal_pages_dirty did not drain to 0")
+
         // repair: nothing open, nothing overdue.
         let repair = try await Self.scrape(layout.metricsURL("repair")).samples
         for name in ["credit_objections_open", "credit_objections_overdue", "credit_repairs_open", "credit_repairs_overdue"] {

@@ -82,6 +82,7 @@ import Testing
         try store("R-1", penalty(Self.acme, name: "湖州示例贸易有限公司", document: "湖市监罚〔2026〕1号"))
         // Marked, not yet rendered: the portal builds it from the tables meanwhile.
         #expect(try await html(Self.acme) == nil)
+        #expect(try await stored.dirtyCount() == 1)
         #expect(try await stored.refresh(limit: 10) == 1)
         #expect(try await checked(Self.acme).contains("湖市监罚〔2026〕1号"))
 

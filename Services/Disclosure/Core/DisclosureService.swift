@@ -365,6 +365,8 @@ public enum DisclosureService {
                 intake: intake, logger: logger),
             reader: database)
         router.addMetrics(metrics)
+        let dirty = metrics.gauge(.portalPagesDirty)
+        metrics.onScrape { if let count = try? await stored.dirtyCount() { dirty.record(count) } }
         return [
             BusServer(
                 service: "disclosure", options: security.secure(try topology.serverOptions(section: "disclosure", endpoints: endpoints)),

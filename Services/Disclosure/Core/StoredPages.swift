@@ -79,6 +79,11 @@ public struct StoredPages: Sendable {
         return Array(pages.framed(escapedTitle: parts.title, body: parts.head + now + parts.tail).utf8)
     }
 
+    /// Pages waiting to be rendered (`credit_portal_pages_dirty`).
+    func dirtyCount() async throws -> Int {
+        try await writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM pages_dirty") ?? 0 }
+    }
+
     // MARK: - Rendering
 
     /// What a stored page depends on besides the tables: the templates and what is public, and how a
