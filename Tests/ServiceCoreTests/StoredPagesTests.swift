@@ -37,11 +37,13 @@ import Testing
         try stored.prepare()
     }
 
-    func penalty(_ subject: String, name: String, document: String, publicityEnd: String? = nil) -> CreditRecord {
+    func penalty(
+        _ subject: String, name: String, document: String, publicityEnd: String? = nil, aliases: [SubjectAlias]? = nil
+    ) -> CreditRecord {
         CreditRecord(
             kind: .penalty, subjectID: subject, subjectScheme: .unifiedSocialCreditCode, subjectKind: .enterprise, subjectName: name,
             documentNumber: document, authority: "湖州市市场监督管理局", summary: "虚假宣传", decisionDate: "2026-09-01",
-            publicityEnd: publicityEnd, severity: .general, category: "罚款")
+            publicityEnd: publicityEnd, severity: .general, category: "罚款", subjectAliases: aliases)
     }
 
     mutating func apply(_ type: String, _ data: JSONValue, applier: some StreamApplier) throws {
@@ -139,18 +141,39 @@ import Testing
         #expect(!page.contains("湖市监罚〔2026〕1号"))
     }
 
+    @Test mutating func aLegacyCodeThatMovesToAnotherSubjectLeavesTheFirstsPage() async throws {
+        let code = SubjectAlias(scheme: .businessRegistrationNumber, value: "330500000012345")
+        try store("R-1", penalty(Self.acme, name: "湖州示例贸易有限公司", document: "湖市监罚〔2026〕1号", aliases: [code]))
+        try await stored.refresh(limit: 10)
+        #expect(try await checked(Self.acme).contains("330500000012345"))
+        try store("R-2", penalty(Self.other, name: "南浔示例有限公司", document: "湖市监罚〔2026〕2号", aliases: [code]))
+        #expect(try await html(Self.acme) == nil)
+        #expect(try await stored.refresh(limit: 10) == 2)
+        #expect(try await !checked(Self.acme).contains("330500000012345"))
+        #expect(try await checked(Self.other).contains("330500000012345"))
+    }
+
+    @Test mutating func aPageThatCannotBeRenderedDoesNotHoldUpTheOthers() async throws {
+        try store("R-1", penalty(Self.acme, name: "湖州示例贸易有限公司", document: "湖市监罚〔2026〕1号"))
+        try store("R-2", penalty(Self.other, name: "南浔示例有限公司", document: "湖市监罚〔2026〕2号"))
+        try await database.write { try $0.execute(sql: "UPDATE public_records SET data = 'not JSON' WHERE record_id = 'R-1'") }
+        #expect(try await stored.refresh(limit: 10) == 2)
+        #expect(try await stored.dirtyCount() == 0)
+        #expect(try await html(Self.acme) == nil)
+        #expect(try await checked(Self.other).contains("湖市监罚〔2026〕2号"))
+    }
+
     @Test mutating func changedTemplatesOrPolicyRenderEveryPageAgain() async throws {
         try store("R-1", penalty(Self.acme, name: "湖州示例贸易有限公司", document: "湖市监罚〔2026〕1号"))
         try store("R-2", penalty(Self.other, name: "南浔示例有限公司", document: "湖市监罚〔2026〕2号"))
         try await stored.refresh(limit: 10)
         try stored.prepare()
         #expect(try await html(Self.acme) != nil)
-        let renamed = StoredPages(
-            writer: database, policy: DisclosurePolicy(names: ["market": "湖州市市场监督管理局"]), pages: pages, today: { [day] in day.now })
-        try renamed.prepare()
+        let blackOnly = StoredPages(writer: database, policy: DisclosurePolicy(lists: [.black]), pages: pages, today: { [day] in day.now })
+        try blackOnly.prepare()
         #expect(try await html(Self.acme) == nil)
         #expect(try await html(Self.other) == nil)
-        #expect(try await renamed.refresh(limit: 10) == 2)
+        #expect(try await blackOnly.refresh(limit: 10) == 2)
     }
 
     @Test(arguments: [

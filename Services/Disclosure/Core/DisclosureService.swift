@@ -356,7 +356,7 @@ public enum DisclosureService {
                 logger: logger)
         }
         let pages = try PortalPage()
-        let stored = StoredPages(writer: database, policy: policy, pages: pages, today: queries.today)
+        let stored = StoredPages(writer: database, policy: policy, pages: pages, today: queries.today, logger: logger)
         try stored.prepare()
         let router = InspectionDisclosure.addRoutes(
             to: DisclosureRoutes.router(

@@ -256,9 +256,14 @@ struct RecordDisclosureApplier: StreamApplier {
             ])
         guard !record.subjectKind.isNaturalPerson else { return }
         for alias in record.subjectAliases ?? [] {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO public_aliases(alias, key) VALUES (?, ?)",
-                arguments: [SearchText.normalised(alias.value), key])
+            let text = SearchText.normalised(alias.value)
+            // A legacy code that named another subject moves here: that subject's page lists it no more.
+            if let previous = try String.fetchOne(db, sql: "SELECT key FROM public_aliases WHERE alias = ?", arguments: [text]),
+                previous != key
+            {
+                try StoredPages.touch(previous, in: db)
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO public_aliases(alias, key) VALUES (?, ?)", arguments: [text, key])
         }
     }
 }

@@ -21,7 +21,7 @@ struct PortalPage: Sendable {
 
     enum PortalTemplateError: Error { case layoutTitle }
 
-    /// Renders `template` with `context` inside the layout, whose title is escaped as Mustache's `{{…}}` does.
+    /// Renders `template` with `context` inside the layout, whose title is escaped as every value is (`HTML.escape`).
     func render(_ template: String, title: String, _ context: [String: Any]) -> String {
         framed(escapedTitle: HTML.escape(title), body: library.render(context, withTemplate: template) ?? "")
     }

@@ -1,9 +1,10 @@
 import Foundation
+import HTTPSupport
 import Mustache
 
 /// The portal's pages, server-rendered from Mustache templates: zh-CN first with English labels, no
-/// JavaScript, printable. Every value goes through Mustache's `{{…}}`, which escapes `& < > " '`: the one
-/// escaping rule of every page. Only what a template rendered is put in unescaped: a page's body, and the
+/// JavaScript, printable. Every value goes through `{{…}}`, which escapes `& < > " '` with `HTML.escape`
+/// (`contentType`): the one escaping rule of every page. Only what a template rendered is put in unescaped: a page's body, and the
 /// search's result rows (`searchRow`).
 enum PortalTemplates {
     /// The frame of every page up to its body; `layoutTail` closes it.
@@ -193,8 +194,19 @@ enum PortalTemplates {
         <p><a href="/">返回查询 Back to search</a></p>
         """
 
+    /// Every value in every template is escaped by `HTML.escape`, scalar by scalar: Mustache's own HTML
+    /// escaping looks characters up whole, so a quote followed by a combining mark (`"\u{301}`) would
+    /// pass unescaped and end an attribute. Each template (partials too: they start again in Mustache's
+    /// HTML) begins with this pragma.
+    static let contentType = "{{% CONTENT_TYPE: PORTAL_HTML}}"
+
+    struct PortalHTML: MustacheContentType {
+        func escapeText(_ text: String) -> String { HTML.escape(text) }
+    }
+
     /// The templates, parsed once at start; a template that does not parse stops start-up.
     static func library() throws -> MustacheLibrary {
+        MustacheContentTypes.register(PortalHTML(), named: "PORTAL_HTML")
         var library = MustacheLibrary()
         let templates = [
             "layoutHead": layoutHead, "search": search, "searchRow": searchRow, "subject": subject, "records": records, "list": list,
@@ -202,7 +214,7 @@ enum PortalTemplates {
             "statistics": statistics, "notice": notice, "noticeForm": noticeForm, "problem": problem, "subjectBody": subjectBody,
             "report": report, "verify": verify, "form": form, "receipt": receipt,
         ]
-        for (name, text) in templates { try library.register(text, named: name) }
+        for (name, text) in templates { try library.register(contentType + text, named: name) }
         return library
     }
 }

@@ -16,22 +16,28 @@ import ServiceLifecycle
 /// stored escaped) and its JSON answer, each split where the moment of reading goes, the subject's
 /// search-result row, and `fresh_until`: the last day on which every entry on it is
 /// still in its window. After that day the page is not served (the next entry's window ended) and is
-/// rendered again; a change of templates or of what is public (`fingerprint`) renders every page again.
+/// rendered again; a change of how pages render or of what is public (`fingerprint`) renders every
+/// page again.
 public struct StoredPages: Sendable {
     let writer: any DatabaseWriter
     let policy: DisclosurePolicy
     let pages: PortalPage
     let today: @Sendable () -> String
+    let logger: Logger
 
     /// Stands where the page's moment (`asOf`) goes while it is rendered for storing; random, so no
     /// published text can contain it.
     static let moment = "\u{E000}" + UUID().uuidString + "\u{E000}"
 
-    init(writer: any DatabaseWriter, policy: DisclosurePolicy, pages: PortalPage, today: @escaping @Sendable () -> String) {
+    init(
+        writer: any DatabaseWriter, policy: DisclosurePolicy, pages: PortalPage, today: @escaping @Sendable () -> String,
+        logger: Logger = Logger(label: "disclosure.pages")
+    ) {
         self.writer = writer
         self.policy = policy
         self.pages = pages
         self.today = today
+        self.logger = logger
     }
 
     // MARK: - Marking (in the appliers' transactions)
@@ -86,17 +92,25 @@ public struct StoredPages: Sendable {
 
     // MARK: - Rendering
 
-    /// What a stored page depends on besides the tables: the templates and what is public, and how a
-    /// page is stored. A different value renders every page again.
+    /// What a stored page depends on besides the tables: how a page is stored, and how a sample page
+    /// with every kind of entry and mark renders (templates, labels, the JSON's shape), and the lists
+    /// that are public (what records are public is decided when they arrive). A different value
+    /// renders every page again.
     var fingerprint: String {
-        // The version of how pages are stored and of `PortalPage`'s labels: raise it when either changes.
-        var text = "stored-pages-1\n"
-        text += [PortalTemplates.subject, PortalTemplates.subjectBody]
-            .joined(separator: "\n")
-        text += PortalTemplates.records + PortalTemplates.searchRow
-        text += policy.recordKinds.map(\.rawValue).sorted().joined(separator: ",") + ";"
-        text += policy.lists.map(\.rawValue).sorted().joined(separator: ",") + ";"
-        text += policy.names.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let record = PublicRecord(
+            recordID: "R-1", kind: "commitment", subject: "S", subjectKey: "K", subjectName: "N", subjectKind: "enterprise", document: "D",
+            authority: "A", content: "C", category: "T", decisionDate: "2026-01-01", validFrom: "2026-01-01", publicityEnd: "2027-01-01",
+            performance: "kept", disputed: Dispute(objection: "O-1", since: "2026-01-02"),
+            repair: RepairMark(application: "A-1", since: "2026-01-03"))
+        let listing = PublicListing(
+            listingID: "L-1", list: "black", subject: "S", subjectKey: "K", subjectName: "N", initiator: "court", initiatorName: "I",
+            basis: "B", document: "D", start: "2026-01-01", until: "2027-01-01", disputed: record.disputed, repair: record.repair)
+        let sample = SubjectPage(
+            subject: PublicSubject(key: "K", code: "C", name: "N", kind: "enterprise", aliases: ["X"]), licences: [record],
+            penalties: [record], commitments: [record], listings: [listing, listing], asOf: "T")
+        var text = "stored-pages-2\n" + pages.subjectBody(sample) + pages.searchRow(sample.subject)
+        text += String(decoding: (try? WireCoding.encode(sample)) ?? [], as: UTF8.self)
+        text += policy.lists.map(\.rawValue).sorted().joined(separator: ",")
         return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -120,9 +134,26 @@ public struct StoredPages: Sendable {
         return try await writer.write { db in try renderDirty(limit: limit, day: day, in: db) }
     }
 
+    /// Renders up to `limit` dirty pages. A page that cannot be rendered is left unstored (its
+    /// requests build it from the tables) and taken off the list, so it does not hold up the others;
+    /// it is logged, and rendered again when its subject next changes.
     private func renderDirty(limit: Int, day: String, in db: Database) throws -> Int {
         let keys = try String.fetchAll(db.cachedStatement(sql: "SELECT key FROM pages_dirty LIMIT ?"), arguments: [limit])
-        for key in keys { try render(key, day: day, in: db) }
+        for key in keys {
+            do {
+                try db.inSavepoint {
+                    try render(key, day: day, in: db)
+                    return .commit
+                }
+            } catch {
+                try db.cachedStatement(sql: "DELETE FROM pages_dirty WHERE key = ?").execute(arguments: [key])
+                logger.error(
+                    "A subject's page could not be rendered; it is built for each request",
+                    metadata: [
+                        "subject.key": "\(key)", "error": "\(error)",
+                    ])
+            }
+        }
         return keys.count
     }
 
