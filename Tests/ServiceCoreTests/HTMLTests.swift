@@ -35,6 +35,20 @@ import Testing
         #expect(title.contains("<title>\(HTML.escape(attack)) · 信用公示") && !title.contains("\"\u{301}"))
     }
 
+    /// The search page is filled into a rendering of its template: it must be that rendering.
+    @Test func theSearchPageFilledInIsTheTemplatesRendering() throws {
+        let pages = try PortalPage()
+        for query in [Self.hostile, "湖州 示例", "\"\u{301}x", "330502198001011231", ""] {
+            for rows in [[], ["<tr><td>a</td></tr>", "<tr><td>b</td></tr>"]] {
+                let context: [String: Any] = [
+                    "query": PortalPage.shown(query), "searched": true, "rows": rows.joined(separator: "\n"), "hasSubjects": !rows.isEmpty,
+                    "error": false,
+                ]
+                #expect(pages.search(query: query, rows: rows, error: nil) == pages.render("search", title: "查询 Search", context))
+            }
+        }
+    }
+
     @Test func thePortalEscapesWhatItWasAskedInsideTheSearchBox() throws {
         let page = try PortalPage().search(query: Self.hostile, subjects: [], error: Self.hostile)
         #expect(page.contains(#"value="x&quot; onfocus=&#39;alert(1)&#39; a=&quot;&lt;b&gt;&amp;""#))

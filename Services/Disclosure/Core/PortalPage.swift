@@ -11,15 +11,69 @@ struct PortalPage: Sendable {
     /// The layout's head as rendered, before and after the page's title.
     let head: (beforeTitle: String, afterTitle: String)
 
+    /// The search page with results, and with none, as rendered around its query and rows.
+    let searchFound: Holes
+    let searchNone: Holes
+
     init() throws {
         library = try PortalTemplates.library()
         let marker = "\u{E000}title\u{E000}"
         let parts = (library.render(["title": marker], withTemplate: "layoutHead") ?? "").components(separatedBy: marker)
         guard parts.count == 2 else { throw PortalTemplateError.layoutTitle }
         head = (parts[0], parts[1])
+        let library = library
+        func search(_ found: Bool) throws -> Holes {
+            try Holes(
+                library.render(
+                    ["query": Holes.query, "searched": true, "rows": Holes.rows, "hasSubjects": found, "error": false],
+                    withTemplate: "search") ?? "")
+        }
+        searchFound = try search(true)
+        searchNone = try search(false)
     }
 
-    enum PortalTemplateError: Error { case layoutTitle }
+    enum PortalTemplateError: Error { case layoutTitle, noHoles }
+
+    /// A page the template rendered once with markers where the query and the rows go: filled in, it
+    /// is what the template renders for them (values escaped as `{{…}}` escapes them), without
+    /// rendering the template for every search.
+    struct Holes: Sendable {
+        static let query = "\u{E000}query\u{E000}"
+        static let rows = "\u{E000}rows\u{E000}"
+        enum Part: Sendable {
+            case text(String)
+            case query
+            case rows
+        }
+        let parts: [Part]
+
+        init(_ rendered: String) throws {
+            var parts: [Part] = []
+            var rest = Substring(rendered)
+            while true {
+                let holes = [(Self.query, Part.query), (Self.rows, Part.rows)].compactMap { marker, part in
+                    rest.range(of: marker).map { (range: $0, part: part) }
+                }
+                guard let hole = holes.min(by: { $0.range.lowerBound < $1.range.lowerBound }) else { break }
+                parts.append(.text(String(rest[..<hole.range.lowerBound])))
+                parts.append(hole.part)
+                rest = rest[hole.range.upperBound...]
+            }
+            parts.append(.text(String(rest)))
+            guard parts.contains(where: { if case .query = $0 { true } else { false } }) else { throw PortalTemplateError.noHoles }
+            self.parts = parts
+        }
+
+        func filled(escapedQuery: String, rows: String) -> String {
+            parts.reduce(into: "") { page, part in
+                switch part {
+                case .text(let text): page += text
+                case .query: page += escapedQuery
+                case .rows: page += rows
+                }
+            }
+        }
+    }
 
     /// Renders `template` with `context` inside the layout, whose title is escaped as every value is (`HTML.escape`).
     func render(_ template: String, title: String, _ context: [String: Any]) -> String {
@@ -39,13 +93,16 @@ struct PortalPage: Sendable {
 
     /// The search page with its result rows as `searchRow` renders them (stored with the pages).
     func search(query: String?, rows: [String]?, error: String?) -> String {
-        let searched = rows != nil
-        let rows = rows ?? []
+        if let rows, error == nil {
+            let holes = rows.isEmpty ? searchNone : searchFound
+            let body = holes.filled(escapedQuery: HTML.escape(Self.shown(query)), rows: rows.joined(separator: "\n"))
+            return framed(escapedTitle: HTML.escape("查询 Search"), body: body)
+        }
         return render(
             "search", title: "查询 Search",
             [
-                "query": Self.shown(query), "searched": searched, "rows": rows.joined(separator: "\n"), "hasSubjects": !rows.isEmpty,
-                "error": error ?? false,
+                "query": Self.shown(query), "searched": rows != nil, "rows": (rows ?? []).joined(separator: "\n"),
+                "hasSubjects": !(rows ?? []).isEmpty, "error": error ?? false,
             ])
     }
 
