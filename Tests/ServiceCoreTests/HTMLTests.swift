@@ -28,7 +28,7 @@ import Testing
     @Test func portalValuesAreEscapedScalarByScalarEvenBeforeACombiningMark() throws {
         let pages = try PortalPage()
         let attack = "\"\u{301} autofocus onfocus=alert(1) x='\u{301}<\u{301}b>&\u{301}"
-        let page = pages.search(query: attack, subjects: [], error: attack)
+        let page = pages.search(query: attack, rows: [], error: attack)
         #expect(!page.contains("\"\u{301}") && !page.contains("<\u{301}") && !page.contains("'\u{301}"))
         #expect(page.contains("value=\"" + HTML.escape(attack) + "\""))
         let title = pages.problem(attack, "m")
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func thePortalEscapesWhatItWasAskedInsideTheSearchBox() throws {
-        let page = try PortalPage().search(query: Self.hostile, subjects: [], error: Self.hostile)
+        let page = try PortalPage().search(query: Self.hostile, rows: [], error: Self.hostile)
         #expect(page.contains(#"value="x&quot; onfocus=&#39;alert(1)&#39; a=&quot;&lt;b&gt;&amp;""#))
         #expect(!page.contains("onfocus='") && !page.contains("<b>"))
     }

@@ -61,12 +61,12 @@ enum DisclosureRoutes {
 
         // Search and subjects.
         router.get("/") { request, _ -> Response in
-            guard let text = query(request) else { return JSONResponses.html(pages.search(query: nil, subjects: nil, error: nil)) }
+            guard let text = query(request) else { return JSONResponses.html(pages.search(query: nil, rows: nil, error: nil)) }
             do {
                 return JSONResponses.html(
                     pages.search(query: text, rows: try await queries.searchRows(matching: text, pages: pages), error: nil))
             } catch let refusal as SearchRefusal {
-                return JSONResponses.html(pages.search(query: text, subjects: nil, error: refusal.message), status: .badRequest)
+                return JSONResponses.html(pages.search(query: text, rows: nil, error: refusal.message), status: .badRequest)
             } catch {
                 return await answer(html: true) { throw error }
             }

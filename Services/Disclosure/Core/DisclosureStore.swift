@@ -188,8 +188,7 @@ struct RecordDisclosureApplier: StreamApplier {
         let key = keys.key(for: record.subjectID)
         try learn(record, key: key, in: db)
         // The subject's page, and the page it was on before a correction moved it to another subject.
-        try StoredPages.touch(entry: stored.id, in: db)
-        try StoredPages.touch(key, in: db)
+        try StoredPages.touch(entry: stored.id, subject: key, in: db)
         guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM unpublished WHERE record_id = ?", arguments: [stored.id]) ?? false),
             policy.recordKinds.contains(record.kind)
         else {
@@ -286,14 +285,14 @@ struct ListingDisclosureApplier: StreamApplier {
     func apply(_ event: Event, in db: Database) throws {
         guard ["list.added", "list.removed", "list.extended", "list.updated"].contains(event.type) else { return }
         let listing = try event.decodeData(Listing.self)
-        try StoredPages.touch(entry: listing.id, in: db)
-        guard event.type != "list.removed", listing.status == .active, policy.lists.contains(listing.list) else {
+        let published = event.type != "list.removed" && listing.status == .active && policy.lists.contains(listing.list)
+        let key = keys.key(for: listing.subjectID)
+        try StoredPages.touch(entry: listing.id, subject: published ? key : nil, in: db)
+        guard published else {
             try db.execute(sql: "DELETE FROM public_listings WHERE listing_id = ?", arguments: [listing.id])
             return
         }
-        let key = keys.key(for: listing.subjectID)
         let code = Identifiers.maskForPublic(listing.subjectID)
-        try StoredPages.touch(key, in: db)
         try db.execute(
             sql: """
                 INSERT INTO public_subjects(key, code, name, name_norm, kind) VALUES (?, ?, ?, ?, ?)

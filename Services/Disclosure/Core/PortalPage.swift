@@ -87,16 +87,15 @@ struct PortalPage: Sendable {
 
     // MARK: - Pages
 
-    func search(query: String?, subjects: [PublicSubject]?, error: String?) -> String {
-        search(query: query, rows: subjects.map { $0.map(searchRow) }, error: error)
-    }
+    static let searchTitle = HTML.escape("查询 Search")
 
-    /// The search page with its result rows as `searchRow` renders them (stored with the pages).
+    /// The search page: with its result rows as `searchRow` renders them (stored with the pages), or
+    /// with none when nothing was searched (nil) or the query was refused (`error`).
     func search(query: String?, rows: [String]?, error: String?) -> String {
         if let rows, error == nil {
             let holes = rows.isEmpty ? searchNone : searchFound
             let body = holes.filled(escapedQuery: HTML.escape(Self.shown(query)), rows: rows.joined(separator: "\n"))
-            return framed(escapedTitle: HTML.escape("查询 Search"), body: body)
+            return framed(escapedTitle: Self.searchTitle, body: body)
         }
         return render(
             "search", title: "查询 Search",

@@ -48,13 +48,16 @@ public struct StoredPages: Sendable {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO pages_dirty(key) VALUES (?)").execute(arguments: [key])
     }
 
-    /// The page of whichever subject shows the record or listing `id` changes.
-    static func touch(entry id: String, in db: Database) throws {
-        let keys = try String.fetchAll(
-            db.cachedStatement(
-                sql:
-                    "SELECT subject_key FROM public_records WHERE record_id = ?1 UNION SELECT subject_key FROM public_listings WHERE listing_id = ?1"
-            ), arguments: [id])
+    /// The record or listing `id` changes: the page of whichever subject shows it now, and the page of
+    /// `subject` it will show on (when it moves, both), each touched once.
+    static func touch(entry id: String, subject: String? = nil, in db: Database) throws {
+        var keys = Set(
+            try String.fetchAll(
+                db.cachedStatement(
+                    sql:
+                        "SELECT subject_key FROM public_records WHERE record_id = ?1 UNION SELECT subject_key FROM public_listings WHERE listing_id = ?1"
+                ), arguments: [id]))
+        if let subject { keys.insert(subject) }
         for key in keys { try touch(key, in: db) }
     }
 
