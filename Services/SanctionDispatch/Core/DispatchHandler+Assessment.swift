@@ -30,35 +30,35 @@ extension DispatchHandler {
         async let inspections = part("grading", "inspection.assessment", period, decoding: [InspectionWork].self)
         var rows = try await ownAssessment(period)
         var unavailable: [String: String] = [:]
+        let publicationResult = await publication
+        let inspectionResult = await inspections
+        // Departments known only to a part are added; then a part that was had goes to every
+        // department (zero where it did nothing), and one that was not is named in `unavailable`.
+        func departments<Work>(_ result: Result<[Work], any Error>?, _ department: (Work) -> String) -> [String] {
+            if case .success(let works)? = result { works.map(department) } else { [] }
+        }
+        for key in departments(publicationResult, \.department) + departments(inspectionResult, \.department) where rows[key] == nil {
+            rows[key] = DepartmentAssessment(department: key)
+        }
         func merge<Work>(
-            _ name: String, _ result: Result<[Work], any Error>?, _ department: (Work) -> String,
+            _ name: String, _ result: Result<[Work], any Error>?, _ department: (Work) -> String, none: (String) -> Work,
             _ put: (inout DepartmentAssessment, Work) -> Void
         ) {
             switch result {
             case nil: unavailable[name] = "not configured"
             case .failure(let error): unavailable[name] = "\(error)"
             case .success(let works):
-                // Every department gets the part (zero when it did nothing); departments known only here are added.
-                for work in works where rows[department(work)] == nil {
-                    rows[department(work)] = DepartmentAssessment(department: department(work))
-                }
-                for work in works { put(&rows[department(work)]!, work) }
+                let byDepartment = Dictionary(works.map { (department($0), $0) }) { $1 }
+                for key in rows.keys { put(&rows[key]!, byDepartment[key] ?? none(key)) }
             }
         }
-        let publicationResult = await publication
-        let inspectionResult = await inspections
-        merge("publication", publicationResult, \.department) { $0.publication = $1 }
-        merge("inspections", inspectionResult, \.department) { $0.inspections = $1 }
-        if case .success = publicationResult {
-            for key in rows.keys where rows[key]?.publication == nil {
-                rows[key]?.publication = PublicationWork(department: key, published: 0, onTime: 0)
-            }
+        merge("publication", publicationResult, \.department, none: { PublicationWork(department: $0, published: 0, onTime: 0) }) {
+            $0.publication = $1
         }
-        if case .success = inspectionResult {
-            for key in rows.keys where rows[key]?.inspections == nil {
-                rows[key]?.inspections = InspectionWork(department: key, draws: 0, selected: 0, results: 0, problemsFound: 0)
-            }
-        }
+        merge(
+            "inspections", inspectionResult, \.department,
+            none: { InspectionWork(department: $0, draws: 0, selected: 0, results: 0, problemsFound: 0) }
+        ) { $0.inspections = $1 }
         return AssessmentReport(
             period: period, generatedAt: WireTime.format(now()), ackDeadlineSeconds: policy.ackDeadlineSeconds,
             departments: rows.values.sorted { $0.department < $1.department }, unavailable: unavailable)
