@@ -116,19 +116,19 @@ public enum AuditLog {
         where value.contains(where: \.isNewline) {
             throw AuditLogError.fieldContainsNewline(name)
         }
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let seq: Int64 = (last.map { $0["seq"] } ?? 0) + 1
         let previousHash: String = last.map { $0["hash"] } ?? genesisHash
-        let detailText = String(decoding: try WireCoding.encoder.encode(detail), as: UTF8.self)
+        let detailText = JSONText.text(detail)  // the text `WireCoding` writes, without its encoder
         let hash = hashOf(
             seq: seq, at: at, actor: actor, action: action, subject: subject, detailText: detailText,
             previousHash: previousHash)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log(seq, at, actor, action, subject, detail, previous_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [seq, at, actor, action, subject, detailText, previousHash, hash])
+                """
+        ).execute(arguments: [seq, at, actor, action, subject, detailText, previousHash, hash])
         return AuditEntry(
             seq: seq, at: at, actor: actor, action: action, subject: subject, detail: detail,
             previousHash: previousHash, hash: hash)

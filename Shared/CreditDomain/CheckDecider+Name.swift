@@ -44,9 +44,19 @@ extension CheckDecider {
     public static func decide(
         department: Department, action: String, today: String, nameMatches: [Listing], catalogue: MeasureCatalogue
     ) -> CheckOutcome {
-        var outcome = decide(
+        decide(
+            department: department, action: action, today: today, nameMatches: nameMatches.map(ListingFacts.init),
+            measures: catalogue.measures(for: department, action: action))
+    }
+
+    /// The same decision on what an interceptor's replica holds, with `measures` the catalogue's
+    /// `measures(for: department, action: action)`.
+    public static func decide(
+        department: Department, action: String, today: String, nameMatches: [ListingFacts], measures: [Measure]
+    ) -> CheckOutcome {
+        var outcome = outcome(
             department: department, action: action, today: today,
-            candidates: nameMatches.map { (MeasureTarget.subject, $0) }, catalogue: catalogue)
+            candidates: nameMatches.map { (MeasureTarget.subject, $0) }, measures: measures)
         outcome.matchedBy = "name"
         if outcome.decision == .block {
             let inForce = nameMatches.filter { isInForce($0, on: today) }

@@ -103,11 +103,21 @@ public enum CheckDecider {
         department: Department, action: String, today: String, listings: [Listing],
         relatedListings: [(role: RelatedPerson.Role, listing: Listing)] = [], catalogue: MeasureCatalogue
     ) -> CheckOutcome {
-        let candidates: [(target: MeasureTarget, listing: Listing)] =
-            listings.map { (MeasureTarget.subject, $0) }
-            + relatedListings.map { (MeasureTarget(role: $0.role), $0.listing) }
-        var outcome = decide(
-            department: department, action: action, today: today, candidates: candidates, catalogue: catalogue)
+        decide(
+            department: department, action: action, today: today,
+            candidates: listings.map { (MeasureTarget.subject, ListingFacts($0)) }
+                + relatedListings.map { (MeasureTarget(role: $0.role), ListingFacts($0.listing)) },
+            measures: catalogue.measures(for: department, action: action))
+    }
+
+    /// The same decision on what an interceptor's replica holds: candidate (target, listing) pairs —
+    /// the subject's own listings as `.subject`, those it reaches as a related person with its role —
+    /// and `measures`, the catalogue's `measures(for: department, action: action)`.
+    public static func decide(
+        department: Department, action: String, today: String, candidates: [(target: MeasureTarget, listing: ListingFacts)],
+        measures: [Measure]
+    ) -> CheckOutcome {
+        var outcome = outcome(department: department, action: action, today: today, candidates: candidates, measures: measures)
         if let strongest = outcome.matched.first, strongest.target != .subject {
             outcome.matchedBy = "related-person"
         }
@@ -115,14 +125,13 @@ public enum CheckDecider {
     }
 
     /// The decision on candidate (target, listing) pairs, `matchedBy` left `identifier`.
-    static func decide(
+    static func outcome(
         department: Department, action: String, today: String,
-        candidates: [(target: MeasureTarget, listing: Listing)], catalogue: MeasureCatalogue
+        candidates: [(target: MeasureTarget, listing: ListingFacts)], measures: [Measure]
     ) -> CheckOutcome {
-        let measures = catalogue.measures(for: department, action: action)
         var applied: [(match: MatchedMeasure, generic: Bool)] = []
         for (target, listing) in candidates where isInForce(listing, on: today) && listing.suspension?.policy != .allow {
-            for measure in measures where measure.applies(to: listing, as: target) {
+            for measure in measures where measure.applies(to: listing.list, grade: listing.grade, as: target) {
                 var match = MatchedMeasure(
                     measureID: measure.id, title: measure.title, effect: measure.effect, basis: measure.basis,
                     listingID: listing.id, list: listing.list, initiator: listing.initiator,
@@ -159,7 +168,7 @@ public enum CheckDecider {
     }
 
     /// In force on `today`: active, started, not yet ended (ISO dates compare as strings).
-    static func isInForce(_ listing: Listing, on today: String) -> Bool {
+    static func isInForce(_ listing: ListingFacts, on today: String) -> Bool {
         listing.status == .active && listing.start <= today && listing.until >= today
     }
 

@@ -82,11 +82,16 @@ public struct Measure: Codable, Sendable, Hashable, Identifiable {
     /// Whether the measure applies to `listing` reaching the checked subject as `target`: a list listing by
     /// its list and the targets; a grade listing by its grade, to the subject itself only.
     public func applies(to listing: Listing, as target: MeasureTarget) -> Bool {
-        if listing.list == .grade {
-            guard target == .subject, let grade = listing.grade else { return false }
+        applies(to: listing.list, grade: listing.grade, as: target)
+    }
+
+    /// Whether the measure reaches a listing on `list` (with `grade`, on the grade list) as `target`.
+    public func applies(to list: ListType, grade: CreditGrade?, as target: MeasureTarget) -> Bool {
+        if list == .grade {
+            guard target == .subject, let grade else { return false }
             return grades.contains(grade)
         }
-        return lists.contains(listing.list) && targets.contains(target)
+        return lists.contains(list) && targets.contains(target)
     }
 
     private enum CodingKeys: String, CodingKey {

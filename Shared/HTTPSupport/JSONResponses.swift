@@ -45,16 +45,7 @@ public enum JSONResponses {
 
     /// Reads a JSON request body of at most `limit` bytes into `T`, with errors naming the field.
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 1 << 20) async throws(ReplyError) -> T {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            throw ReplyError(.badRequest, "request body is missing or larger than \(limit) bytes")
-        }
-        let data = Data(buffer: buffer)
-        guard !data.isEmpty else { throw ReplyError(.badRequest, "request body is empty; send a JSON object") }
-        guard String(data: data, encoding: .utf8) != nil else { throw ReplyError(.badRequest, "request body is not valid UTF-8") }
+        let data = Data(try await body(of: request, limit: limit))
         do {
             return try WireCoding.decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -65,6 +56,29 @@ public enum JSONResponses {
         } catch {
             throw ReplyError(.badRequest, "request body is not valid JSON")
         }
+    }
+}
+
+extension JSONResponses {
+    /// A request's body as UTF-8 bytes: refused, naming why, when it is missing, empty, larger than
+    /// `limit` or not UTF-8.
+    public static func body(of request: Request, limit: Int = 1 << 20) async throws(ReplyError) -> [UInt8] {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw ReplyError(.badRequest, "request body is missing or larger than \(limit) bytes")
+        }
+        let bytes = buffer.withUnsafeReadableBytes { [UInt8]($0) }
+        guard !bytes.isEmpty else { throw ReplyError(.badRequest, "request body is empty; send a JSON object") }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw ReplyError(.badRequest, "request body is not valid UTF-8") }
+        return bytes
+    }
+
+    /// A response whose body is JSON already written (`JSONText`, `JSONWriter`).
+    public static func ok(json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        bytes(json, status: status, contentType: "application/json")
     }
 }
 

@@ -199,19 +199,120 @@ import Testing
         try await sink.applyEncodedSnapshotChunk([.init(type: "list.added", data: try text(second))], first: false)
         #expect(index.activeCount == 0, "the index waits for the whole snapshot")
         try await sink.finishSnapshot(seq: 9)
-        #expect(index.activeCount == 2 && index.listings(of: second.subjectID) == [second])
+        #expect(index.activeCount == 2 && index.listings(of: second.subjectID) == [ListingFacts(second)])
         let stored = try await database.read { try String.fetchAll($0, sql: "SELECT data FROM replica_listings ORDER BY id") }
         #expect(stored == [String(decoding: try text(Self.listing), as: UTF8.self), String(decoding: try text(second), as: UTF8.self)])
         #expect(try await database.read { try Checkpoints.applied($0, stream: "dispatch") } == 9)
         // A reload reads the stored text back into the same index.
         let reloaded = ReplicaIndex()
         try reloaded.load(from: database)
-        #expect(reloaded.activeCount == 2 && reloaded.listings(of: Self.listing.subjectID) == [Self.listing])
+        #expect(reloaded.activeCount == 2 && reloaded.listings(of: Self.listing.subjectID) == [ListingFacts(Self.listing)])
         // A listing that cannot be read is refused, naming why, and changes nothing.
         await #expect(throws: (any Error).self) {
             try await sink.applyEncodedSnapshotChunk([.init(type: "list.added", data: Array(#"{"id":"L-9"}"#.utf8))], first: true)
         }
         #expect(try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM replica_listings") } == 2)
+    }
+
+    /// The check path writes its JSON by hand: the same text `WireCoding` writes for the `Codable`
+    /// types, with every optional member present and absent; and reads a body as `JSONDecoder` does.
+    @Test func theCheckPathsHandWrittenJSONIsTheCodableText() async throws {
+        try loadCatalogue()
+        var suspended = Self.listing
+        suspended.id = "L-000002"
+        suspended.suspension = .init(objection: "O-1", policy: .review, since: "2026-11-01T00:00:00.000Z")
+        try apply("list.added", Self.listing)
+        try apply("list.added", suspended)
+        let blocked = try await checker.check(
+            CheckRequest(subject: Self.listing.subjectID, action: "government-procurement", reference: "PO-1"))
+        let allowed = try await checker.check(CheckRequest(subject: nil, name: "无名公司", action: "government-procurement"))
+        var full = blocked
+        full.replica = ReplicaState(
+            seq: 7, publisherHead: 9, activeListings: 2, catalogueVersion: "v1", lastHeard: "2026-11-23T00:00:00.000Z", ageSeconds: 1.25,
+            stale: true, state: "unreachable", lastError: "timed out \"x\"\n", rebuilt: "2026-11-22")
+        full.matched[0].grade = .D
+        #expect(blocked.matched.count == 2 && blocked.matched.contains { $0.suspendedBy == "O-1" })
+        for answer in [blocked, allowed, full] {
+            #expect(JSONText.bytes(answer.json) == (try WireCoding.encode(answer)))
+        }
+        for feedback in [
+            CheckFeedback(
+                checkID: "c", department: .finance, subjectID: "s", action: "a", decision: "block", listingID: "L", measureID: "m",
+                decidedAt: "t", reference: "r"),
+            CheckFeedback(
+                checkID: "c", department: .finance, subjectID: "s", action: "a", decision: "review", listingID: "L", measureID: nil,
+                decidedAt: "t", reference: nil),
+        ] {
+            #expect(feedback.json == (try JSONValue(encoding: feedback)))
+        }
+        let body = #"{"subject":"91330500MA2D7E8F2D","name":"x","action":"a","requester":null,"reference":"r","other":[1]}"#
+        let read = try CheckRequest(body: Array(body.utf8))
+        let decoded = try WireCoding.decode(CheckRequest.self, from: Array(body.utf8))
+        #expect(
+            (read.subject, read.name, read.action, read.requester, read.reference)
+                == (decoded.subject, decoded.name, decoded.action, decoded.requester, decoded.reference))
+        for (bad, message) in [
+            (#"{"subject":"x"}"#, "body.action is missing"), (#"{"action":null}"#, "body.action is null (expected String)"),
+            (#"{"action":"a","subject":5}"#, "body.subject has the wrong type (expected String)"), ("[1]", "body has the wrong type"),
+            ("{nope", "request body is not valid JSON"),
+        ] {
+            #expect(throws: ReplyError.self) { try CheckRequest(body: Array(bad.utf8)) }
+            do {
+                _ = try CheckRequest(body: Array(bad.utf8))
+            } catch {
+                #expect(error.message.contains(message), "\(bad): \(error.message)")
+            }
+        }
+    }
+
+    /// The compact table's chains, after thousands of random adds, replacements and removals over
+    /// few subjects, names and persons (so chains are long and slots and links reused), answer as a
+    /// plain dictionary of the same listings does.
+    @Test func theCompactTableAnswersAsAPlainMapUnderRandomChanges() {
+        var generator = SystemRandomNumberGenerator()
+        var table = ListingTable()
+        var model: [String: Listing] = [:]  // by "id subject"
+        let subjects = (0..<6).map { "9133050\($0)MA2D7E8F2D" }
+        let persons = (0..<9).map { "33010219900101\($0)00X" }
+        for step in 0..<5_000 {
+            var listing = Self.listing
+            listing.id = "L-\(Int.random(in: 0..<40, using: &generator))"
+            listing.subjectID = subjects.randomElement(using: &generator)!
+            listing.subjectName = ["甲公司", "乙公司", "丙 公司", "丁公司"].randomElement(using: &generator)!
+            listing.until = "2030-01-\(10 + step % 10)"
+            listing.relatedPersons = (0..<Int.random(in: 0...3, using: &generator)).map { _ in
+                RelatedPerson(
+                    role: RelatedPerson.Role.allCases.randomElement(using: &generator)!, name: "张三",
+                    personID: persons.randomElement(using: &generator)!)
+            }
+            let key = "\(listing.id) \(listing.subjectID)"
+            if Bool.random(using: &generator) {
+                table.upsert(listing)
+                model[key] = listing
+            } else {
+                table.remove(listing)
+                model[key] = nil
+            }
+        }
+        #expect(table.count == model.count)
+        for subject in subjects {
+            let expected = model.values.filter { $0.subjectID == subject }.map(ListingFacts.init)
+            #expect(table.listings(of: subject).sorted { $0.id < $1.id } == expected.sorted { $0.id < $1.id })
+        }
+        for name in ["甲公司", "乙公司", "丙 公司", "丁公司"] {
+            let key = CheckDecider.normalisedName(name)
+            let expected = model.values.filter { CheckDecider.normalisedName($0.subjectName) == key }.map { "\($0.id) \($0.subjectID)" }
+            #expect(table.listings(named: key).map { "\($0.id) \($0.subjectID)" }.sorted() == expected.sorted())
+        }
+        for person in persons {
+            let expected = model.values.flatMap { listing in
+                (listing.relatedPersons ?? []).filter { $0.personID == person }.map {
+                    "\($0.role) \(listing.id) \(listing.subjectID) \(listing.until)"
+                }
+            }
+            let found = table.relatedListings(of: person).map { "\($0.role) \($0.listing.id) \($0.listing.subjectID) \($0.listing.until)" }
+            #expect(found.sorted() == expected.sorted())
+        }
     }
 
     @Test func concurrentChecksAreEachLoggedOnceAndAnsweredWithTheirOwnIDs() async throws {

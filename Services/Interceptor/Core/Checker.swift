@@ -146,16 +146,15 @@ public struct Checker: Sendable {
             throw ReplyError(.unavailable, "check: the replica has no measure catalogue yet; is sanction-dispatch reachable?")
         }
         try requireKnown(action, catalogue: catalogue)
-        var outcome: CheckOutcome
-        if let subject {
-            // The subject's own listings, and those of organisations it is a related person of.
-            outcome = CheckDecider.decide(
-                department: department, action: action, today: today(), listings: index.listings(of: subject.value),
-                relatedListings: index.relatedListings(of: subject.value), catalogue: catalogue)
-        } else {
-            outcome = CheckDecider.decide(
-                department: department, action: action, today: today(), nameMatches: index.listings(named: request.name ?? ""),
-                catalogue: catalogue)
+        // The subject's own listings, and those of organisations it is a related person of; or by name.
+        let decided =
+            if let subject {
+                index.decide(department: department, action: action, today: today(), subject: subject.value)
+            } else {
+                index.decide(department: department, action: action, today: today(), name: request.name ?? "")
+            }
+        guard var outcome = decided else {
+            throw ReplyError(.unavailable, "check: the replica has no measure catalogue yet; is sanction-dispatch reachable?")
         }
         let subjectKey = subject?.value ?? "name:" + CheckDecider.normalisedName(request.name ?? "")
         if replica.stale {
@@ -181,13 +180,14 @@ public struct Checker: Sendable {
             initiator: first?.initiator.rawValue, document: first?.document, matched: outcome.matched, replica: replica, at: at)
         do {
             answer.checkID = try await checkLog.write { [department, log, outcome, instance] db -> String in
-                let number = (try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks") ?? 0) + 1
+                let number = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT IFNULL(MAX(rowid), 0) FROM checks")) ?? 0) + 1
                 let id = "\(department.rawValue)-\(try instance.value(db))-C-\(number)"
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO checks(id, at, subject_id, action, decision, listing_ids, measure_ids, replica_seq, stale, requester, reference)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         id, at, subjectKey, action, outcome.decision.rawValue,
                         outcome.matched.map(\.listingID).joined(separator: ","),
@@ -215,7 +215,7 @@ public struct Checker: Sendable {
                         checkID: id, department: department, subjectID: subjectKey, action: action,
                         decision: outcome.decision.rawValue, listingID: first.listingID, measureID: first.measureID,
                         decidedAt: at, reference: request.reference)
-                    try log.append(db, type: "feedback.\(outcome.decision.rawValue)", data: feedback, id: "feedback-\(id)")
+                    try log.append(db, type: "feedback.\(outcome.decision.rawValue)", json: feedback.json, id: "feedback-\(id)")
                 }
                 return id
             }
@@ -252,7 +252,7 @@ public struct Checker: Sendable {
         for request in requests {
             do throws(ReplyError) {
                 let answer = try await check(request, caller: caller)
-                answers.append((try? JSONValue(encoding: answer)) ?? .null)
+                answers.append(answer.json)
             } catch {
                 answers.append(.object(["error": (try? JSONValue(encoding: error)) ?? .null]))
             }

@@ -20,8 +20,8 @@ enum InterceptorRoutes {
         if let tokens { router.add(middleware: APITokenMiddleware(store: tokens, logger: logger)) }
         router.post("/v1/checks") { request, context -> Response in
             do throws(ReplyError) {
-                let body = try await JSONResponses.decode(CheckRequest.self, from: request)
-                return JSONResponses.ok(try await checker.check(body, caller: context.caller))
+                let body = try CheckRequest(body: try await JSONResponses.body(of: request))
+                return JSONResponses.ok(json: JSONText.bytes(try await checker.check(body, caller: context.caller).json))
             } catch {
                 return JSONResponses.failure(error)
             }

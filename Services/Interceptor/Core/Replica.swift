@@ -55,24 +55,28 @@ public enum InterceptorSchema {
 
 /// The replica in memory, for answers in microseconds; the SQLite tables are its durable copy and
 /// are loaded back at start. Changed only after the transaction that changed the tables commits.
+///
+/// It holds what a decision reads of each listing (`ListingFacts`) in one array, and two maps: from an
+/// identifier to the first of its own listings and of the listings it is a related person of, and
+/// from a normalised name to the first of its listings; the rest are chained through the array, with
+/// no array or object per key (`ListingTable`).
 public final class ReplicaIndex: Sendable {
-    /// One listing, held once: the maps share it by reference (a `Listing` is a few hundred bytes
-    /// inline, and a listing with three related persons sits in five of the maps' arrays).
-    final class Entry: Sendable {
-        let listing: Listing
-        init(_ listing: Listing) { self.listing = listing }
-    }
-
     struct State {
-        var bySubject: [String: [Entry]] = [:]
-        /// Person id → the listings of organisations the person is a related person of, with the role.
-        var byPerson: [String: [(role: RelatedPerson.Role, entry: Entry)]] = [:]
-        /// Normalised name → listings, for name-only checks (exact match only).
-        var byName: [String: [Entry]] = [:]
-        var count = 0
+        var table = ListingTable()
         var catalogue: MeasureCatalogue?
-        /// Listings of a snapshot being loaded, indexed together when it is complete.
-        var loading: [Listing] = []
+        /// The listings of a snapshot being loaded, indexed as they come and put in force when the
+        /// snapshot is complete.
+        var loading: ListingTable?
+        /// The catalogue's measures by action for a department (`MeasureCatalogue.measures(for:action:)`),
+        /// gathered on first use and dropped with the catalogue (an interceptor has one department).
+        var measures: [String: (department: Department, measures: [Measure])] = [:]
+
+        mutating func measures(for department: Department, action: String) -> [Measure] {
+            if let known = measures[action], known.department == department { return known.measures }
+            let found = catalogue?.measures(for: department, action: action) ?? []
+            measures[action] = (department, found)
+            return found
+        }
     }
 
     private let state = Mutex(State())
@@ -80,93 +84,84 @@ public final class ReplicaIndex: Sendable {
     public init() {}
 
     public func load(from reader: any DatabaseReader) throws {
-        let (listings, catalogue) = try reader.read { db in
-            (
-                try String.fetchAll(db, sql: "SELECT data FROM replica_listings").map {
-                    try WireCoding.decode(Listing.self, from: Array($0.utf8))
-                },
-                try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
-                    .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
-            )
+        var table = ListingTable()
+        let catalogue = try reader.read { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM replica_listings") ?? 0
+            table.reserve(count)
+            let texts = try String.fetchCursor(db, sql: "SELECT data FROM replica_listings")
+            while let text = try texts.next() { table.upsert(try WireCoding.decode(Listing.self, from: Array(text.utf8))) }
+            return try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
+                .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
         }
         state.withLock {
             $0 = State()
+            $0.table = table
             $0.catalogue = catalogue
-            Self.build(listings, into: &$0)
         }
     }
 
-    /// Indexes listings of distinct ids into an empty state, each table sized once.
-    private static func build(_ listings: [Listing], into state: inout State) {
-        state.bySubject.reserveCapacity(listings.count)
-        state.byName.reserveCapacity(listings.count)
-        for listing in listings {
-            let entry = Entry(listing)
-            state.bySubject[listing.subjectID, default: []].append(entry)
-            indexExtras(entry, in: &state)
-        }
-        state.count = listings.count
+    /// The subject's own listings.
+    public func listings(of subject: String) -> [ListingFacts] { state.withLock { $0.table.listings(of: subject) } }
+    /// The listings of organisations `person` is a related person of, with the role.
+    public func relatedListings(of person: String) -> [(role: RelatedPerson.Role, listing: ListingFacts)] {
+        state.withLock { $0.table.relatedListings(of: person) }
     }
-
-    public func listings(of subject: String) -> [Listing] { state.withLock { $0.bySubject[subject]?.map(\.listing) ?? [] } }
-    public func relatedListings(of person: String) -> [(role: RelatedPerson.Role, listing: Listing)] {
-        state.withLock { $0.byPerson[person]?.map { ($0.role, $0.entry.listing) } ?? [] }
-    }
-    public func listings(named name: String) -> [Listing] {
-        state.withLock { $0.byName[CheckDecider.normalisedName(name)]?.map(\.listing) ?? [] }
+    /// The listings whose subject's name is `name`, compared normalised (`CheckDecider.normalisedName`).
+    public func listings(named name: String) -> [ListingFacts] {
+        state.withLock { $0.table.listings(named: CheckDecider.normalisedName(name)) }
     }
     public var catalogue: MeasureCatalogue? { state.withLock { $0.catalogue } }
-    public var activeCount: Int { state.withLock { $0.count } }
+    public var activeCount: Int { state.withLock { $0.table.count } }
+
+    /// The decision for `subject` (a credit code or resident ID): its own listings and those it reaches
+    /// as a related person, gathered under the lock; nil without a catalogue.
+    public func decide(department: Department, action: String, today: String, subject: String) -> CheckOutcome? {
+        let gathered = state.withLock { state -> (candidates: [(target: MeasureTarget, listing: ListingFacts)], measures: [Measure])? in
+            guard state.catalogue != nil else { return nil }
+            return (state.table.candidates(for: subject), state.measures(for: department, action: action))
+        }
+        guard let gathered else { return nil }
+        return CheckDecider.decide(
+            department: department, action: action, today: today, candidates: gathered.candidates, measures: gathered.measures)
+    }
+
+    /// The decision for a subject known only by `name` (exact, normalised); nil without a catalogue.
+    public func decide(department: Department, action: String, today: String, name: String) -> CheckOutcome? {
+        let key = CheckDecider.normalisedName(name)
+        let gathered = state.withLock { state -> (matches: [ListingFacts], measures: [Measure])? in
+            guard state.catalogue != nil else { return nil }
+            return (state.table.listings(named: key), state.measures(for: department, action: action))
+        }
+        guard let gathered else { return nil }
+        return CheckDecider.decide(
+            department: department, action: action, today: today, nameMatches: gathered.matches, measures: gathered.measures)
+    }
 
     /// Adds or replaces listings in memory only (tests and benchmarks; the service goes through its
     /// database and `stage`).
-    public func upsert(_ listings: [Listing]) { state.withLock { for listing in listings { Self.insert(listing, into: &$0) } } }
-    func upsert(_ listing: Listing) { state.withLock { Self.insert(listing, into: &$0) } }
+    public func upsert(_ listings: [Listing]) {
+        state.withLock {
+            $0.table.reserve($0.table.count + listings.count)
+            for listing in listings { $0.table.upsert(listing) }
+        }
+    }
     public func setCatalogueForTesting(_ catalogue: MeasureCatalogue) { setCatalogue(catalogue) }
 
-    func remove(_ listing: Listing) { state.withLock { Self.delete(listing, from: &$0) } }
-
-    private static func delete(_ listing: Listing, from state: inout State) {
-        guard var list = state.bySubject[listing.subjectID], let index = list.firstIndex(where: { $0.listing.id == listing.id })
-        else { return }
-        let old = list.remove(at: index)
-        state.count -= 1
-        state.bySubject[listing.subjectID] = list.isEmpty ? nil : list
-        unindexExtras(old, in: &state)
-    }
-
-    private static func indexExtras(_ entry: Entry, in state: inout State) {
-        for person in entry.listing.relatedPersons ?? [] {
-            if let id = person.personID { state.byPerson[id, default: []].append((person.role, entry)) }
-        }
-        state.byName[CheckDecider.normalisedName(entry.listing.subjectName), default: []].append(entry)
-    }
-
-    private static func unindexExtras(_ entry: Entry, in state: inout State) {
-        let listing = entry.listing
-        for person in listing.relatedPersons ?? [] {
-            guard let id = person.personID, var links = state.byPerson[id] else { continue }
-            links.removeAll { $0.entry.listing.id == listing.id }
-            state.byPerson[id] = links.isEmpty ? nil : links
-        }
-        let name = CheckDecider.normalisedName(listing.subjectName)
-        if var named = state.byName[name] {
-            named.removeAll { $0.listing.id == listing.id }
-            state.byName[name] = named.isEmpty ? nil : named
+    func setCatalogue(_ catalogue: MeasureCatalogue) {
+        state.withLock {
+            $0.catalogue = catalogue
+            $0.measures = [:]
         }
     }
-
-    func setCatalogue(_ catalogue: MeasureCatalogue) { state.withLock { $0.catalogue = catalogue } }
-    func reset() { state.withLock { $0 = State() } }
 
     enum Change {
         case upsert(Listing)
         case remove(Listing)
         case catalogue(MeasureCatalogue)
         case reset
-        /// A listing of the snapshot being loaded: held until `snapshotLoaded`.
+        /// A listing of the snapshot being loaded: indexed aside until `snapshotLoaded`.
         case loading(Listing)
-        /// The snapshot is complete: its listings become the index, built once.
+        /// The snapshot is complete: its listings become the index.
         case snapshotLoaded
     }
 
@@ -190,55 +185,234 @@ public final class ReplicaIndex: Sendable {
                 state.withLock { state in
                     for change in changes {
                         switch change {
-                        case .upsert(let listing): Self.insert(listing, into: &state)
-                        case .remove(let listing): Self.delete(listing, from: &state)
-                        case .catalogue(let catalogue): state.catalogue = catalogue
-                        case .reset: state = State()
-                        case .loading(let listing): state.loading.append(listing)
-                        case .snapshotLoaded:
-                            // Anything indexed since the snapshot's reset, then the snapshot's listings.
-                            let listings = Self.distinct(state.bySubject.values.flatMap { $0.map(\.listing) } + state.loading)
-                            let catalogue = state.catalogue
-                            state = State()
+                        case .upsert(let listing): state.table.upsert(listing)
+                        case .remove(let listing): state.table.remove(listing)
+                        case .catalogue(let catalogue):
                             state.catalogue = catalogue
-                            Self.build(listings, into: &state)
+                            state.measures = [:]
+                        case .reset: state = State()
+                        case .loading(let listing):
+                            if state.loading == nil { state.loading = ListingTable() }
+                            state.loading!.upsert(listing)
+                        case .snapshotLoaded:
+                            // The snapshot's listings, and anything indexed since its reset that the
+                            // snapshot does not hold.
+                            var loaded = state.loading ?? ListingTable()
+                            state.loading = nil
+                            state.table.forEach { facts, slot in
+                                if !loaded.contains(id: facts.id, subject: facts.subjectID) {
+                                    loaded.insert(copyOf: slot, from: state.table)
+                                }
+                            }
+                            state.table = loaded
                         }
                     }
                 }
             },
             onRollback: { [self] _ in staged.withLock { $0.removeAll() } })
     }
+}
 
-    /// The last of each id, in order of first appearance (a snapshot holds each listing once; this
-    /// keeps the index right should one come twice).
-    private static func distinct(_ listings: [Listing]) -> [Listing] {
-        var position: [String: Int] = [:]
-        position.reserveCapacity(listings.count)
-        var result: [Listing] = []
-        result.reserveCapacity(listings.count)
-        for listing in listings {
-            if let at = position[listing.id] {
-                result[at] = listing
-            } else {
-                position[listing.id] = result.count
-                result.append(listing)
-            }
+/// Active listings by subject, related person and normalised name, compactly: each listing's facts
+/// once in `slots`, each related person with a resident id a `Link`; a map gives the first slot (or
+/// link) of a key, and the rest follow by index through the slots and links themselves. Freed slots
+/// and links are reused. Removing walks a chain: short for identifiers, as long as a common name's.
+struct ListingTable {
+    static let none = UInt32.max
+
+    struct Slot {
+        var facts: ListingFacts
+        /// The subject's name, normalised: the key of `byName`.
+        var name: String
+        var nextOfSubject: UInt32
+        var nextOfName: UInt32
+        /// The first of this listing's related-person links.
+        var firstLink: UInt32
+    }
+
+    struct Link {
+        var person: String
+        var slot: UInt32
+        var nextOfPerson: UInt32
+        var nextOfListing: UInt32
+        var role: RelatedPerson.Role
+    }
+
+    private(set) var slots: ContiguousArray<Slot?> = []
+    private var freeSlots: [UInt32] = []
+    private var links: ContiguousArray<Link?> = []
+    private var freeLinks: [UInt32] = []
+    /// The first of its own listings and of its related-person links, by subject or person id: one
+    /// map, so a check finds both with one lookup.
+    struct Heads {
+        var subject = ListingTable.none
+        var person = ListingTable.none
+    }
+    private var byID: [String: Heads] = [:]
+    private var byName: [String: UInt32] = [:]
+    private(set) var count = 0
+
+    mutating func reserve(_ listings: Int) {
+        guard listings > byName.capacity else { return }
+        slots.reserveCapacity(listings)
+        byID.reserveCapacity(listings)
+        byName.reserveCapacity(listings)
+    }
+
+    /// The slots of the chain that starts at `first`, through `next`.
+    private func chain(_ first: UInt32?, _ next: KeyPath<Slot, UInt32>) -> [(index: UInt32, slot: Slot)] {
+        var result: [(index: UInt32, slot: Slot)] = []
+        var at = first ?? Self.none
+        while at != Self.none, let slot = slots[Int(at)] {
+            result.append((at, slot))
+            at = slot[keyPath: next]
         }
         return result
     }
 
-    private static func insert(_ listing: Listing, into state: inout State) {
-        let entry = Entry(listing)
-        var list = state.bySubject[listing.subjectID] ?? []
-        if let index = list.firstIndex(where: { $0.listing.id == listing.id }) {
-            unindexExtras(list[index], in: &state)
-            list[index] = entry
-        } else {
-            list.append(entry)
-            state.count += 1
+    func listings(of subject: String) -> [ListingFacts] {
+        chain(byID[subject]?.subject, \.nextOfSubject).reversed().map(\.slot.facts)
+    }
+
+    func listings(named name: String) -> [ListingFacts] {
+        chain(byName[name], \.nextOfName).reversed().map(\.slot.facts)
+    }
+
+    func relatedListings(of person: String) -> [(role: RelatedPerson.Role, listing: ListingFacts)] {
+        var result: [(role: RelatedPerson.Role, listing: ListingFacts)] = []
+        var at = byID[person]?.person ?? Self.none
+        while at != Self.none, let link = links[Int(at)] {
+            if let slot = slots[Int(link.slot)] { result.append((link.role, slot.facts)) }
+            at = link.nextOfPerson
         }
-        state.bySubject[listing.subjectID] = list
-        indexExtras(entry, in: &state)
+        return result.reversed()
+    }
+
+    /// A check's candidates: the subject's own listings, then those it reaches as a related person.
+    func candidates(for subject: String) -> [(target: MeasureTarget, listing: ListingFacts)] {
+        var result: [(target: MeasureTarget, listing: ListingFacts)] = []
+        let heads = byID[subject] ?? Heads()
+        var next = heads.subject
+        while next != Self.none, let slot = slots[Int(next)] {
+            result.append((.subject, slot.facts))
+            next = slot.nextOfSubject
+        }
+        var at = heads.person
+        while at != Self.none, let link = links[Int(at)] {
+            if let slot = slots[Int(link.slot)] { result.append((MeasureTarget(role: link.role), slot.facts)) }
+            at = link.nextOfPerson
+        }
+        return result
+    }
+
+    private func find(id: String, subject: String) -> UInt32? {
+        chain(byID[subject]?.subject, \.nextOfSubject).first { $0.slot.facts.id == id }?.index
+    }
+
+    func contains(id: String, subject: String) -> Bool { find(id: id, subject: subject) != nil }
+
+    func forEach(_ body: (ListingFacts, Slot) -> Void) {
+        for case let slot? in slots { body(slot.facts, slot) }
+    }
+
+    /// Adds a listing, or replaces the one of the same id and subject.
+    mutating func upsert(_ listing: Listing) {
+        if let old = find(id: listing.id, subject: listing.subjectID) { unlink(old) }
+        let people = (listing.relatedPersons ?? []).compactMap { person in person.personID.map { (person.role, $0) } }
+        add(ListingFacts(listing), name: CheckDecider.normalisedName(listing.subjectName), people: people)
+    }
+
+    /// Adds a slot of `other` (a table being replaced) with its related-person links.
+    mutating func insert(copyOf slot: Slot, from other: ListingTable) {
+        var people: [(RelatedPerson.Role, String)] = []
+        var at = slot.firstLink
+        while at != Self.none, let link = other.links[Int(at)] {
+            people.append((link.role, link.person))
+            at = link.nextOfListing
+        }
+        add(slot.facts, name: slot.name, people: people.reversed())
+    }
+
+    mutating func remove(_ listing: Listing) {
+        if let old = find(id: listing.id, subject: listing.subjectID) { unlink(old) }
+    }
+
+    private mutating func add(_ facts: ListingFacts, name: String, people: [(RelatedPerson.Role, String)]) {
+        let index = freeSlots.popLast() ?? UInt32(slots.count)
+        var slot = Slot(
+            facts: facts, name: name, nextOfSubject: byID[facts.subjectID]?.subject ?? Self.none, nextOfName: byName[name] ?? Self.none,
+            firstLink: Self.none)
+        for (role, person) in people {
+            let link = Link(
+                person: person, slot: index, nextOfPerson: byID[person]?.person ?? Self.none, nextOfListing: slot.firstLink, role: role)
+            let linkIndex = freeLinks.popLast() ?? UInt32(links.count)
+            if Int(linkIndex) == links.count { links.append(link) } else { links[Int(linkIndex)] = link }
+            setHead(of: person, \.person, to: linkIndex)
+            slot.firstLink = linkIndex
+        }
+        if Int(index) == slots.count { slots.append(slot) } else { slots[Int(index)] = slot }
+        setHead(of: facts.subjectID, \.subject, to: index)
+        byName[name] = index
+        count += 1
+    }
+
+    /// Takes the slot out of its chains, frees it and its links.
+    private mutating func unlink(_ index: UInt32) {
+        guard let slot = slots[Int(index)] else { return }
+        unchain(index, key: slot.facts.subjectID, bySubject: true)
+        unchain(index, key: slot.name, bySubject: false)
+        var at = slot.firstLink
+        while at != Self.none, let link = links[Int(at)] {
+            unchainLink(at, person: link.person)
+            links[Int(at)] = nil
+            freeLinks.append(at)
+            at = link.nextOfListing
+        }
+        slots[Int(index)] = nil
+        freeSlots.append(index)
+        count -= 1
+    }
+
+    private mutating func setHead(of key: String, _ part: WritableKeyPath<Heads, UInt32>, to head: UInt32) {
+        var heads = byID[key] ?? Heads()
+        heads[keyPath: part] = head
+        byID[key] = heads.subject == Self.none && heads.person == Self.none ? nil : heads
+    }
+
+    /// Takes slot `index` out of its subject's chain or its name's.
+    private mutating func unchain(_ index: UInt32, key: String, bySubject: Bool) {
+        let next: WritableKeyPath<Slot, UInt32> = bySubject ? \.nextOfSubject : \.nextOfName
+        guard let first = bySubject ? byID[key]?.subject : byName[key], first != Self.none else { return }
+        let after = slots[Int(index)]![keyPath: next]
+        if first == index {
+            if bySubject { setHead(of: key, \.subject, to: after) } else { byName[key] = after == Self.none ? nil : after }
+            return
+        }
+        var at = first
+        while at != Self.none, let slot = slots[Int(at)] {
+            if slot[keyPath: next] == index {
+                slots[Int(at)]![keyPath: next] = after
+                return
+            }
+            at = slot[keyPath: next]
+        }
+    }
+
+    private mutating func unchainLink(_ index: UInt32, person: String) {
+        guard let first = byID[person]?.person, first != Self.none else { return }
+        let after = links[Int(index)]!.nextOfPerson
+        if first == index {
+            setHead(of: person, \.person, to: after)
+            return
+        }
+        var at = first
+        while at != Self.none, let link = links[Int(at)] {
+            if link.nextOfPerson == index {
+                links[Int(at)]!.nextOfPerson = after
+                return
+            }
+            at = link.nextOfPerson
+        }
     }
 }
 
