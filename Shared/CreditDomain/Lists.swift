@@ -1,3 +1,5 @@
+import MeshProtocol
+
 /// The three lists (名单) of DOMAIN.md.
 public enum ListType: String, Codable, Sendable, CaseIterable, Hashable {
     /// 失信联合惩戒对象名单 / 严重失信主体名单 (Shaanxi Plan 三(三)1, Haitang Plan (七)).
@@ -104,5 +106,97 @@ public struct Listing: Codable, Sendable, Hashable, Identifiable {
         self.sourceRecord = sourceRecord
         self.status = status
         self.removalReason = removalReason
+    }
+}
+
+extension Listing: JSONValueReadable {
+    /// Reads a listing from a JSON value as its `Codable` conformance does — required members must be
+    /// there with their types, optional ones may be missing or null, unknown ones are ignored — without
+    /// the round trip through text and `JSONDecoder` (a test holds the two equal). Every interceptor
+    /// reads every listing event this way.
+    public init(json: JSONValue) throws(WireShapeError) {
+        let fields = try JSONFields(json, "a listing")
+        self.init(
+            id: try fields.text("id"), list: try fields.value("list"), subjectID: try fields.text("subjectID"),
+            subjectName: try fields.text("subjectName"), subjectKind: try fields.value("subjectKind"),
+            initiator: Department(rawValue: try fields.text("initiator")), basis: try fields.text("basis"),
+            document: try fields.text("document"), facts: try fields.optionalText("facts"), start: try fields.text("start"),
+            until: try fields.text("until"), sourceRecord: try fields.optionalText("sourceRecord"), status: try fields.value("status"),
+            removalReason: try fields.optionalText("removalReason"), objectionDeadline: try fields.optionalText("objectionDeadline"),
+            objection: try fields.optionalText("objection"))
+        if let people = try fields.optionalArray("relatedPersons") {
+            var read: [RelatedPerson] = []
+            read.reserveCapacity(people.count)
+            for person in people {
+                let member = try JSONFields(person, "a listing's related person")
+                read.append(
+                    RelatedPerson(
+                        role: try member.value("role"), name: try member.text("name"), personID: try member.optionalText("personID"),
+                        from: try member.optionalText("from"), until: try member.optionalText("until")))
+            }
+            relatedPersons = read
+        }
+        if let suspension = try fields.optionalObject("suspension") {
+            let member = try JSONFields(suspension, "a listing's suspension")
+            self.suspension = Suspension(
+                objection: try member.text("objection"), policy: try member.value("policy"), since: try member.text("since"))
+        }
+        if let rule = try fields.optionalObject("rule") {
+            let member = try JSONFields(rule, "a listing's rule")
+            self.rule = RuleReference(id: try member.text("id"), version: try member.text("version"))
+        }
+        grade = try fields.optionalValue("grade")
+    }
+}
+
+/// The members of a JSON object read as synthesized `Codable` reads them, errors naming the member.
+struct JSONFields {
+    let members: [String: JSONValue]
+    let what: String
+
+    init(_ value: JSONValue, _ what: String) throws(WireShapeError) {
+        guard case .object(let members) = value else { throw WireShapeError("\(what) must be a JSON object") }
+        self.members = members
+        self.what = what
+    }
+
+    func text(_ key: String) throws(WireShapeError) -> String {
+        guard let text = try optionalText(key) else { throw WireShapeError("\(what) field \(key) is missing") }
+        return text
+    }
+
+    func optionalText(_ key: String) throws(WireShapeError) -> String? {
+        switch members[key] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw WireShapeError("\(what) field \(key) must be a string")
+        }
+    }
+
+    func value<T: RawRepresentable<String>>(_ key: String) throws(WireShapeError) -> T {
+        guard let value: T = try optionalValue(key) else { throw WireShapeError("\(what) field \(key) is missing") }
+        return value
+    }
+
+    func optionalValue<T: RawRepresentable<String>>(_ key: String) throws(WireShapeError) -> T? {
+        guard let text = try optionalText(key) else { return nil }
+        guard let value = T(rawValue: text) else { throw WireShapeError("\(what) field \(key) has no value \(text)") }
+        return value
+    }
+
+    func optionalArray(_ key: String) throws(WireShapeError) -> [JSONValue]? {
+        switch members[key] {
+        case nil, .null?: return nil
+        case .array(let items)?: return items
+        default: throw WireShapeError("\(what) field \(key) must be an array")
+        }
+    }
+
+    func optionalObject(_ key: String) throws(WireShapeError) -> JSONValue? {
+        switch members[key] {
+        case nil, .null?: return nil
+        case .object?: return members[key]
+        default: throw WireShapeError("\(what) field \(key) must be an object")
+        }
     }
 }

@@ -52,14 +52,16 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Converts any `Encodable` value into a JSON value.
     public init(encoding value: some Encodable) throws {
-        let data = try WireCoding.encoder.encode(value)
-        self = try WireCoding.decoder.decode(JSONValue.self, from: data)
+        // `JSONReader` gives the value `JSONDecoder` gives, without trying each type in turn.
+        self = try JSONReader.value(WireCoding.encode(value))
     }
 
-    /// Converts this JSON value into a typed value.
+    /// Converts this JSON value into a typed value: a type that reads itself from a value
+    /// (`JSONValueReadable`) does; any other is decoded from the value's text (`JSONText`, the
+    /// text `WireCoding` writes).
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-        let data = try WireCoding.encoder.encode(self)
-        return try WireCoding.decoder.decode(T.self, from: data)
+        if let readable = T.self as? any JSONValueReadable.Type { return try readable.init(json: self) as! T }
+        return try WireCoding.decoder.decode(T.self, from: Data(JSONText.bytes(self)))
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -89,7 +89,7 @@ public final class ReplicaIndex: Sendable {
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM replica_listings") ?? 0
             table.reserve(count)
             let texts = try String.fetchCursor(db, sql: "SELECT data FROM replica_listings")
-            while let text = try texts.next() { table.upsert(try WireCoding.decode(Listing.self, from: Array(text.utf8))) }
+            while let text = try texts.next() { table.upsert(try Listing(json: JSONReader.value(Array(text.utf8)))) }
             return try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
                 .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
         }
@@ -436,15 +436,15 @@ struct DispatchReplicaApplier: StreamApplier {
                 arguments: [event.id, listing, event.at, String(decoding: try WireCoding.encode(event.data), as: UTF8.self)])
             return
         }
-        try apply(type: event.type, data: event.data, in: db)
+        let listing = try apply(type: event.type, data: event.data, in: db)
         guard let log, Self.enforced.contains(event.type) else { return }
-        let listing = try event.data.decode(Listing.self)
+        let acknowledged = try listing ?? Listing(json: event.data)
         // The id names the dispatch event by seq and commit time: a dispatch restored from a backup
         // gives its seqs to other events, and each of those is acknowledged in its own right.
         let ack = ListingAcknowledgement(
-            listingID: listing.id, department: department, dispatchSeq: event.seq, subjectID: listing.subjectID)
+            listingID: acknowledged.id, department: department, dispatchSeq: event.seq, subjectID: acknowledged.subjectID)
         try log.append(
-            db, type: event.type.hasSuffix(".removed") ? "listing.lifted" : "listing.applied", data: ack,
+            db, type: event.type.hasSuffix(".removed") ? "listing.lifted" : "listing.applied", json: ack.json,
             id: "ack-\(department)-\(event.seq)-\(event.at.filter(\.isNumber))")
     }
 
@@ -485,7 +485,7 @@ struct DispatchReplicaApplier: StreamApplier {
         }
         let listing: Listing
         do {
-            listing = try WireCoding.decode(Listing.self, from: item.data)
+            listing = try Listing(json: JSONReader.value(item.data))
         } catch {
             throw ReplicaError(reason: "a snapshot listing could not be read: \(error)")
         }
@@ -505,7 +505,9 @@ struct DispatchReplicaApplier: StreamApplier {
             id: "ack-\(department)-snapshot-\(seq)-\(UUID().uuidString.prefix(8))")
     }
 
-    private func apply(type: String, data: JSONValue, in db: Database) throws {
+    /// Applies one event; returns the listing it carried, when it read one.
+    @discardableResult
+    private func apply(type: String, data: JSONValue, in db: Database) throws -> Listing? {
         switch type {
         case "catalogue.loaded":
             let catalogue = try data.decode(MeasureCatalogue.self)
@@ -513,19 +515,22 @@ struct DispatchReplicaApplier: StreamApplier {
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
             index.stage(db, .catalogue(catalogue))
+            return nil
         case "list.added", "list.extended", "list.updated", "list.suspended", "list.resumed", "grade.added", "grade.updated":
-            let listing = try data.decode(Listing.self)
-            guard listing.status == .active else { return }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)",
-                arguments: [listing.id, listing.subjectID, String(decoding: try WireCoding.encode(listing), as: UTF8.self)])
+            let listing = try Listing(json: data)
+            guard listing.status == .active else { return listing }
+            // The text as dispatch wrote it (`JSONText` writes what `WireCoding` does).
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)")
+                .execute(arguments: [listing.id, listing.subjectID, JSONText.text(data)])
             index.stage(db, .upsert(listing))
+            return listing
         case "list.removed", "grade.removed":
-            let listing = try data.decode(Listing.self)
-            try db.execute(sql: "DELETE FROM replica_listings WHERE id = ?", arguments: [listing.id])
+            let listing = try Listing(json: data)
+            try db.cachedStatement(sql: "DELETE FROM replica_listings WHERE id = ?").execute(arguments: [listing.id])
             index.stage(db, .remove(listing))
+            return listing
         default:
-            return
+            return nil
         }
     }
 }
@@ -542,4 +547,14 @@ public struct ListingAcknowledgement: Codable, Sendable, Equatable {
     public var department: String
     public var dispatchSeq: Int64
     public var subjectID: String
+}
+
+extension ListingAcknowledgement {
+    /// As `WireCoding` encodes it.
+    var json: JSONValue {
+        .object([
+            "listingID": .string(listingID), "department": .string(department), "dispatchSeq": .int(dispatchSeq),
+            "subjectID": .string(subjectID),
+        ])
+    }
 }
