@@ -51,6 +51,9 @@ extension JSONValue: Codable {
 
 extension JSONValue {
     /// Converts any `Encodable` value into a JSON value.
+    // Not inlined: with this and `decode(_:)` inlined across modules, Swift 6.3's release build
+    // crashed (signal 11) splitting an async caller in Bus.
+    @inline(never)
     public init(encoding value: some Encodable) throws {
         // `JSONReader` gives the value `JSONDecoder` gives, without trying each type in turn.
         self = try JSONReader.value(WireCoding.encode(value))
@@ -59,6 +62,7 @@ extension JSONValue {
     /// Converts this JSON value into a typed value: a type that reads itself from a value
     /// (`JSONValueReadable`) does; any other is decoded from the value's text (`JSONText`, the
     /// text `WireCoding` writes).
+    @inline(never)  // see init(encoding:)
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
         if let readable = T.self as? any JSONValueReadable.Type { return try readable.init(json: self) as! T }
         return try WireCoding.decoder.decode(T.self, from: Data(JSONText.bytes(self)))
