@@ -265,6 +265,22 @@ import Testing
         }
     }
 
+    /// A listing is one row by id: when an update names another subject, the listing leaves the old
+    /// subject's checks, and its removal lifts it wherever the replica held it.
+    @Test func aListingMovedToAnotherSubjectLeavesTheOldOne() async throws {
+        try loadCatalogue()
+        try apply("list.added", Self.listing)
+        var moved = Self.listing
+        moved.subjectID = "91330500MA2D7E8F4N"
+        try apply("list.updated", moved)
+        #expect(index.listings(of: Self.listing.subjectID).isEmpty && index.listings(of: moved.subjectID).map(\.id) == ["L-000001"])
+        #expect(index.activeCount == 1)
+        var removed = Self.listing  // a removal naming the old subject still lifts the row it names by id
+        removed.status = .removed
+        try apply("list.removed", removed)
+        #expect(index.activeCount == 0 && index.listings(of: moved.subjectID).isEmpty)
+    }
+
     /// The compact table's chains, after thousands of random adds, replacements and removals over
     /// few subjects, names and persons (so chains are long and slots and links reused), answer as a
     /// plain dictionary of the same listings does.

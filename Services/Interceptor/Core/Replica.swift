@@ -199,9 +199,12 @@ public final class ReplicaIndex: Sendable {
                             // snapshot does not hold.
                             var loaded = state.loading ?? ListingTable()
                             state.loading = nil
-                            state.table.forEach { facts, slot in
-                                if !loaded.contains(id: facts.id, subject: facts.subjectID) {
-                                    loaded.insert(copyOf: slot, from: state.table)
+                            if state.table.count > 0 {
+                                var live: Set<String> = []
+                                state.table.forEach { facts, _ in live.insert(facts.id) }
+                                let inSnapshot = loaded.ids(among: live)
+                                state.table.forEach { facts, slot in
+                                    if !inSnapshot.contains(facts.id) { loaded.insert(copyOf: slot, from: state.table) }
                                 }
                             }
                             state.table = loaded
@@ -309,7 +312,12 @@ struct ListingTable {
         chain(byID[subject]?.subject, \.nextOfSubject).first { $0.slot.facts.id == id }?.index
     }
 
-    func contains(id: String, subject: String) -> Bool { find(id: id, subject: subject) != nil }
+    /// The ids of `candidates` this table holds (under any subject).
+    func ids(among candidates: Set<String>) -> Set<String> {
+        var found: Set<String> = []
+        for case let slot? in slots where candidates.contains(slot.facts.id) { found.insert(slot.facts.id) }
+        return found
+    }
 
     func forEach(_ body: (ListingFacts, Slot) -> Void) {
         for case let slot? in slots { body(slot.facts, slot) }
@@ -436,7 +444,15 @@ struct DispatchReplicaApplier: StreamApplier {
                 arguments: [event.id, listing, event.at, String(decoding: try WireCoding.encode(event.data), as: UTF8.self)])
             return
         }
-        let listing = try apply(type: event.type, data: event.data, in: db)
+        let (listing, changes) = try apply(type: event.type, data: event.data, in: db)
+        try acknowledge(event, listing: listing, in: db)
+        // The index takes the changes only once the whole event has been written: should the
+        // acknowledgement fail, the event's savepoint rolls back and the index must not move.
+        for change in changes { index.stage(db, change) }
+    }
+
+    /// Acknowledges an enforced event on the interceptor's own stream.
+    private func acknowledge(_ event: Event, listing: Listing?, in db: Database) throws {
         guard let log, Self.enforced.contains(event.type) else { return }
         let acknowledged = try listing ?? Listing(json: event.data)
         // The id names the dispatch event by seq and commit time: a dispatch restored from a backup
@@ -480,7 +496,7 @@ struct DispatchReplicaApplier: StreamApplier {
     /// built once instead of listing by listing.
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
         guard item.type == "list.added" || item.type == "grade.added" else {
-            try apply(type: item.type, data: try JSONReader.value(item.data), in: db)
+            for change in try apply(type: item.type, data: try JSONReader.value(item.data), in: db).changes { index.stage(db, change) }
             return
         }
         let listing: Listing
@@ -505,33 +521,46 @@ struct DispatchReplicaApplier: StreamApplier {
             id: "ack-\(department)-snapshot-\(seq)-\(UUID().uuidString.prefix(8))")
     }
 
-    /// Applies one event; returns the listing it carried, when it read one.
-    @discardableResult
-    private func apply(type: String, data: JSONValue, in db: Database) throws -> Listing? {
+    /// Applies one event to the tables; returns the listing it carried, when it read one, and the
+    /// changes for the index, which the caller stages once everything the event writes is written.
+    private func apply(type: String, data: JSONValue, in db: Database) throws -> (listing: Listing?, changes: [ReplicaIndex.Change]) {
         switch type {
         case "catalogue.loaded":
             let catalogue = try data.decode(MeasureCatalogue.self)
             try db.execute(
                 sql: "INSERT OR REPLACE INTO replica_catalogue(id, version, data) VALUES (1, ?, ?)",
                 arguments: [catalogue.version, String(decoding: try WireCoding.encode(catalogue), as: UTF8.self)])
-            index.stage(db, .catalogue(catalogue))
-            return nil
+            return (nil, [.catalogue(catalogue)])
         case "list.added", "list.extended", "list.updated", "list.suspended", "list.resumed", "grade.added", "grade.updated":
             let listing = try Listing(json: data)
-            guard listing.status == .active else { return listing }
+            guard listing.status == .active else { return (listing, []) }
+            var changes = try removalUnderAnotherSubject(of: listing, in: db)
             // The text as dispatch wrote it (`JSONText` writes what `WireCoding` does).
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)")
                 .execute(arguments: [listing.id, listing.subjectID, JSONText.text(data)])
-            index.stage(db, .upsert(listing))
-            return listing
+            changes.append(.upsert(listing))
+            return (listing, changes)
         case "list.removed", "grade.removed":
             let listing = try Listing(json: data)
+            let changes = try removalUnderAnotherSubject(of: listing, in: db) + [.remove(listing)]
             try db.cachedStatement(sql: "DELETE FROM replica_listings WHERE id = ?").execute(arguments: [listing.id])
-            index.stage(db, .remove(listing))
-            return listing
+            return (listing, changes)
         default:
-            return nil
+            return (nil, [])
         }
+    }
+
+    /// A listing is one row by id: when the replica holds its id under another subject (a corrected
+    /// subject, a restored dispatch), the index drops it there too.
+    private func removalUnderAnotherSubject(of listing: Listing, in db: Database) throws -> [ReplicaIndex.Change] {
+        guard
+            let stored = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT subject_id FROM replica_listings WHERE id = ?"), arguments: [listing.id]),
+            stored != listing.subjectID
+        else { return [] }
+        var elsewhere = listing
+        elsewhere.subjectID = stored
+        return [.remove(elsewhere)]
     }
 }
 
