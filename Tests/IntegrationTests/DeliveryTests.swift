@@ -112,6 +112,7 @@ struct DeliveryTests {
         let total = 10_000
         let created = Locked(0)
         let done = Locked(false)
+        let answeredBlocks = Locked<Int64>(0)
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The stream: listings in chunks, every fifth removed again.
             group.addTask {
@@ -132,8 +133,9 @@ struct DeliveryTests {
                         let upTo = created.withLock { $0 }
                         if upTo > 0 {
                             let subject = GeneratedSubjects.uscc((number * 7_919) % upTo)
-                            _ = try await suite.request(
+                            let answer = try await suite.request(
                                 client, "check", body: .object(["subject": .string(subject), "action": .string(action)]))
+                            if case .success(let answer) = answer, answer["decision"] == "block" { answeredBlocks.withLock { $0 += 1 } }
                             number += 1
                         }
                         try await Task.sleep(for: .milliseconds(5))
@@ -173,6 +175,9 @@ struct DeliveryTests {
             return logged == counted && logged > 0
         }
         #expect(balanced, "interceptors logged \(logged) blocks, dispatch counted \(counted)")
+        // A check is answered only once logged, so no answered block is lost to a kill (a check
+        // killed between its log entry and its answer is logged without an answer).
+        #expect(logged >= answeredBlocks.value, "\(answeredBlocks.value) blocks answered, \(logged) logged")
     }
 
     @Test func interceptorConvergesWhenDispatchPubDropsAtATinyHighWaterMark() async throws {

@@ -113,8 +113,9 @@ import Testing
         database = try ServiceDatabase.inMemory { InterceptorSchema.register(in: &$0) }
         let state = ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live")
         checker = Checker(
-            department: .finance, writer: database, log: EventLog(stream: "interceptor.finance"), index: index, replicaState: { state },
-            today: { "2026-11-23" })
+            checkLog: try CheckLog(
+                path: InterceptorTests.journal(), department: .finance, writer: database, log: EventLog(stream: "interceptor.finance")),
+            writer: database, index: index, replicaState: { state }, today: { "2026-11-23" })
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString.prefix(8))")
         let url = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("../../config/catalogue.yaml")
         let event = Event(
@@ -123,8 +124,10 @@ import Testing
         try database.write { try DispatchReplicaApplier(index: index).apply(event, in: $0) }
     }
 
-    func counts() throws -> (checks: Int, audit: Int) {
-        try database.read { db in
+    /// The checks and audit entries logged, once the journal has moved into the database.
+    func counts() async throws -> (checks: Int, audit: Int) {
+        try await checker.checkLog.flush()
+        return try await database.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checks") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log") ?? 0
@@ -157,11 +160,12 @@ import Testing
                     #expect(text.contains(#""code":"unauthenticated""#) && text.contains(message), "\(text)")
                 }
             }
-            #expect(try counts() == (0, 0), "a refused request logs no check and no audit entry")
+            #expect(try await counts() == (0, 0), "a refused request logs no check and no audit entry")
             try await client.execute(uri: "/v1/checks", method: .post, headers: [.authorization: "Bearer \(token)"], body: body) {
                 #expect($0.status == .ok)
                 #expect(String(buffer: $0.body).contains(#""decision":"allow""#))
             }
+            try await checker.checkLog.flush()
             let entry = try await database.read { try AuditLog.entries($0, after: 0, limit: 10) }.last
             #expect(entry?.actor == "system:procurement-portal")
             #expect(entry?.detail["system"] == "procurement-portal" && entry?.detail["requester"] == "clerk-7")
@@ -175,7 +179,7 @@ import Testing
             try await client.execute(uri: "/v1/health", method: .get, headers: [.authorization: "Bearer \(token)"]) {
                 #expect($0.status == .unauthorized)
             }
-            #expect(try counts() == (1, 1))
+            #expect(try await counts() == (1, 1))
         }
     }
 

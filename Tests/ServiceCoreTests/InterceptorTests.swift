@@ -15,6 +15,7 @@ import Testing
     let index = ReplicaIndex()
     let log = EventLog(stream: "interceptor.finance")
     let checker: Checker
+    let checkLog: CheckLog
 
     static let listing = Listing(
         id: "L-000001", list: .black, subjectID: "91330500MA2D7E8F2D", subjectName: "湖州示例建设工程有限公司", subjectKind: .enterprise,
@@ -23,7 +24,13 @@ import Testing
     init() throws {
         database = try ServiceDatabase.inMemory { InterceptorSchema.register(in: &$0) }
         let state = ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live")
-        checker = Checker(department: .finance, writer: database, log: log, index: index, replicaState: { state }, today: { "2026-11-23" })
+        checkLog = try CheckLog(path: Self.journal(), department: .finance, writer: database, log: log)
+        checker = Checker(checkLog: checkLog, writer: database, index: index, replicaState: { state }, today: { "2026-11-23" })
+    }
+
+    /// A fresh journal path for a check log.
+    static func journal() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("checks-\(UUID().uuidString.prefix(8))").path
     }
 
     func apply(_ type: String, _ data: some Encodable) throws {
@@ -44,6 +51,7 @@ import Testing
             CheckRequest(subject: "91330500ma2d7e8f2d", action: "government-procurement", reference: "PO-1"))
         #expect(answer.decision == .block && answer.listing == "L-000001" && answer.initiator == "court")
         #expect(answer.measure == "finance.procurement-ban")
+        try await checkLog.flush()
         let feedback = try await database.read { try log.events($0, after: 0, limit: 10) }
         #expect(feedback.map(\.type) == ["feedback.block"])
         #expect(try feedback[0].decodeData(CheckFeedback.self).reference == "PO-1")
@@ -131,7 +139,7 @@ import Testing
         try apply("list.added", Self.listing)
         let state = ReplicaState(seq: 2, activeListings: 1, stale: false, state: "live")
         let declaring = Checker(
-            department: .finance, writer: database, log: log, index: index, replicaState: { state },
+            checkLog: checkLog, writer: database, index: index, replicaState: { state },
             declaredActions: ["issue-invoice"], today: { "2026-11-23" })
         let answer = try await declaring.check(CheckRequest(subject: Self.listing.subjectID, action: "issue-invoice"))
         #expect(answer.decision == .allow && answer.matched.isEmpty)
@@ -156,7 +164,7 @@ import Testing
         try loadCatalogue()
         let stale = ReplicaState(seq: 2, activeListings: 0, ageSeconds: 90, stale: true, state: "silent")
         let checker = Checker(
-            department: .finance, writer: database, log: log, index: index, replicaState: { stale }, stalePolicy: policy,
+            checkLog: checkLog, writer: database, index: index, replicaState: { stale }, stalePolicy: policy,
             today: { "2026-11-23" })
         let answer = try await checker.check(CheckRequest(subject: "91330502MA28K6XY14", action: "government-procurement"))
         #expect(answer.decision == expected)
@@ -344,6 +352,7 @@ import Testing
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(Set(answers.map(\.checkID)).count == 64 && answers.allSatisfy { $0.decision == .block })
+        try await checkLog.flush()
         let (logged, feedback, audited) = try await database.read { db in
             (
                 try String.fetchAll(db, sql: "SELECT id FROM checks"),

@@ -37,10 +37,14 @@ public enum InterceptorService {
                 reason: "\"\(policyText)\" is not one of answer, review, block")
         }
         let declaredActions = try Self.declaredActions(of: department, config: config)
-        let database = try ServiceDatabase.open(path: try topology.databasePath(for: "interceptor-\(department)")) {
-            InterceptorSchema.register(in: &$0)
-        }
+        let databasePath = try topology.databasePath(for: "interceptor-\(department)")
+        let database = try ServiceDatabase.open(path: databasePath) { InterceptorSchema.register(in: &$0) }
         let log = EventLog(stream: "interceptor.\(department)")
+        // The journal in front of the check log, beside the database: what a crash left in it moves
+        // into the database now, before the first check.
+        let checkLog = try CheckLog(
+            path: CheckLog.journalPath(database: databasePath), department: department, writer: database, log: log,
+            logger: logger)
         let metrics = ServiceMetrics(service: log.stream)
         let index = ReplicaIndex()
         try index.load(from: database)
@@ -66,7 +70,7 @@ public enum InterceptorService {
         // Whether a listing is in force is judged by the (possibly shifted, todayOffsetDays) date.
         let wallTime = try config.shiftedWallTime()
         let checker = Checker(
-            department: department, writer: database, log: log, index: index, replicaState: replicaState, stalePolicy: stalePolicy,
+            checkLog: checkLog, writer: database, index: index, replicaState: replicaState, stalePolicy: stalePolicy,
             declaredActions: declaredActions, metrics: metrics,
             today: { FieldDates.isoDate(wallTime()) })
         let forwarder = OutboxForwarder(
@@ -118,7 +122,8 @@ public enum InterceptorService {
             metadata: [
                 "http.address": "\(http)", "http.scheme": "\(tls == nil ? "http" : "https")", "http.auth": "\(access.auth.rawValue)",
             ])
-        return [server, follower, forwarder, acknowledgements, app]
+        // The check log last to stop: after the check API and ZeroMQ server, it moves what its journal holds.
+        return [checkLog, server, follower, forwarder, acknowledgements, app]
     }
 
     /// `interceptors.<dept>.actions`: a list (or comma-separated text) of actions of 1–100 characters
