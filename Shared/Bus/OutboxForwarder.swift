@@ -28,6 +28,9 @@ public final class OutboxForwarder: Service {
     /// How often the log is looked at without a commit to wake the forwarder (a commit by another
     /// process, or a delivery to retry).
     private let pollInterval: Duration
+    /// How long a wake waits before reading, so that the events committed meanwhile go in the same
+    /// request.
+    private let linger: Duration
     private let pendingCount = Atomic<Int64>(0)
 
     /// - Parameters:
@@ -37,14 +40,16 @@ public final class OutboxForwarder: Service {
     ///   - batchOp: an op taking every event of a read in one request, body `{"events": [...]}`, reply
     ///     `{"results": [{"id", "error"?: {code, message}}]}` in the order sent (dispatch's
     ///     `feedback.batch`, protocol 1.3); nil to send one event per request.
+    ///   - linger: how long to gather events after a commit before sending them (none by default).
     public init(
         target: String, log: EventLog, writer: any DatabaseWriter, types: Set<String>, endpoint: String, op: String,
         batchOp: String? = nil, department: String?, security: SocketSecurity = .none, pollInterval: Duration = .seconds(1),
-        clock: ServiceClock = .system,
+        linger: Duration = .zero, clock: ServiceClock = .system,
         logger: Logger
     ) {
         self.clock = clock
         self.pollInterval = pollInterval
+        self.linger = linger
         self.security = security
         self.target = target
         self.log = log
@@ -62,7 +67,11 @@ public final class OutboxForwarder: Service {
 
     public func run() async throws {
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        log.onCommit { _ in wake.yield(()) }
+        // Only a commit with an event to forward wakes it; the others are skipped (and the position
+        // moved past them) on the next wake or poll.
+        log.onCommit { [types] events in
+            if events.contains(where: { types.contains($0.type) }) { wake.yield(()) }
+        }
         let client = try BusClient(endpoint: endpoint, security: security)
         defer { client.close() }
         await withDiscardingTaskGroup { group in
@@ -74,6 +83,7 @@ public final class OutboxForwarder: Service {
             var backoff: Duration = .milliseconds(200)
             var failing = false
             for await _ in wakes.cancelOnGracefulShutdown() {
+                if linger > .zero { try? await clock.sleep(for: linger) }
                 do {
                     while try await forwardBatch(client) {}
                     if failing { logger.info("Outbox delivering again", metadata: ["outbox.target": "\(target)"]) }
@@ -149,7 +159,7 @@ public final class OutboxForwarder: Service {
             if reply.code == .unknownOp {
                 batchUnsupported.store(true, ordering: .relaxed)
                 logger.warning(
-                    "Receiver has no batch op (it predates protocol revision 1.3); sending one event per request",
+                    "Receiver has no batch op (it predates it: feedback.batch came with protocol revision 1.3, ack.batch with 1.5); sending one event per request",
                     metadata: ["outbox.target": "\(target)", "outbox.op": "\(batchOp)", "error": "\(reply)"])
             } else {
                 logger.warning(

@@ -186,6 +186,30 @@ import Testing
         _ = first
     }
 
+    @Test func aBatchOfAcknowledgementsIsRecordedTogetherAndEachRefusalStaysWithItsEvent() async throws {
+        let handler = DispatchHandler(writer: database, log: log, policy: DispatchPolicy(departments: ["finance"]), clock: clock.service)
+        let listing = try await initiate("red")
+        let event = try #require(try await database.read { try log.events($0, after: 0, limit: 1) }.first)
+        func ack(_ id: String, type: String = "listing.applied", department: String = "finance") -> Event {
+            Event(
+                stream: "interceptor.finance", seq: 1, id: id, type: type, at: WireTime.now,
+                data: .object([
+                    "listingID": .string(listing.id), "department": .string(department), "dispatchSeq": .int(event.seq),
+                    "subjectID": .string(listing.subjectID),
+                ]))
+        }
+        let own = ack("ack-finance-\(event.seq)-\(event.at.filter(\.isNumber))")
+        let judged = try await handler.recordAcks(
+            [
+                .success(own), .success(own), .success(ack("a2", department: "commerce")), .success(ack("a3", type: "feedback.block")),
+                .failure(ReplyError(.badRequest, "ack.batch: events[4]: no id")),
+            ], from: "finance", op: "ack.batch")
+        #expect(judged.map(\.json["recorded"]) == [.bool(true), .bool(false), nil, nil, nil], "a resend in the batch counts once")
+        #expect(judged[2].json["error"]?["message"] == "ack.batch: a2: finance may not acknowledge for commerce")
+        #expect(judged[3].json["error"]?["code"] == "invalid" && judged[4].json["error"]?["code"] == "bad-request")
+        #expect(try await handler.complianceReport().departments.first { $0.department == "finance" }?.listingsAcknowledged == 1)
+    }
+
     @Test func acknowledgementsOfEventsFromAnotherHistoryCountForNothing() async throws {
         // A dispatch restored from a backup gives seq 1 to another event than the one an interceptor
         // acknowledged, and it has no event at the seq of a snapshot the interceptor loaded before.

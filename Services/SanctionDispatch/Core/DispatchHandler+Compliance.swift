@@ -54,47 +54,84 @@ public struct DeadlineCompliance: Codable, Sendable, Equatable {
 extension DispatchHandler {
     /// Records an interceptor's acknowledgement once per event id (resends are harmless).
     func recordAck(_ event: Event, from department: String) async throws -> JSONValue {
+        let judged = try await recordAcks([.success(event)], from: department, op: "ack.submit")
+        if case .refused(_, let error) = judged[0] { throw error }
+        return judged[0].json
+    }
+
+    /// Records acknowledgements once per event id, the acceptable ones of a batch in one transaction;
+    /// one that is unreadable, another department's or not an acknowledgement is answered by its id
+    /// with the error `ack.submit` would have given, and the others are recorded. `recorded` is false
+    /// for a resend and for an acknowledgement of an event this log no longer holds.
+    func recordAcks(_ events: [Result<Event, ReplyError>], from department: String, op: String) async throws -> [FeedbackOutcome] {
         struct Ack: Decodable { var department: String; var dispatchSeq: Int64; var listingID: String? }
-        let ack: Ack
-        do {
-            ack = try event.decodeData(Ack.self)
-        } catch let error as DecodingError {
-            throw ReplyError(.badRequest, "ack.submit: event.data: \(error.fieldDescription)")
-        }
-        guard ack.department == department else {
-            throw ReplyError(.forbidden, "ack.submit: \(department) may not acknowledge for \(ack.department)")
-        }
-        let kind: String
-        switch event.type {
-        case "listing.applied": kind = "applied"
-        case "listing.lifted": kind = "lifted"
-        case "snapshot.applied": kind = "snapshot"
-        default: throw ReplyError(.invalid, "ack.submit: event type \(event.type) is not an acknowledgement")
-        }
-        let ackedAt = WireTime.parse(event.at)
-        let inserted = try await writer.write { db -> Bool in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM acks WHERE event_id = ?", arguments: [event.id]) ?? false { return false }
-            let pushed = try String.fetchOne(db, sql: "SELECT at FROM bus_events WHERE seq = ?", arguments: [ack.dispatchSeq])
-            // An acknowledgement names the event by seq and commit time (`ack-<dept>-<seq>-<digits of at>`):
-            // one for an event this log no longer holds (dispatch was restored from a backup and gave the
-            // seq to another event) acknowledges nothing here.
-            let prefix = "ack-\(department)-\(ack.dispatchSeq)-"
-            if kind != "snapshot", event.id.hasPrefix(prefix), let pushed, event.id.dropFirst(prefix.count) != pushed.filter(\.isNumber) {
-                return false
+        var judged: [FeedbackOutcome?] = Array(repeating: nil, count: events.count)
+        var accepted: [(index: Int, event: Event, ack: Ack, kind: String)] = []
+        for (index, result) in events.enumerated() {
+            guard case .success(let event) = result else {
+                if case .failure(let error) = result { judged[index] = .refused(id: "", error) }
+                continue
             }
-            // Likewise a snapshot beyond this log's head was loaded from a history it no longer has.
-            if kind == "snapshot", ack.dispatchSeq > 0, pushed == nil { return false }
-            let pushedAt = pushed.flatMap { WireTime.parse($0) }
-            let latency = zip2(ackedAt, pushedAt).map { $0.timeIntervalSince($1) }
-            try db.execute(
-                sql: """
-                    INSERT INTO acks(event_id, department, kind, listing_id, dispatch_seq, acked_at, latency_seconds)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [event.id, department, kind, ack.listingID, ack.dispatchSeq, event.at, kind == "snapshot" ? nil : latency])
-            return true
+            let name = events.count == 1 ? op : "\(op): \(event.id)"
+            let ack: Ack
+            do {
+                ack = try event.decodeData(Ack.self)
+            } catch let error as DecodingError {
+                judged[index] = .refused(id: event.id, ReplyError(.badRequest, "\(name): event.data: \(error.fieldDescription)"))
+                continue
+            } catch {
+                judged[index] = .refused(id: event.id, ReplyError(.badRequest, "\(name): event.data: \(error)"))
+                continue
+            }
+            guard ack.department == department else {
+                judged[index] = .refused(
+                    id: event.id, ReplyError(.forbidden, "\(name): \(department) may not acknowledge for \(ack.department)"))
+                continue
+            }
+            let kind: String
+            switch event.type {
+            case "listing.applied": kind = "applied"
+            case "listing.lifted": kind = "lifted"
+            case "snapshot.applied": kind = "snapshot"
+            default:
+                judged[index] = .refused(id: event.id, ReplyError(.invalid, "\(name): event type \(event.type) is not an acknowledgement"))
+                continue
+            }
+            accepted.append((index, event, ack, kind))
         }
-        return .object(["id": .string(event.id), "recorded": .bool(inserted)])
+        if !accepted.isEmpty {
+            let inserted = try await writer.write { [accepted] db -> [Bool] in
+                try accepted.map { _, event, ack, kind in
+                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM acks WHERE event_id = ?", arguments: [event.id]) ?? false { return false }
+                    let pushed = try String.fetchOne(db, sql: "SELECT at FROM bus_events WHERE seq = ?", arguments: [ack.dispatchSeq])
+                    // An acknowledgement names the event by seq and commit time (`ack-<dept>-<seq>-<digits of at>`):
+                    // one for an event this log no longer holds (dispatch was restored from a backup and gave the
+                    // seq to another event) acknowledges nothing here.
+                    let prefix = "ack-\(department)-\(ack.dispatchSeq)-"
+                    if kind != "snapshot", event.id.hasPrefix(prefix), let pushed,
+                        event.id.dropFirst(prefix.count) != pushed.filter(\.isNumber)
+                    {
+                        return false
+                    }
+                    // Likewise a snapshot beyond this log's head was loaded from a history it no longer has.
+                    if kind == "snapshot", ack.dispatchSeq > 0, pushed == nil { return false }
+                    let latency = zip2(WireTime.parse(event.at), pushed.flatMap { WireTime.parse($0) }).map { $0.timeIntervalSince($1) }
+                    try db.execute(
+                        sql: """
+                            INSERT INTO acks(event_id, department, kind, listing_id, dispatch_seq, acked_at, latency_seconds)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            event.id, department, kind, ack.listingID, ack.dispatchSeq, event.at, kind == "snapshot" ? nil : latency,
+                        ])
+                    return true
+                }
+            }
+            for (entry, isNew) in zip(accepted, inserted) {
+                judged[entry.index] = isNew ? .recorded(id: entry.event.id) : .duplicate(id: entry.event.id)
+            }
+        }
+        return judged.map { $0! }
     }
 
     /// An event `e` counts as acknowledged by department `?1` by its own ack or by a snapshot covering its seq.

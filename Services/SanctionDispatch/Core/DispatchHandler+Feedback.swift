@@ -27,15 +27,7 @@ extension DispatchHandler {
                 throw ReplyError(
                     .invalid, "feedback.batch: \(request.events.count) events; at most \(Self.feedbackBatchLimit) in one batch")
             }
-            let events = request.events.enumerated().map { index, value -> Result<Event, ReplyError> in
-                do {
-                    return .success(try value.decode(Event.self))
-                } catch let error as DecodingError {
-                    return .failure(ReplyError(.badRequest, "feedback.batch: events[\(index)]: \(error.fieldDescription)"))
-                } catch {
-                    return .failure(ReplyError(.badRequest, "feedback.batch: events[\(index)]: \(error)"))
-                }
-            }
+            let events = Self.readEvents(request.events, op: "feedback.batch")
             let (judged, counts) = try await recordFeedback(events, from: caller.department, op: "feedback.batch")
             if counts.refused > 0 {
                 caller.logger.info(
@@ -50,6 +42,20 @@ extension DispatchHandler {
         commands.on("feedback.stats", access: .anyone, audit: .query) { _ in try await feedbackStats() }
     }
 
+    /// A batch's events, each read alone: one that does not read as an event is refused by its
+    /// position without refusing the batch.
+    static func readEvents(_ values: [JSONValue], op: String) -> [Result<Event, ReplyError>] {
+        values.enumerated().map { index, value -> Result<Event, ReplyError> in
+            do {
+                return .success(try value.decode(Event.self))
+            } catch let error as DecodingError {
+                return .failure(ReplyError(.badRequest, "\(op): events[\(index)]: \(error.fieldDescription)"))
+            } catch {
+                return .failure(ReplyError(.badRequest, "\(op): events[\(index)]: \(error)"))
+            }
+        }
+    }
+
     /// `feedback.submit`: one event, `{"id", "recorded"}`, or the refusal thrown.
     func recordFeedback(_ event: Event, from department: String) async throws -> JSONValue {
         let (judged, _) = try await recordFeedback([.success(event)], from: department, op: "feedback.submit")
@@ -57,7 +63,7 @@ extension DispatchHandler {
         return judged[0].json
     }
 
-    /// What became of one event of a batch.
+    /// What became of one event of a batch (`feedback.batch`, `ack.batch`).
     enum FeedbackOutcome: Sendable {
         case recorded(id: String)
         case duplicate(id: String)

@@ -145,6 +145,17 @@ public struct DispatchHandler: RequestHandler {
         commands.on("ack.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
             try await recordAck(request.event, from: caller.department)
         }
+        // Many acknowledgements in one request and one transaction (protocol 1.5): an interceptor's
+        // outbox sends what gathered since its last request.
+        struct AckBatch: Decodable, Sendable { var events: [JSONValue] }
+        commands.on("ack.batch", access: .department, audit: .audited, body: AckBatch.self) { request, caller -> JSONValue in
+            guard request.events.count <= Self.feedbackBatchLimit else {
+                throw ReplyError(.invalid, "ack.batch: \(request.events.count) events; at most \(Self.feedbackBatchLimit) in one batch")
+            }
+            let judged = try await recordAcks(
+                Self.readEvents(request.events, op: "ack.batch"), from: caller.department, op: "ack.batch")
+            return .object(["results": .array(judged.map(\.json))])
+        }
         commands.on("compliance.report", access: .anyone, audit: .query) { _ in try await complianceReport() }
         commands.on("assessment.get", access: .anyone, audit: .query, body: AssessmentQuery.self) { query, _ in
             try await assessment(query.period(today: today(), op: "assessment.get"))
