@@ -128,7 +128,7 @@ public final class OutboxForwarder: Service {
         }
         for event in chosen {
             do {
-                _ = try await client.request(op, as: department, body: .object(["event": try JSONValue(encoding: event)]))
+                _ = try await client.request(op, as: department, body: .object(["event": event.json]))
             } catch BusClientError.refused(let reply) where !reply.code.isRetryable {
                 // The receiver will never take this one; keep it for an operator instead of blocking
                 // everything queued behind it.
@@ -154,7 +154,7 @@ public final class OutboxForwarder: Service {
         let result: JSONValue
         do {
             result = try await client.request(
-                batchOp, as: department, body: .object(["events": .array(try events.map { try JSONValue(encoding: $0) })]))
+                batchOp, as: department, body: .object(["events": .array(events.map(\.json))]))
         } catch BusClientError.refused(let reply) where !reply.code.isRetryable {
             if reply.code == .unknownOp {
                 batchUnsupported.store(true, ordering: .relaxed)

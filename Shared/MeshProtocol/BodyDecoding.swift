@@ -35,3 +35,19 @@ extension DecodingError {
         }
     }
 }
+
+/// The body of a batch op (`feedback.batch`, `ack.batch`): `{"events": [...]}`, each event left a JSON
+/// value to be judged alone. Read by hand, without the `Codable` round trip of the whole batch.
+public struct EventsBody: Decodable, Sendable, JSONValueReadable {
+    public var events: [JSONValue]
+
+    public init(json: JSONValue) throws(WireShapeError) {
+        guard case .object(let members) = json else { throw WireShapeError("body must be a JSON object") }
+        switch members["events"] {
+        case .array(let events)?: self.events = events
+        case nil: throw WireShapeError("body.events is missing")
+        case .null?: throw WireShapeError("body.events is null (expected an array of events)")
+        default: throw WireShapeError("body.events has the wrong type (expected an array of events)")
+        }
+    }
+}

@@ -24,6 +24,13 @@ public struct Event: Codable, Sendable, Equatable {
     public func decodeData<T: Decodable>(_ type: T.Type = T.self) throws -> T {
         try data.decode(T.self)
     }
+
+    /// The event as a JSON value, as `WireCoding` encodes it, without `JSONEncoder`.
+    public var json: JSONValue {
+        .object([
+            "stream": .string(stream), "seq": .int(seq), "id": .string(id), "type": .string(type), "at": .string(at), "data": data,
+        ])
+    }
 }
 
 /// Sent on every PUB socket periodically with topic `heartbeat`: the stream's head seq, so a

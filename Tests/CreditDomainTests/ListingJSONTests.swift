@@ -64,3 +64,43 @@ import Testing
         #expect(throws: WireShapeError.self) { try Listing(json: .array([])) }
     }
 }
+
+/// Feedback and events read and written by hand as `Codable` reads and writes them: dispatch reads
+/// every feedback event, and every outbox writes every event it forwards, this way.
+@Suite struct FeedbackJSONTests {
+    @Test func feedbackReadsAndWritesWhatCodableDoes() throws {
+        let full = CheckFeedback(
+            checkID: "finance-ab12cd34-C-7", department: .finance, subjectID: "91330500MA2D7E8F2D", action: "government-procurement",
+            decision: "block", listingID: "L-1", measureID: "finance.procurement-ban", decidedAt: "2026-12-06T10:00:00.000Z",
+            reference: "PO-\"7\"")
+        var bare = full
+        bare.measureID = nil
+        bare.reference = nil
+        for feedback in [full, bare] {
+            let json = try JSONValue(encoding: feedback)
+            #expect(feedback.json == json)
+            #expect(try CheckFeedback(json: json) == feedback)
+            #expect(try json.decode(CheckFeedback.self) == WireCoding.decode(CheckFeedback.self, from: JSONText.bytes(json)))
+        }
+        #expect(throws: WireShapeError.self) { try CheckFeedback(json: .object(["checkID": "x"])) }
+    }
+
+    @Test func anEventWritesWhatCodableWrites() throws {
+        let event = Event(
+            stream: "interceptor.finance", seq: 12, id: "ack-finance-3-20261206", type: "listing.applied", at: "2026-12-06T10:00:00.000Z",
+            data: .object(["listingID": "L-1", "dispatchSeq": 3, "nested": .array([.null, .bool(true), .double(1.5)])]))
+        #expect(event.json == (try JSONValue(encoding: event)))
+        #expect(try Event(json: event.json) == event)
+    }
+
+    @Test func aBatchBodyIsReadByHandAndABadOneNamesTheField() throws {
+        #expect(try JSONValue.object(["events": .array([1, "x"])]).decodeBody(EventsBody.self, op: "ack.batch").events == [1, "x"])
+        for (body, message) in [
+            (JSONValue.object([:]), "ack.batch: body.events is missing"),
+            (.object(["events": "x"]), "ack.batch: body.events has the wrong type (expected an array of events)"),
+            (.array([]), "ack.batch: body must be a JSON object"),
+        ] {
+            #expect(throws: ReplyError(.badRequest, message)) { try body.decodeBody(EventsBody.self, op: "ack.batch") }
+        }
+    }
+}

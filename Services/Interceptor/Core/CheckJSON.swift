@@ -74,16 +74,3 @@ extension ReplicaState {
         return .object(object)
     }
 }
-
-extension CheckFeedback {
-    /// The feedback event's data as `WireCoding` encodes it.
-    var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "checkID": .string(checkID), "department": .string(department.rawValue), "subjectID": .string(subjectID),
-            "action": .string(action), "decision": .string(decision), "listingID": .string(listingID), "decidedAt": .string(decidedAt),
-        ]
-        object["measureID"] = measureID.map(JSONValue.string)
-        object["reference"] = reference.map(JSONValue.string)
-        return .object(object)
-    }
-}

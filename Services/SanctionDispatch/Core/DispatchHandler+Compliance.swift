@@ -64,7 +64,7 @@ extension DispatchHandler {
     /// with the error `ack.submit` would have given, and the others are recorded. `recorded` is false
     /// for a resend and for an acknowledgement of an event this log no longer holds.
     func recordAcks(_ events: [Result<Event, ReplyError>], from department: String, op: String) async throws -> [FeedbackOutcome] {
-        struct Ack: Decodable { var department: String; var dispatchSeq: Int64; var listingID: String? }
+        struct Ack { var department: String; var dispatchSeq: Int64; var listingID: String? }
         var judged: [FeedbackOutcome?] = Array(repeating: nil, count: events.count)
         var accepted: [(index: Int, event: Event, ack: Ack, kind: String)] = []
         for (index, result) in events.enumerated() {
@@ -73,16 +73,15 @@ extension DispatchHandler {
                 continue
             }
             let name = events.count == 1 ? op : "\(op): \(event.id)"
-            let ack: Ack
-            do {
-                ack = try event.decodeData(Ack.self)
-            } catch let error as DecodingError {
-                judged[index] = .refused(id: event.id, ReplyError(.badRequest, "\(name): event.data: \(error.fieldDescription)"))
-                continue
-            } catch {
-                judged[index] = .refused(id: event.id, ReplyError(.badRequest, "\(name): event.data: \(error)"))
+            // Read by hand: every interceptor acknowledges every listing.
+            guard case .string(let acknowledging)? = event.data["department"], case .int(let dispatchSeq)? = event.data["dispatchSeq"]
+            else {
+                judged[index] = .refused(
+                    id: event.id,
+                    ReplyError(.badRequest, "\(name): event.data must hold department (text) and dispatchSeq (an integer)"))
                 continue
             }
+            let ack = Ack(department: acknowledging, dispatchSeq: dispatchSeq, listingID: event.data["listingID"]?.stringValue)
             guard ack.department == department else {
                 judged[index] = .refused(
                     id: event.id, ReplyError(.forbidden, "\(name): \(department) may not acknowledge for \(ack.department)"))

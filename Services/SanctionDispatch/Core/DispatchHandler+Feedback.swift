@@ -18,11 +18,10 @@ extension DispatchHandler {
         struct EventBody: Decodable, Sendable { var event: Event }
         // Each event stays a JSON value until judged alone: one that does not read as an event is
         // refused by its position without refusing the batch.
-        struct BatchBody: Decodable, Sendable { var events: [JSONValue] }
         commands.on("feedback.submit", access: .department, audit: .audited, body: EventBody.self) { request, caller in
             try await recordFeedback(request.event, from: caller.department)
         }
-        commands.on("feedback.batch", access: .department, audit: .audited, body: BatchBody.self) { request, caller -> JSONValue in
+        commands.on("feedback.batch", access: .department, audit: .audited, body: EventsBody.self) { request, caller -> JSONValue in
             guard request.events.count <= Self.feedbackBatchLimit else {
                 throw ReplyError(
                     .invalid, "feedback.batch: \(request.events.count) events; at most \(Self.feedbackBatchLimit) in one batch")
@@ -129,7 +128,7 @@ extension DispatchHandler {
                         feedback.decision, feedback.decidedAt, receivedAt,
                     ])
                     guard db.changesCount > 0 else { return false }
-                    try feedbackLog.append(db, type: "feedback.recorded", data: feedback, id: "dispatch-feedback-\(event.id)")
+                    try feedbackLog.append(db, type: "feedback.recorded", json: feedback.json, id: "dispatch-feedback-\(event.id)")
                     return true
                 }
             }

@@ -147,8 +147,7 @@ public struct DispatchHandler: RequestHandler {
         }
         // Many acknowledgements in one request and one transaction (protocol 1.5): an interceptor's
         // outbox sends what gathered since its last request.
-        struct AckBatch: Decodable, Sendable { var events: [JSONValue] }
-        commands.on("ack.batch", access: .department, audit: .audited, body: AckBatch.self) { request, caller -> JSONValue in
+        commands.on("ack.batch", access: .department, audit: .audited, body: EventsBody.self) { request, caller -> JSONValue in
             guard request.events.count <= Self.feedbackBatchLimit else {
                 throw ReplyError(.invalid, "ack.batch: \(request.events.count) events; at most \(Self.feedbackBatchLimit) in one batch")
             }
