@@ -469,7 +469,9 @@ public final class BusServer: Service {
 
     /// Audit fields are single lines.
     public static func auditText(_ text: String) -> String {
-        String(text.prefix(200)).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+        // Most texts are short and on one line: nothing to cut or replace (and no trip through NSString).
+        if text.utf8.count <= 200, !text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) { return text }
+        return String(text.prefix(200)).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
     }
 
     private func encodeReply(_ reply: Reply) -> [UInt8] {

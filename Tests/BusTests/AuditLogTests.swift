@@ -24,6 +24,13 @@ import Testing
         return database
     }
 
+    @Test func auditTextsAreSingleLinesOfAtMost200Characters() {
+        #expect(BusServer.auditText("system:portal") == "system:portal")
+        #expect(BusServer.auditText("clerk\n7\r\nx") == "clerk 7  x")
+        #expect(BusServer.auditText(String(repeating: "审", count: 250)) == String(repeating: "审", count: 200))
+        #expect(BusServer.auditText(String(repeating: "a", count: 200)).count == 200)
+    }
+
     @Test func sha256MatchesTheStandardVectors() {
         #expect(AuditLog.sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(AuditLog.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -127,11 +127,11 @@ public struct Checker: Sendable {
             }
         } else {
             subject = nil
-            guard let name = request.name?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.count <= 200 else {
+            guard let name = request.name.map(FastText.trimmed), !name.isEmpty, name.count <= 200 else {
                 throw ReplyError(.invalid, "check: give subject (a credit code or resident ID) or, failing that, name")
             }
         }
-        let action = request.action.trimmingCharacters(in: .whitespaces)
+        let action = FastText.trimmed(request.action)
         guard !action.isEmpty, action.count <= 100 else {
             throw ReplyError(.invalid, "check: action must be 1–100 characters, such as government-procurement")
         }
