@@ -63,9 +63,9 @@ extension DispatchHandler {
     /// one that is unreadable, another department's or not an acknowledgement is answered by its id
     /// with the error `ack.submit` would have given, and the others are recorded. `recorded` is false
     /// for a resend and for an acknowledgement of an event this log no longer holds.
-    func recordAcks(_ events: [Result<Event, ReplyError>], from department: String, op: String) async throws -> [FeedbackOutcome] {
+    func recordAcks(_ events: [Result<Event, ReplyError>], from department: String, op: String) async throws -> [BatchOutcome] {
         struct Ack { var department: String; var dispatchSeq: Int64; var listingID: String? }
-        var judged: [FeedbackOutcome?] = Array(repeating: nil, count: events.count)
+        var judged: [BatchOutcome?] = Array(repeating: nil, count: events.count)
         var accepted: [(index: Int, event: Event, ack: Ack, kind: String)] = []
         for (index, result) in events.enumerated() {
             guard case .success(let event) = result else {
@@ -101,8 +101,12 @@ extension DispatchHandler {
         if !accepted.isEmpty {
             let inserted = try await writer.write { [accepted] db -> [Bool] in
                 try accepted.map { _, event, ack, kind in
-                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM acks WHERE event_id = ?", arguments: [event.id]) ?? false { return false }
-                    let pushed = try String.fetchOne(db, sql: "SELECT at FROM bus_events WHERE seq = ?", arguments: [ack.dispatchSeq])
+                    // Statements cached: a batch holds many acknowledgements, and every listing brings one per department.
+                    if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM acks WHERE event_id = ?"), arguments: [event.id]) ?? false {
+                        return false
+                    }
+                    let pushed = try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT at FROM bus_events WHERE seq = ?"), arguments: [ack.dispatchSeq])
                     // An acknowledgement names the event by seq and commit time (`ack-<dept>-<seq>-<digits of at>`):
                     // one for an event this log no longer holds (dispatch was restored from a backup and gave the
                     // seq to another event) acknowledges nothing here.
@@ -115,11 +119,12 @@ extension DispatchHandler {
                     // Likewise a snapshot beyond this log's head was loaded from a history it no longer has.
                     if kind == "snapshot", ack.dispatchSeq > 0, pushed == nil { return false }
                     let latency = zip2(WireTime.parse(event.at), pushed.flatMap { WireTime.parse($0) }).map { $0.timeIntervalSince($1) }
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO acks(event_id, department, kind, listing_id, dispatch_seq, acked_at, latency_seconds)
                             VALUES (?, ?, ?, ?, ?, ?, ?)
-                            """,
+                            """
+                    ).execute(
                         arguments: [
                             event.id, department, kind, ack.listingID, ack.dispatchSeq, event.at, kind == "snapshot" ? nil : latency,
                         ])

@@ -22,11 +22,7 @@ extension DispatchHandler {
             try await recordFeedback(request.event, from: caller.department)
         }
         commands.on("feedback.batch", access: .department, audit: .audited, body: EventsBody.self) { request, caller -> JSONValue in
-            guard request.events.count <= Self.feedbackBatchLimit else {
-                throw ReplyError(
-                    .invalid, "feedback.batch: \(request.events.count) events; at most \(Self.feedbackBatchLimit) in one batch")
-            }
-            let events = Self.readEvents(request.events, op: "feedback.batch")
+            let events = try Self.readEvents(request, op: "feedback.batch")
             let (judged, counts) = try await recordFeedback(events, from: caller.department, op: "feedback.batch")
             if counts.refused > 0 {
                 caller.logger.info(
@@ -41,14 +37,15 @@ extension DispatchHandler {
         commands.on("feedback.stats", access: .anyone, audit: .query) { _ in try await feedbackStats() }
     }
 
-    /// A batch's events, each read alone: one that does not read as an event is refused by its
-    /// position without refusing the batch.
-    static func readEvents(_ values: [JSONValue], op: String) -> [Result<Event, ReplyError>] {
-        values.enumerated().map { index, value -> Result<Event, ReplyError> in
-            do {
-                return .success(try value.decode(Event.self))
-            } catch let error as DecodingError {
-                return .failure(ReplyError(.badRequest, "\(op): events[\(index)]: \(error.fieldDescription)"))
+    /// A batch's events (at most `feedbackBatchLimit`), each read alone: one that does not read as an
+    /// event is refused by its position without refusing the batch.
+    static func readEvents(_ body: EventsBody, op: String) throws(ReplyError) -> [Result<Event, ReplyError>] {
+        guard body.events.count <= feedbackBatchLimit else {
+            throw ReplyError(.invalid, "\(op): \(body.events.count) events; at most \(feedbackBatchLimit) in one batch")
+        }
+        return body.events.enumerated().map { index, value -> Result<Event, ReplyError> in
+            do throws(WireShapeError) {
+                return .success(try Event(json: value))
             } catch {
                 return .failure(ReplyError(.badRequest, "\(op): events[\(index)]: \(error)"))
             }
@@ -63,7 +60,7 @@ extension DispatchHandler {
     }
 
     /// What became of one event of a batch (`feedback.batch`, `ack.batch`).
-    enum FeedbackOutcome: Sendable {
+    enum BatchOutcome: Sendable {
         case recorded(id: String)
         case duplicate(id: String)
         /// `id` is the event's when it could be read, else "".
@@ -86,9 +83,9 @@ extension DispatchHandler {
     func recordFeedback(
         _ events: [Result<Event, ReplyError>], from department: String, op: String
     ) async throws -> (
-        [FeedbackOutcome], (recorded: Int, duplicates: Int, refused: Int)
+        [BatchOutcome], (recorded: Int, duplicates: Int, refused: Int)
     ) {
-        var judged: [FeedbackOutcome?] = Array(repeating: nil, count: events.count)
+        var judged: [BatchOutcome?] = Array(repeating: nil, count: events.count)
         var accepted: [(index: Int, event: Event, feedback: CheckFeedback)] = []
         for (index, result) in events.enumerated() {
             switch result {

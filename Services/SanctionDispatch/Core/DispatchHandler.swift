@@ -148,11 +148,7 @@ public struct DispatchHandler: RequestHandler {
         // Many acknowledgements in one request and one transaction (protocol 1.5): an interceptor's
         // outbox sends what gathered since its last request.
         commands.on("ack.batch", access: .department, audit: .audited, body: EventsBody.self) { request, caller -> JSONValue in
-            guard request.events.count <= Self.feedbackBatchLimit else {
-                throw ReplyError(.invalid, "ack.batch: \(request.events.count) events; at most \(Self.feedbackBatchLimit) in one batch")
-            }
-            let judged = try await recordAcks(
-                Self.readEvents(request.events, op: "ack.batch"), from: caller.department, op: "ack.batch")
+            let judged = try await recordAcks(try Self.readEvents(request, op: "ack.batch"), from: caller.department, op: "ack.batch")
             return .object(["results": .array(judged.map(\.json))])
         }
         commands.on("compliance.report", access: .anyone, audit: .query) { _ in try await complianceReport() }
