@@ -54,19 +54,20 @@ public enum BusSchema {
 /// event and remembering it commit together.
 public enum Checkpoints {
     public static func applied(_ db: Database, stream: String) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT seq FROM bus_checkpoints WHERE stream = ?", arguments: [stream]) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM bus_checkpoints WHERE stream = ?"), arguments: [stream]) ?? 0
     }
 
     /// Records `seq` as applied; `anchor` is the event at that seq when it was applied from one (nil
     /// after a snapshot, which reflects a seq without carrying its event).
     public static func set(_ db: Database, stream: String, seq: Int64, anchor: EventAnchor? = nil) throws {
-        try db.execute(
+        // Cached: every batch a follower applies ends here.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO bus_checkpoints(stream, seq, updated_at, event_id, event_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(stream) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at,
                     event_id = excluded.event_id, event_at = excluded.event_at
-                """,
-            arguments: [stream, seq, WireTimeNow.text(), anchor?.id, anchor?.at])
+                """
+        ).execute(arguments: [stream, seq, WireTimeNow.text(), anchor?.id, anchor?.at])
     }
 
     /// The event the checkpoint of `stream` was applied from, when known.

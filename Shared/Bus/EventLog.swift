@@ -135,7 +135,7 @@ public final class EventLog: Sendable {
     public func events(_ db: Database, after: Int64, limit: Int) throws -> [Event] {
         let expansions = expansions.withLock { $0 }
         return try Row.fetchAll(
-            db, sql: "SELECT seq, id, type, at, data FROM \(table) WHERE seq > ? ORDER BY seq LIMIT ?",
+            db.cachedStatement(sql: "SELECT seq, id, type, at, data FROM \(table) WHERE seq > ? ORDER BY seq LIMIT ?"),
             arguments: [after, limit]
         ).map { row in
             let text: String = row["data"]

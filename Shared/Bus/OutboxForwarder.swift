@@ -29,7 +29,8 @@ public final class OutboxForwarder: Service {
     /// process, or a delivery to retry).
     private let pollInterval: Duration
     /// How long a wake waits before reading, so that the events committed meanwhile go in the same
-    /// request.
+    /// request: between half and one and a half times this, at random each time, so that the
+    /// processes woken by one broadcast do not all send at once.
     private let linger: Duration
     private let pendingCount = Atomic<Int64>(0)
 
@@ -40,7 +41,8 @@ public final class OutboxForwarder: Service {
     ///   - batchOp: an op taking every event of a read in one request, body `{"events": [...]}`, reply
     ///     `{"results": [{"id", "error"?: {code, message}}]}` in the order sent (dispatch's
     ///     `feedback.batch`, protocol 1.3); nil to send one event per request.
-    ///   - linger: how long to gather events after a commit before sending them (none by default).
+    ///   - linger: how long, on average, to gather events after a commit before sending them (none by
+    ///     default); each wait is drawn between half and one and a half times it.
     public init(
         target: String, log: EventLog, writer: any DatabaseWriter, types: Set<String>, endpoint: String, op: String,
         batchOp: String? = nil, department: String?, security: SocketSecurity = .none, pollInterval: Duration = .seconds(1),
@@ -83,7 +85,7 @@ public final class OutboxForwarder: Service {
             var backoff: Duration = .milliseconds(200)
             var failing = false
             for await _ in wakes.cancelOnGracefulShutdown() {
-                if linger > .zero { try? await clock.sleep(for: linger) }
+                if linger > .zero { try? await clock.sleep(for: linger * Double.random(in: 0.5...1.5)) }
                 do {
                     while try await forwardBatch(client) {}
                     if failing { logger.info("Outbox delivering again", metadata: ["outbox.target": "\(target)"]) }
@@ -114,7 +116,7 @@ public final class OutboxForwarder: Service {
         let (position, events, head) = try await writer.read { [log, target] db in
             let position =
                 try Int64.fetchOne(
-                    db, sql: "SELECT seq FROM bus_forward_positions WHERE target = ?", arguments: [target]) ?? 0
+                    db.cachedStatement(sql: "SELECT seq FROM bus_forward_positions WHERE target = ?"), arguments: [target]) ?? 0
             return (position, try log.events(db, after: position, limit: limit), try log.head(db))
         }
         pendingCount.store(head - position, ordering: .relaxed)
@@ -199,11 +201,11 @@ public final class OutboxForwarder: Service {
     }
 
     private static func setPosition(_ db: Database, target: String, seq: Int64) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO bus_forward_positions(target, seq, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT(target) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at
-                """,
-            arguments: [target, seq, WireTimeNow.text()])
+                """
+        ).execute(arguments: [target, seq, WireTimeNow.text()])
     }
 }

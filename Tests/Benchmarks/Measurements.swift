@@ -98,7 +98,7 @@ enum Propagation {
             try sub.connect("tcp://127.0.0.1:\(layout.ports["interceptors.\(department).pub"]!)")
             loop.add(sub) { message in
                 let now = monotonicMicros()
-                guard let event = try? WireCoding.decode(Event.self, from: message.frames[1]),
+                guard let event = try? Event(payload: message.frames[1]),
                     let listing = event.data["listingID"]?.stringValue
                 else { return }
                 applied.withLock { $0[listing, default: []].append(now) }

@@ -78,11 +78,13 @@ public enum InterceptorService {
             types: ["feedback.block", "feedback.review", "feedback.fast-track"], endpoint: dispatch.router,
             op: "feedback.submit", batchOp: "feedback.batch", department: department.rawValue, security: toDispatch, logger: logger)
         // Responses (响应): every listing applied or lifted, and each snapshot, acknowledged to dispatch,
-        // what gathered in 50 ms in one `ack.batch` (protocol 1.5; one `ack.submit` each to an older dispatch).
+        // what gathered in 0.25–0.75 s in one `ack.batch` (protocol 1.5; one `ack.submit` each to an older
+        // dispatch). Gathering longer costs nothing in accounting (an acknowledgement carries its own
+        // time) and takes the acknowledgements of many listings in one request and one transaction each side.
         let acknowledgements = OutboxForwarder(
             target: "dispatch.acks", log: log, writer: database, types: ["listing.applied", "listing.lifted", "snapshot.applied"],
             endpoint: dispatch.router, op: "ack.submit", batchOp: "ack.batch", department: department.rawValue, security: toDispatch,
-            linger: .milliseconds(50), logger: logger)
+            linger: .milliseconds(500), logger: logger)
         // What the outbox has not delivered: the events past the position of the forwarder furthest behind.
         let outboxPending = metrics.gauge(.outboxPending, [("service", metrics.service)])
         metrics.onScrape { outboxPending.record(max(forwarder.pending, acknowledgements.pending)) }
