@@ -9,6 +9,10 @@ public protocol StreamSink: Sendable {
     func appliedSeq() async throws -> Int64
     /// Applies events whose seqs run on from `appliedSeq() + 1` without a gap.
     func apply(_ events: [Event]) async throws
+    /// `apply(_:)` on the calling thread, waiting for the sink's store; false, having applied nothing,
+    /// when the sink cannot (then the events go through `apply(_:)`). A follower applies a live event
+    /// this way on the thread that received it, without handing it to a task and back.
+    func applyWaiting(_ events: [Event]) throws -> Bool
     /// Whether the sink can start from a snapshot instead of replaying the whole history.
     var acceptsSnapshot: Bool { get }
     /// Applies one snapshot chunk; `first` says to drop the current state first. After the last chunk
@@ -28,6 +32,7 @@ public protocol StreamSink: Sendable {
 }
 
 extension StreamSink {
+    public func applyWaiting(_ events: [Event]) throws -> Bool { false }
     public var acceptsSnapshot: Bool { false }
     public func applySnapshotChunk(_ items: [SnapshotChunk.Item], first: Bool) async throws {}
     public func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws {
@@ -93,46 +98,32 @@ public struct DatabaseStreamSink: StreamSink {
         try await writer.read { [stream] in try Checkpoints.applied($0, stream: stream) }
     }
 
+    // The usual case first: the whole batch and its checkpoint in one transaction, no savepoint per
+    // event (each costs two more statements on a live follower's path, one event a batch). Should any
+    // event fail, that transaction rolls back and the batch goes again, each event in a savepoint of
+    // its own, so that the one that fails is kept aside and the rest applied.
+
     public func apply(_ events: [Event]) async throws {
-        guard let last = events.last else { return }
-        // The usual case first: the whole batch and its checkpoint in one transaction, no savepoint per
-        // event (each costs two more statements on a live follower's path, one event a batch). Should
-        // any event fail, that transaction rolls back and the batch goes again, each event in a
-        // savepoint of its own, so that the one that fails is kept aside and the rest applied.
+        guard !events.isEmpty else { return }
         do {
-            if events.count == 1 {
-                try applyWaiting(events)
-            } else {
-                try await writer.write { [self] db in try applyAll(events, in: db) }
-            }
+            try await writer.write { [self] db in try applyAll(events, in: db) }
             return
         } catch {
-            logger.debug(
-                "Batch failed as a whole; applying its events one by one",
-                metadata: ["stream.name": "\(stream)", "event.seq": "\(last.seq)", "error": "\(error)"])
+            tellFailedAsAWhole(events, error)
         }
-        let failures = try await writer.write { [stream, applier] db -> [(Event, String)] in
-            var failures: [(Event, String)] = []
-            let applied = try Checkpoints.applied(db, stream: stream)
-            for event in events where event.seq > applied {
-                do {
-                    try db.inSavepoint {
-                        try applier.apply(event, in: db)
-                        return .commit
-                    }
-                } catch {
-                    failures.append((event, "\(error)"))
-                    try DeadLetters.record(db, event: event, reason: "\(error)")
-                }
-            }
-            if last.seq > applied { try Checkpoints.set(db, stream: stream, seq: last.seq, anchor: EventAnchor(last)) }
-            return failures
+        report(try await writer.write { [self] db in try applyOneByOne(events, in: db) })
+    }
+
+    public func applyWaiting(_ events: [Event]) throws -> Bool {
+        guard !events.isEmpty else { return true }
+        do {
+            try writer.write { db in try applyAll(events, in: db) }
+            return true
+        } catch {
+            tellFailedAsAWhole(events, error)
         }
-        for (event, reason) in failures {
-            logger.error(
-                "Event could not be applied; kept in bus_dead_letters",
-                metadata: ["stream.name": "\(stream)", "event.seq": "\(event.seq)", "event.type": "\(event.type)", "error": "\(reason)"])
-        }
+        report(try writer.write { db in try applyOneByOne(events, in: db) })
+        return true
     }
 
     /// The batch and its checkpoint, no savepoint per event.
@@ -144,10 +135,39 @@ public struct DatabaseStreamSink: StreamSink {
         try Checkpoints.set(db, stream: stream, seq: last.seq, anchor: EventAnchor(last))
     }
 
-    /// `applyAll` on the calling thread, which waits for the writer: a live event (a short
-    /// transaction) is then written without handing the task to the writer's queue and back.
-    private func applyWaiting(_ events: [Event]) throws {
-        try writer.write { db in try applyAll(events, in: db) }
+    /// The batch and its checkpoint, each event in a savepoint: one that fails goes to
+    /// `bus_dead_letters`. Returns those, with the reason.
+    private func applyOneByOne(_ events: [Event], in db: Database) throws -> [(Event, String)] {
+        guard let last = events.last else { return [] }
+        var failures: [(Event, String)] = []
+        let applied = try Checkpoints.applied(db, stream: stream)
+        for event in events where event.seq > applied {
+            do {
+                try db.inSavepoint {
+                    try applier.apply(event, in: db)
+                    return .commit
+                }
+            } catch {
+                failures.append((event, "\(error)"))
+                try DeadLetters.record(db, event: event, reason: "\(error)")
+            }
+        }
+        if last.seq > applied { try Checkpoints.set(db, stream: stream, seq: last.seq, anchor: EventAnchor(last)) }
+        return failures
+    }
+
+    private func tellFailedAsAWhole(_ events: [Event], _ error: any Error) {
+        logger.debug(
+            "Batch failed as a whole; applying its events one by one",
+            metadata: ["stream.name": "\(stream)", "event.seq": "\(events.last?.seq ?? 0)", "error": "\(error)"])
+    }
+
+    private func report(_ failures: [(Event, String)]) {
+        for (event, reason) in failures {
+            logger.error(
+                "Event could not be applied; kept in bus_dead_letters",
+                metadata: ["stream.name": "\(stream)", "event.seq": "\(event.seq)", "event.type": "\(event.type)", "error": "\(reason)"])
+        }
     }
 
     public var acceptsSnapshot: Bool { applier.supportsSnapshot }

@@ -147,8 +147,15 @@ public final class StreamSubscriber: Service {
         try sub.setReconnect(interval: 100, maximum: 2_000)
         try sub.subscribe("")
         try sub.connect(options.pubEndpoint)
+        // The event `applied` came from, when the sink keeps it: a heartbeat or event that shows
+        // another event at that seq means the publisher went back (restored from a backup).
+        var anchor = try? await sink.appliedAnchor()
+        var synced = false
+        lane.withLock { [applied, anchor] in $0 = Lane(synced: false, applied: applied, anchor: anchor) }
         let (messages, input) = AsyncStream<ZMQMessage>.makeStream()
-        loop.add(sub) { input.yield($0) }
+        loop.add(sub) { [self] message in
+            if !applyLive(message) { input.yield(message) }
+        }
         loop.start()
         defer { loop.stop() }
         logger.info(
@@ -157,15 +164,22 @@ public final class StreamSubscriber: Service {
 
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchForSilence() }
-            var synced = false
-            // The event `applied` came from, when the sink keeps it: a heartbeat or event that shows
-            // another event at that seq means the publisher went back (restored from a backup).
-            var anchor = try? await sink.appliedAnchor()
             func resync() async {
                 synced = await catchUp(client, applied: &applied)
                 anchor = try? await sink.appliedAnchor()
             }
             for await message in messages.cancelOnGracefulShutdown() {
+                // The socket's thread may have applied live events since the last message handled here;
+                // this one, and every one after it until the task has handled them all, waits for the task.
+                (synced, applied, anchor) = lane.withLock { ($0.synced, $0.applied, $0.anchor) }
+                defer {
+                    lane.withLock { [synced, applied, anchor] in
+                        $0.synced = synced
+                        $0.applied = applied
+                        $0.anchor = anchor
+                        $0.queued -= 1
+                    }
+                }
                 guard message.frames.count == 2 else { continue }
                 let topic = String(decoding: message.frames[0], as: UTF8.self)
                 if topic == Heartbeat.topic {
@@ -213,6 +227,59 @@ public final class StreamSubscriber: Service {
             group.cancelAll()
         }
     }
+
+    /// Where the follower is, shared by the task that follows the stream and the socket's thread,
+    /// which applies the next live event itself when nothing waits for the task (`applyLive`).
+    private struct Lane {
+        var synced = false
+        var applied: Int64 = 0
+        var anchor: EventAnchor?
+        /// Messages handed to the task and not yet handled by it: while there are any, every message
+        /// goes to the task too, so that all are handled in the order they came.
+        var queued = 0
+    }
+
+    private let lane = Mutex(Lane())
+
+    /// On the socket's thread: applies the message when it is this stream's next event, the follower
+    /// is in sync and the task has nothing waiting, with the sink's store waited for here — one
+    /// thread instead of three for the usual live event. Passes by what the task would pass by (another
+    /// stream's event on the same PUB, one that cannot be read). Returns false for the task to handle
+    /// it: a heartbeat, a gap, anything while catching up.
+    private func applyLive(_ message: ZMQMessage) -> Bool {
+        guard message.frames.count == 2, message.frames[0] != Self.heartbeatTopic else { return handOver() }
+        guard Self.names(stream, message.frames[1]), let event = try? Event(payload: message.frames[1]), event.stream == stream
+        else { return true }
+        return lane.withLock { lane -> Bool in
+            guard lane.queued == 0, lane.synced, event.seq == lane.applied + 1 else {
+                lane.queued += 1
+                return false
+            }
+            heard(head: event.seq)
+            do {
+                guard try sink.applyWaiting([event]) else {
+                    lane.queued += 1
+                    return false
+                }
+            } catch {
+                // As the task does: out of sync, so the next message goes to the task, which replays.
+                lane.synced = false
+                failed("apply", error)
+                return true
+            }
+            lane.applied = event.seq
+            lane.anchor = EventAnchor(event)
+            state.withLock { $0.applied = event.seq }
+            return true
+        }
+    }
+
+    private func handOver() -> Bool {
+        lane.withLock { $0.queued += 1 }
+        return false
+    }
+
+    private static let heartbeatTopic = Array(Heartbeat.topic.utf8)
 
     /// Every `silenceCheckInterval`, reports the publisher `silent` when it has been unheard for
     /// longer than `silenceAfter`. A child of `run()`: it ends with it.
