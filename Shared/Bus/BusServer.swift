@@ -99,11 +99,14 @@ public final class BusServer: Service {
         try router.bind(options.routerEndpoint)
 
         let (requests, requestInput) = AsyncStream<ZMQMessage>.makeStream()
-        let pubHandle = loop.add(pub, onMessage: nil)
+        // Published by the thread that commits (in commit order: commits are one at a time), not
+        // through the loop's thread.
+        let publisher = LockedSendSocket(pub)
+        defer { publisher.close() }
         let routerHandle = loop.add(router) { requestInput.yield($0) }
         for each in [log] + otherLogs {
             each.onCommit { events in
-                loop.send(all: events.map { [Array($0.type.utf8), $0.payload] }, on: pubHandle)
+                publisher.send(all: events.map { [Array($0.type.utf8), $0.payload] })
             }
             try each.load(from: reader)
         }
@@ -124,12 +127,12 @@ public final class BusServer: Service {
                         let beat = Heartbeat(
                             stream: each.stream, head: last?.seq ?? each.lastCommittedHead, at: WireTime.format(clock.date), last: last)
                         if let payload = try? WireCoding.encode(beat) {
-                            loop.send([Array(Heartbeat.topic.utf8), payload], on: pubHandle)
+                            publisher.send([Array(Heartbeat.topic.utf8), payload])
                         }
                     }
                     if let now = options.peers?.revocations, now != revocations {
                         revocations = now
-                        rebind(pubHandle, endpoint: boundPub, on: loop)
+                        rebind(publisher, endpoint: boundPub)
                     }
                     try? await clock.sleep(for: options.heartbeatInterval)
                 }
@@ -151,9 +154,8 @@ public final class BusServer: Service {
     /// authenticates only handshakes, so a revoked subscriber would otherwise keep receiving. Every
     /// subscriber reconnects (and handshakes again) within its reconnect interval and catches up
     /// what it missed through `replay`; a revoked one is refused by the ZAP handler.
-    private func rebind(_ handle: SocketLoop.SocketHandle, endpoint: String, on loop: SocketLoop) {
-        let logger = logger
-        loop.perform(on: handle) { pub in
+    private func rebind(_ publisher: LockedSendSocket, endpoint: String) {
+        publisher.perform { pub in
             do {
                 try pub.unbind(endpoint)
                 // The listener closes asynchronously; the port is free again within milliseconds.
