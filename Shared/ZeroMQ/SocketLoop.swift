@@ -25,7 +25,6 @@ public final class SocketLoop: @unchecked Sendable {
 
     private enum Command {
         case send(SocketHandle, [[UInt8]], (@Sendable (Bool) -> Void)?)
-        case perform(SocketHandle, @Sendable (ZMQSocket) -> Void)
         case stop
     }
 
@@ -49,7 +48,7 @@ public final class SocketLoop: @unchecked Sendable {
     deinit { close(wakeFD) }
 
     /// Adds a socket before the loop starts. `onMessage` runs on the loop thread for each message;
-    /// pass nil for send-only sockets such as PUB.
+    /// pass nil for a send-only socket (a PUB that any thread sends on is a `LockedSendSocket`).
     @discardableResult
     public func add(_ socket: ZMQSocket, onMessage: MessageHandler?) -> SocketHandle {
         precondition(!started, "sockets are added before the loop starts")
@@ -74,22 +73,10 @@ public final class SocketLoop: @unchecked Sendable {
         enqueue(.send(socket, frames, nil))
     }
 
-    /// Queues messages for sending in order with one wake-up of the loop (a commit's events: one
-    /// per record of a bulk import); never blocks.
-    public func send(all messages: [[[UInt8]]], on socket: SocketHandle) {
-        guard !messages.isEmpty else { return }
-        enqueue(messages.map { .send(socket, $0, nil) })
-    }
-
     /// Queues a message and reports on the loop thread whether libzmq accepted it (false when the
     /// queue was full or, with `ZMQ_IMMEDIATE`, no peer is connected yet).
     public func send(_ frames: [[UInt8]], on socket: SocketHandle, completion: @escaping @Sendable (Bool) -> Void) {
         enqueue(.send(socket, frames, completion))
-    }
-
-    /// Runs `body` with the socket on the loop thread: options, subscribe, connect, disconnect.
-    public func perform(on socket: SocketHandle, _ body: @escaping @Sendable (ZMQSocket) -> Void) {
-        enqueue(.perform(socket, body))
     }
 
     /// Stops the loop and closes its sockets; returns once the thread has finished.
@@ -103,11 +90,7 @@ public final class SocketLoop: @unchecked Sendable {
     }
 
     private func enqueue(_ command: Command) {
-        enqueue([command])
-    }
-
-    private func enqueue(_ batch: [Command]) {
-        commands.withLock { $0.append(contentsOf: batch) }
+        commands.withLock { $0.append(command) }
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }
@@ -158,8 +141,6 @@ public final class SocketLoop: @unchecked Sendable {
                     sendFailures.add(1, ordering: .relaxed)
                     completion?(false)
                 }
-            case .perform(let handle, let body):
-                body(sockets[handle.index])
             case .stop:
                 running = false
             }
