@@ -132,7 +132,7 @@ public final class BusServer: Service {
                     }
                     if let now = options.peers?.revocations, now != revocations {
                         revocations = now
-                        rebind(publisher, endpoint: boundPub)
+                        await rebind(publisher, endpoint: boundPub)
                     }
                     try? await clock.sleep(for: options.heartbeatInterval)
                 }
@@ -154,27 +154,26 @@ public final class BusServer: Service {
     /// authenticates only handshakes, so a revoked subscriber would otherwise keep receiving. Every
     /// subscriber reconnects (and handshakes again) within its reconnect interval and catches up
     /// what it missed through `replay`; a revoked one is refused by the ZAP handler.
-    private func rebind(_ publisher: LockedSendSocket, endpoint: String) {
-        publisher.perform { pub in
-            do {
-                try pub.unbind(endpoint)
-                // The listener closes asynchronously; the port is free again within milliseconds.
-                var attempt = 0
-                while true {
-                    do {
-                        try pub.bind(endpoint)
-                        break
-                    } catch  where attempt < 200 {
-                        attempt += 1
-                        usleep(10_000)
-                    }
+    private func rebind(_ publisher: LockedSendSocket, endpoint: String) async {
+        do {
+            try publisher.perform { try $0.unbind(endpoint) }
+            // The listener closes asynchronously; the port is free again within milliseconds. The
+            // socket is held for each attempt only: commits publish meanwhile (to no one) unhindered.
+            var attempt = 0
+            while true {
+                do {
+                    try publisher.perform { try $0.bind(endpoint) }
+                    break
+                } catch  where attempt < 200 {
+                    attempt += 1
+                    try? await Task.sleep(for: .milliseconds(10))
                 }
-                logger.notice(
-                    "A key was revoked: subscriber connections dropped; each must authenticate again", metadata: ["bus.pub": "\(endpoint)"])
-            } catch {
-                logger.error(
-                    "Could not rebind the PUB socket after a revocation", metadata: ["bus.pub": "\(endpoint)", "error": "\(error)"])
             }
+            logger.notice(
+                "A key was revoked: subscriber connections dropped; each must authenticate again", metadata: ["bus.pub": "\(endpoint)"])
+        } catch {
+            logger.error(
+                "Could not rebind the PUB socket after a revocation", metadata: ["bus.pub": "\(endpoint)", "error": "\(error)"])
         }
     }
 

@@ -11,14 +11,9 @@ public final class LockedSendSocket: Sendable {
         self.socket = Mutex(socket)
     }
 
-    /// Sends without blocking; false when libzmq did not take it (a full queue: PUB drops) or the
-    /// socket is closed.
-    @discardableResult
-    public func send(_ frames: [[UInt8]]) -> Bool {
-        socket.withLock { socket in
-            guard let socket else { return false }
-            return (try? socket.send(frames, dontWait: true)) != nil
-        }
+    /// Sends without blocking; a full queue drops it, as PUB does, and so does a closed socket.
+    public func send(_ frames: [[UInt8]]) {
+        socket.withLock { socket in _ = try? socket?.send(frames, dontWait: true) }
     }
 
     /// Sends messages in order, under one hold of the lock (a commit's events).
@@ -29,11 +24,12 @@ public final class LockedSendSocket: Sendable {
         }
     }
 
-    /// Runs `body` with the socket under the lock (rebinding it, say); not when it is closed.
-    public func perform(_ body: (ZMQSocket) -> Void) {
-        socket.withLock { socket in
+    /// Runs `body` with the socket under the lock (unbinding it, say); not when the socket is
+    /// closed. Keep `body` short: every send waits for it.
+    public func perform(_ body: (ZMQSocket) throws -> Void) throws {
+        try socket.withLock { socket in
             guard let socket else { return }
-            body(socket)
+            try body(socket)
         }
     }
 
