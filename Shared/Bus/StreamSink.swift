@@ -21,6 +21,9 @@ public protocol StreamSink: Sendable {
     /// `applySnapshotChunk(_:first:)` with each item's data as the JSON text it arrived as. The
     /// default parses the items and applies them as values.
     func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws
+    /// The chunk's items with what can be made of them before its transaction (`Item.prepared`),
+    /// called as each chunk arrives, beside the chunk being applied. The default changes nothing.
+    func prepareSnapshotChunk(_ items: [EncodedSnapshotChunk.Item]) throws -> [EncodedSnapshotChunk.Item]
     func finishSnapshot(seq: Int64) async throws
     /// The event the last applied seq came from, when the sink keeps it (see `EventAnchor`).
     func appliedAnchor() async throws -> EventAnchor?
@@ -38,6 +41,7 @@ extension StreamSink {
     public func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws {
         try await applySnapshotChunk(items.map { try $0.item }, first: first)
     }
+    public func prepareSnapshotChunk(_ items: [EncodedSnapshotChunk.Item]) throws -> [EncodedSnapshotChunk.Item] { items }
     public func finishSnapshot(seq: Int64) async throws {}
     public func appliedAnchor() async throws -> EventAnchor? { nil }
     public var rebuildsFromPublisher: Bool { false }
@@ -55,6 +59,10 @@ public protocol StreamApplier: Sendable {
     /// `applySnapshotItem(_:in:)` with the item's data as the JSON text it arrived as (an applier
     /// that stores it may keep it as it is). The default parses it.
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws
+    /// What `applyEncodedSnapshotItem(_:in:)` will want of the item that needs no database (the
+    /// value read from its text), made outside the transaction; it arrives as `item.prepared`.
+    /// The default makes nothing.
+    func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)?
     /// Called in the transaction that records a completed snapshot's seq.
     func didLoadSnapshot(seq: Int64, in db: Database) throws
     /// Whether the state derived from the stream is a copy that can be dropped and built again from
@@ -73,6 +81,7 @@ extension StreamApplier {
     public func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
         try applySnapshotItem(try item.item, in: db)
     }
+    public func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)? { nil }
     public func didLoadSnapshot(seq: Int64, in db: Database) throws {}
     public var supportsRebuild: Bool { supportsSnapshot }
     public func resetForRebuild(in db: Database) throws { try resetForSnapshot(in: db) }
@@ -197,6 +206,12 @@ public struct DatabaseStreamSink: StreamSink {
             if first { try applier.resetForSnapshot(in: db) }
             for item in items { try applier.applyEncodedSnapshotItem(item, in: db) }
         }
+    }
+
+    public func prepareSnapshotChunk(_ items: [EncodedSnapshotChunk.Item]) throws -> [EncodedSnapshotChunk.Item] {
+        var items = items
+        for index in items.indices { items[index].prepared = try applier.prepareSnapshotItem(items[index]) }
+        return items
     }
 
     public func finishSnapshot(seq: Int64) async throws {

@@ -467,13 +467,18 @@ public final class StreamSubscriber: Service {
         return seq
     }
 
+    /// A snapshot chunk, its items prepared by the sink (`prepareSnapshotChunk`) in the task that
+    /// fetched it, so that chunks in flight are read while an earlier one is written.
     private func snapshotChunk(_ client: BusClient, _ request: SnapshotRequest) async throws -> EncodedSnapshotChunk {
         let result = try await client.requestEncoded("snapshot", body: request, timeout: options.requestTimeout)
+        var chunk: EncodedSnapshotChunk
         do {
-            return try EncodedSnapshotChunk(result: result)
+            chunk = try EncodedSnapshotChunk(result: result)
         } catch {
             throw BusClientError.malformedReply(endpoint: options.routerEndpoint, reason: "snapshot result: \(error)")
         }
+        chunk.items = try sink.prepareSnapshotChunk(chunk.items)
+        return chunk
     }
 
     private func heard(head: Int64) {

@@ -72,7 +72,9 @@ extension JSONResponses {
         }
         let bytes = buffer.withUnsafeReadableBytes { [UInt8]($0) }
         guard !bytes.isEmpty else { throw ReplyError(.badRequest, "request body is empty; send a JSON object") }
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw ReplyError(.badRequest, "request body is not valid UTF-8") }
+        guard bytes.withUnsafeBufferPointer({ String(validUTF8: $0) }) != nil else {
+            throw ReplyError(.badRequest, "request body is not valid UTF-8")
+        }
         return bytes
     }
 

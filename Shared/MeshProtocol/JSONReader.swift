@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads JSON text into a `JSONValue` in one pass over its UTF-8 bytes.
 ///
 /// `JSONDecoder` reads a `JSONValue` through `Codable`, trying each type in turn (bool, integer,
@@ -36,6 +38,8 @@ public enum JSONReader {
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// The members of the objects being read, innermost last.
+        var pairs: [(String, JSONValue)] = []
 
         func failure(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
 
@@ -76,14 +80,20 @@ public enum JSONReader {
         mutating func object(depth: Int) throws(Failure) -> JSONValue {
             guard depth <= JSONReader.maxDepth else { throw failure("nested deeper than \(JSONReader.maxDepth)") }
             index += 1
-            var members: [String: JSONValue] = [:]
+            // The members gather on `pairs` (shared by nested objects, as a stack) and make the
+            // dictionary at the brace, at its size: one hash a key, no growing.
+            let base = pairs.count
+            func members() -> JSONValue {
+                defer { pairs.removeSubrange(base...) }
+                return .object(Dictionary(pairs[base...], uniquingKeysWith: { first, _ in first }))
+            }
             while true {
                 skipSpace()
                 // Right after the brace (an empty object), or after a comma: JSONDecoder takes a
                 // comma before the closing brace, so this does too.
                 if !atEnd, bytes[index] == UInt8(ascii: "}") {
                     index += 1
-                    return .object(members)
+                    return members()
                 }
                 guard !atEnd, bytes[index] == UInt8(ascii: "\"") else { throw failure("an object key must be a string") }
                 let key = try string()
@@ -92,14 +102,14 @@ public enum JSONReader {
                 index += 1
                 skipSpace()
                 let member = try value(depth: depth)
-                if members.index(forKey: key) == nil { members[key] = member }
+                pairs.append((key, member))
                 skipSpace()
                 guard !atEnd else { throw failure("the object is not closed") }
                 switch bytes[index] {
                 case UInt8(ascii: ","): index += 1
                 case UInt8(ascii: "}"):
                     index += 1
-                    return .object(members)
+                    return members()
                 default: throw failure("',' or '}' expected in an object")
                 }
             }
@@ -150,7 +160,7 @@ public enum JSONReader {
                     index += 1
                     if var text = unescaped {
                         text.append(contentsOf: run)
-                        return try validated(text)
+                        return try text.withUnsafeBufferPointer { text throws(Failure) in try validated(text) }
                     }
                     return try validated(run)
                 } else if byte == UInt8(ascii: "\\") {
@@ -166,8 +176,8 @@ public enum JSONReader {
             }
         }
 
-        func validated(_ utf8: some Collection<UInt8>) throws(Failure) -> String {
-            guard let text = String(validating: utf8, as: UTF8.self) else { throw failure("a string is not valid UTF-8") }
+        func validated(_ utf8: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
+            guard let text = String(validUTF8: utf8) else { throw failure("a string is not valid UTF-8") }
             return text
         }
 
@@ -350,5 +360,20 @@ extension Reply {
         self.result = result
         self.error = error
         self.v = Int(try members.integer("v", of: "a reply"))
+    }
+}
+
+extension String {
+    /// The text `utf8` spells, or nil when it is not valid UTF-8. `String(validating:as:)` looks up
+    /// generic metadata on every call (6 % of the CPU of reading a snapshot); decoding repairs
+    /// instead of refusing, and what it gives is valid, so text whose bytes differ was not.
+    public init?(validUTF8 utf8: UnsafeBufferPointer<UInt8>) {
+        let text = String(decoding: utf8, as: UTF8.self)
+        let same =
+            text.utf8.withContiguousStorageIfAvailable { stored in
+                stored.count == utf8.count && (utf8.isEmpty || memcmp(stored.baseAddress!, utf8.baseAddress!, utf8.count) == 0)
+            } ?? text.utf8.elementsEqual(utf8)
+        guard same else { return nil }
+        self = text
     }
 }

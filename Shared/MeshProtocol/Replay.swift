@@ -109,6 +109,9 @@ public struct EncodedSnapshotChunk: Sendable {
         public var type: String
         /// The item's `data`, one JSON value as UTF-8, not yet checked beyond its brackets and strings.
         public var data: [UInt8]
+        /// What the follower made of `data` before the chunk's transaction, beside the writer (a
+        /// listing read from it), when it prepares items (`StreamApplier.prepareSnapshotItem`).
+        public var prepared: (any Sendable)?
 
         public init(type: String, data: [UInt8]) {
             self.type = type

@@ -39,13 +39,28 @@ import Testing
     }
 
     @Test func refusesInvalidUTF8AndNamesWhere() throws {
-        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xE6, 0x9D, 0x22], [0x5B, 0x22, 0xC0, 0xAF, 0x22, 0x5D]] {
+        for bytes: [UInt8] in [
+            [0x22, 0xFF, 0x22], [0x22, 0xE6, 0x9D, 0x22], [0x5B, 0x22, 0xC0, 0xAF, 0x22, 0x5D], [0x22, 0xED, 0xA0, 0x80, 0x22],
+            [0x22, 0x5C, 0x6E, 0xFF, 0x22], [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D],
+        ] {
             #expect(throws: (any Error).self) { try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) }
             #expect(throws: JSONReader.Failure.self) { try JSONReader.value(bytes) }
         }
         let failure = #expect(throws: JSONReader.Failure.self) { try JSONReader.value(Array(#"{"a": [1, 2,, 3]}"#.utf8)) }
         #expect(failure?.offset == 12)
         #expect(failure?.description == "invalid JSON at byte 12: unexpected character")
+    }
+
+    /// Text is valid when decoding it changes nothing: U+FFFD written in the text is kept, and what
+    /// decoding would repair is refused.
+    @Test func validUTF8IsTakenAsItIsAndAnythingElseRefused() {
+        let valid: [[UInt8]] = [[], Array("abc".utf8), Array("杭州 \u{FFFD} 😀".utf8), [0xEF, 0xBF, 0xBD]]
+        for bytes in valid {
+            #expect(bytes.withUnsafeBufferPointer { String(validUTF8: $0) } == String(decoding: bytes, as: UTF8.self))
+        }
+        for bytes: [UInt8] in [[0xFF], [0x61, 0xE6, 0x9D], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xEF, 0xBF]] {
+            #expect(bytes.withUnsafeBufferPointer { String(validUTF8: $0) } == nil)
+        }
     }
 
     /// Clean runs are skipped eight bytes at a time: an escape, a closing quote or a raw control

@@ -204,7 +204,10 @@ import Testing
         }
         try await sink.applyEncodedSnapshotChunk(
             [.init(type: "list.added", data: try text(Self.listing)), .init(type: "list.added", data: try text(pending))], first: true)
-        try await sink.applyEncodedSnapshotChunk([.init(type: "list.added", data: try text(second))], first: false)
+        // Read as it arrives, beside the writer (`prepareSnapshotChunk`), as a follower does.
+        let prepared = try sink.prepareSnapshotChunk([.init(type: "list.added", data: try text(second))])
+        #expect(prepared[0].prepared as? Listing == second)
+        try await sink.applyEncodedSnapshotChunk(prepared, first: false)
         #expect(index.activeCount == 0, "the index waits for the whole snapshot")
         try await sink.finishSnapshot(seq: 9)
         #expect(index.activeCount == 2 && index.listings(of: second.subjectID) == [ListingFacts(second)])
@@ -219,7 +222,21 @@ import Testing
         await #expect(throws: (any Error).self) {
             try await sink.applyEncodedSnapshotChunk([.init(type: "list.added", data: Array(#"{"id":"L-9"}"#.utf8))], first: true)
         }
+        let refusal = #expect(throws: (any Error).self) {
+            try sink.prepareSnapshotChunk([.init(type: "list.added", data: Array(#"{"id":"L-9"}"#.utf8))])
+        }
+        #expect("\(refusal!)".hasPrefix("a snapshot listing could not be read"))
         #expect(try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM replica_listings") } == 2)
+        // A snapshot that breaks off starts again from its first chunk: what the first attempt
+        // loaded is dropped.
+        try await sink.applyEncodedSnapshotChunk(
+            try sink.prepareSnapshotChunk([.init(type: "list.added", data: try text(second))]), first: true)
+        try await sink.applyEncodedSnapshotChunk(
+            try sink.prepareSnapshotChunk([.init(type: "list.added", data: try text(Self.listing))]), first: true)
+        #expect(index.activeCount == 0, "a reset empties the index in force too")
+        try await sink.finishSnapshot(seq: 10)
+        #expect(index.activeCount == 1 && index.listings(of: Self.listing.subjectID) == [ListingFacts(Self.listing)])
+        #expect(index.listings(of: second.subjectID).isEmpty)
     }
 
     /// The check path writes its JSON by hand: the same text `WireCoding` writes for the `Codable`

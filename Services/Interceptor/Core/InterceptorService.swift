@@ -60,7 +60,8 @@ public enum InterceptorService {
             metrics: metrics, logger: logger)
         let replicaState: @Sendable () -> ReplicaState = {
             let status = follower.status
-            let age = status.lastHeard.flatMap { WireTime.parse($0) }.map { Date().timeIntervalSince($0) }
+            // Every check reports it: the follower's clock, not its last-heard text parsed again.
+            let age = status.lastHeard == nil ? nil : follower.silentSeconds
             return ReplicaState(
                 seq: status.applied, publisherHead: status.publisherHead, activeListings: index.activeCount,
                 catalogueVersion: index.catalogue?.version, lastHeard: status.lastHeard, ageSeconds: age,

@@ -50,6 +50,11 @@ public enum InterceptorSchema {
                 t.column("data", .text).notNull()
             }
         }
+        // Nothing looks a replica row up by subject (the index in memory does), and the index cost
+        // a page written for every listing applied and a random insert for every snapshot listing.
+        migrator.registerMigration("interceptor-v4-replica-unindexed-subject") { db in
+            try db.execute(sql: "DROP INDEX IF EXISTS replica_listings_on_subject_id")
+        }
     }
 }
 
@@ -64,9 +69,6 @@ public final class ReplicaIndex: Sendable {
     struct State {
         var table = ListingTable()
         var catalogue: MeasureCatalogue?
-        /// The listings of a snapshot being loaded, indexed as they come and put in force when the
-        /// snapshot is complete.
-        var loading: ListingTable?
         /// The catalogue's measures by action for a department (`MeasureCatalogue.measures(for:action:)`),
         /// gathered on first use and dropped with the catalogue (an interceptor has one department).
         var measures: [String: (department: Department, measures: [Measure])] = [:]
@@ -80,6 +82,7 @@ public final class ReplicaIndex: Sendable {
     }
 
     private let state = Mutex(State())
+    private let loader = SnapshotLoader()
 
     public init() {}
 
@@ -182,8 +185,30 @@ public final class ReplicaIndex: Sendable {
                     defer { queue.removeAll(keepingCapacity: true) }
                     return queue
                 }
+                // A snapshot's listings go to the loader, in order with its reset and its end; the
+                // rest change the index in force, under one lock.
+                var inForce: [Change] = []
+                var loaded: ListingTable?
+                var loading: [Listing] = []
+                for change in changes {
+                    switch change {
+                    case .loading(let listing): loading.append(listing)
+                    case .reset:
+                        loading = []
+                        loader.reset()
+                        inForce.append(change)
+                    case .snapshotLoaded:
+                        loaded = loader.take(adding: loading)
+                        loading = []
+                        inForce.append(change)
+                    case .upsert, .remove, .catalogue: inForce.append(change)
+                    }
+                }
+                if !loading.isEmpty { loader.add(loading) }
+                let tookSnapshot = loaded != nil
+                guard !inForce.isEmpty else { return }
                 state.withLock { state in
-                    for change in changes {
+                    for change in inForce {
                         switch change {
                         case .upsert(let listing): state.table.upsert(listing)
                         case .remove(let listing): state.table.remove(listing)
@@ -191,28 +216,77 @@ public final class ReplicaIndex: Sendable {
                             state.catalogue = catalogue
                             state.measures = [:]
                         case .reset: state = State()
-                        case .loading(let listing):
-                            if state.loading == nil { state.loading = ListingTable() }
-                            state.loading!.upsert(listing)
+                        case .loading: break
                         case .snapshotLoaded:
                             // The snapshot's listings, and anything indexed since its reset that the
                             // snapshot does not hold.
-                            var loaded = state.loading ?? ListingTable()
-                            state.loading = nil
+                            var table = loaded ?? ListingTable()
+                            loaded = nil
                             if state.table.count > 0 {
                                 var live: Set<String> = []
                                 state.table.forEach { facts, _ in live.insert(facts.id) }
-                                let inSnapshot = loaded.ids(among: live)
+                                let inSnapshot = table.ids(among: live)
                                 state.table.forEach { facts, slot in
-                                    if !inSnapshot.contains(facts.id) { loaded.insert(copyOf: slot, from: state.table) }
+                                    if !inSnapshot.contains(facts.id) { table.insert(copyOf: slot, from: state.table) }
                                 }
                             }
-                            state.table = loaded
+                            state.table = table
                         }
                     }
                 }
+                #if canImport(Glibc)
+                    // Reading a snapshot churns through its whole text on several threads; what their
+                    // heaps keep free afterwards goes back to the system (RSS is the aim's measure).
+                    if tookSnapshot { _ = malloc_trim(0) }
+                #endif
             },
             onRollback: { [self] _ in staged.withLock { $0.removeAll() } })
+    }
+}
+
+#if canImport(Glibc)
+    /// glibc's `malloc_trim` (malloc.h, which the Glibc module leaves out).
+    @_silgen_name("malloc_trim") private func malloc_trim(_ pad: Int) -> Int32
+#endif
+
+/// The listings of a snapshot being loaded, indexed on a queue of their own while the writer goes on
+/// with the next chunk, and handed over (`take`) when the snapshot is complete. Only the queue
+/// touches the table, so the index in force stays free for checks meanwhile.
+private final class SnapshotLoader: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "credit.replica.snapshot-loader")
+    private var table: ListingTable?
+    /// Chunks handed over and not yet indexed, at most four: a writer that runs ahead waits rather
+    /// than piling listings up in memory.
+    private let backlog = DispatchSemaphore(value: 4)
+
+    func add(_ listings: [Listing]) {
+        backlog.wait()
+        queue.async { [self] in
+            index(listings)
+            backlog.signal()
+        }
+    }
+
+    /// Drops what was loaded, once the listings queued before are through.
+    func reset() {
+        queue.sync { table = nil }
+    }
+
+    /// The table with everything queued so far and `listings`; the loader starts empty again.
+    func take(adding listings: [Listing]) -> ListingTable {
+        queue.sync {
+            index(listings)
+            defer { table = nil }
+            return table ?? ListingTable()
+        }
+    }
+
+    private func index(_ listings: [Listing]) {
+        guard !listings.isEmpty else { return }
+        var loading = table ?? ListingTable()
+        table = nil
+        for listing in listings { loading.upsert(listing) }
+        table = loading
     }
 }
 
@@ -309,7 +383,12 @@ struct ListingTable {
     }
 
     private func find(id: String, subject: String) -> UInt32? {
-        chain(byID[subject]?.subject, \.nextOfSubject).first { $0.slot.facts.id == id }?.index
+        var at = byID[subject]?.subject ?? Self.none
+        while at != Self.none, let slot = slots[Int(at)] {
+            if slot.facts.id == id { return at }
+            at = slot.nextOfSubject
+        }
+        return nil
     }
 
     /// The ids of `candidates` this table holds (under any subject).
@@ -347,21 +426,25 @@ struct ListingTable {
 
     private mutating func add(_ facts: ListingFacts, name: String, people: [(RelatedPerson.Role, String)]) {
         let index = freeSlots.popLast() ?? UInt32(slots.count)
+        // Each key hashed once: the new head goes in and the old one comes back.
         var slot = Slot(
-            facts: facts, name: name, nextOfSubject: byID[facts.subjectID]?.subject ?? Self.none, nextOfName: byName[name] ?? Self.none,
-            firstLink: Self.none)
+            facts: facts, name: name, nextOfSubject: Self.exchange(&byID[facts.subjectID, default: Heads()].subject, index),
+            nextOfName: byName.updateValue(index, forKey: name) ?? Self.none, firstLink: Self.none)
         for (role, person) in people {
-            let link = Link(
-                person: person, slot: index, nextOfPerson: byID[person]?.person ?? Self.none, nextOfListing: slot.firstLink, role: role)
             let linkIndex = freeLinks.popLast() ?? UInt32(links.count)
+            let link = Link(
+                person: person, slot: index, nextOfPerson: Self.exchange(&byID[person, default: Heads()].person, linkIndex),
+                nextOfListing: slot.firstLink, role: role)
             if Int(linkIndex) == links.count { links.append(link) } else { links[Int(linkIndex)] = link }
-            setHead(of: person, \.person, to: linkIndex)
             slot.firstLink = linkIndex
         }
         if Int(index) == slots.count { slots.append(slot) } else { slots[Int(index)] = slot }
-        setHead(of: facts.subjectID, \.subject, to: index)
-        byName[name] = index
         count += 1
+    }
+
+    private static func exchange(_ head: inout UInt32, _ new: UInt32) -> UInt32 {
+        defer { head = new }
+        return head
     }
 
     /// Takes the slot out of its chains, frees it and its links.
@@ -495,20 +578,24 @@ struct DispatchReplicaApplier: StreamApplier {
     /// as it is; the index takes the snapshot's listings when it is complete (`didLoadSnapshot`),
     /// built once instead of listing by listing.
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
-        guard item.type == "list.added" || item.type == "grade.added" else {
+        guard let listing = try (item.prepared ?? prepareSnapshotItem(item)) as? Listing else {
             for change in try apply(type: item.type, data: try JSONReader.value(item.data), in: db).changes { index.stage(db, change) }
             return
-        }
-        let listing: Listing
-        do {
-            listing = try Listing(json: JSONReader.value(item.data))
-        } catch {
-            throw ReplicaError(reason: "a snapshot listing could not be read: \(error)")
         }
         guard listing.status == .active else { return }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)")
             .run([.text(listing.id), .text(listing.subjectID), .utf8(item.data)])
         index.stage(db, .loading(listing))
+    }
+
+    /// A snapshot's listing, read from its text outside the chunk's transaction; nil for other items.
+    func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)? {
+        guard item.type == "list.added" || item.type == "grade.added" else { return nil }
+        do {
+            return try Listing(json: JSONReader.value(item.data))
+        } catch {
+            throw ReplicaError(reason: "a snapshot listing could not be read: \(error)")
+        }
     }
 
     /// One acknowledgement for everything a snapshot brought: all listings up to `seq`.
