@@ -574,9 +574,9 @@ struct DispatchReplicaApplier: StreamApplier {
         try applyEncodedSnapshotItem(EncodedSnapshotChunk.Item(type: item.type, data: JSONText.bytes(item.data)), in: db)
     }
 
-    /// A snapshot's listing is read once, from the text dispatch stored, and that text is stored
-    /// as it is; the index takes the snapshot's listings when it is complete (`didLoadSnapshot`),
-    /// built once instead of listing by listing.
+    /// A snapshot's listing is read once from the text dispatch stored (by `prepareSnapshotItem`, as
+    /// its chunk arrived), and that text is stored as it is; the index gathers the snapshot's
+    /// listings aside and puts them in force when it is complete (`didLoadSnapshot`).
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
         guard let listing = try (item.prepared ?? prepareSnapshotItem(item)) as? Listing else {
             for change in try apply(type: item.type, data: try JSONReader.value(item.data), in: db).changes { index.stage(db, change) }
