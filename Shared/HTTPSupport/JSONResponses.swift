@@ -45,23 +45,21 @@ public enum JSONResponses {
 
     /// Reads a JSON request body of at most `limit` bytes into `T`, with errors naming the field.
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 1 << 20) async throws(ReplyError) -> T {
-        let data = Data(try await body(of: request, limit: limit))
+        let bytes = try await body(of: request, limit: limit)
         do {
-            return try WireCoding.decoder.decode(T.self, from: data)
+            return try WireCoding.decoder.decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                throw ReplyError(.badRequest, "request body is not valid JSON")
-            }
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { throw notJSON(bytes) }
             throw ReplyError(.badRequest, error.fieldDescription)
         } catch {
-            throw ReplyError(.badRequest, "request body is not valid JSON")
+            throw notJSON(bytes)
         }
     }
 }
 
 extension JSONResponses {
-    /// A request's body as UTF-8 bytes: refused, naming why, when it is missing, empty, larger than
-    /// `limit` or not UTF-8.
+    /// A request's body: refused, naming why, when it is missing, empty or larger than `limit`. Its
+    /// UTF-8 is checked by the JSON reader that reads it (`notJSON` names which it is when that fails).
     public static func body(of request: Request, limit: Int = 1 << 20) async throws(ReplyError) -> [UInt8] {
         var request = request
         let buffer: ByteBuffer
@@ -72,10 +70,13 @@ extension JSONResponses {
         }
         let bytes = buffer.withUnsafeReadableBytes { [UInt8]($0) }
         guard !bytes.isEmpty else { throw ReplyError(.badRequest, "request body is empty; send a JSON object") }
-        guard bytes.withUnsafeBufferPointer({ String(validUTF8: $0) }) != nil else {
-            throw ReplyError(.badRequest, "request body is not valid UTF-8")
-        }
         return bytes
+    }
+
+    /// The refusal of a body that could not be read as JSON: not UTF-8, or else not JSON.
+    public static func notJSON(_ body: [UInt8]) -> ReplyError {
+        body.withUnsafeBufferPointer({ String(validUTF8: $0) }) == nil
+            ? ReplyError(.badRequest, "request body is not valid UTF-8") : ReplyError(.badRequest, "request body is not valid JSON")
     }
 
     /// A response whose body is JSON already written (`JSONText`, `JSONWriter`).

@@ -12,9 +12,7 @@ public final class LockedSendSocket: Sendable {
     }
 
     /// Sends without blocking; a full queue drops it, as PUB does, and so does a closed socket.
-    public func send(_ frames: [[UInt8]]) {
-        socket.withLock { socket in _ = try? socket?.send(frames, dontWait: true) }
-    }
+    public func send(_ frames: [[UInt8]]) { send(all: [frames]) }
 
     /// Sends messages in order, under one hold of the lock (a commit's events).
     public func send(all messages: [[[UInt8]]]) {

@@ -279,7 +279,7 @@ import Testing
         for (bad, message) in [
             (#"{"subject":"x"}"#, "body.action is missing"), (#"{"action":null}"#, "body.action is null (expected String)"),
             (#"{"action":"a","subject":5}"#, "body.subject has the wrong type (expected String)"), ("[1]", "body has the wrong type"),
-            ("{nope", "request body is not valid JSON"),
+            ("{nope", "request body is not valid JSON"), ("{\"action\":\"a\u{FFFD}\"", "request body is not valid JSON"),
         ] {
             #expect(throws: ReplyError.self) { try CheckRequest(body: Array(bad.utf8)) }
             do {
@@ -287,6 +287,10 @@ import Testing
             } catch {
                 #expect(error.message.contains(message), "\(bad): \(error.message)")
             }
+        }
+        // Its UTF-8 is checked once, by the reader; a refusal says which it was.
+        #expect(throws: ReplyError(.badRequest, "request body is not valid UTF-8")) {
+            try CheckRequest(body: Array(#"{"action":""#.utf8) + [0xFF, 0x22, 0x7D])
         }
     }
 

@@ -1,4 +1,5 @@
 import CreditDomain
+import HTTPSupport
 import MeshProtocol
 
 // The check path's JSON without `Codable`: a check's body read with `JSONReader`, its answer and
@@ -10,7 +11,7 @@ extension CheckRequest {
     /// Reads a check from its JSON body, refusing a missing or mistyped member by its name as
     /// `JSONResponses.decode` does (`body.action is missing`); members it does not know are ignored.
     public init(body: [UInt8]) throws(ReplyError) {
-        guard let value = try? JSONReader.value(body) else { throw ReplyError(.badRequest, "request body is not valid JSON") }
+        guard let value = try? JSONReader.value(body) else { throw JSONResponses.notJSON(body) }
         guard case .object(let members) = value else {
             throw ReplyError(.badRequest, "body has the wrong type (expected a JSON object)")
         }
