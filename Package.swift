@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // MARK: - Shared libraries
@@ -240,7 +241,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "InterceptorApp",
-            dependencies: ["InterceptorCore", "ServiceKit"],
+            dependencies: ["InterceptorCore", "ServiceKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Services/Interceptor/App",
             swiftSettings: swiftSettings
         ),

@@ -111,27 +111,65 @@ public enum AuditLog {
         _ db: Database, actor: String, action: String, subject: String?, detail: JSONValue,
         at: String = WireTime.format(Date())
     ) throws -> AuditEntry {
-        let subject = subject?.isEmpty == true ? nil : subject
-        for (name, value) in [("at", at), ("actor", actor), ("action", action), ("subject", subject ?? "")]
-        where value.contains(where: \.isNewline) {
-            throw AuditLogError.fieldContainsNewline(name)
-        }
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
-        let seq: Int64 = (last.map { $0["seq"] } ?? 0) + 1
-        let previousHash: String = last.map { $0["hash"] } ?? genesisHash
+        var chain = try Chain(db)
         let detailText = JSONText.text(detail)  // the text `WireCoding` writes, without its encoder
-        let hash = hashOf(
-            seq: seq, at: at, actor: actor, action: action, subject: subject, detailText: detailText,
-            previousHash: previousHash)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO audit_log(seq, at, actor, action, subject, detail, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [seq, at, actor, action, subject, detailText, previousHash, hash])
+        let (seq, previousHash, hash) = try chain.append(db, actor: actor, action: action, subject: subject, detailText: detailText, at: at)
         return AuditEntry(
-            seq: seq, at: at, actor: actor, action: action, subject: subject, detail: detail,
+            seq: seq, at: at, actor: actor, action: action, subject: subject?.isEmpty == true ? nil : subject, detail: detail,
             previousHash: previousHash, hash: hash)
+    }
+
+    /// The chain's head, read once for many entries appended in one transaction (the check log
+    /// stores a batch of checks at a time): `append` as `AuditLog.append` does, from the entry
+    /// before. Valid only within the transaction that read it.
+    public struct Chain {
+        private var seq: Int64
+        private var hash: String
+
+        public init(_ db: Database) throws {
+            let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
+            seq = last.map { $0["seq"] } ?? 0
+            hash = last.map { $0["hash"] } ?? AuditLog.genesisHash
+        }
+
+        /// Appends one entry whose detail is already canonical JSON text (sorted keys, as
+        /// `JSONText` writes): its seq, the hash before it, and its hash.
+        @discardableResult
+        public mutating func append(
+            _ db: Database, actor: String, action: String, subject: String?, detailText: String, at: String
+        ) throws -> (seq: Int64, previousHash: String, hash: String) {
+            let subject = subject?.isEmpty == true ? nil : subject
+            for (name, value) in [("at", at), ("actor", actor), ("action", action), ("subject", subject ?? "")]
+            where AuditLog.hasLineBreak(value) {
+                throw AuditLogError.fieldContainsNewline(name)
+            }
+            let previousHash = hash
+            let next = seq + 1
+            let hash = AuditLog.hashOf(
+                seq: next, at: at, actor: actor, action: action, subject: subject, detailText: detailText, previousHash: previousHash)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO audit_log(seq, at, actor, action, subject, detail, previous_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).run([
+                .int(next), .text(at), .text(actor), .text(action), .optional(subject), .text(detailText), .text(previousHash), .text(hash),
+            ])
+            seq = next
+            self.hash = hash
+            return (next, previousHash, hash)
+        }
+    }
+
+    /// Whether `text` holds a line break as `Character.isNewline` has it; ASCII text is checked
+    /// byte by byte, without walking its characters.
+    static func hasLineBreak(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if (0x0A...0x0D).contains(byte) { return true }
+            if byte >= 0x80 { ascii = false }
+        }
+        return !ascii && text.contains(where: \.isNewline)
     }
 
     /// Entries with seq > `after`, at most `limit`, in seq order.
@@ -204,7 +242,14 @@ public enum AuditLog {
         seq: Int64, at: String, actor: String, action: String, subject: String?, detailText: String,
         previousHash: String
     ) -> String {
-        sha256Hex([String(seq), at, actor, action, subject ?? "", detailText, previousHash].joined(separator: "\n"))
+        var hasher = SHA256()
+        // The parts joined by "\n", hashed in place rather than joined into one copy first.
+        for (index, part) in [String(seq), at, actor, action, subject ?? "", detailText, previousHash].enumerated() {
+            if index > 0 { withUnsafeBytes(of: UInt8(ascii: "\n")) { hasher.update(bufferPointer: $0) } }
+            var part = part
+            part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        return hex(hasher.finalize())
     }
 
     /// The SHA-256 digest (swift-crypto) of the UTF-8 bytes of `text` as 64 lowercase hex digits:
@@ -214,10 +259,14 @@ public enum AuditLog {
     }
 
     static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
+        hex(SHA256.hash(data: Array(bytes)))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(bytes)) {
+        for byte in digest {
             hex.append(digits[Int(byte >> 4)])
             hex.append(digits[Int(byte & 0x0f)])
         }

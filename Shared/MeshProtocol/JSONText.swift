@@ -235,6 +235,56 @@ public struct JSONWriter: ~Copyable {
         raw("}")
     }
 
+    /// The key of an object's member written member by member, keys in sorted order so that the
+    /// text is `WireCoding`'s: `"key":`, after a comma unless `first`. Keys are literals that need
+    /// no escaping.
+    public mutating func memberKey(_ key: StaticString, first: Bool = false) {
+        raw(first ? "\"" : ",\"")
+        raw(key)
+        raw("\":")
+    }
+
+    /// A string member after the first; nothing for nil, as `Codable` leaves out a nil optional.
+    public mutating func member(_ key: StaticString, _ text: String?) {
+        guard let text else { return }
+        memberKey(key)
+        string(text)
+    }
+
+    /// A string member written as `null` when nil, for a member that is always present.
+    public mutating func member(_ key: StaticString, orNull text: String?) {
+        memberKey(key)
+        if let text { string(text) } else { raw("null") }
+    }
+
+    public mutating func member(_ key: StaticString, _ number: Int64?) {
+        guard let number else { return }
+        memberKey(key)
+        self.number(number)
+    }
+
+    public mutating func member(_ key: StaticString, _ number: Double?) {
+        guard let number else { return }
+        memberKey(key)
+        self.number(number)
+    }
+
+    /// An array of strings.
+    public mutating func member(_ key: StaticString, _ texts: [String]) {
+        memberKey(key)
+        raw("[")
+        for (index, text) in texts.enumerated() {
+            if index > 0 { raw(",") }
+            string(text)
+        }
+        raw("]")
+    }
+
+    public mutating func member(_ key: StaticString, _ flag: Bool) {
+        memberKey(key)
+        raw(flag ? "true" : "false")
+    }
+
     /// Members in the order given (see `JSONText.object(_:)`).
     public mutating func object(_ members: KeyValuePairs<String, JSONText.Member>) {
         raw("{")

@@ -7,7 +7,7 @@ import ServiceLifecycle
 public enum ServiceMain {
     /// How log entries are written (`log.format`, `CREDIT_LOG_FORMAT`).
     public enum LogFormat: String, Sendable, CaseIterable {
-        /// swift-log's text lines: time, level, label, metadata, message.
+        /// swift-log's text lines: time, level, label, metadata, message (`TextLogHandler`).
         case text
         /// One JSON object per line (`JSONLogHandler`), for log collectors.
         case json
@@ -30,7 +30,7 @@ public enum ServiceMain {
         LoggingSystem.bootstrap { label in
             switch format {
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = TextLogHandler(StreamLogHandler.standardError(label: label))
                 handler.logLevel = level
                 return handler
             case .json:
@@ -72,5 +72,40 @@ public enum ServiceMain {
         let line = "\(service): cannot start: \(error)\n"
         FileHandle.standardError.write(Data(line.utf8))
         exit(error is ConfigError ? 78 : 1)
+    }
+}
+
+/// swift-log's text lines (`StreamLogHandler`), with the metadata rendered when an entry is written
+/// rather than whenever it is set: the HTTP server gives every request's logger an id, and
+/// `StreamLogHandler` renders all its metadata again on each set — for entries a request seldom
+/// writes.
+public struct TextLogHandler: LogHandler {
+    private var stream: StreamLogHandler
+    public var metadata: Logger.Metadata = [:]
+
+    public init(_ stream: StreamLogHandler) {
+        self.stream = stream
+        metadata = stream.metadata
+    }
+
+    public var logLevel: Logger.Level {
+        get { stream.logLevel }
+        set { stream.logLevel = newValue }
+    }
+
+    public var metadataProvider: Logger.MetadataProvider? {
+        get { stream.metadataProvider }
+        set { stream.metadataProvider = newValue }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var stream = stream
+        stream.metadata = metadata
+        stream.log(event: event)
     }
 }

@@ -178,8 +178,36 @@ import Testing
         #expect(throws: AuditLogError.fieldContainsNewline("subject")) {
             try database.write { try AuditLog.append($0, actor: "a", action: "x", subject: "L\r1", detail: .null) }
         }
+        // Line breaks beyond ASCII, as `Character.isNewline` has them; a CJK subject has none.
+        for subject in ["审\u{2028}计", "L\u{85}1", "L\u{0B}1"] {
+            #expect(throws: AuditLogError.fieldContainsNewline("subject")) {
+                try database.write { try AuditLog.append($0, actor: "a", action: "x", subject: subject, detail: .null) }
+            }
+        }
+        #expect(!AuditLog.hasLineBreak("name:杭州某某建材有限公司") && !AuditLog.hasLineBreak(""))
         let entry = try database.write { try AuditLog.append($0, actor: "a", action: "x", subject: "", detail: .null) }
         #expect(entry.subject == nil)
         #expect(try database.read { try AuditLog.verify($0) } == .intact(count: 1, head: entry.hash))
+    }
+
+    /// Many entries through one `Chain` in one transaction (the check log's batches) are the
+    /// entries `append` gives one at a time, and the chain goes on from them.
+    @Test func aChainReadOnceAppendsWhatAppendWouldOneAtATime() throws {
+        let single = try chain(5)
+        let batched = try ServiceDatabase.inMemory { _ in }
+        try batched.write { db in
+            var chain = try AuditLog.Chain(db)
+            for n in 1...5 {
+                let detail: JSONValue = .object(["n": .int(Int64(n)), "note": .string("listing \(n)"), "flags": .array([true, .null])])
+                try chain.append(
+                    db, actor: "user:\(n % 3)", action: "command.register", subject: n % 5 == 0 ? nil : "L-\(n)",
+                    detailText: JSONText.text(detail), at: "2026-03-01T10:00:\(String(format: "%02d", n % 60)).000Z")
+            }
+        }
+        let expected = try single.read { try AuditLog.entries($0, after: 0, limit: 10) }
+        #expect(try batched.read { try AuditLog.entries($0, after: 0, limit: 10) } == expected)
+        let next = try batched.write { try AuditLog.append($0, actor: "ops", action: "x", subject: nil, detail: .null) }
+        #expect(next.seq == 6 && next.previousHash == expected[4].hash)
+        #expect(try batched.read { try AuditLog.verify($0) } == .intact(count: 6, head: next.hash))
     }
 }

@@ -39,7 +39,8 @@ import Testing
         check.number = 12
         check.id = "finance-ab12cd34-C-12"
         check.requester = nil
-        #expect(LoggedCheck(json: try JSONReader.value(JSONText.bytes(check.json))) == check)
+        #expect(check.journalLine.last == 0x0A)
+        #expect(LoggedCheck(json: try JSONReader.value(Array(check.journalLine.dropLast()))) == check)
         #expect(LoggedCheck(json: .object(["n": 1])) == nil)
     }
 
@@ -59,6 +60,33 @@ import Testing
         #expect(checkLog.pending == 0)
     }
 
+    /// A check's audit entry names the calling system as actor, with the requester it named beside
+    /// it; without a token, the requester acts. Its detail is canonical JSON, keys sorted.
+    @Test func eachCheckIsAuditedWithItsCallerAndItsAnswer() async throws {
+        let checkLog = try CheckLog(path: path, department: .finance, writer: database, log: log)
+        var anonymous = Self.check(.allow, reference: "PO-2")
+        anonymous.caller = nil
+        anonymous.reference = nil
+        let ids = try [Self.check(.block, reference: "PO-1"), anonymous].map { try checkLog.append($0) }
+        try await checkLog.flush()
+        let entries = try await database.read { try AuditLog.entries($0, after: 0, limit: 10) }
+        #expect(entries.map(\.actor) == ["system:portal", "clerk-7"])
+        #expect(entries.map(\.subject) == ["91330500MA2D7E8F2D", "91330500MA2D7E8F2D"])
+        let expected: [JSONValue] = [
+            .object([
+                "check": .string(ids[0]), "action": "government-procurement", "decision": "block", "listings": .array(["L-000001"]),
+                "replicaSeq": 7, "stale": false, "reference": "PO-1", "system": "portal", "requester": "clerk-7",
+            ]),
+            .object([
+                "check": .string(ids[1]), "action": "government-procurement", "decision": "allow", "listings": .array([]), "replicaSeq": 7,
+                "stale": false, "reference": .null,
+            ]),
+        ]
+        #expect(entries.map(\.detail) == expected)
+        let texts = try await database.read { try String.fetchAll($0, sql: "SELECT detail FROM audit_log ORDER BY seq") }
+        #expect(texts == expected.map(JSONText.text))
+    }
+
     /// What a killed process left in the journal is stored at the next start, before any check:
     /// entries the table already holds are not stored again, a last line the process did not finish
     /// writing is left out, and numbering goes on after the last entry.
@@ -73,7 +101,7 @@ import Testing
             var check = Self.check(.block, reference: reference)
             check.number = Int64(number)
             check.id = prefix + String(number)
-            lines += JSONText.text(check.json) + "\n"
+            lines += String(decoding: check.journalLine, as: UTF8.self)
         }
         lines += #"{"n":4,"id":"finance-"#
         try Data(lines.utf8).write(to: URL(fileURLWithPath: path + ".1"))

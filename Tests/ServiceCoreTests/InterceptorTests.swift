@@ -258,7 +258,7 @@ import Testing
         full.matched[0].grade = .D
         #expect(blocked.matched.count == 2 && blocked.matched.contains { $0.suspendedBy == "O-1" })
         for answer in [blocked, allowed, full] {
-            #expect(JSONText.bytes(answer.json) == (try WireCoding.encode(answer)))
+            #expect(answer.jsonBytes == (try WireCoding.encode(answer)))
         }
         for feedback in [
             CheckFeedback(

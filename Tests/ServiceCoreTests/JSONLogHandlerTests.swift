@@ -43,6 +43,29 @@ import Testing
         #expect(positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted())
     }
 
+    /// A text stream a test reads back.
+    final class Text: TextOutputStream, Sendable {
+        let text = Mutex("")
+        func write(_ string: String) { text.withLock { $0 += string } }
+    }
+
+    /// The text handler writes `StreamLogHandler`'s lines, with the metadata set on the logger (as
+    /// the HTTP server sets a request's id) rendered when an entry is written.
+    @Test func theTextHandlerWritesTheMetadataSetOnItsLogger() {
+        let text = Text()
+        var handler = TextLogHandler(StreamLogHandler(label: "interceptor.finance", stream: text, metadataProvider: nil))
+        handler.logLevel = .info
+        var logger = Logger(label: "interceptor.finance") { _ in handler }
+        logger[metadataKey: "hb.request.id"] = "7"
+        #expect(logger[metadataKey: "hb.request.id"] == "7" && logger.logLevel == .info)
+        logger.debug("Not written below the level")
+        logger.warning("Check refused", metadata: ["dept": "finance"])
+        let line = text.text.withLock { $0 }
+        #expect(line.hasSuffix(" Check refused\n"))
+        #expect(line.contains("warning interceptor.finance:") && line.contains("hb.request.id=7") && line.contains("dept=finance"))
+        #expect(!line.contains("Not written"))
+    }
+
     @Test func anUnknownFormatStopsStartUpNamingTheKey() throws {
         let config = try SuiteConfig(file: nil, environment: ["CREDIT_LOG_FORMAT": "yaml"])
         #expect {

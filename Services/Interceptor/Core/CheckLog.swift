@@ -34,14 +34,45 @@ struct LoggedCheck: Sendable, Equatable {
     /// The business system whose API token the request carried.
     var caller: String?
 
-    var json: JSONValue {
-        .object([
-            "n": .int(number), "id": .string(id), "at": .string(at), "subject": .string(subject), "action": .string(action),
-            "decision": .string(decision), "listings": .array(listings.map(JSONValue.string)),
-            "measures": .array(measures.map(JSONValue.string)), "replicaSeq": .int(replicaSeq), "stale": .bool(stale),
-            "requester": requester.map(JSONValue.string) ?? .null, "reference": reference.map(JSONValue.string) ?? .null,
-            "caller": caller.map(JSONValue.string) ?? .null,
-        ])
+    /// The entry's journal line: its JSON object, written member by member, and a newline.
+    var journalLine: [UInt8] {
+        var writer = JSONWriter(capacity: 320 + 48 * listings.count)
+        writer.raw("{")
+        writer.memberKey("n", first: true)
+        writer.number(number)
+        writer.member("id", id)
+        writer.member("at", at)
+        writer.member("subject", subject)
+        writer.member("action", action)
+        writer.member("decision", decision)
+        writer.member("listings", listings)
+        writer.member("measures", measures)
+        writer.member("replicaSeq", replicaSeq)
+        writer.member("stale", stale)
+        writer.member("requester", requester)
+        writer.member("reference", reference)
+        writer.member("caller", caller)
+        writer.raw("}\n")
+        return writer.bytes
+    }
+
+    /// The detail of the check's audit entry, canonical JSON (keys sorted): the check, its answer
+    /// and, behind an API token, the calling system and the requester it named.
+    var auditDetail: String {
+        var writer = JSONWriter(capacity: 256 + 48 * listings.count)
+        writer.raw("{")
+        writer.memberKey("action", first: true)
+        writer.string(action)
+        writer.member("check", id)
+        writer.member("decision", decision)
+        writer.member("listings", listings)
+        writer.member("reference", orNull: reference)
+        writer.member("replicaSeq", replicaSeq)
+        if caller != nil { writer.member("requester", orNull: requester) }
+        writer.member("stale", stale)
+        writer.member("system", caller)
+        writer.raw("}")
+        return writer.text
     }
 
     init(
@@ -177,9 +208,7 @@ final class CheckLog: Service, Sendable {
             var check = check
             check.number = state.next
             check.id = idPrefix + String(state.next)
-            var line = JSONText.bytes(check.json)
-            line.append(0x0A)
-            try Self.appendLine(line, to: &state.files[state.active])
+            try Self.appendLine(check.journalLine, to: &state.files[state.active])
             state.files[state.active].last = check.number
             state.next += 1
             state.pending.append(check)
@@ -239,19 +268,25 @@ final class CheckLog: Service, Sendable {
             guard let through = batch.last?.number else { return }
             do {
                 try await writer.write { [log, department] db in try Self.store(batch, in: db, log: log, department: department) }
-                let ready = state.withLock { state in
+                let (ready, stored) = state.withLock { state in
                     state.stored = max(state.stored, through)
-                    for index in state.files.indices where index != state.active {
-                        if let last = state.files[index].last, last <= through, ftruncate(state.files[index].descriptor, 0) == 0 {
-                            state.files[index].size = 0
-                            state.files[index].last = nil
-                        }
-                    }
                     let ready = state.waiters.filter { $0.through <= state.stored }
                     state.waiters.removeAll { $0.through <= state.stored }
-                    return ready.map(\.continuation)
+                    let stored = state.files.indices.filter { index in
+                        index != state.active && state.files[index].last.map { $0 <= through } == true
+                    }
+                    return (ready.map(\.continuation), stored.map { ($0, state.files[$0].descriptor) })
                 }
                 for continuation in ready { continuation.resume() }
+                // A file whose entries are all stored is emptied outside the lock, which checks take
+                // (a truncate has taken milliseconds), and only then marked empty: until it is, new
+                // entries do not switch to it.
+                for (index, descriptor) in stored where ftruncate(descriptor, 0) == 0 {
+                    state.withLock { state in
+                        state.files[index].size = 0
+                        state.files[index].last = nil
+                    }
+                }
             } catch {
                 let waiting = state.withLock { state in
                     state.pending = batch + state.pending
@@ -277,30 +312,23 @@ final class CheckLog: Service, Sendable {
     private static func store(_ checks: [LoggedCheck], in db: Database, log: EventLog, department: Department) throws {
         guard !checks.isEmpty else { return }
         let stored = try storedThrough(db)
+        var chain = try AuditLog.Chain(db)
         let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO checks(rowid, id, at, subject_id, action, decision, listing_ids, measure_ids, replica_seq, stale, requester, reference)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for check in checks where check.number > stored {
-            try insert.execute(arguments: [
-                check.number, check.id, check.at, check.subject, check.action, check.decision, check.listings.joined(separator: ","),
-                check.measures.joined(separator: ","), check.replicaSeq, check.stale, check.requester, check.reference,
+            try insert.run([
+                .int(check.number), .text(check.id), .text(check.at), .text(check.subject), .text(check.action), .text(check.decision),
+                .text(check.listings.joined(separator: ",")), .text(check.measures.joined(separator: ",")), .int(check.replicaSeq),
+                .int(check.stale ? 1 : 0), .optional(check.requester), .optional(check.reference),
             ])
             // Behind API tokens the actor is the calling system, which the department vouched for;
             // the requester it names is its own user, kept beside it.
-            var detail: [String: JSONValue] = [
-                "check": .string(check.id), "action": .string(check.action), "decision": .string(check.decision),
-                "listings": .array(check.listings.map(JSONValue.string)), "replicaSeq": .int(check.replicaSeq),
-                "stale": .bool(check.stale), "reference": check.reference.map(JSONValue.string) ?? .null,
-            ]
-            if let caller = check.caller {
-                detail["system"] = .string(caller)
-                detail["requester"] = check.requester.map(JSONValue.string) ?? .null
-            }
-            try AuditLog.append(
+            try chain.append(
                 db, actor: BusServer.auditText(check.caller.map { "system:\($0)" } ?? check.requester ?? "anonymous"), action: "check",
-                subject: check.subject, detail: .object(detail), at: check.at)
+                subject: check.subject, detailText: check.auditDetail, at: check.at)
             if check.decision != Decision.allow.rawValue, let listing = check.listings.first {
                 let feedback = CheckFeedback(
                     checkID: check.id, department: department, subjectID: check.subject, action: check.action, decision: check.decision,

@@ -214,7 +214,8 @@ public struct Checker: Sendable {
         for request in requests {
             do throws(ReplyError) {
                 let answer = try await check(request, caller: caller)
-                answers.append(answer.json)
+                // The answer's own text, which reads.
+                answers.append((try? JSONReader.value(answer.jsonBytes)) ?? .null)
             } catch {
                 answers.append(.object(["error": (try? JSONValue(encoding: error)) ?? .null]))
             }

@@ -21,7 +21,7 @@ enum InterceptorRoutes {
         router.post("/v1/checks") { request, context -> Response in
             do throws(ReplyError) {
                 let body = try CheckRequest(body: try await JSONResponses.body(of: request))
-                return JSONResponses.ok(json: JSONText.bytes(try await checker.check(body, caller: context.caller).json))
+                return JSONResponses.ok(json: try await checker.check(body, caller: context.caller).jsonBytes)
             } catch {
                 return JSONResponses.failure(error)
             }
