@@ -139,10 +139,10 @@ public enum AuditLog {
             _ db: Database, actor: String, action: String, subject: String?, detailText: String, at: String
         ) throws -> (seq: Int64, previousHash: String, hash: String) {
             let subject = subject?.isEmpty == true ? nil : subject
-            for (name, value) in [("at", at), ("actor", actor), ("action", action), ("subject", subject ?? "")]
-            where AuditLog.hasLineBreak(value) {
-                throw AuditLogError.fieldContainsNewline(name)
-            }
+            if AuditLog.hasLineBreak(at) { throw AuditLogError.fieldContainsNewline("at") }
+            if AuditLog.hasLineBreak(actor) { throw AuditLogError.fieldContainsNewline("actor") }
+            if AuditLog.hasLineBreak(action) { throw AuditLogError.fieldContainsNewline("action") }
+            if let subject, AuditLog.hasLineBreak(subject) { throw AuditLogError.fieldContainsNewline("subject") }
             let previousHash = hash
             let next = seq + 1
             let hash = AuditLog.hashOf(
