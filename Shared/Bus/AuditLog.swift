@@ -242,13 +242,20 @@ public enum AuditLog {
         seq: Int64, at: String, actor: String, action: String, subject: String?, detailText: String,
         previousHash: String
     ) -> String {
-        var hasher = SHA256()
         // The parts joined by "\n", hashed in place rather than joined into one copy first.
-        for (index, part) in [String(seq), at, actor, action, subject ?? "", detailText, previousHash].enumerated() {
-            if index > 0 { withUnsafeBytes(of: UInt8(ascii: "\n")) { hasher.update(bufferPointer: $0) } }
+        var hasher = SHA256()
+        func line(_ part: String, last: Bool = false) {
             var part = part
             part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            if !last { withUnsafeBytes(of: UInt8(ascii: "\n")) { hasher.update(bufferPointer: $0) } }
         }
+        line(String(seq))
+        line(at)
+        line(actor)
+        line(action)
+        line(subject ?? "")
+        line(detailText)
+        line(previousHash, last: true)
         return hex(hasher.finalize())
     }
 

@@ -125,10 +125,11 @@ import Testing
         }
         #expect(try await checker.recentChecks(limit: 5).isEmpty, "a refused check is not logged")
         // The batch answers the known action and refuses only the unknown one.
-        let answers = try await checker.checkBatch([
+        let batch = try await checker.checkBatch([
             CheckRequest(subject: Self.listing.subjectID, action: "government-procurement"),
             CheckRequest(subject: Self.listing.subjectID, action: "issue-invoice"),
         ])
+        let answers = try #require(try batch.value()["answers"]?.arrayValue)
         #expect(answers[0]["decision"] == "block")
         #expect(answers[1]["error"]?["code"] == "invalid")
         #expect(answers[1]["error"]?["message"]?.stringValue?.contains(#"action "issue-invoice" is unknown"#) == true)

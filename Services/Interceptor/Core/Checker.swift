@@ -205,22 +205,26 @@ public struct Checker: Sendable {
         }
     }
 
-    /// Many checks in one call (nightly screening): each answered as by `check`, or with its error.
-    public func checkBatch(_ requests: [CheckRequest], caller: String? = nil) async throws(ReplyError) -> [JSONValue] {
+    /// Many checks in one call (nightly screening): `{"answers": [...]}`, each answered as by `check`
+    /// or with its error, written once as the reply's text.
+    public func checkBatch(_ requests: [CheckRequest], caller: String? = nil) async throws(ReplyError) -> EncodedJSON {
         guard requests.count <= 1_000 else {
             throw ReplyError(.invalid, "check.batch: \(requests.count) checks in one call; send at most 1000")
         }
-        var answers: [JSONValue] = []
-        for request in requests {
+        var json = JSONWriter(capacity: 64 + 1_024 * requests.count)
+        json.raw("{\"answers\":[")
+        for (index, request) in requests.enumerated() {
+            if index > 0 { json.raw(",") }
             do throws(ReplyError) {
-                let answer = try await check(request, caller: caller)
-                // The answer's own text, which reads.
-                answers.append((try? JSONReader.value(answer.jsonBytes)) ?? .null)
+                json.raw(try await check(request, caller: caller).jsonBytes)
             } catch {
-                answers.append(.object(["error": (try? JSONValue(encoding: error)) ?? .null]))
+                json.raw("{\"error\":")
+                json.value((try? JSONValue(encoding: error)) ?? .null)
+                json.raw("}")
             }
         }
-        return answers
+        json.raw("]}")
+        return EncodedJSON(bytes: json.bytes)
     }
 
     /// The replica's listing ids after `after`, in order, from its table's primary key.

@@ -30,11 +30,12 @@ struct InterceptorHandler: RequestHandler {
         struct Page: Decodable, Sendable { var after: String?; var limit: Int? }
         var commands = CommandTable(service: "interceptor")
         // Checks are audited by the checker, in the transaction that logs them.
+        // Answers go into the reply as the text they were written as (`CheckAnswer.jsonBytes`).
         commands.on("check", access: mayCheck, audit: .byHandler, body: CheckRequest.self) { request, _ in
-            try await checker.check(request)
+            EncodedJSON(bytes: try await checker.check(request).jsonBytes)
         }
-        commands.on("check.batch", access: mayCheck, audit: .byHandler, body: Batch.self) { request, _ -> JSONValue in
-            .object(["answers": .array(try await checker.checkBatch(request.checks))])
+        commands.on("check.batch", access: mayCheck, audit: .byHandler, body: Batch.self) { request, _ in
+            try await checker.checkBatch(request.checks)
         }
         commands.on("health", access: .anyone, audit: .query) { _ in health() }
         commands.on("replica.ids", access: .anyone, audit: .query, body: Page.self) { request, _ -> JSONValue in

@@ -30,7 +30,7 @@ enum InterceptorRoutes {
             struct Body: Decodable { var checks: [CheckRequest] }
             do throws(ReplyError) {
                 let body = try await JSONResponses.decode(Body.self, from: request, limit: 4 << 20)
-                return JSONResponses.ok(["answers": try await checker.checkBatch(body.checks, caller: context.caller)])
+                return JSONResponses.ok(json: try await checker.checkBatch(body.checks, caller: context.caller).bytes)
             } catch {
                 return JSONResponses.failure(error)
             }
