@@ -128,23 +128,37 @@ public final class BusClient: Sendable {
         }
     }
 
-    /// Sends a request and returns its result as the JSON text it arrived as, unparsed (a snapshot
-    /// chunk whose bulk the caller stores as it is); throws `BusClientError.refused` for an error reply.
-    public func requestEncoded(
-        _ op: String, as department: String? = nil, body: some Encodable, timeout: Duration = .seconds(10)
-    ) async throws -> [UInt8] {
+    /// Sends a request and reads its result with `reading`, in the one pass over the reply that finds
+    /// it (a snapshot chunk, whose listings the caller keeps as their text); throws
+    /// `BusClientError.refused` for an error reply.
+    public func requestEncoded<T>(
+        _ op: String, as department: String? = nil, body: some Encodable, timeout: Duration = .seconds(10),
+        reading: (inout JSONCursor) throws -> T
+    ) async throws -> T {
         let frame = try await sendFrame(
             Request(id: UUID().uuidString, op: op, as: department, body: JSONValue(encoding: body)), timeout: timeout)
+        var ok = false
+        var result: T?
         do {
-            let members = try JSONSkim.members(frame)
-            if let ok = members["ok"], frame[ok].elementsEqual("true".utf8), let result = members["result"] {
-                return Array(frame[result])
+            try JSONCursor.read(frame) { cursor in
+                try cursor.members { (member: ReplyMember, cursor) in
+                    switch member {
+                    case .ok: ok = try cursor.bool()
+                    case .result: if try !cursor.null() { result = try reading(&cursor) }
+                    }
+                }
             }
         } catch {
-            throw BusClientError.malformedReply(endpoint: endpoint, reason: "\(op): \(error)")
+            throw BusClientError.malformedReply(endpoint: endpoint, reason: "\(op) result: \(error)")
         }
+        if ok, let result { return result }
         let reply = try decodeReply(frame)
         throw BusClientError.refused(reply.error ?? ReplyError(.internal, "error reply without details"))
+    }
+
+    private enum ReplyMember: String, JSONMembers {
+        case ok, result
+        static let table = JSONMemberTable<ReplyMember>()
     }
 
     /// Sends a prepared request and returns the raw reply (ok or not).
@@ -196,10 +210,10 @@ public final class BusClient: Sendable {
         pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: error)
     }
 
-    /// Hands a reply frame to the request it answers, found by its `id` without reading the rest.
+    /// Hands a reply frame to the request it answers, found by its `id` without reading the rest
+    /// (the request reads it).
     fileprivate func deliver(_ message: ZMQMessage) {
-        guard let frame = message.frames.last,
-            let members = try? JSONSkim.members(frame), let idRange = members["id"],
+        guard let frame = message.frames.last, let idRange = try? JSONSkim.firstMember("id", of: frame),
             let id = try? JSONSkim.string(frame, in: idRange)
         else { return }
         pending.withLock { $0.removeValue(forKey: id) }?.resume(returning: frame)

@@ -357,9 +357,10 @@ public final class StreamSubscriber: Service {
         }
     }
 
-    /// Whether an event's JSON names `stream` as its stream (false for one that cannot be skimmed).
+    /// Whether an event's JSON names `stream` as its stream (false for one whose `stream` cannot be
+    /// found and read).
     static func names(_ stream: String, _ payload: [UInt8]) -> Bool {
-        guard let members = try? JSONSkim.members(payload), let range = members["stream"] else { return false }
+        guard let range = try? JSONSkim.firstMember("stream", of: payload) else { return false }
         return (try? JSONSkim.string(payload, in: range)) == stream
     }
 
@@ -470,12 +471,8 @@ public final class StreamSubscriber: Service {
     /// A snapshot chunk, its items prepared by the sink (`prepareSnapshotChunk`) in the task that
     /// fetched it, so that chunks in flight are read while an earlier one is written.
     private func snapshotChunk(_ client: BusClient, _ request: SnapshotRequest) async throws -> EncodedSnapshotChunk {
-        let result = try await client.requestEncoded("snapshot", body: request, timeout: options.requestTimeout)
-        var chunk: EncodedSnapshotChunk
-        do {
-            chunk = try EncodedSnapshotChunk(result: result)
-        } catch {
-            throw BusClientError.malformedReply(endpoint: options.routerEndpoint, reason: "snapshot result: \(error)")
+        var chunk = try await client.requestEncoded("snapshot", body: request, timeout: options.requestTimeout) { cursor in
+            try EncodedSnapshotChunk(cursor: &cursor)
         }
         chunk.items = try sink.prepareSnapshotChunk(chunk.items)
         return chunk

@@ -16,6 +16,18 @@ extension CheckDecider {
     public static func normalisedName(_ name: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in name.unicodeScalars {
+            // ASCII and the CJK Unified Ideographs (most of every name) without the Unicode property
+            // tables: a fresh interceptor normalises every listed name of the city.
+            switch scalar.value {
+            case 0x09...0x0D, 0x20: continue
+            case 0x61...0x7A:
+                scalars.append(Unicode.Scalar(UInt8(scalar.value - 0x20)))
+                continue
+            case 0x00...0x7F, 0x4E00...0x9FFF:
+                scalars.append(scalar)
+                continue
+            default: break
+            }
             var value = scalar.value
             if (0xFF01...0xFF5E).contains(value) { value -= 0xFEE0 }  // full-width ASCII block
             guard let halfWidth = Unicode.Scalar(value) else { continue }

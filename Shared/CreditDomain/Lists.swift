@@ -149,6 +149,143 @@ extension Listing: JSONValueReadable {
     }
 }
 
+extension Listing {
+    /// Reads a listing from its JSON text in one pass (`JSONCursor`), without the `JSONValue` and the
+    /// dictionaries `init(json:)` reads through: a fresh interceptor reads every active listing of
+    /// the city from its snapshot this way. It gives what `init(json: JSONReader.value(bytes))` gives
+    /// (a test holds the two equal); a text it cannot read is read again that way, so a refusal says
+    /// what `init(json:)` says.
+    public init(jsonText bytes: [UInt8]) throws {
+        do {
+            self = try JSONCursor.read(bytes) { cursor in try Listing(cursor: &cursor) }
+        } catch {
+            try self.init(json: JSONReader.value(bytes))
+        }
+    }
+
+    private enum Member: String, JSONMembers {
+        case id, list, subjectID, subjectName, subjectKind, initiator, basis, document, facts, start, until, sourceRecord
+        case status, removalReason, relatedPersons, objectionDeadline, objection, suspension, rule, grade
+        static let table = JSONMemberTable<Member>()
+    }
+
+    private enum PersonMember: String, JSONMembers {
+        case role, name, personID, from, until
+        static let table = JSONMemberTable<PersonMember>()
+    }
+
+    private enum SuspensionMember: String, JSONMembers {
+        case objection, policy, since
+        static let table = JSONMemberTable<SuspensionMember>()
+    }
+
+    private enum RuleMember: String, JSONMembers {
+        case id, version
+        static let table = JSONMemberTable<RuleMember>()
+    }
+
+    private struct Unreadable: Error {}
+
+    /// The listing at `cursor`. It refuses what `init(json:)` refuses, without saying why
+    /// (`init(jsonText:)` reads the text again to say it).
+    public init(cursor: inout JSONCursor) throws {
+        var id, subjectID, subjectName, initiator, basis, document, start, until: String?
+        var list: ListType?
+        var subjectKind: SubjectKind?
+        var status: Status?
+        var facts, sourceRecord, removalReason, objectionDeadline, objection: String?
+        var relatedPersons: [RelatedPerson]?
+        var suspension: Suspension?
+        var rule: RuleReference?
+        var grade: CreditGrade?
+        try cursor.members { (member: Member, cursor) in
+            switch member {
+            case .id: id = try cursor.optionalString()
+            case .list: list = try cursor.optionalValue()
+            case .subjectID: subjectID = try cursor.optionalString()
+            case .subjectName: subjectName = try cursor.optionalString()
+            case .subjectKind: subjectKind = try cursor.optionalValue()
+            case .initiator: initiator = try cursor.optionalString()
+            case .basis: basis = try cursor.optionalString()
+            case .document: document = try cursor.optionalString()
+            case .facts: facts = try cursor.optionalString()
+            case .start: start = try cursor.optionalString()
+            case .until: until = try cursor.optionalString()
+            case .sourceRecord: sourceRecord = try cursor.optionalString()
+            case .status: status = try cursor.optionalValue()
+            case .removalReason: removalReason = try cursor.optionalString()
+            case .objectionDeadline: objectionDeadline = try cursor.optionalString()
+            case .objection: objection = try cursor.optionalString()
+            case .relatedPersons:
+                guard try !cursor.null() else { return }
+                var people: [RelatedPerson] = []
+                try cursor.elements { cursor in people.append(try Listing.person(&cursor)) }
+                relatedPersons = people
+            case .suspension:
+                guard try !cursor.null() else { return }
+                suspension = try Listing.suspension(&cursor)
+            case .rule:
+                guard try !cursor.null() else { return }
+                rule = try Listing.rule(&cursor)
+            case .grade: grade = try cursor.optionalValue()
+            }
+        }
+        guard let id, let list, let subjectID, let subjectName, let subjectKind, let initiator, let basis, let document, let start,
+            let until, let status
+        else { throw Unreadable() }
+        self.init(
+            id: id, list: list, subjectID: subjectID, subjectName: subjectName, subjectKind: subjectKind,
+            initiator: Department(rawValue: initiator), basis: basis, document: document, facts: facts, start: start, until: until,
+            sourceRecord: sourceRecord, status: status, removalReason: removalReason, relatedPersons: relatedPersons,
+            objectionDeadline: objectionDeadline, objection: objection)
+        self.suspension = suspension
+        self.rule = rule
+        self.grade = grade
+    }
+
+    private static func person(_ cursor: inout JSONCursor) throws -> RelatedPerson {
+        var role: RelatedPerson.Role?
+        var name, personID, from, until: String?
+        try cursor.members { (member: PersonMember, cursor) in
+            switch member {
+            case .role: role = try cursor.optionalValue()
+            case .name: name = try cursor.optionalString()
+            case .personID: personID = try cursor.optionalString()
+            case .from: from = try cursor.optionalString()
+            case .until: until = try cursor.optionalString()
+            }
+        }
+        guard let role, let name else { throw Unreadable() }
+        return RelatedPerson(role: role, name: name, personID: personID, from: from, until: until)
+    }
+
+    private static func suspension(_ cursor: inout JSONCursor) throws -> Suspension {
+        var objection, since: String?
+        var policy: Suspension.Policy?
+        try cursor.members { (member: SuspensionMember, cursor) in
+            switch member {
+            case .objection: objection = try cursor.optionalString()
+            case .policy: policy = try cursor.optionalValue()
+            case .since: since = try cursor.optionalString()
+            }
+        }
+        guard let objection, let policy, let since else { throw Unreadable() }
+        return Suspension(objection: objection, policy: policy, since: since)
+    }
+
+    private static func rule(_ cursor: inout JSONCursor) throws -> RuleReference {
+        var id, version: String?
+        try cursor.members { (member: RuleMember, cursor) in
+            switch member {
+            case .id: id = try cursor.optionalString()
+            case .version: version = try cursor.optionalString()
+            }
+        }
+        guard let id, let version else { throw Unreadable() }
+        return RuleReference(id: id, version: version)
+    }
+}
+
 /// The members of a JSON object read as synthesized `Codable` reads them, errors naming the member.
 struct JSONFields {
     let members: [String: JSONValue]

@@ -35,7 +35,7 @@ public enum JSONReader {
         }
     }
 
-    private struct Parser {
+    struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
         /// The members of the objects being read, innermost last.

@@ -1,33 +1,19 @@
-/// Finds where the members of a JSON object and the elements of a JSON array lie in a text, without
-/// building their values: for messages whose bulk is passed on as it is (a snapshot chunk's stored
-/// listings go from dispatch's table into the interceptor's replica unchanged).
+/// Finds where a member of a JSON object lies in a text without reading the rest, and walks values
+/// without building them (`JSONCursor.text`): for messages whose bulk is passed on as it is (a
+/// snapshot chunk's stored listings go from dispatch's table into the interceptor's replica
+/// unchanged), and for the one member a message is routed by (a reply's `id`, an event's `stream`).
 ///
 /// It checks the structure it walks (brackets, strings and their escapes, what may follow a value);
 /// it does not check what it skips as thoroughly as `JSONReader` (numbers and literals are taken as
 /// runs of their characters). Whoever keeps a skipped value reads it with a full parser first.
 public enum JSONSkim {
-    /// The members of the object `bytes[range]`, by key, each as the range of its value. A repeated
-    /// key keeps its first value, as `JSONReader` does.
-    public static func members(_ bytes: [UInt8], in range: Range<Int>? = nil) throws(JSONReader.Failure) -> [String: Range<Int>] {
+    /// The range of the value of the first member named `key` of the object `bytes`, or nil when it
+    /// has none. The walk stops there: what follows is not checked (whoever reads the message does).
+    public static func firstMember(_ key: StaticString, of bytes: [UInt8]) throws(JSONReader.Failure) -> Range<Int>? {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONReader.Failure) in
-            var skimmer = Skimmer(bytes: buffer, index: range?.lowerBound ?? 0, end: range?.upperBound ?? buffer.count)
+            var skimmer = Skimmer(bytes: buffer, index: 0, end: buffer.count)
             skimmer.skipSpace()
-            let members = try skimmer.objectMembers()
-            skimmer.skipSpace()
-            guard skimmer.index == skimmer.end else { throw skimmer.failure("unexpected text after the object") }
-            return members
-        }
-    }
-
-    /// The elements of the array `bytes[range]`, each as its range, in order.
-    public static func elements(_ bytes: [UInt8], in range: Range<Int>? = nil) throws(JSONReader.Failure) -> [Range<Int>] {
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONReader.Failure) in
-            var skimmer = Skimmer(bytes: buffer, index: range?.lowerBound ?? 0, end: range?.upperBound ?? buffer.count)
-            skimmer.skipSpace()
-            let elements = try skimmer.arrayElements()
-            skimmer.skipSpace()
-            guard skimmer.index == skimmer.end else { throw skimmer.failure("unexpected text after the array") }
-            return elements
+            return try skimmer.firstMember(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
         }
     }
 
@@ -39,15 +25,7 @@ public enum JSONSkim {
         return text
     }
 
-    /// The integer at `bytes[range]`.
-    public static func integer(_ bytes: [UInt8], in range: Range<Int>) throws(JSONReader.Failure) -> Int64 {
-        guard case .int(let number) = try JSONReader.value(Array(bytes[range])) else {
-            throw JSONReader.Failure(offset: range.lowerBound, reason: "an integer expected")
-        }
-        return number
-    }
-
-    private struct Skimmer {
+    struct Skimmer {
         let bytes: UnsafeBufferPointer<UInt8>
         var index: Int
         let end: Int
@@ -65,24 +43,21 @@ public enum JSONSkim {
             }
         }
 
-        mutating func objectMembers() throws(JSONReader.Failure) -> [String: Range<Int>] {
+        mutating func firstMember(_ name: UnsafeBufferPointer<UInt8>) throws(JSONReader.Failure) -> Range<Int>? {
             guard !atEnd, bytes[index] == UInt8(ascii: "{") else { throw failure("a JSON object expected") }
             index += 1
-            var members: [String: Range<Int>] = [:]
             while true {
                 skipSpace()
-                if !atEnd, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return members
-                }
+                if !atEnd, bytes[index] == UInt8(ascii: "}") { return nil }
                 guard !atEnd, bytes[index] == UInt8(ascii: "\"") else { throw failure("an object key must be a string") }
                 let keyStart = index
                 let escaped = try skipString()
-                let key: String
+                let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<index])
+                let matches: Bool
                 if escaped {
-                    key = try JSONSkim.string(Array(bytes[keyStart..<index]), in: 0..<(index - keyStart))
+                    matches = try JSONSkim.string(Array(key), in: 0..<key.count).utf8.elementsEqual(name)
                 } else {
-                    key = String(decoding: UnsafeBufferPointer(rebasing: bytes[(keyStart + 1)..<(index - 1)]), as: UTF8.self)
+                    matches = key.count == name.count + 2 && key[1..<(key.count - 1)].elementsEqual(name)
                 }
                 skipSpace()
                 guard !atEnd, bytes[index] == UInt8(ascii: ":") else { throw failure("':' expected after an object key") }
@@ -90,40 +65,13 @@ public enum JSONSkim {
                 skipSpace()
                 let start = index
                 try skipValue(depth: 1)
-                if members.index(forKey: key) == nil { members[key] = start..<index }
+                if matches { return start..<index }
                 skipSpace()
                 guard !atEnd else { throw failure("the object is not closed") }
                 switch bytes[index] {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return members
+                case UInt8(ascii: "}"): return nil
                 default: throw failure("',' or '}' expected in an object")
-                }
-            }
-        }
-
-        mutating func arrayElements() throws(JSONReader.Failure) -> [Range<Int>] {
-            guard !atEnd, bytes[index] == UInt8(ascii: "[") else { throw failure("a JSON array expected") }
-            index += 1
-            var elements: [Range<Int>] = []
-            while true {
-                skipSpace()
-                if !atEnd, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return elements
-                }
-                let start = index
-                try skipValue(depth: 1)
-                elements.append(start..<index)
-                skipSpace()
-                guard !atEnd else { throw failure("the array is not closed") }
-                switch bytes[index] {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"):
-                    index += 1
-                    return elements
-                default: throw failure("',' or ']' expected in an array")
                 }
             }
         }

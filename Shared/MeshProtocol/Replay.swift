@@ -138,31 +138,57 @@ public struct EncodedSnapshotChunk: Sendable {
         self.span = span
     }
 
+    private enum Member: String, JSONMembers {
+        case stream, seq, items, next, span
+        static let table = JSONMemberTable<Member>()
+    }
+
+    private enum ItemMember: String, JSONMembers {
+        case type, data
+        static let table = JSONMemberTable<ItemMember>()
+    }
+
     /// Reads a chunk from the JSON text of a `snapshot` result.
     public init(result bytes: [UInt8]) throws {
-        let members = try JSONSkim.members(bytes)
-        func member(_ key: String) throws(WireShapeError) -> Range<Int> {
-            guard let range = members[key] else { throw WireShapeError("a snapshot chunk field \(key) is missing") }
-            return range
-        }
-        stream = try JSONSkim.string(bytes, in: try member("stream"))
-        seq = try JSONSkim.integer(bytes, in: try member("seq"))
-        next = try members["next"].flatMap { range in bytes[range].elementsEqual("null".utf8) ? nil : try JSONSkim.string(bytes, in: range)
-        }
-        span = try members["span"].flatMap { range in
-            bytes[range].elementsEqual("null".utf8) ? nil : Int(try JSONSkim.integer(bytes, in: range))
-        }
-        var items: [Item] = []
-        let elements = try JSONSkim.elements(bytes, in: try member("items"))
-        items.reserveCapacity(elements.count)
-        for element in elements {
-            let fields = try JSONSkim.members(bytes, in: element)
-            guard let type = fields["type"], let data = fields["data"] else {
-                throw WireShapeError("a snapshot item needs type and data")
+        self = try JSONCursor.read(bytes) { cursor in try EncodedSnapshotChunk(cursor: &cursor) }
+    }
+
+    /// Reads a chunk at `cursor` (a reply's result, read as the reply is: `BusClient.requestEncoded`)
+    /// in one pass: each item's data is walked to find where it ends and kept as its text.
+    public init(cursor: inout JSONCursor) throws {
+        var stream: String?
+        var seq: Int64?
+        var items: [Item]?
+        var next: String?
+        var span: Int?
+        try cursor.members { (member: Member, cursor) in
+            switch member {
+            case .stream: stream = try cursor.string()
+            case .seq: seq = try cursor.integer()
+            case .next: next = try cursor.optionalString()
+            case .span: span = try cursor.null() ? nil : Int(try cursor.integer())
+            case .items:
+                var read: [Item] = []
+                try cursor.elements { cursor in
+                    var type: String?
+                    var data: [UInt8]?
+                    try cursor.members { (member: ItemMember, cursor) in
+                        switch member {
+                        case .type: type = try cursor.string()
+                        case .data: data = try cursor.text()
+                        }
+                    }
+                    guard let type, let data else { throw WireShapeError("a snapshot item needs type and data") }
+                    read.append(Item(type: type, data: data))
+                }
+                items = read
             }
-            items.append(Item(type: try JSONSkim.string(bytes, in: type), data: Array(bytes[data])))
         }
-        self.items = items
+        func missing(_ key: String) -> WireShapeError { WireShapeError("a snapshot chunk field \(key) is missing") }
+        guard let stream else { throw missing("stream") }
+        guard let seq else { throw missing("seq") }
+        guard let items else { throw missing("items") }
+        self.init(stream: stream, seq: seq, items: items, next: next, span: span)
     }
 }
 

@@ -2,33 +2,44 @@ import Foundation
 import MeshProtocol
 import Testing
 
-/// `JSONSkim` finds each member and element where `JSONReader` would read it, and refuses a text
-/// whose structure (brackets, strings, separators) is broken.
+/// `JSONSkim` finds a member where `JSONReader` would read it, and refuses a text whose structure
+/// (brackets, strings, separators) is broken up to there; a value taken as its text (`JSONCursor.text`)
+/// is the text `JSONReader` reads.
 @Suite struct JSONSkimTests {
     @Test(arguments: JSONReaderTests.valid)
     func findsAMemberWhereTheReaderReadsIt(_ text: String) throws {
-        let object = Array(#"{"before": "x", "k\"ey": \#(text) , "after": [1, {"}": "]"}]}"#.utf8)
-        let members = try JSONSkim.members(object)
-        #expect(Set(members.keys) == ["before", "k\"ey", "after"])
-        let value = try JSONReader.value(Array(object[try #require(members["k\"ey"])]))
-        #expect(value == (try JSONReader.value(object))["k\"ey"])
-        #expect(try JSONReader.value(Array(object[try #require(members["after"])])) == .array([.int(1), .object(["}": .string("]")])]))
+        let object = Array(#"{"before": "x", "k\"ey": \#(text) , "after": [1, {"}": "]"}], "key": 3}"#.utf8)
+        let value = try #require(try JSONSkim.firstMember("k\"ey", of: object))
+        #expect(try JSONReader.value(Array(object[value])) == (try JSONReader.value(object))["k\"ey"])
+        let after = try #require(try JSONSkim.firstMember("after", of: object))
+        #expect(try JSONReader.value(Array(object[after])) == .array([.int(1), .object(["}": .string("]")])]))
+        #expect(try JSONReader.value(Array(object[try #require(try JSONSkim.firstMember("key", of: object))])) == .int(3))
     }
 
     @Test(arguments: JSONReaderTests.valid)
-    func findsAnElementWhereTheReaderReadsIt(_ text: String) throws {
+    func takesAnElementAsTheTextTheReaderReads(_ text: String) throws {
         let array = Array("[\"a\", \(text), 3]".utf8)
-        let elements = try JSONSkim.elements(array)
+        var elements: [[UInt8]] = []
+        try JSONCursor.read(array) { cursor in try cursor.elements { cursor in elements.append(try cursor.text()) } }
         #expect(elements.count == 3)
-        #expect(try JSONReader.value(Array(array[elements[1]])) == (try JSONReader.value(array)).arrayValue?[1])
+        #expect(try JSONReader.value(elements[1]) == (try JSONReader.value(array)).arrayValue?[1])
     }
 
     @Test(arguments: [
         "", "[]", #"{"a""#, #"{"a":"#, #"{"a" 1}"#, #"{a:1}"#, #"{"a":1 "b":2}"#, #"{"a":"unclosed}"#, #"{"a":[1,2}"#,
-        #"{"a":{"b":1}"#, #"{"a":1} x"#, "{\"a\":\"line\nbreak\"}", #"{"a":,}"#,
+        #"{"a":{"b":1}"#, "{\"a\":\"line\nbreak\"}", #"{"a":,}"#,
     ])
     func refusesABrokenObject(_ text: String) {
-        #expect(throws: JSONReader.Failure.self) { try JSONSkim.members(Array(text.utf8)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONSkim.firstMember("missing", of: Array(text.utf8)) }
+    }
+
+    @Test func findsTheFirstMemberOfAKeyAndStopsThere() throws {
+        let text = Array(#"{"error": {"id": "inner"}, "\u0069d": "first", "id": "second", "rest": [unchecked"#.utf8)
+        #expect(try JSONSkim.string(text, in: try #require(try JSONSkim.firstMember("id", of: text))) == "first")
+        #expect(try JSONSkim.firstMember("missing", of: Array(#"{"id": 1, "ok": true}"#.utf8)) == nil)
+        #expect(try JSONSkim.firstMember("id", of: Array("{}".utf8)) == nil)
+        #expect(throws: JSONReader.Failure.self) { try JSONSkim.firstMember("id", of: Array(#"{"ok": [1, }"#.utf8)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONSkim.firstMember("id", of: Array("[]".utf8)) }
     }
 
     @Test func readsASnapshotChunkAndKeepsEachItemsTextAsItIs() throws {

@@ -137,9 +137,13 @@ struct ThingsApplier: StreamApplier {
         let client = try BusClient(endpoint: publisher.endpoints.router)
         defer { client.close() }
         await #expect(throws: BusClientError.self) {
-            _ = try await client.requestEncoded("snapshot", body: SnapshotRequest(span: 0))
+            _ = try await client.requestEncoded("snapshot", body: SnapshotRequest(span: 0)) { cursor in
+                try EncodedSnapshotChunk(cursor: &cursor)
+            }
         }
-        let chunk = try EncodedSnapshotChunk(result: try await client.requestEncoded("snapshot", body: SnapshotRequest(span: 4)))
+        let chunk = try await client.requestEncoded("snapshot", body: SnapshotRequest(span: 4)) { cursor in
+            try EncodedSnapshotChunk(cursor: &cursor)
+        }
         #expect(chunk.items.count == 3 && chunk.next == "4" && chunk.span == 4 && chunk.seq == 1)
     }
 }

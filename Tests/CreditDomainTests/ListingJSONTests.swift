@@ -65,6 +65,49 @@ import Testing
     }
 }
 
+extension ListingJSONTests {
+    /// `Listing(jsonText:)` reads in one pass (the cursor itself, not only with its fall-back) what
+    /// `init(json:)` reads from the parsed text, and refuses what it refuses, in its words.
+    @Test func readsItsTextInOnePassAsItReadsTheParsedValue() throws {
+        var texts = try [Self.minimal, Self.full].map { JSONText.bytes(try JSONValue(encoding: $0)) }
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        texts.append(Array(try pretty.encode(Self.full)))
+        guard case .object(var members) = try JSONValue(encoding: Self.full) else { Issue.record("not an object"); return }
+        members["facts"] = .null
+        members["suspension"] = .null
+        members["futureMember"] = .object(["nested": .array([.int(1), .string("}")])])
+        texts.append(JSONText.bytes(.object(members)))
+        // An escaped key spells its key, and the first of a repeated key is kept, a null too.
+        let repeated = Array(#"{"id":"L-first","facts":null,"#.utf8) + JSONText.bytes(try JSONValue(encoding: Self.full)).dropFirst()
+        texts.append(repeated)
+        for text in texts {
+            let expected = try Listing(json: JSONReader.value(text))
+            #expect(try JSONCursor.read(text) { cursor in try Listing(cursor: &cursor) } == expected)
+            #expect(try Listing(jsonText: text) == expected)
+        }
+        let first = try Listing(jsonText: repeated)
+        #expect(first.id == "L-first" && first.facts == nil && first.grade == .D)
+
+        guard case .object(let minimal) = try JSONValue(encoding: Self.minimal) else { Issue.record("not an object"); return }
+        var refused: [[UInt8]] = [Array(#"{"id":"L-1"} x"#.utf8), Array("[]".utf8), Array(#"{"id":"\ud800"}"#.utf8)]
+        for (key, value) in [
+            ("id", nil), ("list", .string("purple")), ("start", .int(5)), ("relatedPersons", .string("x")),
+            ("relatedPersons", .array([.null])), ("suspension", .object(["objection": "O-1"])), ("rule", .array([])),
+            ("grade", .string("Z")), ("subjectName", JSONValue.null),
+        ] as [(String, JSONValue?)] {
+            var changed = minimal
+            changed[key] = value
+            refused.append(JSONText.bytes(.object(changed)))
+        }
+        for text in refused {
+            let expected = #expect(throws: (any Error).self) { try Listing(json: JSONReader.value(text)) }
+            let error = #expect(throws: (any Error).self) { try Listing(jsonText: text) }
+            #expect(error.map { "\($0)" } == expected.map { "\($0)" })
+        }
+    }
+}
+
 /// Feedback and events read and written by hand as `Codable` reads and writes them: dispatch reads
 /// every feedback event, and every outbox writes every event it forwards, this way.
 @Suite struct FeedbackJSONTests {

@@ -20,6 +20,22 @@ import Testing
         #expect(CheckDecider.normalisedName(name) == expected)
     }
 
+    /// Every scalar of the Basic Multilingual Plane: white space (by its Unicode property) is dropped,
+    /// Latin letters upper-cased, Chinese characters kept, whether or not a fast path takes them.
+    @Test func dropsEveryWhiteSpaceScalarAndKeepsEveryIdeograph() {
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let normalised = CheckDecider.normalisedName(String(Character(scalar)))
+            if scalar.properties.isWhitespace {
+                #expect(normalised.isEmpty, "U+\(String(value, radix: 16))")
+            } else if (0x61...0x7A).contains(value) {
+                #expect(normalised == String(Character(scalar)).uppercased())
+            } else if value < 0x80 || scalar.properties.isIdeographic {
+                #expect(normalised == String(Character(scalar)), "U+\(String(value, radix: 16))")
+            }
+        }
+    }
+
     @Test func neverMatchesFuzzily() {
         let listed = CheckDecider.normalisedName("杭州某某贸易有限公司")
         for near in ["杭州某某贸易公司", "杭州某某贸易有限公司分公司", "杭州某某貿易有限公司", "杭州某某"] {

@@ -592,7 +592,7 @@ struct DispatchReplicaApplier: StreamApplier {
     func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)? {
         guard item.type == "list.added" || item.type == "grade.added" else { return nil }
         do {
-            return try Listing(json: JSONReader.value(item.data))
+            return try Listing(jsonText: item.data)
         } catch {
             throw ReplicaError(reason: "a snapshot listing could not be read: \(error)")
         }
