@@ -87,56 +87,80 @@ public enum JSONReader {
                 defer { pairs.removeSubrange(base...) }
                 return .object(Dictionary(pairs[base...], uniquingKeysWith: { first, _ in first }))
             }
-            while true {
-                skipSpace()
-                // Right after the brace (an empty object), or after a comma: JSONDecoder takes a
-                // comma before the closing brace, so this does too.
-                if !atEnd, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return members()
-                }
-                guard !atEnd, bytes[index] == UInt8(ascii: "\"") else { throw failure("an object key must be a string") }
-                let key = try string()
-                skipSpace()
-                guard !atEnd, bytes[index] == UInt8(ascii: ":") else { throw failure("':' expected after an object key") }
-                index += 1
-                skipSpace()
-                let member = try value(depth: depth)
-                pairs.append((key, member))
-                skipSpace()
-                guard !atEnd else { throw failure("the object is not closed") }
-                switch bytes[index] {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return members()
-                default: throw failure("',' or '}' expected in an object")
-                }
+            // Right after the brace (an empty object), or after a comma: JSONDecoder takes a comma
+            // before the closing brace, so this does too.
+            while !closes(UInt8(ascii: "}")) {
+                let key = try key()
+                pairs.append((key, try value(depth: depth)))
+                if try separatorCloses(UInt8(ascii: "}")) { break }
             }
+            return members()
         }
 
         mutating func array(depth: Int) throws(Failure) -> JSONValue {
             guard depth <= JSONReader.maxDepth else { throw failure("nested deeper than \(JSONReader.maxDepth)") }
             index += 1
             var elements: [JSONValue] = []
-            while true {
-                skipSpace()
-                // Right after the bracket (an empty array), or after a comma: JSONDecoder takes a
-                // comma before the closing bracket, so this does too.
-                if !atEnd, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return .array(elements)
-                }
+            while !closes(UInt8(ascii: "]")) {
                 elements.append(try value(depth: depth))
-                skipSpace()
-                guard !atEnd else { throw failure("the array is not closed") }
-                switch bytes[index] {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"):
-                    index += 1
-                    return .array(elements)
-                default: throw failure("',' or ']' expected in an array")
-                }
+                if try separatorCloses(UInt8(ascii: "]")) { break }
+            }
+            return .array(elements)
+        }
+
+        /// Whether the object or array being read closes here, after its opening bracket or a comma
+        /// (moved past the close if it does).
+        mutating func closes(_ close: UInt8) -> Bool {
+            skipSpace()
+            guard !atEnd, bytes[index] == close else { return false }
+            index += 1
+            return true
+        }
+
+        /// After a member or an element: a comma (false), or the close (true), moved past.
+        mutating func separatorCloses(_ close: UInt8) throws(Failure) -> Bool {
+            let what = close == UInt8(ascii: "}") ? "object" : "array"
+            skipSpace()
+            guard !atEnd else { throw failure("the \(what) is not closed") }
+            switch bytes[index] {
+            case UInt8(ascii: ","):
+                index += 1
+                return false
+            case close:
+                index += 1
+                return true
+            default: throw failure("',' or '\(Character(Unicode.Scalar(close)))' expected in an \(what)")
+            }
+        }
+
+        /// A member's key and its colon, the parser left at the value.
+        mutating func key() throws(Failure) -> String {
+            try keyStart()
+            let key = try string()
+            try colon()
+            return key
+        }
+
+        /// At a member's key (its opening quote), or a failure.
+        func keyStart() throws(Failure) {
+            guard !atEnd, bytes[index] == UInt8(ascii: "\"") else { throw failure("an object key must be a string") }
+        }
+
+        /// The colon after a key, the parser left at the value.
+        mutating func colon() throws(Failure) {
+            skipSpace()
+            guard !atEnd, bytes[index] == UInt8(ascii: ":") else { throw failure("':' expected after an object key") }
+            index += 1
+            skipSpace()
+        }
+
+        /// Moves eight bytes at a time over a string's run with no quote, backslash or control byte
+        /// (`JSONWriter`'s word test).
+        mutating func skipPlainWords() {
+            while bytes.count - index >= 8,
+                !JSONWriter.mayNeedEscape(UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
             }
         }
 
@@ -148,11 +172,7 @@ public enum JSONReader {
             var start = index
             var unescaped: [UInt8]?
             while true {
-                while bytes.count - index >= 8,
-                    !JSONWriter.mayNeedEscape(UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
-                {
-                    index += 8
-                }
+                skipPlainWords()
                 guard !atEnd else { throw failure("the string is not closed") }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {

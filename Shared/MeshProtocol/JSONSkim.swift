@@ -11,9 +11,9 @@ public enum JSONSkim {
     /// has none. The walk stops there: what follows is not checked (whoever reads the message does).
     public static func firstMember(_ key: StaticString, of bytes: [UInt8]) throws(JSONReader.Failure) -> Range<Int>? {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONReader.Failure) in
-            var skimmer = Skimmer(bytes: buffer, index: 0, end: buffer.count)
-            skimmer.skipSpace()
-            return try skimmer.firstMember(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            var parser = JSONReader.Parser(bytes: buffer)
+            parser.skipSpace()
+            return try parser.skimToMember(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
         }
     }
 
@@ -25,118 +25,90 @@ public enum JSONSkim {
         return text
     }
 
-    struct Skimmer {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var index: Int
-        let end: Int
+}
 
-        func failure(_ reason: String) -> JSONReader.Failure { JSONReader.Failure(offset: index, reason: reason) }
-
-        var atEnd: Bool { index >= end }
-
-        mutating func skipSpace() {
-            while index < end {
-                switch bytes[index] {
-                case 0x20, 0x09, 0x0A, 0x0D: index += 1
-                default: return
-                }
+/// The walks of `JSONSkim` and `JSONCursor.text`, on `JSONReader`'s parser: its grammar for what
+/// lies between values, and bracket counting instead of parsing for the values themselves.
+extension JSONReader.Parser {
+    mutating func skimToMember(_ name: UnsafeBufferPointer<UInt8>) throws(JSONReader.Failure) -> Range<Int>? {
+        guard !atEnd, bytes[index] == UInt8(ascii: "{") else { throw failure("a JSON object expected") }
+        index += 1
+        while !closes(UInt8(ascii: "}")) {
+            try keyStart()
+            let keyStart = index
+            let escaped = try skimString()
+            let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<index])
+            let matches: Bool
+            if escaped {
+                matches = try JSONSkim.string(Array(key), in: 0..<key.count).utf8.elementsEqual(name)
+            } else {
+                matches = key.count == name.count + 2 && key[1..<(key.count - 1)].elementsEqual(name)
             }
+            try colon()
+            let start = index
+            try skimValue(depth: 1)
+            if matches { return start..<index }
+            if try separatorCloses(UInt8(ascii: "}")) { break }
         }
+        return nil
+    }
 
-        mutating func firstMember(_ name: UnsafeBufferPointer<UInt8>) throws(JSONReader.Failure) -> Range<Int>? {
-            guard !atEnd, bytes[index] == UInt8(ascii: "{") else { throw failure("a JSON object expected") }
-            index += 1
-            while true {
-                skipSpace()
-                if !atEnd, bytes[index] == UInt8(ascii: "}") { return nil }
-                guard !atEnd, bytes[index] == UInt8(ascii: "\"") else { throw failure("an object key must be a string") }
-                let keyStart = index
-                let escaped = try skipString()
-                let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<index])
-                let matches: Bool
-                if escaped {
-                    matches = try JSONSkim.string(Array(key), in: 0..<key.count).utf8.elementsEqual(name)
-                } else {
-                    matches = key.count == name.count + 2 && key[1..<(key.count - 1)].elementsEqual(name)
+    /// Skips one value; containers by counting brackets outside strings.
+    mutating func skimValue(depth: Int) throws(JSONReader.Failure) {
+        guard !atEnd else { throw failure("a value is missing") }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): _ = try skimString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var open = 0
+            repeat {
+                guard !atEnd else { throw failure("a container is not closed") }
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    _ = try skimString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    open += 1
+                    guard depth + open <= JSONReader.maxDepth + 1 else { throw failure("nested deeper than \(JSONReader.maxDepth)") }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"): open -= 1
+                default: break
                 }
-                skipSpace()
-                guard !atEnd, bytes[index] == UInt8(ascii: ":") else { throw failure("':' expected after an object key") }
                 index += 1
-                skipSpace()
-                let start = index
-                try skipValue(depth: 1)
-                if matches { return start..<index }
-                skipSpace()
-                guard !atEnd else { throw failure("the object is not closed") }
+            } while open > 0
+        default:
+            // A number or a literal: the run up to the next delimiter.
+            let start = index
+            while !atEnd {
                 switch bytes[index] {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"): return nil
-                default: throw failure("',' or '}' expected in an object")
+                case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D: break
+                default:
+                    index += 1
+                    continue
                 }
+                break
             }
+            guard index > start else { throw failure("unexpected character") }
         }
+    }
 
-        /// Skips one value; containers by counting brackets outside strings.
-        mutating func skipValue(depth: Int) throws(JSONReader.Failure) {
-            guard !atEnd else { throw failure("a value is missing") }
-            switch bytes[index] {
-            case UInt8(ascii: "\""): _ = try skipString()
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var open = 0
-                repeat {
-                    guard !atEnd else { throw failure("a container is not closed") }
-                    switch bytes[index] {
-                    case UInt8(ascii: "\""):
-                        _ = try skipString()
-                        continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["):
-                        open += 1
-                        guard depth + open <= JSONReader.maxDepth + 1 else { throw failure("nested deeper than \(JSONReader.maxDepth)") }
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"): open -= 1
-                    default: break
-                    }
-                    index += 1
-                } while open > 0
-            default:
-                // A number or a literal: the run up to the next delimiter.
-                let start = index
-                while !atEnd {
-                    switch bytes[index] {
-                    case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D: break
-                    default:
-                        index += 1
-                        continue
-                    }
-                    break
-                }
-                guard index > start else { throw failure("unexpected character") }
-            }
-        }
-
-        /// Skips a string from its opening quote to after its closing one. Returns whether it held
-        /// an escape.
-        mutating func skipString() throws(JSONReader.Failure) -> Bool {
-            index += 1
-            var escaped = false
-            while true {
-                while end - index >= 8,
-                    !JSONWriter.mayNeedEscape(UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
-                {
-                    index += 8
-                }
-                guard !atEnd else { throw failure("the string is not closed") }
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    return escaped
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                    index += 2
-                } else if byte < 0x20 {
-                    throw failure("a control character must be escaped in a string")
-                } else {
-                    index += 1
-                }
+    /// Skips a string from its opening quote to after its closing one. Returns whether it held
+    /// an escape.
+    mutating func skimString() throws(JSONReader.Failure) -> Bool {
+        index += 1
+        var escaped = false
+        while true {
+            skipPlainWords()
+            guard !atEnd else { throw failure("the string is not closed") }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return escaped
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+                index += 2
+            } else if byte < 0x20 {
+                throw failure("a control character must be escaped in a string")
+            } else {
+                index += 1
             }
         }
     }
