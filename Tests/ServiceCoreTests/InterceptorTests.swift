@@ -207,7 +207,9 @@ import Testing
             [.init(type: "list.added", data: try text(Self.listing)), .init(type: "list.added", data: try text(pending))], first: true)
         // Read as it arrives, beside the writer (`prepareSnapshotChunk`), as a follower does.
         let prepared = try sink.prepareSnapshotChunk([.init(type: "list.added", data: try text(second))])
-        #expect(prepared[0].prepared as? Listing == second)
+        // What the index keeps of it is made there too: its facts and its name, normalised.
+        let entry = try #require(prepared[0].prepared as? ListingTable.Entry)
+        #expect(entry.facts == ListingFacts(second) && entry.name == CheckDecider.normalisedName(second.subjectName))
         try await sink.applyEncodedSnapshotChunk(prepared, first: false)
         #expect(index.activeCount == 0, "the index waits for the whole snapshot")
         try await sink.finishSnapshot(seq: 9)

@@ -92,7 +92,7 @@ public final class ReplicaIndex: Sendable {
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM replica_listings") ?? 0
             table.reserve(count)
             let texts = try String.fetchCursor(db, sql: "SELECT data FROM replica_listings")
-            while let text = try texts.next() { table.upsert(try Listing(json: JSONReader.value(Array(text.utf8)))) }
+            while let text = try texts.next() { table.upsert(try Listing(jsonText: Array(text.utf8))) }
             return try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
                 .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
         }
@@ -162,8 +162,9 @@ public final class ReplicaIndex: Sendable {
         case remove(Listing)
         case catalogue(MeasureCatalogue)
         case reset
-        /// A listing of the snapshot being loaded: indexed aside until `snapshotLoaded`.
-        case loading(Listing)
+        /// A listing of the snapshot being loaded, as the index keeps it: indexed aside until
+        /// `snapshotLoaded`.
+        case loading(ListingTable.Entry)
         /// The snapshot is complete: its listings become the index.
         case snapshotLoaded
     }
@@ -189,10 +190,10 @@ public final class ReplicaIndex: Sendable {
                 // rest change the index in force, under one lock.
                 var inForce: [Change] = []
                 var loaded: ListingTable?
-                var loading: [Listing] = []
+                var loading: [ListingTable.Entry] = []
                 for change in changes {
                     switch change {
-                    case .loading(let listing): loading.append(listing)
+                    case .loading(let entry): loading.append(entry)
                     case .reset:
                         loading = []
                         loader.reset()
@@ -259,7 +260,7 @@ private final class SnapshotLoader: @unchecked Sendable {
     /// than piling listings up in memory.
     private let backlog = DispatchSemaphore(value: 4)
 
-    func add(_ listings: [Listing]) {
+    func add(_ listings: [ListingTable.Entry]) {
         backlog.wait()
         queue.async { [self] in
             index(listings)
@@ -273,7 +274,7 @@ private final class SnapshotLoader: @unchecked Sendable {
     }
 
     /// The table with everything queued so far and `listings`; the loader starts empty again.
-    func take(adding listings: [Listing]) -> ListingTable {
+    func take(adding listings: [ListingTable.Entry]) -> ListingTable {
         queue.sync {
             index(listings)
             defer { table = nil }
@@ -281,7 +282,7 @@ private final class SnapshotLoader: @unchecked Sendable {
         }
     }
 
-    private func index(_ listings: [Listing]) {
+    private func index(_ listings: [ListingTable.Entry]) {
         guard !listings.isEmpty else { return }
         var loading = table ?? ListingTable()
         table = nil
@@ -402,16 +403,41 @@ struct ListingTable {
         for case let slot? in slots { body(slot.facts, slot) }
     }
 
-    /// Adds a listing, or replaces the one of the same id and subject.
-    mutating func upsert(_ listing: Listing) {
-        if let old = find(id: listing.id, subject: listing.subjectID) { unlink(old) }
-        let people = (listing.relatedPersons ?? []).compactMap { person in person.personID.map { (person.role, $0) } }
-        add(ListingFacts(listing), name: CheckDecider.normalisedName(listing.subjectName), people: people)
+    /// What the table keeps of a listing, made before the table is touched (a snapshot's listings are
+    /// made on the threads that read them, in parallel).
+    struct Entry: Sendable {
+        var facts: ListingFacts
+        /// The subject's name, normalised (`CheckDecider.normalisedName`).
+        var name: String
+        /// The related persons with a resident id.
+        var people: [(role: RelatedPerson.Role, person: String)]
+
+        init(_ listing: Listing) {
+            facts = ListingFacts(listing)
+            name = CheckDecider.normalisedName(listing.subjectName)
+            people = (listing.relatedPersons ?? []).compactMap { person in person.personID.map { (person.role, $0) } }
+        }
+    }
+
+    mutating func upsert(_ listing: Listing) { upsert(Entry(listing)) }
+
+    /// Adds a listing, or replaces the one of the same id and subject. The new one goes in first, so
+    /// its subject's key is hashed once: an older copy, if any, follows it in the subject's chain.
+    mutating func upsert(_ entry: Entry) {
+        let index = add(entry.facts, name: entry.name, people: entry.people)
+        var at = slots[Int(index)]!.nextOfSubject
+        while at != Self.none, let slot = slots[Int(at)] {
+            if slot.facts.id == entry.facts.id {
+                unlink(at)
+                return
+            }
+            at = slot.nextOfSubject
+        }
     }
 
     /// Adds a slot of `other` (a table being replaced) with its related-person links.
     mutating func insert(copyOf slot: Slot, from other: ListingTable) {
-        var people: [(RelatedPerson.Role, String)] = []
+        var people: [(role: RelatedPerson.Role, person: String)] = []
         var at = slot.firstLink
         while at != Self.none, let link = other.links[Int(at)] {
             people.append((link.role, link.person))
@@ -424,7 +450,8 @@ struct ListingTable {
         if let old = find(id: listing.id, subject: listing.subjectID) { unlink(old) }
     }
 
-    private mutating func add(_ facts: ListingFacts, name: String, people: [(RelatedPerson.Role, String)]) {
+    @discardableResult
+    private mutating func add(_ facts: ListingFacts, name: String, people: [(role: RelatedPerson.Role, person: String)]) -> UInt32 {
         let index = freeSlots.popLast() ?? UInt32(slots.count)
         // Each key hashed once: the new head goes in and the old one comes back.
         var slot = Slot(
@@ -440,6 +467,7 @@ struct ListingTable {
         }
         if Int(index) == slots.count { slots.append(slot) } else { slots[Int(index)] = slot }
         count += 1
+        return index
     }
 
     private static func exchange(_ head: inout UInt32, _ new: UInt32) -> UInt32 {
@@ -578,21 +606,22 @@ struct DispatchReplicaApplier: StreamApplier {
     /// its chunk arrived), and that text is stored as it is; the index gathers the snapshot's
     /// listings aside and puts them in force when it is complete (`didLoadSnapshot`).
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
-        guard let listing = try (item.prepared ?? prepareSnapshotItem(item)) as? Listing else {
+        guard let entry = try (item.prepared ?? prepareSnapshotItem(item)) as? ListingTable.Entry else {
             for change in try apply(type: item.type, data: try JSONReader.value(item.data), in: db).changes { index.stage(db, change) }
             return
         }
-        guard listing.status == .active else { return }
+        guard entry.facts.status == .active else { return }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO replica_listings(id, subject_id, data) VALUES (?, ?, ?)")
-            .run([.text(listing.id), .text(listing.subjectID), .utf8(item.data)])
-        index.stage(db, .loading(listing))
+            .run([.text(entry.facts.id), .text(entry.facts.subjectID), .utf8(item.data)])
+        index.stage(db, .loading(entry))
     }
 
-    /// A snapshot's listing, read from its text outside the chunk's transaction; nil for other items.
+    /// A snapshot's listing, read from its text outside the chunk's transaction, as the index keeps
+    /// it (`ListingTable.Entry`); nil for other items.
     func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)? {
         guard item.type == "list.added" || item.type == "grade.added" else { return nil }
         do {
-            return try Listing(jsonText: item.data)
+            return ListingTable.Entry(try Listing(jsonText: item.data))
         } catch {
             throw ReplicaError(reason: "a snapshot listing could not be read: \(error)")
         }
