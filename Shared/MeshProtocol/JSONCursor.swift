@@ -183,7 +183,7 @@ public struct JSONMemberTable<Member: JSONMembers>: @unchecked Sendable {
     @usableFromInline let names: JSONMemberNames
 
     public init() {
-        members = UnsafeBufferPointer(JSONMemberNames.kept(Array(Member.allCases)))
+        members = neverFreed(Array(Member.allCases))
         names = JSONMemberNames(members.map(\.rawValue))
     }
 }
@@ -198,21 +198,13 @@ struct JSONMemberNames: @unchecked Sendable {
 
     init(_ names: [String]) {
         precondition(names.count <= 64, "JSONCursor tracks at most 64 members of an object")
-        bytes = UnsafeBufferPointer(Self.kept(names.flatMap(\.utf8)))
+        bytes = neverFreed(names.flatMap(\.utf8))
         var end = 0
-        ends = UnsafeBufferPointer(
-            Self.kept(
-                names.map { name in
-                    end += name.utf8.count
-                    return end
-                }))
-    }
-
-    /// A copy of `elements` that is never freed.
-    static func kept<T>(_ elements: [T]) -> UnsafeMutableBufferPointer<T> {
-        let copy = UnsafeMutableBufferPointer<T>.allocate(capacity: elements.count)
-        _ = copy.initialize(from: elements)
-        return copy
+        ends = neverFreed(
+            names.map { name in
+                end += name.utf8.count
+                return end
+            })
     }
 
     func index(of key: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -227,4 +219,11 @@ struct JSONMemberNames: @unchecked Sendable {
         }
         return nil
     }
+}
+
+/// A copy of `elements` in memory that is never freed (for the member tables, made once per type).
+private func neverFreed<T>(_ elements: [T]) -> UnsafeBufferPointer<T> {
+    let copy = UnsafeMutableBufferPointer<T>.allocate(capacity: elements.count)
+    _ = copy.initialize(from: elements)
+    return UnsafeBufferPointer(copy)
 }

@@ -91,8 +91,9 @@ public final class ReplicaIndex: Sendable {
         let catalogue = try reader.read { db in
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM replica_listings") ?? 0
             table.reserve(count)
-            let texts = try String.fetchCursor(db, sql: "SELECT data FROM replica_listings")
-            while let text = try texts.next() { table.upsert(try Listing(jsonText: Array(text.utf8))) }
+            // Each text's bytes as SQLite holds them (no `String` made and dropped); `data` is never null.
+            let rows = try Row.fetchCursor(db, sql: "SELECT data FROM replica_listings")
+            while let row = try rows.next() { table.upsert(try Listing(jsonText: Array(row.dataNoCopy(atIndex: 0) ?? Data()))) }
             return try String.fetchOne(db, sql: "SELECT data FROM replica_catalogue WHERE id = 1")
                 .map { try WireCoding.decode(MeasureCatalogue.self, from: Array($0.utf8)) }
         }
