@@ -21,9 +21,13 @@ public protocol StreamSink: Sendable {
     /// `applySnapshotChunk(_:first:)` with each item's data as the JSON text it arrived as. The
     /// default parses the items and applies them as values.
     func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws
-    /// The chunk's items with what can be made of them before its transaction (`Item.prepared`),
-    /// called as each chunk arrives, beside the chunk being applied. The default changes nothing.
-    func prepareSnapshotChunk(_ items: [EncodedSnapshotChunk.Item]) throws -> [EncodedSnapshotChunk.Item]
+    /// The snapshot about to be loaded holds about `items` items (its first chunk says so, protocol
+    /// 1.6), for a sink that sizes what it builds. The default does nothing.
+    func expectSnapshot(items: Int)
+    /// What can be made of a snapshot item before its chunk's transaction (`Item.prepared`), read
+    /// from its data as each chunk arrives, beside the chunk being applied: the whole value, or
+    /// nothing and nil (`EncodedSnapshotChunk.Prepare`). The default reads nothing.
+    func prepareSnapshotItem(type: String, data: inout JSONCursor) throws -> (any Sendable)?
     func finishSnapshot(seq: Int64) async throws
     /// The event the last applied seq came from, when the sink keeps it (see `EventAnchor`).
     func appliedAnchor() async throws -> EventAnchor?
@@ -41,7 +45,8 @@ extension StreamSink {
     public func applyEncodedSnapshotChunk(_ items: [EncodedSnapshotChunk.Item], first: Bool) async throws {
         try await applySnapshotChunk(items.map { try $0.item }, first: first)
     }
-    public func prepareSnapshotChunk(_ items: [EncodedSnapshotChunk.Item]) throws -> [EncodedSnapshotChunk.Item] { items }
+    public func expectSnapshot(items: Int) {}
+    public func prepareSnapshotItem(type: String, data: inout JSONCursor) throws -> (any Sendable)? { nil }
     public func finishSnapshot(seq: Int64) async throws {}
     public func appliedAnchor() async throws -> EventAnchor? { nil }
     public var rebuildsFromPublisher: Bool { false }
@@ -59,10 +64,14 @@ public protocol StreamApplier: Sendable {
     /// `applySnapshotItem(_:in:)` with the item's data as the JSON text it arrived as (an applier
     /// that stores it may keep it as it is). The default parses it.
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws
+    /// The snapshot about to be loaded holds about `items` items (`StreamSink.expectSnapshot`).
+    /// The default does nothing.
+    func expectSnapshot(items: Int)
     /// What `applyEncodedSnapshotItem(_:in:)` will want of the item that needs no database (the
-    /// value read from its text), made outside the transaction; it arrives as `item.prepared`.
-    /// The default makes nothing.
-    func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)?
+    /// value read from its data as the chunk is read), made outside the transaction: the whole
+    /// value, or nothing and nil. It arrives as `item.prepared`, nil also when the data could not be
+    /// read here (the applier reads its text again to say why). The default reads nothing.
+    func prepareSnapshotItem(type: String, data: inout JSONCursor) throws -> (any Sendable)?
     /// Called in the transaction that records a completed snapshot's seq.
     func didLoadSnapshot(seq: Int64, in db: Database) throws
     /// Whether the state derived from the stream is a copy that can be dropped and built again from
@@ -81,7 +90,8 @@ extension StreamApplier {
     public func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
         try applySnapshotItem(try item.item, in: db)
     }
-    public func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)? { nil }
+    public func expectSnapshot(items: Int) {}
+    public func prepareSnapshotItem(type: String, data: inout JSONCursor) throws -> (any Sendable)? { nil }
     public func didLoadSnapshot(seq: Int64, in db: Database) throws {}
     public var supportsRebuild: Bool { supportsSnapshot }
     public func resetForRebuild(in db: Database) throws { try resetForSnapshot(in: db) }
@@ -208,10 +218,10 @@ public struct DatabaseStreamSink: StreamSink {
         }
     }
 
-    public func prepareSnapshotChunk(_ items: [EncodedSnapshotChunk.Item]) throws -> [EncodedSnapshotChunk.Item] {
-        var items = items
-        for index in items.indices { items[index].prepared = try applier.prepareSnapshotItem(items[index]) }
-        return items
+    public func expectSnapshot(items: Int) { applier.expectSnapshot(items: items) }
+
+    public func prepareSnapshotItem(type: String, data: inout JSONCursor) throws -> (any Sendable)? {
+        try applier.prepareSnapshotItem(type: type, data: &data)
     }
 
     public func finishSnapshot(seq: Int64) async throws {

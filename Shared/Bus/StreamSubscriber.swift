@@ -420,6 +420,7 @@ public final class StreamSubscriber: Service {
         let span = options.snapshotSpan
         let first = try await snapshotChunk(client, SnapshotRequest(limit: options.snapshotChunk, span: span))
         let seq = first.seq
+        if let total = first.total { sink.expectSnapshot(items: total) }
         try await sink.applyEncodedSnapshotChunk(first.items, first: true)
         var chunks = 1
         if var cursor = first.next.flatMap({ Int64($0) }), first.span == span {
@@ -468,14 +469,12 @@ public final class StreamSubscriber: Service {
         return seq
     }
 
-    /// A snapshot chunk, its items prepared by the sink (`prepareSnapshotChunk`) in the task that
-    /// fetched it, so that chunks in flight are read while an earlier one is written.
+    /// A snapshot chunk, its items prepared by the sink (`prepareSnapshotItem`) as the reply is read,
+    /// in the task that fetched it, so that chunks in flight are read while an earlier one is written.
     private func snapshotChunk(_ client: BusClient, _ request: SnapshotRequest) async throws -> EncodedSnapshotChunk {
-        var chunk = try await client.requestEncoded("snapshot", body: request, timeout: options.requestTimeout) { cursor in
-            try EncodedSnapshotChunk(cursor: &cursor)
+        try await client.requestEncoded("snapshot", body: request, timeout: options.requestTimeout) { [sink] cursor in
+            try EncodedSnapshotChunk(cursor: &cursor, prepare: sink.prepareSnapshotItem)
         }
-        chunk.items = try sink.prepareSnapshotChunk(chunk.items)
-        return chunk
     }
 
     private func heard(head: Int64) {

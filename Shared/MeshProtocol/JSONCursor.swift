@@ -113,6 +113,24 @@ public struct JSONCursor {
         return Array(parser.bytes[start..<parser.index])
     }
 
+    /// The text of the value at the cursor, as `text()` gives it, and what `read` made of the value on
+    /// the way, in one pass: `read` reads the whole value or nothing (then the value is walked). When
+    /// `read` throws, the value is walked from its start as `text()` walks it and nil is given back
+    /// with the text, for its reader to read again where a refusal can say why.
+    public mutating func text<T>(reading read: (inout JSONCursor) throws -> T?) throws(JSONReader.Failure) -> (text: [UInt8], read: T?) {
+        let saved = (parser, depth)
+        let start = parser.index
+        var value: T?
+        do {
+            value = try read(&self)
+        } catch {
+            (parser, depth) = saved
+            value = nil
+        }
+        if parser.index == start { try parser.skimValue(depth: depth) }
+        return (Array(parser.bytes[start..<parser.index]), value)
+    }
+
     /// The value at the cursor as `read` takes it, or a failure at the value naming what was `expected`.
     private mutating func typed<T>(_ expected: String, _ read: (JSONValue) -> T?) throws(JSONReader.Failure) -> T {
         let start = parser.index

@@ -57,7 +57,7 @@ public struct EventAnchor: Codable, Sendable, Hashable, CustomStringConvertible 
 /// until the last chunk, which has none. One chunk per request keeps the ROUTER far below its
 /// high-water mark however large the state is.
 ///
-/// With `span` (protocol 1.1), a chunk is a fixed range of the publisher's ordering instead of a
+/// With `span` (protocol 1.2), a chunk is a fixed range of the publisher's ordering instead of a
 /// count of items: everything after `cursor` up to `cursor + span`. Its `next` is then known before
 /// it arrives, so a client keeps several chunks in flight (the ZeroMQ Guide's file transfer with
 /// credit); a publisher that honours it echoes `span` in the chunk.
@@ -90,15 +90,18 @@ public struct SnapshotChunk: Codable, Sendable {
     public var seq: Int64
     public var items: [Item]
     public var next: String?
-    /// The request's `span`, echoed when the publisher chunked by range (protocol 1.1).
+    /// The request's `span`, echoed when the publisher chunked by range (protocol 1.2).
     public var span: Int?
+    /// In the first chunk, how many items the whole snapshot holds as it was read (protocol 1.6).
+    public var total: Int?
 
-    public init(stream: String, seq: Int64, items: [Item], next: String?, span: Int? = nil) {
+    public init(stream: String, seq: Int64, items: [Item], next: String?, span: Int? = nil, total: Int? = nil) {
         self.stream = stream
         self.seq = seq
         self.items = items
         self.next = next
         self.span = span
+        self.total = total
     }
 }
 
@@ -129,17 +132,19 @@ public struct EncodedSnapshotChunk: Sendable {
     public var items: [Item]
     public var next: String?
     public var span: Int?
+    public var total: Int?
 
-    public init(stream: String, seq: Int64, items: [Item], next: String?, span: Int? = nil) {
+    public init(stream: String, seq: Int64, items: [Item], next: String?, span: Int? = nil, total: Int? = nil) {
         self.stream = stream
         self.seq = seq
         self.items = items
         self.next = next
         self.span = span
+        self.total = total
     }
 
     private enum Member: String, JSONMembers {
-        case stream, seq, items, next, span
+        case stream, seq, items, next, span, total
         static let table = JSONMemberTable<Member>()
     }
 
@@ -148,38 +153,54 @@ public struct EncodedSnapshotChunk: Sendable {
         static let table = JSONMemberTable<ItemMember>()
     }
 
+    /// What a follower makes of an item's data as the chunk is read (`Item.prepared`), given the item's
+    /// type and the cursor at its data: it reads the whole value, or nothing and gives nil.
+    public typealias Prepare = (_ type: String, _ data: inout JSONCursor) throws -> (any Sendable)?
+
     /// Reads a chunk from the JSON text of a `snapshot` result.
-    public init(result bytes: [UInt8]) throws {
-        self = try JSONCursor.read(bytes) { cursor in try EncodedSnapshotChunk(cursor: &cursor) }
+    public init(result bytes: [UInt8], prepare: Prepare? = nil) throws {
+        self = try JSONCursor.read(bytes) { cursor in try EncodedSnapshotChunk(cursor: &cursor, prepare: prepare) }
     }
 
     /// Reads a chunk at `cursor` (a reply's result, read as the reply is: `BusClient.requestEncoded`)
-    /// in one pass: each item's data is walked to find where it ends and kept as its text.
-    public init(cursor: inout JSONCursor) throws {
+    /// in one pass: each item's data is kept as its text, and read by `prepare` on the way when its
+    /// `type` came first (as publishers write it); otherwise, or when `prepare` cannot read it, the
+    /// data is walked to find where it ends and `prepared` stays nil.
+    public init(cursor: inout JSONCursor, prepare: Prepare? = nil) throws {
         var stream: String?
         var seq: Int64?
         var items: [Item]?
         var next: String?
         var span: Int?
+        var total: Int?
         try cursor.members { (member: Member, cursor) in
             switch member {
             case .stream: stream = try cursor.string()
             case .seq: seq = try cursor.integer()
             case .next: next = try cursor.optionalString()
             case .span: span = try cursor.null() ? nil : Int(try cursor.integer())
+            case .total: total = try cursor.null() ? nil : Int(try cursor.integer())
             case .items:
                 var read: [Item] = []
                 try cursor.elements { cursor in
                     var type: String?
                     var data: [UInt8]?
+                    var prepared: (any Sendable)?
                     try cursor.members { (member: ItemMember, cursor) in
                         switch member {
                         case .type: type = try cursor.string()
-                        case .data: data = try cursor.text()
+                        case .data:
+                            if let prepare, let type {
+                                (data, prepared) = try cursor.text { cursor in try prepare(type, &cursor) }
+                            } else {
+                                data = try cursor.text()
+                            }
                         }
                     }
                     guard let type, let data else { throw WireShapeError("a snapshot item needs type and data") }
-                    read.append(Item(type: type, data: data))
+                    var item = Item(type: type, data: data)
+                    item.prepared = prepared
+                    read.append(item)
                 }
                 items = read
             }
@@ -188,7 +209,7 @@ public struct EncodedSnapshotChunk: Sendable {
         guard let stream else { throw missing("stream") }
         guard let seq else { throw missing("seq") }
         guard let items else { throw missing("items") }
-        self.init(stream: stream, seq: seq, items: items, next: next, span: span)
+        self.init(stream: stream, seq: seq, items: items, next: next, span: span, total: total)
     }
 }
 

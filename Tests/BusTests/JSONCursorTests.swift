@@ -73,6 +73,25 @@ import Testing
         #expect(String(decoding: a, as: UTF8.self) == #"{"x": "}\"]", "y": [1, {}]}"# && b == true)
     }
 
+    /// A value read and taken as its text in one pass; a reader that refuses it leaves the cursor
+    /// where it was, and the value is walked as `text()` walks it.
+    @Test func readsAValueAndTakesItsTextInOnePass() throws {
+        let text = Array(#"[{"b": 3, "a": "x"}, {"b": "three"}, {"a": null}, 4]"#.utf8)
+        var read: [(String, Int64?)] = []
+        try JSONCursor.read(text) { cursor in
+            try cursor.elements { cursor in
+                let (text, b) = try cursor.text { cursor -> Int64? in
+                    var b: Int64?
+                    try cursor.members { (member: Member, cursor) in if member == .b { b = try cursor.integer() } }
+                    return b
+                }
+                read.append((String(decoding: text, as: UTF8.self), b))
+            }
+        }
+        #expect(read.map(\.0) == [#"{"b": 3, "a": "x"}"#, #"{"b": "three"}"#, #"{"a": null}"#, "4"])
+        #expect(read.map(\.1) == [3, nil, nil, nil])
+    }
+
     @Test func nestingIsLimitedAsTheReaderLimitsIt() throws {
         func nested(_ depth: Int) -> [UInt8] { Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8) }
         func walk(_ cursor: inout JSONCursor) throws { try cursor.elements { cursor in try walk(&cursor) } }

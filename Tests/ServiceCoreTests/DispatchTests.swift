@@ -181,15 +181,25 @@ import Testing
             op: "list.remove", body: .object(["listing": .string(ids[1]), "reason": "r"]),
             context: .init(department: "market", authenticated: false))
         // Numbers 1…3, number 2 removed: spans of 2 give (0, 2] with the catalogue and listing 1, then (2, 4].
-        let first = try EncodedSnapshotChunk(result: try #require(try await handler.encodedSnapshot(cursor: nil, limit: 1, span: 2)).bytes)
+        let firstText = try #require(try await handler.encodedSnapshot(cursor: nil, limit: 1, span: 2)).bytes
+        // Each item's type comes before its data (protocol 1.6): a follower knows what it reads.
+        #expect(String(decoding: firstText, as: UTF8.self).hasPrefix(#"{"items":[{"type":"catalogue.loaded","data":{"#))
+        var offered: [String] = []
+        let first = try EncodedSnapshotChunk(result: firstText) { type, _ in
+            offered.append(type)
+            return nil
+        }
+        #expect(offered == ["catalogue.loaded", "list.added"])
         #expect(first.items.map(\.type) == ["catalogue.loaded", "list.added"] && first.next == "2" && first.span == 2)
+        // The first chunk says how many items the whole snapshot holds: the catalogue and two listings.
+        #expect(first.total == 3)
         let firstID = ids[0]
         let stored = try await database.read {
             try String.fetchOne($0, sql: "SELECT data FROM listings WHERE id = ?", arguments: [firstID])
         }
         #expect(String(decoding: first.items[1].data, as: UTF8.self) == stored)
         let second = try EncodedSnapshotChunk(result: try #require(try await handler.encodedSnapshot(cursor: "2", limit: 1, span: 2)).bytes)
-        #expect(second.items.count == 1 && second.next == nil && second.seq == first.seq)
+        #expect(second.items.count == 1 && second.next == nil && second.seq == first.seq && second.total == nil)
         await #expect(throws: ReplyError.self) { _ = try await handler.encodedSnapshot(cursor: "-1", limit: 1, span: 2) }
     }
 }

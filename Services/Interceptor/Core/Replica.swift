@@ -149,6 +149,13 @@ public final class ReplicaIndex: Sendable {
             for listing in listings { $0.table.upsert(listing) }
         }
     }
+    /// The snapshot about to be loaded holds about `listings` listings: the table it is indexed
+    /// into is made that large from the start.
+    func expectSnapshot(listings: Int) { loader.expect(listings) }
+
+    /// How many listings the table of the snapshot being loaded has room for (tests).
+    var loadingCapacity: Int { loader.capacity }
+
     public func setCatalogueForTesting(_ catalogue: MeasureCatalogue) { setCatalogue(catalogue) }
 
     func setCatalogue(_ catalogue: MeasureCatalogue) {
@@ -260,6 +267,16 @@ private final class SnapshotLoader: @unchecked Sendable {
     /// Chunks handed over and not yet indexed, at most four: a writer that runs ahead waits rather
     /// than piling listings up in memory.
     private let backlog = DispatchSemaphore(value: 4)
+    /// How many listings the snapshot being loaded holds, as its first chunk said: the table is
+    /// made that large when its first listing comes. Kept over a reset (which comes with the first
+    /// chunk), cleared when the table is taken.
+    private var expected = 0
+
+    func expect(_ listings: Int) {
+        queue.sync { expected = max(0, listings) }
+    }
+
+    var capacity: Int { queue.sync { table?.capacity ?? 0 } }
 
     func add(_ listings: [ListingTable.Entry]) {
         backlog.wait()
@@ -278,14 +295,17 @@ private final class SnapshotLoader: @unchecked Sendable {
     func take(adding listings: [ListingTable.Entry]) -> ListingTable {
         queue.sync {
             index(listings)
-            defer { table = nil }
+            defer {
+                table = nil
+                expected = 0
+            }
             return table ?? ListingTable()
         }
     }
 
     private func index(_ listings: [ListingTable.Entry]) {
         guard !listings.isEmpty else { return }
-        var loading = table ?? ListingTable()
+        var loading = table ?? ListingTable(reserving: expected)
         table = nil
         for listing in listings { loading.upsert(listing) }
         table = loading
@@ -330,6 +350,11 @@ struct ListingTable {
     private var byID: [String: Heads] = [:]
     private var byName: [String: UInt32] = [:]
     private(set) var count = 0
+
+    init(reserving listings: Int = 0) { reserve(listings) }
+
+    /// How many listings the table holds without growing.
+    var capacity: Int { slots.capacity }
 
     mutating func reserve(_ listings: Int) {
         guard listings > byName.capacity else { return }
@@ -607,7 +632,7 @@ struct DispatchReplicaApplier: StreamApplier {
     /// its chunk arrived), and that text is stored as it is; the index gathers the snapshot's
     /// listings aside and puts them in force when it is complete (`didLoadSnapshot`).
     func applyEncodedSnapshotItem(_ item: EncodedSnapshotChunk.Item, in db: Database) throws {
-        guard let entry = try (item.prepared ?? prepareSnapshotItem(item)) as? ListingTable.Entry else {
+        guard let entry = try (item.prepared ?? snapshotEntry(item)) as? ListingTable.Entry else {
             for change in try apply(type: item.type, data: try JSONReader.value(item.data), in: db).changes { index.stage(db, change) }
             return
         }
@@ -617,10 +642,24 @@ struct DispatchReplicaApplier: StreamApplier {
         index.stage(db, .loading(entry))
     }
 
-    /// A snapshot's listing, read from its text outside the chunk's transaction, as the index keeps
-    /// it (`ListingTable.Entry`); nil for other items.
-    func prepareSnapshotItem(_ item: EncodedSnapshotChunk.Item) throws -> (any Sendable)? {
-        guard item.type == "list.added" || item.type == "grade.added" else { return nil }
+    /// The index of the snapshot about to be loaded is made for this many listings at once, rather
+    /// than grown (and copied) as they come.
+    func expectSnapshot(items: Int) { index.expectSnapshot(listings: items) }
+
+    /// A snapshot's listing, read from its data as its chunk is read, outside the chunk's
+    /// transaction, as the index keeps it (`ListingTable.Entry`); nil for other items.
+    func prepareSnapshotItem(type: String, data: inout JSONCursor) throws -> (any Sendable)? {
+        guard Self.carriesListing(type) else { return nil }
+        return ListingTable.Entry(try Listing(cursor: &data))
+    }
+
+    /// Whether a snapshot item of `type` is a listing (dispatch's lists, or grading's).
+    private static func carriesListing(_ type: String) -> Bool { type == "list.added" || type == "grade.added" }
+
+    /// A snapshot's listing read from its text in the transaction, when it was not read as it
+    /// arrived (a listing that cannot be read is refused here, naming why); nil for other items.
+    func snapshotEntry(_ item: EncodedSnapshotChunk.Item) throws -> ListingTable.Entry? {
+        guard Self.carriesListing(item.type) else { return nil }
         do {
             return ListingTable.Entry(try Listing(jsonText: item.data))
         } catch {

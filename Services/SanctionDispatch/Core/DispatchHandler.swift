@@ -274,13 +274,15 @@ public struct DispatchHandler: RequestHandler {
             func item(_ type: String, _ data: String) {
                 if !first { json.raw(",") }
                 first = false
-                json.raw("{\"data\":")
-                json.raw(text: data)
-                json.raw(",\"type\":")
+                // `type` first (protocol 1.6), so that a follower knows what the data is as it reads it.
+                json.raw("{\"type\":")
                 json.string(type)
+                json.raw(",\"data\":")
+                json.raw(text: data)
                 json.raw("}")
             }
-            if cursor == nil, let catalogue = try CatalogueStore.currentText(in: db) { item("catalogue.loaded", catalogue) }
+            let catalogue = cursor == nil ? try CatalogueStore.currentText(in: db) : nil
+            if let catalogue { item("catalogue.loaded", catalogue) }
             let next: Int64?
             if let span {
                 let through = after + Int64(span)
@@ -309,15 +311,20 @@ public struct DispatchHandler: RequestHandler {
             }
             json.raw(",\"stream\":")
             json.string(log.stream)
+            if cursor == nil {
+                // The whole snapshot's size (protocol 1.6), so that a follower can size what it builds.
+                json.raw(",\"total\":")
+                json.number(Int64(try store.activeCount(in: db) + (catalogue == nil ? 0 : 1)))
+            }
             json.raw("}")
             return EncodedJSON(bytes: json.bytes)
         }
     }
 
     public func status() async -> JSONValue {
-        let counts = try? await writer.read { db in
+        let counts = try? await writer.read { [store] db in
             (
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM listings WHERE status = 'active'") ?? 0,
+                try store.activeCount(in: db),
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback") ?? 0,
                 try CatalogueStore.current(in: db)?.version
             )

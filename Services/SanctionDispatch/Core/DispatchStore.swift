@@ -309,6 +309,11 @@ public struct ListingStore: Sendable {
         while let row = try rows.next() { try body(row[0], row[1], row[2]) }
     }
 
+    /// How many listings are active.
+    func activeCount(in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM listings WHERE status = 'active'") ?? 0
+    }
+
     /// The highest listing number given so far (0 for none).
     func highestNumber(in db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT MAX(number) FROM listings") ?? 0
