@@ -116,9 +116,10 @@ public struct EncodedSnapshotChunk: Sendable {
         /// listing read from it), when it prepares items (`StreamApplier.prepareSnapshotItem`).
         public var prepared: (any Sendable)?
 
-        public init(type: String, data: [UInt8]) {
+        public init(type: String, data: [UInt8], prepared: (any Sendable)? = nil) {
             self.type = type
             self.data = data
+            self.prepared = prepared
         }
 
         /// The data parsed, for appliers that want a `JSONValue`.
@@ -198,9 +199,7 @@ public struct EncodedSnapshotChunk: Sendable {
                         }
                     }
                     guard let type, let data else { throw WireShapeError("a snapshot item needs type and data") }
-                    var item = Item(type: type, data: data)
-                    item.prepared = prepared
-                    read.append(item)
+                    read.append(Item(type: type, data: data, prepared: prepared))
                 }
                 items = read
             }
