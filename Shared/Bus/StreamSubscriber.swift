@@ -420,7 +420,7 @@ public final class StreamSubscriber: Service {
         let span = options.snapshotSpan
         let first = try await snapshotChunk(client, SnapshotRequest(limit: options.snapshotChunk, span: span))
         let seq = first.seq
-        if let total = first.total { sink.expectSnapshot(items: total) }
+        sink.expectSnapshot(items: first.total ?? 0)
         try await sink.applyEncodedSnapshotChunk(first.items, first: true)
         var chunks = 1
         if var cursor = first.next.flatMap({ Int64($0) }), first.span == span {

@@ -165,8 +165,9 @@ public struct EncodedSnapshotChunk: Sendable {
 
     /// Reads a chunk at `cursor` (a reply's result, read as the reply is: `BusClient.requestEncoded`)
     /// in one pass: each item's data is kept as its text, and read by `prepare` on the way when its
-    /// `type` came first (as publishers write it); otherwise, or when `prepare` cannot read it, the
-    /// data is walked to find where it ends and `prepared` stays nil.
+    /// `type` came first (as publishers write it since protocol 1.6), or from its text when it came
+    /// after. When `prepare` cannot read it, the data is walked to find where it ends and `prepared`
+    /// stays nil.
     public init(cursor: inout JSONCursor, prepare: Prepare? = nil) throws {
         var stream: String?
         var seq: Int64?
@@ -187,10 +188,12 @@ public struct EncodedSnapshotChunk: Sendable {
                     var type: String?
                     var data: [UInt8]?
                     var prepared: (any Sendable)?
+                    var dataFirst = false
                     try cursor.members { (member: ItemMember, cursor) in
                         switch member {
                         case .type: type = try cursor.string()
                         case .data:
+                            dataFirst = type == nil
                             if let prepare, let type {
                                 (data, prepared) = try cursor.text { cursor in try prepare(type, &cursor) }
                             } else {
@@ -199,6 +202,10 @@ public struct EncodedSnapshotChunk: Sendable {
                         }
                     }
                     guard let type, let data else { throw WireShapeError("a snapshot item needs type and data") }
+                    // Data that came before its type (a publisher before 1.6) is read from its text.
+                    if let prepare, prepared == nil, dataFirst {
+                        prepared = try? JSONCursor.read(data) { cursor in try prepare(type, &cursor) }
+                    }
                     read.append(Item(type: type, data: data, prepared: prepared))
                 }
                 items = read

@@ -208,6 +208,9 @@ import Testing
         try await sink.applyEncodedSnapshotChunk(
             [.init(type: "list.added", data: try text(Self.listing)), .init(type: "list.added", data: try text(pending))], first: true)
         #expect(index.loadingCapacity >= 5_000)
+        // A size beyond any list is not believed (it would reserve gigabytes up front).
+        #expect(ReplicaIndex.snapshotReservation(forItems: 1 << 40) == 1 << 24)
+        #expect(ReplicaIndex.snapshotReservation(forItems: -1) == 0 && ReplicaIndex.snapshotReservation(forItems: 9) == 9)
         // Read as its chunk arrives, beside the writer (`prepareSnapshotItem`), as a follower does.
         let arrived = { (listings: [[UInt8]]) throws -> [EncodedSnapshotChunk.Item] in
             let items = listings.map { #"{"type":"list.added","data":"# + String(decoding: $0, as: UTF8.self) + "}" }
@@ -243,8 +246,13 @@ import Testing
         #expect(try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM replica_listings") } == 2)
         // A snapshot that breaks off starts again from its first chunk: what the first attempt
         // loaded is dropped.
+        sink.expectSnapshot(items: 5_000)
         try await sink.applyEncodedSnapshotChunk(try arrived([try text(second)]), first: true)
+        // The second attempt's first chunk says no size (a publisher before 1.6): the first
+        // attempt's is not kept.
+        sink.expectSnapshot(items: 0)
         try await sink.applyEncodedSnapshotChunk(try arrived([try text(Self.listing)]), first: true)
+        #expect(index.loadingCapacity < 5_000)
         #expect(index.activeCount == 0, "a reset empties the index in force too")
         try await sink.finishSnapshot(seq: 10)
         #expect(index.activeCount == 1 && index.listings(of: Self.listing.subjectID) == [ListingFacts(Self.listing)])

@@ -149,12 +149,15 @@ public final class ReplicaIndex: Sendable {
             for listing in listings { $0.table.upsert(listing) }
         }
     }
-    /// The snapshot about to be loaded holds about `listings` listings: the table it is indexed
-    /// into is made that large from the start.
-    func expectSnapshot(listings: Int) { loader.expect(listings) }
+    /// The snapshot about to be loaded holds about `items` items (its listings and the catalogue):
+    /// the table it is indexed into is made that large from the start.
+    func expectSnapshot(items: Int) { loader.expect(items) }
 
     /// How many listings the table of the snapshot being loaded has room for (tests).
     var loadingCapacity: Int { loader.capacity }
+
+    /// How many listings a snapshot's table is made for when its first chunk says it holds `items`.
+    static func snapshotReservation(forItems items: Int) -> Int { SnapshotLoader.reservation(forItems: items) }
 
     public func setCatalogueForTesting(_ catalogue: MeasureCatalogue) { setCatalogue(catalogue) }
 
@@ -267,14 +270,19 @@ private final class SnapshotLoader: @unchecked Sendable {
     /// Chunks handed over and not yet indexed, at most four: a writer that runs ahead waits rather
     /// than piling listings up in memory.
     private let backlog = DispatchSemaphore(value: 4)
-    /// How many listings the snapshot being loaded holds, as its first chunk said: the table is
-    /// made that large when its first listing comes. Kept over a reset (which comes with the first
-    /// chunk), cleared when the table is taken.
+    /// How many items the snapshot being loaded holds, as its first chunk said (0: it did not
+    /// say): the table is made that large when its first listing comes. Kept over a reset (which
+    /// comes with the first chunk), cleared when the table is taken.
     private var expected = 0
+    /// A hint beyond this (a national list holds several million) is not believed: it would reserve
+    /// gigabytes up front. The table grows past it as listings come.
+    static let largestExpected = 1 << 24
 
-    func expect(_ listings: Int) {
-        queue.sync { expected = max(0, listings) }
+    func expect(_ items: Int) {
+        queue.sync { expected = Self.reservation(forItems: items) }
     }
+
+    static func reservation(forItems items: Int) -> Int { min(max(0, items), largestExpected) }
 
     var capacity: Int { queue.sync { table?.capacity ?? 0 } }
 
@@ -644,7 +652,7 @@ struct DispatchReplicaApplier: StreamApplier {
 
     /// The index of the snapshot about to be loaded is made for this many listings at once, rather
     /// than grown (and copied) as they come.
-    func expectSnapshot(items: Int) { index.expectSnapshot(listings: items) }
+    func expectSnapshot(items: Int) { index.expectSnapshot(items: items) }
 
     /// A snapshot's listing, read from its data as its chunk is read, outside the chunk's
     /// transaction, as the index keeps it (`ListingTable.Entry`); nil for other items.
