@@ -125,7 +125,6 @@ public struct JSONCursor {
             value = try read(&self)
         } catch {
             (parser, depth) = saved
-            value = nil
         }
         if parser.index == start { try parser.skimValue(depth: depth) }
         return (Array(parser.bytes[start..<parser.index]), value)

@@ -203,7 +203,7 @@ public struct EncodedSnapshotChunk: Sendable {
                     }
                     guard let type, let data else { throw WireShapeError("a snapshot item needs type and data") }
                     // Data that came before its type (a publisher before 1.6) is read from its text.
-                    if let prepare, prepared == nil, dataFirst {
+                    if let prepare, dataFirst {
                         prepared = try? JSONCursor.read(data) { cursor in try prepare(type, &cursor) }
                     }
                     read.append(Item(type: type, data: data, prepared: prepared))

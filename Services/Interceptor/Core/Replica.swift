@@ -274,15 +274,15 @@ private final class SnapshotLoader: @unchecked Sendable {
     /// say): the table is made that large when its first listing comes. Kept over a reset (which
     /// comes with the first chunk), cleared when the table is taken.
     private var expected = 0
-    /// A hint beyond this (a national list holds several million) is not believed: it would reserve
-    /// gigabytes up front. The table grows past it as listings come.
-    static let largestExpected = 1 << 24
 
     func expect(_ items: Int) {
         queue.sync { expected = Self.reservation(forItems: items) }
     }
 
-    static func reservation(forItems items: Int) -> Int { min(max(0, items), largestExpected) }
+    /// What the table is made for when the first chunk says `items`: a hint beyond 2^24 (a national
+    /// list holds several million) is not believed, as it would reserve gigabytes up front; the
+    /// table grows past it as listings come.
+    static func reservation(forItems items: Int) -> Int { min(max(0, items), 1 << 24) }
 
     var capacity: Int { queue.sync { table?.capacity ?? 0 } }
 
